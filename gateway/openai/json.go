@@ -557,3 +557,13 @@ func Splice(doc []byte, path []PathElem, v string) ([]byte, error) {
 	out = AppendString(out, v)
 	return append(out, doc[end:]...), nil
 }
+
+// DecodeString decodes one JSON string literal.
+func DecodeString(b []byte) (string, error) {
+	s := &scanner{b: b}
+	v, err := s.str()
+	if err == nil {
+		err = s.end()
+	}
+	return v, err
+}

@@ -19,6 +19,8 @@ type Usage struct {
 type Response struct {
 	Texts []Text
 	Usage Usage
+	// Finished lists the choices whose finish_reason is set (chunks).
+	Finished []int
 }
 
 // ParseResponse reads a non-streamed response body of route: the texts
@@ -103,6 +105,7 @@ func parseChoiceBody(s *scanner, resp *Response, choice int, route Route) error 
 	}
 	first := len(resp.Texts)
 	index := -1
+	finished := false
 	err := s.object(func(k string) error {
 		s.push(key(k))
 		defer s.pop()
@@ -113,27 +116,36 @@ func parseChoiceBody(s *scanner, resp *Response, choice int, route Route) error 
 				index = n
 			}
 			return err
+		case "finish_reason":
+			if s.peek() == 'n' {
+				return s.literal("null")
+			}
+			finished = true
 		case "text":
 			if route == Completions {
 				return add()
 			}
 		case "message", "delta":
-			return parseMessageBody(s, add)
+			return parseMessageBody(s, resp, add)
 		}
 		_, _, err := s.skip()
 		return err
 	})
 	// Streamed chunks carry one choice at array position 0 with its real
 	// index in "index".
-	if index >= 0 {
-		for i := first; i < len(resp.Texts); i++ {
-			resp.Texts[i].Choice = index
-		}
+	if index < 0 {
+		index = choice
+	}
+	for i := first; i < len(resp.Texts); i++ {
+		resp.Texts[i].Choice = index
+	}
+	if finished {
+		resp.Finished = append(resp.Finished, index)
 	}
 	return err
 }
 
-func parseMessageBody(s *scanner, add func() error) error {
+func parseMessageBody(s *scanner, resp *Response, add func() error) error {
 	if s.peek() != '{' {
 		_, _, err := s.skip()
 		return err
@@ -151,7 +163,7 @@ func parseMessageBody(s *scanner, add func() error) error {
 				return s.array(func(j int) error {
 					s.push(idx(j))
 					defer s.pop()
-					return walkArguments(s, add)
+					return walkToolCall(s, resp, add, j)
 				})
 			}
 		case "function_call":
@@ -160,6 +172,38 @@ func parseMessageBody(s *scanner, add func() error) error {
 		_, _, err := s.skip()
 		return err
 	})
+}
+
+// walkToolCall reads one tool call: its function's arguments, and its
+// "index" (streamed tool calls are told apart by it, not by their position
+// in the chunk), which becomes the texts' Message.
+func walkToolCall(s *scanner, resp *Response, add func() error, pos int) error {
+	if s.peek() != '{' {
+		_, _, err := s.skip()
+		return err
+	}
+	first := len(resp.Texts)
+	tool := pos
+	err := s.object(func(k string) error {
+		s.push(key(k))
+		defer s.pop()
+		switch k {
+		case "index":
+			n, ok, err := s.integer()
+			if ok {
+				tool = n
+			}
+			return err
+		case "function":
+			return walkArguments(s, add)
+		}
+		_, _, err := s.skip()
+		return err
+	})
+	for i := first; i < len(resp.Texts); i++ {
+		resp.Texts[i].Message = tool
+	}
+	return err
 }
 
 // walkArguments finds function.arguments (or arguments) in a tool call.
