@@ -65,7 +65,8 @@ type Server struct {
 	// TrustedProxies are CIDRs whose X-Forwarded-For header is believed
 	// when deciding the client IP. Empty: the TCP peer is the client.
 	TrustedProxies []string `yaml:"trusted_proxies"`
-	// TLS, when both files are set, serves HTTPS.
+	// TLSCertFile and TLSKeyFile, when both are set, serve HTTPS with this
+	// PEM certificate chain and key.
 	TLSCertFile string `yaml:"tls_cert_file"`
 	TLSKeyFile  string `yaml:"tls_key_file"`
 }
@@ -138,7 +139,8 @@ type Auth struct {
 
 // JWT configures bearer-token verification against a JWKS.
 type JWT struct {
-	// JWKSFile or JWKSURL is the key set (exactly one).
+	// JWKSFile or JWKSURL is the key set (exactly one). A URL must be
+	// https unless its host is a loopback address.
 	JWKSFile string `yaml:"jwks_file"`
 	JWKSURL  string `yaml:"jwks_url"`
 	// RefreshInterval re-fetches a JWKS URL, default 15m.
@@ -184,11 +186,17 @@ type Limits struct {
 
 // LimitSet is one set of limits; zero means unlimited.
 type LimitSet struct {
-	RequestsPerMinute int     `yaml:"requests_per_minute" json:"requests_per_minute,omitempty"`
-	TokensPerMinute   int     `yaml:"tokens_per_minute" json:"tokens_per_minute,omitempty"`
-	Concurrent        int     `yaml:"concurrent" json:"concurrent,omitempty"`
-	DailyBudgetUSD    float64 `yaml:"daily_budget_usd" json:"daily_budget_usd,omitempty"`
-	MaxTokens         int     `yaml:"max_tokens" json:"max_tokens,omitempty"`
+	// RequestsPerMinute bounds requests per minute.
+	RequestsPerMinute int `yaml:"requests_per_minute" json:"requests_per_minute,omitempty"`
+	// TokensPerMinute bounds prompt plus completion tokens per minute.
+	TokensPerMinute int `yaml:"tokens_per_minute" json:"tokens_per_minute,omitempty"`
+	// Concurrent bounds requests in flight at once.
+	Concurrent int `yaml:"concurrent" json:"concurrent,omitempty"`
+	// DailyBudgetUSD bounds spend per day in USD, priced with Config.Prices.
+	DailyBudgetUSD float64 `yaml:"daily_budget_usd" json:"daily_budget_usd,omitempty"`
+	// MaxTokens caps the completion tokens one request may ask for
+	// (max_tokens / max_completion_tokens).
+	MaxTokens int `yaml:"max_tokens" json:"max_tokens,omitempty"`
 }
 
 // Redis is a Redis server address.
@@ -197,7 +205,8 @@ type Redis struct {
 	Addr string `yaml:"addr"`
 	// Password is a secret reference.
 	Password string `yaml:"password"`
-	DB       int    `yaml:"db"`
+	// DB is the Redis database number.
+	DB int `yaml:"db"`
 	// Prefix namespaces Rampart's keys, default "rampart:".
 	Prefix string `yaml:"prefix"`
 	// TLS connects with TLS.
@@ -209,7 +218,9 @@ type Redis struct {
 
 // Price is a model's price in USD per one million tokens.
 type Price struct {
-	Input  float64 `yaml:"input"`
+	// Input is the price of one million prompt tokens.
+	Input float64 `yaml:"input"`
+	// Output is the price of one million completion tokens.
 	Output float64 `yaml:"output"`
 }
 
@@ -223,6 +234,7 @@ type Detector struct {
 
 // Policy chooses detectors and actions for the requests it matches.
 type Policy struct {
+	// Name identifies the policy in logs and audit records; unique.
 	Name string `yaml:"name"`
 	// Routes and Groups restrict the policy (empty: any). Routes are
 	// request paths such as "/v1/chat/completions".
@@ -239,6 +251,7 @@ type Policy struct {
 
 // Rule applies one detector with a threshold and an action.
 type Rule struct {
+	// Detector names an entry of Config.Detectors.
 	Detector string `yaml:"detector"`
 	// Action is "block", "redact", "flag" or "log".
 	Action string `yaml:"action"`
@@ -274,6 +287,7 @@ type Metrics struct {
 
 // Tracing configures OpenTelemetry.
 type Tracing struct {
+	// Enabled turns tracing on.
 	Enabled bool `yaml:"enabled"`
 	// Endpoint is the OTLP/HTTP endpoint, e.g. "http://localhost:4318".
 	Endpoint string `yaml:"endpoint"`
