@@ -247,9 +247,6 @@ func (c *call) serve() {
 		}
 		raw = nb
 	}
-	if ls.MaxTokens > 0 && req.MaxTokens == 0 {
-		raw = injectMaxTokens(raw, c.spec.route, ls.MaxTokens)
-	}
 	c.forward(raw)
 }
 
@@ -523,31 +520,6 @@ func truncateUTF8(s string, n int) string {
 		n--
 	}
 	return s[:n]
-}
-
-// injectMaxTokens adds the route's token cap field to a request that has
-// none, so the key's max_tokens cap also bounds requests that omit it.
-func injectMaxTokens(body []byte, route openai.Route, n int) []byte {
-	var field string
-	switch route {
-	case openai.ChatCompletions:
-		field = "max_completion_tokens"
-	case openai.Completions:
-		field = "max_tokens"
-	case openai.Responses:
-		field = "max_output_tokens"
-	default:
-		return body
-	}
-	i := bytes.IndexByte(body, '{')
-	if i < 0 {
-		return body
-	}
-	ins := `"` + field + `":` + strconv.Itoa(n) + `,`
-	out := make([]byte, 0, len(body)+len(ins))
-	out = append(out, body[:i+1]...)
-	out = append(out, ins...)
-	return append(out, body[i+1:]...)
 }
 
 // fail answers an error, unless a response has already started.
