@@ -28,6 +28,7 @@ import (
 	"github.com/rampartsec/rampart/limit"
 	"github.com/rampartsec/rampart/policy"
 	"github.com/rampartsec/rampart/store"
+	"github.com/rampartsec/rampart/tokens"
 )
 
 // Deps are the long-lived parts a Gateway uses; they outlive reloads.
@@ -104,6 +105,9 @@ func New(ctx context.Context, cfg *config.Config, deps Deps) (*Gateway, error) {
 		return nil, err
 	}
 	g.state.Store(st)
+	// Load the token vocabularies now rather than in the first request.
+	tokens.O200kBase().Load()
+	tokens.Cl100kBase().Load()
 	g.ready.Store(true)
 	return g, nil
 }

@@ -61,12 +61,14 @@ type streamer struct {
 	finished map[int]bool
 	ended    bool // the stream was ended (completed, blocked or failed)
 	werr     error
+	upStart  time.Time
+	settled  bool
 }
 
 func (c *call) stream(resp *http.Response, upStart time.Time) {
 	s := &streamer{
 		c: c, w: c.w, rc: http.NewResponseController(c.w),
-		parts: make(map[partKey]*part), finished: make(map[int]bool),
+		parts: make(map[partKey]*part), finished: make(map[int]bool), upStart: upStart,
 	}
 	if c.pol != nil {
 		s.rules = c.pol.Output
@@ -117,6 +119,19 @@ func (c *call) stream(resp *http.Response, upStart time.Time) {
 			c.decision, c.errMsg = decError, "client closed the stream"
 			break
 		}
+	}
+	s.settle()
+}
+
+// settle records the upstream time and the completion tokens, once, before
+// the audit record is written.
+func (s *streamer) settle() {
+	if s.settled {
+		return
+	}
+	s.settled = true
+	if s.c.upstreamDur == 0 {
+		s.c.upstreamDur = time.Since(s.upStart)
 	}
 	s.countTokens()
 }
@@ -564,6 +579,7 @@ func (s *streamer) emit(typ string, data []byte) {
 // when the caller writes the final event itself).
 func (s *streamer) end(data []byte) {
 	s.ended = true
+	s.settle()
 	s.c.auditNow()
 	if data != nil {
 		s.emit("", data)
@@ -574,6 +590,7 @@ func (s *streamer) end(data []byte) {
 func (s *streamer) fail(e *openai.APIError, decision string) {
 	c := s.c
 	s.ended = true
+	s.settle()
 	c.decision = decision
 	c.errMsg = e.Message
 	e.RequestID = c.id
