@@ -74,6 +74,10 @@ type Detector interface {
 // Streaming redaction holds back MaxSpan()-1 bytes so that a match can never
 // straddle what has already been released. A detector that is not a Spanner
 // is run on streamed output only once the stream has ended.
+//
+// MaxSpan bounds how far past a match's start the detector reads to decide
+// it, not just the match: a match usually ends where the next byte shows it
+// has ended, so MaxSpan is then the longest match plus one.
 type Spanner interface {
 	MaxSpan() int
 }
@@ -133,3 +137,142 @@ func (r *Registry) Types() []string {
 
 // Default is the registry the built-in detector families register with.
 var Default = NewRegistry()
+
+// LookBehinder is implemented by Spanners whose decision about a match at
+// [Start, End) depends on text before Start (a word boundary, a context word
+// such as "ssn" or "aws"). LookBehind bounds that dependence in bytes: the
+// decision depends on nothing before Start-LookBehind(). A streaming
+// redactor keeps that many already-released bytes as context. A Spanner that
+// does not implement it is assumed to need MaxSpan() bytes.
+type LookBehinder interface {
+	LookBehind() int
+}
+
+// Holder is implemented by Spanners that can tell, for a text that may still
+// grow, how much of its tail could change what they report. Hold returns an
+// offset p such that appending any text to text would leave every hit with
+// Start < p unchanged and add none there (len(text) when nothing needs
+// holding back). A streaming redactor holds back from
+// max(Hold(text), len(text)-(MaxSpan()-1)), so Hold may be conservative: it
+// only ever saves latency.
+type Holder interface {
+	Hold(text string) int
+}
+
+// Tallier is implemented by detectors that judge a stream by running totals
+// (its length, say) rather than by spans, and so can decide chunk by chunk
+// without buffering. A streaming redactor feeds every chunk to the Tally;
+// its hits are reported, never redacted: they cover text that has already
+// been released, so the policy can only block, flag or log them.
+type Tallier interface {
+	NewTally() Tally
+}
+
+// Tally is the running state of a Tallier over one stream.
+type Tally interface {
+	// Add counts the next chunk and returns hits decided by it, in
+	// whole-stream byte offsets. A hit is reported once.
+	Add(chunk string) []Hit
+	// End is called at the end of the stream and returns the remaining hits.
+	End() []Hit
+}
+
+// Options is a detector's option map with typed getters that name the
+// offending key in their errors. The zero value is an empty map.
+type Options map[string]any
+
+// Check returns an error naming the first key (in sorted order) that is not
+// in known.
+func (o Options) Check(known ...string) error {
+	keys := make([]string, 0, len(o))
+	for k := range o {
+		keys = append(keys, k)
+	}
+	sort.Strings(keys)
+	for _, k := range keys {
+		found := false
+		for _, n := range known {
+			if k == n {
+				found = true
+				break
+			}
+		}
+		if !found {
+			return fmt.Errorf("unknown option %q (known: %v)", k, known)
+		}
+	}
+	return nil
+}
+
+// Strings returns the option as a list of strings; a single string counts as
+// a list of one. A missing key gives nil.
+func (o Options) Strings(key string) ([]string, error) {
+	v, ok := o[key]
+	if !ok || v == nil {
+		return nil, nil
+	}
+	switch v := v.(type) {
+	case string:
+		return []string{v}, nil
+	case []string:
+		return append([]string(nil), v...), nil
+	case []any:
+		out := make([]string, 0, len(v))
+		for i, e := range v {
+			s, ok := e.(string)
+			if !ok {
+				return nil, fmt.Errorf("option %q: element %d is %T, want a string", key, i, e)
+			}
+			out = append(out, s)
+		}
+		return out, nil
+	}
+	return nil, fmt.Errorf("option %q is %T, want a list of strings", key, v)
+}
+
+// Int returns the option as a non-negative integer, def when missing.
+func (o Options) Int(key string, def int) (int, error) {
+	v, ok := o[key]
+	if !ok || v == nil {
+		return def, nil
+	}
+	var n int64
+	switch v := v.(type) {
+	case int:
+		n = int64(v)
+	case int64:
+		n = v
+	case uint64:
+		if v > 1<<62 {
+			return 0, fmt.Errorf("option %q: %d is too large", key, v)
+		}
+		n = int64(v)
+	case float64:
+		if v != float64(int64(v)) {
+			return 0, fmt.Errorf("option %q: %v is not a whole number", key, v)
+		}
+		n = int64(v)
+	default:
+		return 0, fmt.Errorf("option %q is %T, want an integer", key, v)
+	}
+	if n < 0 {
+		return 0, fmt.Errorf("option %q: %d is negative", key, n)
+	}
+	if n > 1<<40 {
+		return 0, fmt.Errorf("option %q: %d is too large", key, n)
+	}
+	return int(n), nil
+}
+
+// Bool returns the option as a boolean, def when missing.
+func (o Options) Bool(key string, def bool) (bool, error) {
+	v, ok := o[key]
+	if !ok || v == nil {
+		return def, nil
+	}
+	b, ok := v.(bool)
+	if !ok {
+		return false, fmt.Errorf("option %q is %T, want true or false", key, v)
+	}
+	return b, nil
+}

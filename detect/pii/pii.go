@@ -1,0 +1,231 @@
+// Package pii detects personal data in text with validators rather than
+// bare patterns: e-mail addresses, payment card numbers (issuer ranges and
+// the Luhn check), US social security numbers (area, group and serial
+// rules), IBANs (country lengths and mod-97), public IPv4 and IPv6
+// addresses (net/netip) and phone numbers (libphonenumber metadata via
+// github.com/nyaruka/phonenumbers).
+//
+// It registers the detector type "pii" with detect.Default. Options:
+//
+//	entities:           [names]  only these: email, credit_card, us_ssn, iban,
+//	                             ip_address, phone_number (default: all)
+//	regions:            [codes]  regions whose national phone formats are
+//	                             recognised, e.g. [US, GB] (default [US]);
+//	                             "+CC …" numbers are recognised for every region
+//	include_private_ip: bool     also report private, loopback, link-local and
+//	                             documentation addresses (default false)
+//
+// Scores: 0.9–1.0 when a validator confirms the value (a card passes Luhn
+// and its issuer's range, an IBAN its checksum); lower when it rests on the
+// shape and a context word ("ssn", "phone") nearby, which must come before
+// the value.
+package pii
+
+import (
+	"context"
+	"fmt"
+	"slices"
+	"strings"
+
+	"github.com/nyaruka/phonenumbers"
+	"github.com/rampartsec/rampart/detect"
+	"github.com/rampartsec/rampart/finding"
+)
+
+// Type is the detector's registered type name.
+const Type = "pii"
+
+func init() {
+	detect.Default.Register(Type, func(opts map[string]any) (detect.Detector, error) {
+		return New(opts)
+	})
+}
+
+var refsPII = finding.References{
+	OWASP: []string{"LLM02:2025"},
+	ATLAS: []string{"AML.T0057"},
+	CWE:   []string{"CWE-359"},
+}
+
+func rule(id, title string, sev finding.Severity) *finding.Rule {
+	return &finding.Rule{
+		ID:          "pii." + id,
+		Title:       title,
+		Layer:       finding.LayerOutput,
+		Severity:    sev,
+		Remediation: "Redact or remove the personal data; keep it out of prompts, model context and training data unless there is a lawful basis.",
+		References:  refsPII,
+	}
+}
+
+// The rules.
+var (
+	RuleEmail      = rule("email", "E-mail address", finding.Medium)
+	RuleCreditCard = rule("credit-card", "Payment card number", finding.High)
+	RuleSSN        = rule("us-ssn", "US social security number", finding.High)
+	RuleIBAN       = rule("iban", "International bank account number", finding.High)
+	RuleIP         = rule("ip-address", "Public IP address", finding.Low)
+	RulePhone      = rule("phone-number", "Phone number", finding.Medium)
+)
+
+// Entity indices.
+const (
+	eEmail = iota
+	eCard
+	eSSN
+	eIBAN
+	eIP
+	ePhone
+	numEntities
+)
+
+type entity struct {
+	name  string
+	rule  *finding.Rule
+	label string
+}
+
+var entities = [numEntities]entity{
+	{"email", RuleEmail, "EMAIL"},
+	{"credit_card", RuleCreditCard, "CREDIT_CARD"},
+	{"us_ssn", RuleSSN, "US_SSN"},
+	{"iban", RuleIBAN, "IBAN"},
+	{"ip_address", RuleIP, "IP_ADDRESS"},
+	{"phone_number", RulePhone, "PHONE_NUMBER"},
+}
+
+// Rules returns every rule the detector family knows, in a fixed order.
+func Rules() []*finding.Rule {
+	out := make([]*finding.Rule, numEntities)
+	for i, e := range entities {
+		out[i] = e.rule
+	}
+	return out
+}
+
+const (
+	// maxSpan: the longest e-mail address (64 + 1 + 253 bytes) plus the
+	// bytes read past it to tell that it ended.
+	maxSpan = 320
+	// lookBehind covers context words and word boundaries before a hit.
+	lookBehind = 64
+)
+
+// Detector finds personal data. It is safe for concurrent use.
+type Detector struct {
+	on             [numEntities]bool
+	regions        []string
+	includePrivate bool
+}
+
+var (
+	_ detect.Detector     = (*Detector)(nil)
+	_ detect.Spanner      = (*Detector)(nil)
+	_ detect.LookBehinder = (*Detector)(nil)
+	_ detect.Holder       = (*Detector)(nil)
+)
+
+// New builds a detector from its options (see the package comment).
+func New(opts map[string]any) (*Detector, error) {
+	o := detect.Options(opts)
+	if err := o.Check("entities", "regions", "include_private_ip"); err != nil {
+		return nil, err
+	}
+	names, err := o.Strings("entities")
+	if err != nil {
+		return nil, err
+	}
+	regions, err := o.Strings("regions")
+	if err != nil {
+		return nil, err
+	}
+	priv, err := o.Bool("include_private_ip", false)
+	if err != nil {
+		return nil, err
+	}
+	d := &Detector{includePrivate: priv}
+	if names == nil {
+		for i := range d.on {
+			d.on[i] = true
+		}
+	}
+	for _, n := range names {
+		i := slices.IndexFunc(entities[:], func(e entity) bool { return e.name == n || e.rule.ID == n })
+		if i < 0 {
+			known := make([]string, numEntities)
+			for k, e := range entities {
+				known[k] = e.name
+			}
+			return nil, fmt.Errorf("option \"entities\": unknown entity %q (known: %s)", n, strings.Join(known, ", "))
+		}
+		d.on[i] = true
+	}
+	if regions == nil {
+		regions = []string{"US"}
+	}
+	supported := phonenumbers.GetSupportedRegions()
+	for _, r := range regions {
+		u := strings.ToUpper(strings.TrimSpace(r))
+		if !supported[u] {
+			return nil, fmt.Errorf("option \"regions\": unknown region %q (want a two-letter region code such as US or GB)", r)
+		}
+		d.regions = append(d.regions, u)
+	}
+	return d, nil
+}
+
+// Name returns "pii".
+func (d *Detector) Name() string { return Type }
+
+// Rules lists the enabled rules.
+func (d *Detector) Rules() []*finding.Rule {
+	var out []*finding.Rule
+	for i, e := range entities {
+		if d.on[i] {
+			out = append(out, e.rule)
+		}
+	}
+	return out
+}
+
+// MaxSpan bounds a hit plus the bytes after it that decide where it ends;
+// e-mail addresses are the longest.
+func (d *Detector) MaxSpan() int { return maxSpan }
+
+// LookBehind bounds the context read before a hit (context words such as
+// "ssn" or "phone", and word boundaries).
+func (d *Detector) LookBehind() int { return lookBehind }
+
+// Detect returns the personal data in in.Text, ordered by Start (then End).
+func (d *Detector) Detect(ctx context.Context, in detect.Input) ([]detect.Hit, error) {
+	if err := ctx.Err(); err != nil {
+		return nil, err
+	}
+	s := scanner{d: d, text: in.Text, eof: true, pending: len(in.Text)}
+	s.scan()
+	slices.SortFunc(s.hits, func(a, b detect.Hit) int {
+		if a.Start != b.Start {
+			return a.Start - b.Start
+		}
+		if a.End != b.End {
+			return a.End - b.End
+		}
+		return strings.Compare(a.Rule.ID, b.Rule.ID)
+	})
+	return s.hits, nil
+}
+
+// Hold returns the offset from which text, if it grew, could still gain or
+// change a hit: the start of the trailing run of non-space bytes, or of an
+// earlier candidate (a card or phone number written with spaces, say) that
+// runs to the end of the text.
+func (d *Detector) Hold(text string) int {
+	s := scanner{d: d, text: text, eof: false, pending: len(text)}
+	s.scan()
+	i := len(text)
+	stop := max(len(text)-maxSpan, 0)
+	for i > stop && !isSpace(text[i-1]) {
+		i--
+	}
+	return min(s.pending, i)
+}

@@ -1,0 +1,394 @@
+package secrets
+
+import "strings"
+
+// maxValue bounds an assigned value.
+const maxValue = 256
+
+// keywordIn returns the label for the first secret-bearing word in a key
+// name ("password", "secret", "token", "api_key", …), or "".
+func keywordIn(key string) string {
+	for i := 0; i < len(key); i++ {
+		r := key[i:]
+		switch lower(key[i]) {
+		case 'p':
+			if hasPrefixFold(r, "password") || hasPrefixFold(r, "passwd") || hasPrefixFold(r, "passphrase") || hasPrefixFold(r, "pwd") {
+				return "PASSWORD"
+			}
+			if hasPrefixFold(r, "privatekey") || hasPrefixFold(r, "private_key") {
+				return "SECRET"
+			}
+		case 's':
+			if hasPrefixFold(r, "secret") {
+				return "SECRET"
+			}
+		case 't':
+			if hasPrefixFold(r, "token") {
+				return "TOKEN"
+			}
+		case 'a':
+			if hasPrefixFold(r, "apikey") || hasPrefixFold(r, "api_key") || hasPrefixFold(r, "api-key") ||
+				hasPrefixFold(r, "accesskey") || hasPrefixFold(r, "access_key") {
+				return "SECRET"
+			}
+			if hasPrefixFold(r, "authorization") {
+				return "TOKEN"
+			}
+		case 'c':
+			if hasPrefixFold(r, "credential") {
+				return "SECRET"
+			}
+		}
+	}
+	return ""
+}
+
+// hasPrefixFold reports whether s starts with the lower-case ASCII word w,
+// ignoring ASCII case.
+func hasPrefixFold(s, w string) bool {
+	if len(s) < len(w) {
+		return false
+	}
+	for i := 0; i < len(w); i++ {
+		if lower(s[i]) != w[i] {
+			return false
+		}
+	}
+	return true
+}
+
+// notSecret are key names that contain a keyword but name something else.
+var notSecret = [...]string{
+	"tokeniz", "tokens", "token_type", "tokentype", "token_url", "token_uri", "token_endpoint",
+	"token_count", "token_limit", "secret_name", "secretname", "secret_ref", "secretref",
+	"password_length", "password_policy", "passwordpolicy", "keyref", "_file", "_path", "_env",
+}
+
+// placeholders in a value mark it as an example rather than a secret.
+var placeholders = [...]string{
+	"xxxx", "****", "...", "…", "your", "changeme", "change_me", "example", "placeholder", "redacted",
+	"dummy", "sample", "password", "secret", "token", "<", "${", "{{", "%s", "process.env", "environ",
+	"getenv", "null", "none", "undefined",
+}
+
+// assign handles '=' or ':' at p: a credential assigned to a key name
+// ("password = …", "AccountKey=…", `"aws_secret_access_key": "…"`), or
+// "scheme://user:password@host".
+func (s *scanner) assign(p int) {
+	t := s.text
+	op := t[p]
+	if op == ':' && strings.HasPrefix(t[p+1:], "//") {
+		if s.on[rURLPassword] {
+			s.urlPassword(p + 3)
+		}
+		return
+	}
+	if op == '=' && p > 0 && strings.IndexByte(":=!<>", t[p-1]) >= 0 {
+		return // the second byte of :=, ==, !=, <=, >=
+	}
+	if op == ':' && (p > 0 && t[p-1] == ':' || s.at(p+1) == ':') {
+		return // ::
+	}
+	end := p + 1
+	if c := s.at(end); c == '=' || c == '>' {
+		if op == '=' && c == '=' || op == ':' && c == '=' || op == '=' && c == '>' {
+			end++
+		}
+	}
+	key := s.keyBefore(p)
+	if key == "" {
+		return
+	}
+	if eqFold(key, "AccountKey") || hasSuffixFold(key, "SharedAccessKey") || hasSuffixFold(key, "AccountKey") {
+		if s.on[rAzure] {
+			s.azure(end)
+		}
+		return
+	}
+	label := keywordIn(key)
+	if label == "" {
+		return
+	}
+	for _, n := range notSecret {
+		if containsFold(key, n) {
+			return
+		}
+	}
+	aws := containsFold(key, "secret") && (containsFold(key, "aws") || containsFold(key, "access"))
+	if !s.on[rGeneric] && !(aws && s.on[rAWSSecret]) {
+		return
+	}
+	vs, ve, st := s.value(end)
+	if st == more {
+		s.wait(vs)
+		return
+	}
+	if st != yes {
+		return
+	}
+	v := t[vs:ve]
+	if label == "TOKEN" && containsFold(key, "authorization") {
+		// "Authorization: Bearer <token>": the scheme is not the secret.
+		for _, scheme := range [...]string{"Bearer ", "Basic ", "Token "} {
+			if len(v) == len(scheme)-1 && eqFold(v, scheme[:len(scheme)-1]) && s.at(ve) == ' ' {
+				vs, ve, st = s.value(ve)
+				if st == more {
+					s.wait(vs)
+					return
+				}
+				if st != yes {
+					return
+				}
+				v = t[vs:ve]
+				break
+			}
+		}
+	}
+	if !s.eof {
+		return // only holding: the verdict cannot change
+	}
+	if aws && s.on[rAWSSecret] && ve-vs == 40 && s.awsValue(vs, ve) {
+		return
+	}
+	if !s.on[rGeneric] || !plausibleValue(v) {
+		return
+	}
+	score := 0.6
+	if entropy(v) >= 4.0 {
+		score = 0.8
+	}
+	s.add(rGeneric, vs, ve, score, label)
+}
+
+// awsValue reports an AWS secret key assigned to an AWS-looking key name.
+func (s *scanner) awsValue(vs, ve int) bool {
+	v := s.text[vs:ve]
+	for i := 0; i < len(v); i++ {
+		if class[v[i]]&cBase64 == 0 {
+			return false
+		}
+	}
+	if strings.Contains(v, "EXAMPLE") || !looksRandom(v, 4.0) || !hasAll(v, cUpper|cLower) {
+		return false
+	}
+	s.add(rAWSSecret, vs, ve, 0.95, "")
+	return true
+}
+
+// keyBefore returns the key name that ends just before the operator at p,
+// skipping spaces and one closing quote; at most 64 bytes of it.
+func (s *scanner) keyBefore(p int) string {
+	t := s.text
+	i := p
+	for n := 0; n < 4 && i > 0 && (t[i-1] == ' ' || t[i-1] == '\t'); n++ {
+		i--
+	}
+	if i > 0 && (t[i-1] == '"' || t[i-1] == '\'' || t[i-1] == '`') {
+		i--
+	}
+	j := i
+	for j > 0 && i-j < 64 && class[t[j-1]]&(cWord|cDot) != 0 {
+		j--
+	}
+	return t[j:i]
+}
+
+// value reads the value after an operator ending at i: optional spaces, an
+// optional quote, and a run of printable non-space bytes that ends at the
+// closing quote (when quoted) or at a space, ',', ';', '&' or the end of
+// the text (when not). Values followed by '(' '[' '{' '<' '.' are code, not
+// literals.
+func (s *scanner) value(i int) (int, int, status) {
+	t := s.text
+	for n := 0; n < 8 && i < len(t) && (t[i] == ' ' || t[i] == '\t'); n++ {
+		i++
+	}
+	if i == len(t) {
+		return i, i, no // a value would start at or after the end: nothing to hold
+	}
+	var q byte
+	if c := t[i]; c == '"' || c == '\'' || c == '`' {
+		q = c
+		i++
+	}
+	j := i
+	lim := min(len(t), i+maxValue+1)
+	for j < lim {
+		c := t[j]
+		if c <= ' ' || c >= 0x7f || c == q {
+			break
+		}
+		if q == 0 && strings.IndexByte("\"'`,;&()[]{}<>", c) >= 0 {
+			break
+		}
+		j++
+	}
+	if j-i > maxValue {
+		return i, j, no
+	}
+	if j == len(t) {
+		if !s.eof {
+			return i, j, more
+		}
+		if q != 0 {
+			return i, j, no
+		}
+		return i, j, yes
+	}
+	if q != 0 {
+		if t[j] != q {
+			return i, j, no
+		}
+		return i, j, yes
+	}
+	if strings.IndexByte("([{<", t[j]) >= 0 {
+		return i, j, no
+	}
+	return i, j, yes
+}
+
+// plausibleValue reports whether an assigned value looks like a real secret:
+// 8 to 256 bytes, high entropy, mixed classes, not a placeholder or a
+// reference to one.
+func plausibleValue(v string) bool {
+	if len(v) < 8 || len(v) > maxValue {
+		return false
+	}
+	if strings.IndexByte("$%@#*!", v[0]) >= 0 && !hasAll(v, cDigit) {
+		return false // a variable or template reference
+	}
+	if strings.IndexByte(",;:/.", v[0]) >= 0 || v[len(v)-1] == ':' {
+		return false // a path or a piece of code
+	}
+	var cls uint8
+	other := false
+	for i := 0; i < len(v); i++ {
+		c := class[v[i]]
+		if c&cAlnum == 0 {
+			other = true
+		}
+		cls |= c & cAlnum
+	}
+	n := 0
+	for _, c := range [...]uint8{cDigit, cUpper, cLower} {
+		if cls&c != 0 {
+			n++
+		}
+	}
+	if other {
+		n++
+	}
+	if n < 2 || cls == cDigit || entropy(v) < 3.0 {
+		return false
+	}
+	for _, p := range placeholders {
+		if containsFold(v, p) {
+			return false
+		}
+	}
+	switch strings.ToLower(v) {
+	case "true", "false":
+		return false
+	}
+	return true
+}
+
+// azure matches the base64 key after AccountKey= or SharedAccessKey=.
+func (s *scanner) azure(i int) {
+	t := s.text
+	j := i
+	lim := min(len(t), i+129)
+	for j < lim && class[t[j]]&cBase64 != 0 {
+		j++
+	}
+	for n := 0; n < 2 && j < len(t) && t[j] == '='; n++ {
+		j++
+	}
+	if j == len(t) && !s.eof {
+		s.wait(i)
+		return
+	}
+	if j-i > 130 || j-i < 32 || j < len(t) && class[t[j]]&(cAny64|cDot) != 0 {
+		return
+	}
+	if !looksRandom(strings.TrimRight(t[i:j], "="), 4.0) {
+		return
+	}
+	s.add(rAzure, i, j, 0.95, "")
+}
+
+// urlPassword matches the password in scheme://user:password@host, with i
+// just after "//".
+func (s *scanner) urlPassword(i int) {
+	t := s.text
+	stop := func(c byte) bool {
+		return c <= ' ' || c >= 0x7f || strings.IndexByte("/?#@:\"'<>`", c) >= 0
+	}
+	j := i
+	for j < len(t) && j-i <= maxValue && !stop(t[j]) {
+		j++
+	}
+	if j == len(t) && !s.eof {
+		s.wait(i)
+		return
+	}
+	if j == i || j-i > maxValue || j >= len(t) || t[j] != ':' {
+		return
+	}
+	ps := j + 1
+	k := ps
+	for k < len(t) && k-ps <= maxValue && !stop(t[k]) {
+		k++
+	}
+	if k == len(t) && !s.eof {
+		s.wait(ps)
+		return
+	}
+	if k == ps || k-ps > maxValue || k >= len(t) || t[k] != '@' {
+		return
+	}
+	pw := t[ps:k]
+	if len(pw) < 3 || strings.IndexByte("$<{%*", pw[0]) >= 0 || strings.Trim(pw, pw[:1]) == "" {
+		return
+	}
+	for _, w := range [...]string{"password", "pass", "passwd", "pwd", "secret", "token", "xxx", "changeme", "your"} {
+		if eqFold(pw, w) || len(w) > 4 && containsFold(pw, w) {
+			return
+		}
+	}
+	s.add(rURLPassword, ps, k, 0.8, "")
+}
+
+func lower(c byte) byte {
+	if 'A' <= c && c <= 'Z' {
+		return c + 'a' - 'A'
+	}
+	return c
+}
+
+// containsFold reports whether s contains the lower-case ASCII word w,
+// ignoring ASCII case.
+func containsFold(s, w string) bool {
+	if len(w) == 0 {
+		return true
+	}
+	for i := 0; i+len(w) <= len(s); i++ {
+		if lower(s[i]) != w[0] {
+			continue
+		}
+		k := 1
+		for k < len(w) && lower(s[i+k]) == w[k] {
+			k++
+		}
+		if k == len(w) {
+			return true
+		}
+	}
+	return false
+}
+
+func eqFold(a, b string) bool { return len(a) == len(b) && strings.EqualFold(a, b) }
+
+func hasSuffixFold(s, suf string) bool {
+	return len(s) >= len(suf) && strings.EqualFold(s[len(s)-len(suf):], suf)
+}

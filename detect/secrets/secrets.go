@@ -1,0 +1,294 @@
+// Package secrets detects credentials in text: cloud and SaaS API keys,
+// tokens, private keys, JWTs, passwords in assignments and URLs, and
+// Rampart's own API keys.
+//
+// It registers the detector type "secrets" with detect.Default. Options:
+//
+//	rules:   [ids]  only these rules ("secrets.github-token" or "github-token")
+//	exclude: [ids]  all rules but these
+//
+// Scanning is anchored: the text is searched with strings.IndexByte and
+// strings.Index for the few bytes every credential format starts with or is
+// keyed by ('-', '_', '=', ':', 'A', "eyJ"), and only around those anchors
+// does a rule look further, so text without candidates costs little more
+// than those searches. Every rule's match is bounded (MaxSpan) and depends
+// on at most LookBehind bytes before it, so the detector is safe to run on
+// streamed text with the redact package.
+package secrets
+
+import (
+	"context"
+	"fmt"
+	"slices"
+	"strings"
+
+	"github.com/rampartsec/rampart/detect"
+	"github.com/rampartsec/rampart/finding"
+)
+
+// Type is the detector's registered type name.
+const Type = "secrets"
+
+func init() {
+	detect.Default.Register(Type, func(opts map[string]any) (detect.Detector, error) {
+		return New(opts)
+	})
+}
+
+var refsCred = finding.References{
+	OWASP: []string{"LLM02:2025"},
+	ATLAS: []string{"AML.T0057"},
+	CWE:   []string{"CWE-798"},
+}
+
+var refsKey = finding.References{
+	OWASP: []string{"LLM02:2025"},
+	ATLAS: []string{"AML.T0057"},
+	CWE:   []string{"CWE-798", "CWE-321"},
+}
+
+const remRotate = "Revoke and rotate the credential, and keep credentials out of prompts, model context and training data."
+
+func rule(id, title string, sev finding.Severity, refs finding.References) *finding.Rule {
+	return &finding.Rule{
+		ID:          "secrets." + id,
+		Title:       title,
+		Layer:       finding.LayerOutput,
+		Severity:    sev,
+		Remediation: remRotate,
+		References:  refs,
+	}
+}
+
+// The rules, in the order of ruleIndex.
+var (
+	RuleOpenAI      = rule("openai-api-key", "OpenAI API key", finding.Critical, refsCred)
+	RuleAnthropic   = rule("anthropic-api-key", "Anthropic API key", finding.Critical, refsCred)
+	RuleAWSKeyID    = rule("aws-access-key", "AWS access key ID", finding.High, refsCred)
+	RuleAWSSecret   = rule("aws-secret-key", "AWS secret access key", finding.Critical, refsCred)
+	RuleGCPAPIKey   = rule("gcp-api-key", "Google Cloud API key", finding.High, refsCred)
+	RuleGCPService  = rule("gcp-service-account-key", "Google Cloud service-account private key", finding.Critical, refsKey)
+	RuleAzure       = rule("azure-storage-key", "Azure storage account or shared access key", finding.Critical, refsCred)
+	RuleGitHub      = rule("github-token", "GitHub token", finding.Critical, refsCred)
+	RuleGitLab      = rule("gitlab-token", "GitLab personal access token", finding.Critical, refsCred)
+	RuleSlack       = rule("slack-token", "Slack token", finding.High, refsCred)
+	RuleStripe      = rule("stripe-key", "Stripe live secret or restricted key", finding.Critical, refsCred)
+	RuleHuggingFace = rule("huggingface-token", "Hugging Face access token", finding.High, refsCred)
+	RulePrivateKey  = rule("private-key", "PEM private key", finding.Critical, refsKey)
+	RuleJWT         = rule("jwt", "JSON Web Token", finding.Medium, refsCred)
+	RuleGeneric     = rule("generic-assignment", "High-entropy value assigned to a password, secret or token", finding.High, refsCred)
+	RuleURLPassword = rule("url-password", "Password in a URL", finding.High, refsCred)
+	RuleRampart     = rule("rampart-api-key", "Rampart API key", finding.Critical, refsCred)
+)
+
+// Indices into allRules, used by the scanner to test whether a rule is on.
+const (
+	rOpenAI = iota
+	rAnthropic
+	rAWSKeyID
+	rAWSSecret
+	rGCPAPIKey
+	rGCPService
+	rAzure
+	rGitHub
+	rGitLab
+	rSlack
+	rStripe
+	rHuggingFace
+	rPrivateKey
+	rJWT
+	rGeneric
+	rURLPassword
+	rRampart
+	numRules
+)
+
+var allRules = [numRules]*finding.Rule{
+	RuleOpenAI, RuleAnthropic, RuleAWSKeyID, RuleAWSSecret, RuleGCPAPIKey, RuleGCPService,
+	RuleAzure, RuleGitHub, RuleGitLab, RuleSlack, RuleStripe, RuleHuggingFace, RulePrivateKey,
+	RuleJWT, RuleGeneric, RuleURLPassword, RuleRampart,
+}
+
+// Labels name what matched in redaction masks.
+var labels = [numRules]string{
+	"OPENAI_API_KEY", "ANTHROPIC_API_KEY", "AWS_ACCESS_KEY", "AWS_SECRET_KEY", "GCP_API_KEY",
+	"GCP_SERVICE_ACCOUNT_KEY", "AZURE_KEY", "GITHUB_TOKEN", "GITLAB_TOKEN", "SLACK_TOKEN",
+	"STRIPE_KEY", "HUGGINGFACE_TOKEN", "PRIVATE_KEY", "JWT", "SECRET", "PASSWORD", "RAMPART_API_KEY",
+}
+
+// Rules returns every rule the detector family knows, in a fixed order.
+func Rules() []*finding.Rule {
+	return append([]*finding.Rule(nil), allRules[:]...)
+}
+
+// Detector finds credentials. It is safe for concurrent use.
+type Detector struct {
+	on    [numRules]bool
+	rules []*finding.Rule
+}
+
+var (
+	_ detect.Detector     = (*Detector)(nil)
+	_ detect.Spanner      = (*Detector)(nil)
+	_ detect.LookBehinder = (*Detector)(nil)
+	_ detect.Holder       = (*Detector)(nil)
+)
+
+// New builds a detector from its options (see the package comment).
+func New(opts map[string]any) (*Detector, error) {
+	o := detect.Options(opts)
+	if err := o.Check("rules", "exclude"); err != nil {
+		return nil, err
+	}
+	only, err := o.Strings("rules")
+	if err != nil {
+		return nil, err
+	}
+	excl, err := o.Strings("exclude")
+	if err != nil {
+		return nil, err
+	}
+	d := &Detector{}
+	if only == nil {
+		for i := range d.on {
+			d.on[i] = true
+		}
+	}
+	for _, id := range only {
+		i, err := ruleIndex(id)
+		if err != nil {
+			return nil, fmt.Errorf("option \"rules\": %w", err)
+		}
+		d.on[i] = true
+	}
+	for _, id := range excl {
+		i, err := ruleIndex(id)
+		if err != nil {
+			return nil, fmt.Errorf("option \"exclude\": %w", err)
+		}
+		d.on[i] = false
+	}
+	for i, r := range allRules {
+		if d.on[i] {
+			d.rules = append(d.rules, r)
+		}
+	}
+	return d, nil
+}
+
+func ruleIndex(id string) (int, error) {
+	full := id
+	if !strings.HasPrefix(full, Type+".") {
+		full = Type + "." + id
+	}
+	for i, r := range allRules {
+		if r.ID == full {
+			return i, nil
+		}
+	}
+	ids := make([]string, len(allRules))
+	for i, r := range allRules {
+		ids[i] = r.ID
+	}
+	return 0, fmt.Errorf("unknown rule %q (known: %s)", id, strings.Join(ids, ", "))
+}
+
+// Name returns "secrets".
+func (d *Detector) Name() string { return Type }
+
+// Rules lists the enabled rules.
+func (d *Detector) Rules() []*finding.Rule { return append([]*finding.Rule(nil), d.rules...) }
+
+// MaxSpan is the longest a hit can be, plus the one byte after it that
+// decides where it ends: a PEM private key or a JWT of up to 8 KiB.
+func (d *Detector) MaxSpan() int { return maxSpan }
+
+// LookBehind is how far before a hit its context can lie: the AWS key ID
+// that makes a 40-character string an AWS secret key, the key name in an
+// assignment, the JSON key of a service-account private key.
+func (d *Detector) LookBehind() int { return lookBehind }
+
+// Detect returns the credentials in in.Text, ordered by Start (then End).
+func (d *Detector) Detect(ctx context.Context, in detect.Input) ([]detect.Hit, error) {
+	if err := ctx.Err(); err != nil {
+		return nil, err
+	}
+	s := scanner{text: in.Text, eof: true, on: &d.on, pending: len(in.Text)}
+	s.scan()
+	sortHits(s.hits)
+	return dropGeneric(dedupe(s.hits)), nil
+}
+
+// Hold returns the offset from which text, if it grew, could still gain or
+// change a hit: the start of the trailing run of non-space bytes (a
+// credential or its anchor may be incomplete there) or of an earlier match
+// that runs to the end of the text, such as a PEM key still missing its END
+// line.
+func (d *Detector) Hold(text string) int {
+	s := scanner{text: text, eof: false, on: &d.on, pending: len(text)}
+	s.scan()
+	return min(s.pending, trailingRun(text, maxSpan))
+}
+
+func sortHits(h []detect.Hit) {
+	slices.SortFunc(h, func(a, b detect.Hit) int {
+		if a.Start != b.Start {
+			return a.Start - b.Start
+		}
+		if a.End != b.End {
+			return a.End - b.End
+		}
+		return strings.Compare(a.Rule.ID, b.Rule.ID)
+	})
+}
+
+// trailingRun returns the start of the run of non-whitespace bytes that ends
+// text, looking back at most limit bytes.
+func trailingRun(text string, limit int) int {
+	i := len(text)
+	stop := max(len(text)-limit, 0)
+	for i > stop && !isSpace(text[i-1]) {
+		i--
+	}
+	return i
+}
+
+// dropGeneric removes generic-assignment hits that contain a hit of a
+// specific rule ("api_key = sk-…"): the specific one names it better.
+func dropGeneric(h []detect.Hit) []detect.Hit {
+	if !slices.ContainsFunc(h, func(x detect.Hit) bool { return x.Rule == RuleGeneric }) {
+		return h
+	}
+	out := make([]detect.Hit, 0, len(h))
+	for i, g := range h {
+		if g.Rule == RuleGeneric {
+			covered := false
+			for j := range h {
+				if j != i && h[j].Rule != RuleGeneric && h[j].Start >= g.Start && h[j].End <= g.End {
+					covered = true
+					break
+				}
+			}
+			if covered {
+				continue
+			}
+		}
+		out = append(out, g)
+	}
+	return out
+}
+
+// dedupe removes repeated hits (the same rule and span found from two
+// anchors, such as an AWS secret key after both "aws" and a key ID) from
+// sorted hits, keeping the higher score.
+func dedupe(h []detect.Hit) []detect.Hit {
+	out := h[:0]
+	for _, x := range h {
+		if k := len(out) - 1; k >= 0 && out[k].Rule == x.Rule && out[k].Start == x.Start && out[k].End == x.End {
+			out[k].Score = max(out[k].Score, x.Score)
+			continue
+		}
+		out = append(out, x)
+	}
+	return out
+}
