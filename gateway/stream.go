@@ -209,7 +209,8 @@ func (s *streamer) judge(p *part, hits []redact.Hit, err error) bool {
 	if err != nil {
 		var failed *policy.Rule
 		for _, r := range s.rules {
-			if strings.Contains(err.Error(), r.Name) {
+			// redact.Stream names the failing detector: "stream detector NAME: …".
+			if strings.Contains(err.Error(), "stream detector "+r.Name+":") {
 				failed = r
 				break
 			}

@@ -101,7 +101,12 @@ func Build(cfg *config.Config, reg *detect.Registry) (*Set, error) {
 		failOpen := pc.OnError == "allow"
 		build := func(dir string, rules []config.Rule) ([]*Rule, error) {
 			out := make([]*Rule, 0, len(rules))
+			seen := make(map[string]bool, len(rules))
 			for j, rc := range rules {
+				if seen[rc.Detector] {
+					return nil, fmt.Errorf("policy %q %s[%d]: detector %q is already used in this list", p.Name, dir, j, rc.Detector)
+				}
+				seen[rc.Detector] = true
 				d, ok := set.Detectors[rc.Detector]
 				if !ok {
 					return nil, fmt.Errorf("policy %q %s[%d]: unknown detector %q", p.Name, dir, j, rc.Detector)
