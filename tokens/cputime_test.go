@@ -1,0 +1,85 @@
+//go:build linux
+
+package tokens
+
+import (
+	"os"
+	"runtime"
+	"slices"
+	"testing"
+	"time"
+
+	"github.com/tiktoken-go/tokenizer"
+	"golang.org/x/sys/unix"
+)
+
+// TestThroughputCPUTime measures what BenchmarkCount measures, but in CPU
+// time of the benchmarking thread instead of wall time, which on a shared,
+// overloaded machine is far steadier: time spent descheduled isn't counted.
+// It reports the median of 15 rounds. Run it with
+//
+//	TOKENS_CPUTIME=1 go test -run TestThroughputCPUTime -v ./tokens
+//
+// or with TOKENS_CPUTIME=noref to leave out the reference.
+func TestThroughputCPUTime(t *testing.T) {
+	if os.Getenv("TOKENS_CPUTIME") == "" {
+		t.Skip("set TOKENS_CPUTIME=1 to run")
+	}
+	runtime.LockOSThread()
+	defer runtime.UnlockOSThread()
+	threadCPU := func() time.Duration {
+		var ts unix.Timespec
+		if err := unix.ClockGettime(unix.CLOCK_THREAD_CPUTIME_ID, &ts); err != nil {
+			t.Fatal(err)
+		}
+		return time.Duration(ts.Nano())
+	}
+	// median returns the median CPU time per call of f over 15 rounds of
+	// about 20 ms each.
+	median := func(f func()) time.Duration {
+		f()
+		start, n := threadCPU(), 0
+		for threadCPU()-start < 5*time.Millisecond {
+			f()
+			n++
+		}
+		per := max(1, int(20*time.Millisecond/((threadCPU()-start)/time.Duration(n))))
+		var rounds []time.Duration
+		for range 15 {
+			start := threadCPU()
+			for range per {
+				f()
+			}
+			rounds = append(rounds, (threadCPU()-start)/time.Duration(per))
+		}
+		slices.Sort(rounds)
+		return rounds[len(rounds)/2]
+	}
+	b := &testing.B{}
+	texts := benchTexts(b)
+	mbps := func(n int, d time.Duration) float64 { return float64(n) / d.Seconds() / 1e6 }
+	for _, r := range refs {
+		if err := r.enc.Load(); err != nil {
+			t.Fatal(err)
+		}
+		ref, err := tokenizer.Get(tokenizer.Encoding(r.enc.Name()))
+		if err != nil {
+			t.Fatal(err)
+		}
+		for _, tt := range texts {
+			ours := median(func() { r.enc.Count(tt.text) })
+			nocache := median(func() { countNoCache(r.enc, tt.text) })
+			theirs := time.Duration(1)
+			if os.Getenv("TOKENS_CPUTIME") != "noref" {
+				theirs = median(func() {
+					if _, err := ref.Count(tt.text); err != nil {
+						t.Fatal(err)
+					}
+				})
+			}
+			t.Logf("%-11s %-16s tokens %8v (%6.1f MB/s)  no cache %8v (%6.1f MB/s)  reference %9v (%5.1f MB/s)  speed-up %5.1fx",
+				r.enc.Name(), tt.name, ours, mbps(len(tt.text), ours), nocache, mbps(len(tt.text), nocache),
+				theirs, mbps(len(tt.text), theirs), float64(theirs)/float64(ours))
+		}
+	}
+}
