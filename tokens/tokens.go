@@ -107,10 +107,39 @@ func (e *Encoding) Count(s string) int {
 		piece := s[p:end]
 		p = end
 		if !valid && !utf8.ValidString(piece) {
-			n += e.countPiece(replaceInvalid(piece))
+			piece = replaceInvalid(piece)
+		}
+		if len(piece) > MaxExactPiece {
+			n += e.countLong(piece)
 			continue
 		}
 		n += e.countPiece(piece)
+	}
+	return n
+}
+
+// MaxExactPiece bounds the pieces counted exactly. Byte-pair merging of one
+// piece costs more than linear time, and only adversarial text has pieces
+// this long (a run of thousands of letters or spaces with no break), so a
+// longer piece is counted in blocks of MaxExactPiece bytes: merges never
+// cross a block boundary, which may add a token per block (the count is
+// then an over-estimate, the safe side for token limits).
+const MaxExactPiece = 4096
+
+// countLong counts a piece longer than MaxExactPiece block by block, never
+// splitting a UTF-8 sequence.
+func (e *Encoding) countLong(piece string) int {
+	n := 0
+	for len(piece) > 0 {
+		end := min(MaxExactPiece, len(piece))
+		for end < len(piece) && end > 0 && !utf8.RuneStart(piece[end]) {
+			end--
+		}
+		if end == 0 {
+			end = min(MaxExactPiece, len(piece))
+		}
+		n += e.countPiece(piece[:end])
+		piece = piece[end:]
 	}
 	return n
 }
