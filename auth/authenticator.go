@@ -16,13 +16,16 @@ const maxCredentialLen = 16 << 10
 
 // Authenticator turns a request's credential into a Principal.
 //
-// Key records are read from the store on every request and never cached,
-// so a revocation takes effect on the very next request (and, with a shared
-// PostgreSQL store, on every gateway replica at once).
+// Key records are read from the store on every request, so a revocation
+// takes effect on the very next request (and, with a shared store, on every
+// gateway replica at once). When the store is a KeyVersioner, records are
+// cached and reused only while the store's version is unchanged, which
+// keeps that guarantee.
 type Authenticator struct {
 	store KeyStore
 	jwt   *JWTVerifier
 	now   func() time.Time
+	cache *keyCache
 }
 
 // NewAuthenticator returns an Authenticator that looks keys up in store and
@@ -32,7 +35,11 @@ func NewAuthenticator(store KeyStore, jwt *JWTVerifier, clock func() time.Time) 
 	if clock == nil {
 		clock = time.Now
 	}
-	return &Authenticator{store: store, jwt: jwt, now: clock}
+	a := &Authenticator{store: store, jwt: jwt, now: clock}
+	if v, ok := store.(KeyVersioner); ok {
+		a.cache = &keyCache{v: v, m: make(map[string]cachedKey)}
+	}
+	return a
 }
 
 // Authenticate reads the request's credential ("Authorization: Bearer …",
@@ -73,7 +80,13 @@ func (a *Authenticator) authenticateKey(ctx context.Context, cred string) (*Prin
 	if !ok {
 		return nil, errMalformedKey
 	}
-	k, err := a.store.KeyByPrefix(ctx, prefix)
+	var k *Key
+	var err error
+	if a.cache != nil {
+		k, err = a.cache.lookup(ctx, a.store, prefix)
+	} else {
+		k, err = a.store.KeyByPrefix(ctx, prefix)
+	}
 	if errors.Is(err, ErrNotFound) {
 		return nil, errUnknownKey
 	}

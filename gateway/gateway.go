@@ -35,8 +35,10 @@ import (
 type Deps struct {
 	Store   store.Store
 	Limiter limit.Limiter
-	// Audit may be nil when the audit log is disabled.
-	Audit *audit.Writer
+	// Audit receives one record per request; nil when the audit log is
+	// disabled. Append must return only once the record is durable (an
+	// audit.Journal or an audit.Writer).
+	Audit Appender
 	// Logger defaults to slog.Default().
 	Logger *slog.Logger
 	// Registerer receives the gateway's metrics; nil uses a private
@@ -48,6 +50,11 @@ type Deps struct {
 	Clock func() time.Time
 	// Version is reported in the Server header and /healthz.
 	Version string
+}
+
+// Appender stores audit records.
+type Appender interface {
+	Append(ctx context.Context, rec audit.Record) error
 }
 
 // Gateway serves the OpenAI-compatible API.

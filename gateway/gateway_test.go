@@ -37,7 +37,7 @@ const upstreamKey = "sk-upstream-SECRET-0123456789abcdefXYZ"
 // env is a gateway in front of a fake upstream, with a real SQLite store,
 // a real in-process limiter and a real audit writer.
 type env struct {
-	t        *testing.T
+	t        testing.TB
 	up       *fakeupstream.Server
 	upSrv    *httptest.Server
 	gw       *gateway.Gateway
@@ -70,7 +70,7 @@ func (s *syncBuffer) String() string {
 
 // testConfig is the embedded default with the fake as upstream; mutate
 // may change it.
-func newEnv(t *testing.T, mutate func(*config.Config)) *env {
+func newEnv(t testing.TB, mutate func(*config.Config)) *env {
 	t.Helper()
 	e := &env{t: t, logs: &syncBuffer{}}
 	e.up = fakeupstream.New(upstreamKey, true)

@@ -51,6 +51,8 @@ type Store struct {
 	// transactions, so they queue in Go instead of spinning in SQLite's
 	// busy handler; other processes are held off by SQLite's own lock.
 	write chan struct{}
+	// version answers KeyVersion.
+	version versionConn
 }
 
 // Open opens (creating if needed) the database file at path and applies
@@ -187,6 +189,7 @@ func (s *Store) Ping(ctx context.Context) error {
 
 // Close closes the database.
 func (s *Store) Close() error {
+	s.version.close()
 	for _, st := range []*sql.Stmt{s.byPrefix, s.byID} {
 		if st != nil {
 			st.Close()

@@ -1,0 +1,49 @@
+package gateway_test
+
+import (
+	"io"
+	"net/http"
+	"strings"
+	"testing"
+
+	"github.com/rampartsec/rampart/config"
+)
+
+// BenchmarkChat measures a whole request through the gateway (client, fake
+// upstream and gateway in one process: use it with -cpuprofile to find the
+// gateway's hot spots; the load benchmark in bench/ measures the gateway
+// process alone).
+func BenchmarkChat(b *testing.B) {
+	for _, tc := range []struct {
+		name   string
+		size   int
+		stream bool
+	}{{"1KB", 1 << 10, false}, {"1KB-stream", 1 << 10, true}, {"8KB", 8 << 10, false}} {
+		b.Run(tc.name, func(b *testing.B) {
+			e := newEnv(b, func(c *config.Config) {
+				// Limits high enough not to interfere; they are still checked.
+				c.Limits.Key = config.LimitSet{RequestsPerMinute: 1e9, TokensPerMinute: 1e12, Concurrent: 1e6, MaxTokens: 32768}
+				c.Limits.IP = config.LimitSet{RequestsPerMinute: 1e9, Concurrent: 1e6}
+			})
+			body := chatBody(strings.Repeat("Please summarise the weather in Paris. ", tc.size/39), tc.stream)
+			client := &http.Client{Transport: &http.Transport{MaxIdleConnsPerHost: 16}}
+			b.SetBytes(int64(len(body)))
+			b.ReportAllocs()
+			b.ResetTimer()
+			for b.Loop() {
+				req, _ := http.NewRequest(http.MethodPost, e.srv.URL+"/v1/chat/completions", strings.NewReader(body))
+				req.Header.Set("Authorization", "Bearer "+e.key)
+				req.Header.Set("Content-Type", "application/json")
+				resp, err := client.Do(req)
+				if err != nil {
+					b.Fatal(err)
+				}
+				_, _ = io.Copy(io.Discard, resp.Body)
+				resp.Body.Close()
+				if resp.StatusCode != 200 {
+					b.Fatalf("status %d", resp.StatusCode)
+				}
+			}
+		})
+	}
+}
