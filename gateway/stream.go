@@ -63,6 +63,7 @@ type streamer struct {
 	werr     error
 	upStart  time.Time
 	settled  bool
+	dirty    bool // written but not flushed
 }
 
 func (c *call) stream(resp *http.Response, upStart time.Time) {
@@ -114,12 +115,18 @@ func (c *call) stream(resp *http.Response, upStart time.Time) {
 		} else {
 			s.chunk(ev)
 		}
+		// Flush when the upstream has nothing more waiting, as a reverse
+		// proxy does: events that arrived together leave together.
+		if r.Buffered() == 0 {
+			s.flushOut()
+		}
 		if s.werr != nil {
 			c.upstreamDur = time.Since(upStart)
 			c.decision, c.errMsg = decError, "client closed the stream"
 			break
 		}
 	}
+	s.flushOut()
 	s.settle()
 }
 
@@ -192,8 +199,8 @@ func (s *streamer) write(p *part, text string) (string, bool) {
 	return rel, s.judge(p, hits, err)
 }
 
-// flush releases a part's held-back tail.
-func (s *streamer) flush(p *part) (string, bool) {
+// drain releases a part's held-back tail.
+func (s *streamer) drain(p *part) (string, bool) {
 	if p.done || p.s == nil {
 		p.done = true
 		return "", true
@@ -299,7 +306,7 @@ func (s *streamer) chunk(ev sse.Event) {
 			return
 		}
 		if s.finishing(ch, k) {
-			tail, ok := s.flush(p)
+			tail, ok := s.drain(p)
 			if !ok {
 				return
 			}
@@ -380,7 +387,7 @@ func (s *streamer) remember(p *part, ev sse.Event, t *openai.Text, all []openai.
 // release flushes a part and sends what it held in an event built from its
 // template. It returns false when the stream was ended.
 func (s *streamer) release(p *part) bool {
-	tail, ok := s.flush(p)
+	tail, ok := s.drain(p)
 	if !ok {
 		return false
 	}
@@ -510,9 +517,8 @@ func (s *streamer) responsesEvent(ev sse.Event) bool {
 	}
 	if terminal {
 		s.end(nil)
-		if s.werr == nil {
-			s.emit(ev.Type, data)
-		}
+		s.emit(ev.Type, data)
+		s.flushOut()
 		return true
 	}
 	s.emit(ev.Type, data)
@@ -561,7 +567,8 @@ func (s *streamer) countTokens() {
 	c.completionTokens = n
 }
 
-// emit writes an event to the client and flushes it.
+// emit writes an event to the client; the stream loop flushes when the
+// upstream has nothing more buffered, and end and fail flush at once.
 func (s *streamer) emit(typ string, data []byte) {
 	if s.werr != nil {
 		return
@@ -569,8 +576,16 @@ func (s *streamer) emit(typ string, data []byte) {
 	s.buf = sse.Append(s.buf[:0], typ, data)
 	if _, err := s.w.Write(s.buf); err != nil {
 		s.werr = err
+	}
+	s.dirty = true
+}
+
+// flushOut sends what emit wrote.
+func (s *streamer) flushOut() {
+	if s.werr != nil || !s.dirty {
 		return
 	}
+	s.dirty = false
 	if err := s.rc.Flush(); err != nil {
 		s.werr = err
 	}
@@ -585,6 +600,7 @@ func (s *streamer) end(data []byte) {
 	if data != nil {
 		s.emit("", data)
 	}
+	s.flushOut()
 }
 
 // fail ends the stream with an error event, after the audit record.
@@ -605,9 +621,11 @@ func (s *streamer) fail(e *openai.APIError, decision string) {
 		msg = append(msg, `,"param":null,`...)
 		msg = append(msg, body[1:]...)
 		s.emit("error", msg)
+		s.flushOut()
 		return
 	}
 	s.emit("", body)
+	s.flushOut()
 }
 
 // cut ends a stream that the upstream broke off. What the redactors still

@@ -133,6 +133,11 @@ func (r *Reader) Next() (Event, error) {
 	}
 }
 
+// Buffered reports how many bytes of the stream have been read from the
+// underlying reader but not yet parsed. A proxy flushes its output when it
+// is zero: nothing more is available without waiting.
+func (r *Reader) Buffered() int { return r.br.Buffered() }
+
 // readLine returns the next line without its terminator. The slice is
 // valid until the next call.
 func (r *Reader) readLine() ([]byte, error) {
