@@ -12,6 +12,7 @@ import (
 	"encoding/hex"
 	"errors"
 	"fmt"
+	"io"
 	"log/slog"
 	"net"
 	"net/http"
@@ -78,8 +79,9 @@ func LoadConfig(path, listen, dataDir string) (*config.Config, error) {
 	return cfg, nil
 }
 
-// NewLogger builds the process logger the configuration asks for.
-func NewLogger(c config.Log) *slog.Logger {
+// NewLogger builds the process logger the configuration asks for, writing
+// to w.
+func NewLogger(c config.Log, w io.Writer) *slog.Logger {
 	var level slog.Level
 	switch strings.ToLower(c.Level) {
 	case "debug":
@@ -93,9 +95,9 @@ func NewLogger(c config.Log) *slog.Logger {
 	}
 	opts := &slog.HandlerOptions{Level: level}
 	if strings.ToLower(c.Format) == "text" {
-		return slog.New(slog.NewTextHandler(os.Stderr, opts))
+		return slog.New(slog.NewTextHandler(w, opts))
 	}
-	return slog.New(slog.NewJSONHandler(os.Stderr, opts))
+	return slog.New(slog.NewJSONHandler(w, opts))
 }
 
 // OpenLimiter builds the limiter backend the configuration selects.
@@ -180,7 +182,9 @@ func Run(ctx context.Context, opts Options) error {
 	}
 	log := opts.Logger
 	if log == nil {
-		log = NewLogger(cfg.Log)
+		lw := newLogWriter(os.Stderr, 200*time.Millisecond)
+		defer lw.Close()
+		log = NewLogger(cfg.Log, lw)
 	}
 	if opts.ConfigPath == "" {
 		log.Info("no --config given: running the embedded default configuration", "data_dir", cfg.DataDir)
