@@ -1,7 +1,6 @@
 package config
 
 import (
-	"path/filepath"
 	"time"
 )
 
@@ -17,7 +16,6 @@ const (
 
 	defDataDir       = "./rampart-data"
 	defStoreDriver   = "sqlite"
-	defSQLiteFile    = "rampart.db" // inside data_dir
 	defPostgresConns = 16
 	defLimitsBackend = "memory"
 	defRedisPrefix   = "rampart:"
@@ -83,9 +81,6 @@ func (c *Config) ApplyDefaults() {
 
 	setString(&c.DataDir, defDataDir)
 	setString(&c.Store.Driver, defStoreDriver)
-	if c.Store.SQLitePath == "" {
-		c.Store.SQLitePath = filepath.Join(c.DataDir, defSQLiteFile)
-	}
 	setInt(&c.Store.MaxConns, defPostgresConns)
 
 	for i := range c.Upstreams {

@@ -181,9 +181,6 @@ func (v *validator) store(c *Config) {
 	if st.PostgresDSN != "" && !isSecretRef(st.PostgresDSN) && dsnHasPassword(st.PostgresDSN) {
 		v.errorf("store.postgres_dsn", "holds a password; a literal credential in the config file is not allowed: write postgres_dsn: env:RAMPART_POSTGRES_DSN (or file:PATH, vault:PATH)%s", v.interpHint("store.postgres_dsn"))
 	}
-	if st.Driver == "sqlite" && st.SQLitePath == "" {
-		v.errorf("store.sqlite_path", "must not be empty")
-	}
 	v.nonNegative("store.max_conns", int64(st.MaxConns))
 }
 

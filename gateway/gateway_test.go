@@ -418,6 +418,7 @@ func TestUpstreamFailures(t *testing.T) {
 		{"5xx", fakeupstream.Behaviour{Status: 503}, false, 502, "upstream_error"},
 		{"malformed", fakeupstream.Behaviour{Malformed: true}, false, 502, "upstream_malformed_response"},
 		{"4xx relayed", fakeupstream.Behaviour{Status: 400}, false, 400, "fake_failure"},
+		{"upstream refuses the gateway's key", fakeupstream.Behaviour{Status: 401}, false, 502, "upstream_auth_error"},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {

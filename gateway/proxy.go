@@ -178,6 +178,15 @@ func (c *call) upstreamError(resp *http.Response, upStart time.Time) {
 		c.fail(&openai.APIError{Status: http.StatusBadGateway, Type: openai.TypeUpstream, Code: "upstream_error", Message: text}, decError)
 		return
 	}
+	if resp.StatusCode == http.StatusUnauthorized || resp.StatusCode == http.StatusForbidden {
+		// The upstream refused the gateway's own credential: that is the
+		// operator's problem, not the client's key, so it must not look
+		// like an authentication error of the client.
+		c.g.log.Error("upstream refused the gateway's credential", "request_id", c.id, "upstream", c.up.name, "status", resp.StatusCode, "message", msg)
+		c.fail(&openai.APIError{Status: http.StatusBadGateway, Type: openai.TypeUpstream, Code: "upstream_auth_error",
+			Message: fmt.Sprintf("upstream %q refused the gateway's credential (HTTP %d); the gateway's operator must fix its configuration", c.up.name, resp.StatusCode)}, decError)
+		return
+	}
 	// A client error from the upstream (bad parameters, unknown model,
 	// upstream rate limit) is the client's to see, in the upstream's words.
 	c.decision = decError

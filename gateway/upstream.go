@@ -153,16 +153,39 @@ func (u *upstream) setAuth(h http.Header) {
 }
 
 // scrub removes the upstream's credential from text that came back from it
-// (an error body, say), so that it can never be relayed.
+// (an error body, say), so that it can never be relayed: the whole key,
+// and its random part after the last '-' or '_' (providers quote keys in
+// several ways), when that part is long enough to be secret.
 func (u *upstream) scrub(b []byte) []byte {
-	if u.key.IsZero() || len(u.key.Reveal()) < 8 {
+	if u.key.IsZero() {
 		return b
 	}
 	k := u.key.Reveal()
-	if !strings.Contains(string(b), k) {
+	out := string(b)
+	for _, s := range secretParts(k) {
+		out = strings.ReplaceAll(out, s, secretref.Redacted)
+	}
+	if len(out) == len(b) && out == string(b) {
 		return b
 	}
-	return []byte(strings.ReplaceAll(string(b), k, secretref.Redacted))
+	return []byte(out)
+}
+
+// secretParts returns what of a key must never be shown: the key, its
+// random tail, and (for long keys) the tail's last 16 characters, which
+// error messages quote to identify a key ("…abcd1234").
+func secretParts(k string) []string {
+	if len(k) < 8 {
+		return nil
+	}
+	parts := []string{k}
+	if i := strings.LastIndexAny(k, "-_"); i >= 0 && len(k)-i-1 >= 12 {
+		parts = append(parts, k[i+1:])
+	}
+	if len(k) >= 32 {
+		parts = append(parts, k[len(k)-16:])
+	}
+	return parts
 }
 
 // classify turns an upstream transport error into the error the client

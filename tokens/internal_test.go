@@ -273,6 +273,9 @@ func TestConcurrentCount(t *testing.T) {
 }
 
 func TestCountAllocations(t *testing.T) {
+	if raceEnabled {
+		t.Skip("the race detector allocates")
+	}
 	english := edgeCases[3] + " " + strings.Repeat("The quick brown fox jumps over the lazy dog's back. ", 20)
 	long := strings.Repeat("ab", 500) // takes the heap merge
 	for _, r := range refs {

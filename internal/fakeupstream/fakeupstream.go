@@ -11,8 +11,11 @@ package fakeupstream
 
 import (
 	"bytes"
+	"encoding/base64"
+	"encoding/binary"
 	"encoding/json"
 	"fmt"
+	"math"
 	"net/http"
 	"strconv"
 	"strings"
@@ -151,9 +154,10 @@ func (s *Server) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 			Role    string `json:"role"`
 			Content any    `json:"content"`
 		} `json:"messages"`
-		Input         any `json:"input"`
-		Prompt        any `json:"prompt"`
-		StreamOptions *struct {
+		Input          any    `json:"input"`
+		EncodingFormat string `json:"encoding_format"`
+		Prompt         any    `json:"prompt"`
+		StreamOptions  *struct {
 			IncludeUsage bool `json:"include_usage"`
 		} `json:"stream_options"`
 	}
@@ -193,9 +197,20 @@ func (s *Server) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 		if arr, ok := req.Input.([]any); ok {
 			n = len(arr)
 		}
+		vec := []float32{0.1, -0.2, 0.3}
+		var emb any = vec
+		if req.EncodingFormat == "base64" {
+			// What the official SDKs ask for by default: little-endian
+			// float32s, base64-encoded.
+			raw := make([]byte, 4*len(vec))
+			for i, f := range vec {
+				binary.LittleEndian.PutUint32(raw[4*i:], math.Float32bits(f))
+			}
+			emb = base64.StdEncoding.EncodeToString(raw)
+		}
 		data := make([]any, n)
 		for i := range data {
-			data[i] = map[string]any{"object": "embedding", "index": i, "embedding": []float64{0.1, -0.2, 0.3}}
+			data[i] = map[string]any{"object": "embedding", "index": i, "embedding": emb}
 		}
 		writeJSON(w, map[string]any{"object": "list", "data": data, "model": req.Model,
 			"usage": map[string]any{"prompt_tokens": 4, "total_tokens": 4}})
