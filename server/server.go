@@ -210,9 +210,13 @@ func Run(ctx context.Context, opts Options) error {
 	reg := prometheus.NewRegistry()
 	reg.MustRegister(collectors.NewGoCollector(), collectors.NewProcessCollector(collectors.ProcessCollectorOpts{}))
 
-	gw, err := gateway.New(ctx, cfg, gateway.Deps{
-		Store: st, Limiter: lim, Audit: aw, Logger: log, Registerer: reg, Version: version.Get().Version,
-	})
+	deps := gateway.Deps{Store: st, Limiter: lim, Logger: log, Registerer: reg, Version: version.Get().Version}
+	if aw != nil {
+		// Not a typed nil in the interface: with the audit log disabled
+		// the gateway must see no appender at all.
+		deps.Audit = aw
+	}
+	gw, err := gateway.New(ctx, cfg, deps)
 	if err != nil {
 		return err
 	}
