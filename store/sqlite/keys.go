@@ -49,12 +49,17 @@ func (s *Store) CreateKey(ctx context.Context, k *auth.Key) error {
 	if err != nil {
 		return fmt.Errorf("create key %s: %w", k.ID, err)
 	}
+	if err := s.version.bump(); err != nil {
+		return fmt.Errorf("create key %s: %w", k.ID, err)
+	}
 	return nil
 }
 
 // KeyByPrefix returns the key with the given prefix, or auth.ErrNotFound.
 func (s *Store) KeyByPrefix(ctx context.Context, prefix string) (*auth.Key, error) {
-	k, err := scanKey(s.byPrefix.QueryRowContext(ctx, prefix))
+	// An indexed point read takes microseconds; with a cancellable context
+	// the driver starts a watcher per query that costs more than the read.
+	k, err := scanKey(s.byPrefix.QueryRowContext(pointRead(ctx), prefix))
 	if err != nil {
 		return nil, fmt.Errorf("key with prefix %q: %w", prefix, err)
 	}
@@ -63,7 +68,7 @@ func (s *Store) KeyByPrefix(ctx context.Context, prefix string) (*auth.Key, erro
 
 // KeyByID returns the key with the given id, or auth.ErrNotFound.
 func (s *Store) KeyByID(ctx context.Context, id string) (*auth.Key, error) {
-	k, err := scanKey(s.byID.QueryRowContext(ctx, id))
+	k, err := scanKey(s.byID.QueryRowContext(pointRead(ctx), id))
 	if err != nil {
 		return nil, fmt.Errorf("key %s: %w", id, err)
 	}
@@ -115,6 +120,9 @@ func (s *Store) RevokeKey(ctx context.Context, id string, at time.Time) error {
 	}
 	if n == 0 {
 		return fmt.Errorf("revoke key %s: %w", id, auth.ErrNotFound)
+	}
+	if err := s.version.bump(); err != nil {
+		return fmt.Errorf("revoke key %s: %w", id, err)
 	}
 	return nil
 }
@@ -174,4 +182,16 @@ func nonNil(s []string) []string {
 		return []string{}
 	}
 	return s
+}
+
+// pointRead returns the context for a short indexed read: ctx without its
+// cancellation (its values are kept), unless ctx is already done. The
+// modernc driver watches a cancellable context with a goroutine per query,
+// which costs several times a point read; such a read cannot hang (the
+// busy timeout bounds waiting on locks), so nothing is lost.
+func pointRead(ctx context.Context) context.Context {
+	if ctx.Err() != nil {
+		return ctx
+	}
+	return context.WithoutCancel(ctx)
 }

@@ -52,7 +52,7 @@ type Store struct {
 	// busy handler; other processes are held off by SQLite's own lock.
 	write chan struct{}
 	// version answers KeyVersion.
-	version versionConn
+	version keysVersion
 }
 
 // Open opens (creating if needed) the database file at path and applies
@@ -99,7 +99,12 @@ func open(ctx context.Context, path, synchronous string) (*Store, error) {
 	db.SetMaxOpenConns(maxConns)
 	db.SetMaxIdleConns(maxConns)
 	s := &Store{db: db, path: abs, write: make(chan struct{}, 1)}
+	if err := s.version.open(abs); err != nil {
+		db.Close()
+		return nil, fmt.Errorf("open sqlite store %s: %w", abs, err)
+	}
 	if err := s.init(ctx); err != nil {
+		s.version.close()
 		db.Close()
 		return nil, fmt.Errorf("open sqlite store %s: %w", abs, err)
 	}
