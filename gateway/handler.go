@@ -530,6 +530,14 @@ func (c *call) fail(e *openai.APIError, decision string) {
 	e.RequestID = c.id
 	c.auditNow()
 	e.Write(c.w)
+	c.sent()
+}
+
+// sent pushes a complete response to the client at once, so that the
+// bookkeeping in finish (limits, metrics, the log line) runs after the
+// client has its answer rather than before the server flushes it.
+func (c *call) sent() {
+	_ = http.NewResponseController(c.w).Flush()
 }
 
 // auditNow writes the audit record and waits until it is durable, so that

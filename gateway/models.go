@@ -4,6 +4,7 @@ import (
 	"context"
 	"net/http"
 	"sort"
+	"strconv"
 	"strings"
 	"sync"
 	"time"
@@ -86,8 +87,10 @@ func (c *call) writeJSON(body []byte) {
 	c.status = http.StatusOK
 	c.auditNow()
 	c.w.Header().Set("Content-Type", "application/json")
+	c.w.Header().Set("Content-Length", strconv.Itoa(len(body)))
 	c.w.WriteHeader(http.StatusOK)
 	_, _ = c.w.Write(body)
+	c.sent()
 }
 
 // listModels returns every model the gateway routes, sorted by id.

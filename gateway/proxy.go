@@ -160,6 +160,7 @@ func (c *call) unary(resp *http.Response, upStart time.Time) {
 	h.Set("Content-Length", fmt.Sprint(len(body)))
 	c.w.WriteHeader(resp.StatusCode)
 	_, _ = c.w.Write(body)
+	c.sent()
 }
 
 // upstreamError relays an upstream 4xx or turns a 5xx into a gateway
@@ -207,6 +208,7 @@ func (c *call) upstreamError(resp *http.Response, upStart time.Time) {
 	h.Set("Content-Length", fmt.Sprint(len(body)))
 	c.w.WriteHeader(resp.StatusCode)
 	_, _ = c.w.Write(body)
+	c.sent()
 }
 
 func isJSONObject(b []byte) bool {

@@ -87,6 +87,8 @@ func (e *APIError) Write(w http.ResponseWriter) {
 	if status == 0 {
 		status = http.StatusInternalServerError
 	}
+	body := e.AppendJSON(make([]byte, 0, 256))
+	h.Set("Content-Length", strconv.Itoa(len(body)))
 	w.WriteHeader(status)
-	_, _ = w.Write(e.AppendJSON(make([]byte, 0, 256)))
+	_, _ = w.Write(body)
 }
