@@ -33,13 +33,26 @@ func (s *Store) appendAudit(ctx context.Context, payloads [][]byte) ([]audit.Ent
 	if _, err := tx.Exec(ctx, "SELECT pg_advisory_xact_lock($1)", auditLockKey); err != nil {
 		return nil, fmt.Errorf("lock: %w", err)
 	}
+	entries, err := linkAudit(ctx, tx, payloads)
+	if err != nil {
+		return nil, err
+	}
+	if err := tx.Commit(ctx); err != nil {
+		return nil, fmt.Errorf("commit: %w", err)
+	}
+	return entries, nil
+}
+
+// linkAudit reads the chain's head in tx, which holds the audit advisory
+// lock, and inserts payloads linked after it.
+func linkAudit(ctx context.Context, tx pgx.Tx, payloads [][]byte) ([]audit.Entry, error) {
 	// Under READ COMMITTED this statement's snapshot is taken after the
 	// lock was granted, so it sees the previous holder's commit.
 	var (
 		seq  int64
 		prev []byte
 	)
-	err = tx.QueryRow(ctx, `SELECT seq, hash FROM audit_log ORDER BY seq DESC LIMIT 1`).Scan(&seq, &prev)
+	err := tx.QueryRow(ctx, `SELECT seq, hash FROM audit_log ORDER BY seq DESC LIMIT 1`).Scan(&seq, &prev)
 	switch {
 	case errors.Is(err, pgx.ErrNoRows):
 		seq, prev = 0, audit.Genesis()
@@ -60,9 +73,6 @@ func (s *Store) appendAudit(ctx context.Context, payloads [][]byte) ([]audit.Ent
 		SELECT * FROM unnest($1::bigint[], $2::bytea[], $3::bytea[], $4::bytea[])`,
 		seqs, prevs, hashes, payloads); err != nil {
 		return nil, fmt.Errorf("insert seq %d-%d: %w", seqs[0], seq, err)
-	}
-	if err := tx.Commit(ctx); err != nil {
-		return nil, fmt.Errorf("commit: %w", err)
 	}
 	return entries, nil
 }

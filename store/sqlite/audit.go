@@ -35,11 +35,24 @@ func (s *Store) appendAudit(ctx context.Context, payloads [][]byte) ([]audit.Ent
 		return nil, err
 	}
 	defer tx.Rollback()
+	entries, err := linkAudit(ctx, tx, payloads)
+	if err != nil {
+		return nil, err
+	}
+	if err := tx.Commit(); err != nil {
+		return nil, fmt.Errorf("commit: %w", err)
+	}
+	return entries, nil
+}
+
+// linkAudit reads the chain's head in tx, which holds the write lock, and
+// inserts payloads linked after it.
+func linkAudit(ctx context.Context, tx *sql.Tx, payloads [][]byte) ([]audit.Entry, error) {
 	var (
 		seq  int64
 		prev []byte
 	)
-	err = tx.QueryRowContext(ctx, `SELECT seq, hash FROM audit_log ORDER BY seq DESC LIMIT 1`).Scan(&seq, &prev)
+	err := tx.QueryRowContext(ctx, `SELECT seq, hash FROM audit_log ORDER BY seq DESC LIMIT 1`).Scan(&seq, &prev)
 	switch {
 	case errors.Is(err, sql.ErrNoRows):
 		seq, prev = 0, audit.Genesis()
@@ -60,9 +73,6 @@ func (s *Store) appendAudit(ctx context.Context, payloads [][]byte) ([]audit.Ent
 		}
 		entries[i] = e
 		prev = e.Hash
-	}
-	if err := tx.Commit(); err != nil {
-		return nil, fmt.Errorf("commit: %w", err)
 	}
 	return entries, nil
 }

@@ -1,6 +1,7 @@
 // Package storetest is the conformance suite every store.Store
-// implementation passes: keys (create, look up, list, revoke) and the audit
-// chain (append, scan, concurrent appends). Driver tests call Run with a
+// implementation passes: keys (create, look up, list, revoke), the audit
+// chain (append, scan, concurrent appends) and the audit journal offsets
+// (audit.JournalStore: exactly-once batches). Driver tests call Run with a
 // function that opens an empty store.
 package storetest
 
@@ -45,6 +46,11 @@ func Run(t *testing.T, open func(t *testing.T) store.Store) {
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
 			tt.fn(t, open(t))
+		})
+	}
+	for _, tt := range journalTests {
+		t.Run(tt.name, func(t *testing.T) {
+			tt.fn(t, journalStore(t, open(t)))
 		})
 	}
 }
@@ -108,6 +114,10 @@ func RunShared(t *testing.T, open func(t *testing.T) (a, b store.Store)) {
 		}
 		checkChain(t, a, 2*2*perHandle)
 		checkChain(t, b, 2*2*perHandle)
+	})
+	t.Run("JournalSameOffsetAcrossHandles", func(t *testing.T) {
+		a, b := open(t)
+		raceSameOffset(t, []audit.JournalStore{journalStore(t, a), journalStore(t, b)})
 	})
 }
 
@@ -528,7 +538,7 @@ func testAuditConcurrent(t *testing.T, s store.Store) {
 }
 
 // checkChain asserts that s holds one unbroken chain of exactly n entries.
-func checkChain(t *testing.T, s store.Store, n int) {
+func checkChain(t *testing.T, s audit.Store, n int) {
 	t.Helper()
 	rep, err := audit.Verify(context.Background(), s)
 	if err != nil {
