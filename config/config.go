@@ -267,6 +267,11 @@ type Audit struct {
 	Prompts string `yaml:"prompts"`
 	// Disabled turns the audit log off (not recommended).
 	Disabled bool `yaml:"disabled"`
+	// Fsync makes every request wait until its record is on disk, so
+	// records also survive a power loss; without it (the default) a record
+	// is in the local journal before the response is sent and survives a
+	// crash or kill of the process.
+	Fsync bool `yaml:"fsync"`
 }
 
 // Log configures the process log.

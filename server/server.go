@@ -18,7 +18,9 @@ import (
 	"net/http"
 	"os"
 	"os/signal"
+	"path/filepath"
 	"strings"
+	"sync"
 	"syscall"
 	"time"
 
@@ -202,10 +204,26 @@ func Run(ctx context.Context, opts Options) error {
 	}
 	defer lim.Close()
 
-	var aw *audit.Writer
+	// Audit records go to a local journal first (one write per request,
+	// recovered after a crash) and are shipped into the store's chain in
+	// batches; opening it recovers the journals of dead processes.
+	var aw *audit.Journal
 	if !cfg.Audit.Disabled {
-		aw = audit.NewWriter(st, audit.WriterOptions{Logger: log})
+		aw, err = audit.OpenJournal(ctx, filepath.Join(cfg.DataDir, audit.JournalDirName), st,
+			audit.JournalOptions{Fsync: cfg.Audit.Fsync, Logger: log})
+		if err != nil {
+			return fmt.Errorf("audit journal: %w", err)
+		}
 	}
+	closeAudit := sync.OnceValue(func() error {
+		if aw == nil {
+			return nil
+		}
+		ctx, cancel := context.WithTimeout(context.Background(), 30*time.Second)
+		defer cancel()
+		return aw.Close(ctx)
+	})
+	defer closeAudit() // on error paths; shutdown closes it first otherwise
 
 	reg := prometheus.NewRegistry()
 	reg.MustRegister(collectors.NewGoCollector(), collectors.NewProcessCollector(collectors.ProcessCollectorOpts{}))
@@ -309,11 +327,11 @@ func Run(ctx context.Context, opts Options) error {
 		case err := <-errc:
 			return fmt.Errorf("serve: %w", err)
 		case <-ctx.Done():
-			return shutdown(cfg, servers, gw, aw, log)
+			return shutdown(cfg, servers, gw, closeAudit, log)
 		case sig := <-sigs:
 			if sig != syscall.SIGHUP {
 				log.Info("shutting down", "signal", sig.String())
-				return shutdown(cfg, servers, gw, aw, log)
+				return shutdown(cfg, servers, gw, closeAudit, log)
 			}
 			if opts.ConfigPath == "" {
 				log.Info("SIGHUP: running the embedded default; nothing to reload")
@@ -344,7 +362,7 @@ func newServer(cfg *config.Config, h http.Handler, log *slog.Logger) *http.Serve
 
 // shutdown stops accepting, waits for in-flight requests (streams
 // included) up to server.shutdown_timeout, then drains the audit writer.
-func shutdown(cfg *config.Config, servers []*http.Server, gw *gateway.Gateway, aw *audit.Writer, log *slog.Logger) error {
+func shutdown(cfg *config.Config, servers []*http.Server, gw *gateway.Gateway, closeAudit func() error, log *slog.Logger) error {
 	gw.SetReady(false)
 	timeout := cfg.Server.ShutdownTimeout
 	if timeout <= 0 {
@@ -358,10 +376,8 @@ func shutdown(cfg *config.Config, servers []*http.Server, gw *gateway.Gateway, a
 			errs = append(errs, fmt.Errorf("shutdown %s: %w", s.Addr, err))
 		}
 	}
-	if aw != nil {
-		if err := aw.Close(ctx); err != nil {
-			errs = append(errs, fmt.Errorf("audit: %w", err))
-		}
+	if err := closeAudit(); err != nil {
+		errs = append(errs, fmt.Errorf("audit: %w", err))
 	}
 	if len(errs) == 0 {
 		log.Info("stopped")

@@ -14,7 +14,9 @@ import (
 // Store is everything the gateway and the CLI persist.
 type Store interface {
 	auth.KeyStore
-	audit.Store
+	// JournalStore is audit.Store plus the bookkeeping of the gateway's
+	// audit journal.
+	audit.JournalStore
 	// Ping checks that the database answers (used by /readyz).
 	Ping(ctx context.Context) error
 	// Close releases the database.
