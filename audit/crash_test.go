@@ -28,7 +28,7 @@ const (
 func TestCrashHelper(t *testing.T) {
 	path := os.Getenv(envCrashDB)
 	if path == "" {
-		t.Skip("helper process only")
+		return // not a test: the body of a helper process other tests start
 	}
 	s, err := sqlite.Open(context.Background(), path)
 	if err != nil {

@@ -58,7 +58,7 @@ func helperOptions(kind string) audit.JournalOptions {
 func TestJournalHelper(t *testing.T) {
 	mode := os.Getenv(envJMode)
 	if mode == "" {
-		t.Skip("helper process only")
+		return // not a test: the body of a helper process other tests start
 	}
 	fail := func(err error) {
 		fmt.Fprintln(os.Stderr, "journal helper:", err)

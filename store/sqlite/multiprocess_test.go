@@ -30,7 +30,7 @@ const (
 func TestHelperProcess(t *testing.T) {
 	what := os.Getenv(envHelper)
 	if what == "" {
-		t.Skip("helper process only")
+		return // not a test: the body of a helper process other tests start
 	}
 	if err := helper(what); err != nil {
 		fmt.Fprintln(os.Stderr, err)
