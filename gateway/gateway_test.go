@@ -37,18 +37,17 @@ const upstreamKey = "sk-upstream-SECRET-0123456789abcdefXYZ"
 // env is a gateway in front of a fake upstream, with a real SQLite store,
 // a real in-process limiter and a real audit writer.
 type env struct {
-	t        testing.TB
-	up       *fakeupstream.Server
-	upSrv    *httptest.Server
-	gw       *gateway.Gateway
-	srv      *httptest.Server
-	st       *sqlite.Store
-	aw       *audit.Writer
-	key      string
-	keyID    string
-	logs     *syncBuffer
-	reg      *prometheus.Registry
-	upstream string
+	t     testing.TB
+	up    *fakeupstream.Server
+	upSrv *httptest.Server
+	gw    *gateway.Gateway
+	srv   *httptest.Server
+	st    *sqlite.Store
+	aw    *audit.Writer
+	key   string
+	keyID string
+	logs  *syncBuffer
+	reg   *prometheus.Registry
 }
 
 type syncBuffer struct {
