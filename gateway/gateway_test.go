@@ -590,3 +590,30 @@ func TestNoSecretsAnywhere(t *testing.T) {
 		}
 	}
 }
+
+// TestClientDisconnectCancelsUpstream: when the client goes away in the
+// middle of a stream, the gateway cancels its upstream call.
+func TestClientDisconnectCancelsUpstream(t *testing.T) {
+	e := newEnv(t, nil)
+	e.up.Set(fakeupstream.Behaviour{Reply: strings.Repeat("word ", 200), ChunkDelay: 20 * time.Millisecond})
+	ctx, cancel := context.WithCancel(context.Background())
+	req, _ := http.NewRequestWithContext(ctx, http.MethodPost, e.srv.URL+"/v1/chat/completions", strings.NewReader(chatBody("x", true)))
+	req.Header.Set("Authorization", "Bearer "+e.key)
+	resp, err := http.DefaultClient.Do(req)
+	if err != nil {
+		t.Fatal(err)
+	}
+	buf := make([]byte, 64)
+	if _, err := resp.Body.Read(buf); err != nil {
+		t.Fatal(err)
+	}
+	cancel()
+	resp.Body.Close()
+	deadline := time.Now().Add(5 * time.Second)
+	for e.up.Aborted() == 0 {
+		if time.Now().After(deadline) {
+			t.Fatal("the upstream call was not cancelled after the client left")
+		}
+		time.Sleep(10 * time.Millisecond)
+	}
+}

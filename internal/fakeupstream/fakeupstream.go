@@ -20,6 +20,7 @@ import (
 	"strconv"
 	"strings"
 	"sync"
+	"sync/atomic"
 	"time"
 )
 
@@ -72,7 +73,12 @@ type Server struct {
 	b        Behaviour
 	requests []Request
 	record   bool
+	aborted  atomic.Int64
 }
+
+// Aborted counts requests whose client (the gateway) went away before the
+// fake finished answering.
+func (s *Server) Aborted() int64 { return s.aborted.Load() }
 
 // New returns a fake that requires key (empty: none) and records the
 // requests it receives when record is true.
@@ -121,6 +127,11 @@ func (s *Server) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 		s.requests = append(s.requests, Request{Path: r.URL.Path, Header: r.Header.Clone(), Body: body})
 		s.mu.Unlock()
 	}
+	defer func() {
+		if r.Context().Err() != nil {
+			s.aborted.Add(1)
+		}
+	}()
 	if s.Key != "" && r.Header.Get("Authorization") != "Bearer "+s.Key {
 		writeError(w, http.StatusUnauthorized, "Incorrect API key provided.", "invalid_api_key")
 		return
