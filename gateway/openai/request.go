@@ -333,6 +333,18 @@ type pendingText struct {
 	path []PathElem
 }
 
+// collect reads a string or null at the scanner and, for a string, adds it
+// with its path (plus extra) to texts.
+func (s *scanner) collect(texts *[]pendingText, extra []PathElem) error {
+	v, ok, err := s.optString()
+	if ok {
+		p := make([]PathElem, 0, len(s.path)+len(extra))
+		p = append(append(p, s.path...), extra...)
+		*texts = append(*texts, pendingText{text: v, path: p})
+	}
+	return err
+}
+
 func parseChatMessage(s *scanner, req *Request, i int) error {
 	if s.peek() != '{' {
 		return s.typeError("a message object")
@@ -340,15 +352,7 @@ func parseChatMessage(s *scanner, req *Request, i int) error {
 	var set seen
 	var role, name string
 	var texts []pendingText
-	collect := func(extra ...PathElem) error {
-		v, ok, err := s.optString()
-		if ok {
-			p := make([]PathElem, 0, len(s.path)+len(extra))
-			p = append(append(p, s.path...), extra...)
-			texts = append(texts, pendingText{text: v, path: p})
-		}
-		return err
-	}
+	collect := func(extra ...PathElem) error { return s.collect(&texts, extra) }
 	err := s.object(func(k string) error {
 		s.push(key(k))
 		defer s.pop()
@@ -669,15 +673,7 @@ func parseResponsesItem(s *scanner, req *Request, i int) error {
 	var set seen
 	var typ, role string
 	var texts []pendingText
-	collect := func(extra ...PathElem) error {
-		v, ok, err := s.optString()
-		if ok {
-			p := make([]PathElem, 0, len(s.path)+len(extra))
-			p = append(append(p, s.path...), extra...)
-			texts = append(texts, pendingText{text: v, path: p})
-		}
-		return err
-	}
+	collect := func(extra ...PathElem) error { return s.collect(&texts, extra) }
 	parts := func() error {
 		switch s.peek() {
 		case '"', 'n':
