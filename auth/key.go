@@ -40,13 +40,30 @@ type Key struct {
 
 // Active reports whether the key may be used at time now.
 func (k *Key) Active(now time.Time) bool {
-	if !k.RevokedAt.IsZero() && !now.Before(k.RevokedAt) {
-		return false
+	st := k.Status(now)
+	return st == StatusActive || st == StatusRevoking
+}
+
+// Key statuses, as Status reports them.
+const (
+	StatusActive   = "active"
+	StatusRevoked  = "revoked"
+	StatusExpired  = "expired"
+	StatusRevoking = "revoking" // a revocation is scheduled (rotation grace)
+)
+
+// Status says whether the key works at time now: active, revoked, expired,
+// or revoking (still working, with its revocation scheduled).
+func (k *Key) Status(now time.Time) string {
+	switch {
+	case !k.RevokedAt.IsZero() && !now.Before(k.RevokedAt):
+		return StatusRevoked
+	case !k.ExpiresAt.IsZero() && !now.Before(k.ExpiresAt):
+		return StatusExpired
+	case !k.RevokedAt.IsZero():
+		return StatusRevoking
 	}
-	if !k.ExpiresAt.IsZero() && !now.Before(k.ExpiresAt) {
-		return false
-	}
-	return true
+	return StatusActive
 }
 
 // ErrNotFound is returned by a KeyStore for an unknown key.

@@ -238,14 +238,9 @@ func (c *call) serve() {
 		edits = append(edits, openai.Edit{Path: []openai.PathElem{{Key: "model"}}, Value: upModel})
 	}
 	if len(edits) > 0 {
-		nb, err := openai.Rewrite(raw, edits)
-		if err != nil {
-			c.g.log.Error("request rewrite failed", "request_id", c.id, "err", err)
-			c.fail(&openai.APIError{Status: http.StatusInternalServerError, Type: openai.TypeServer, Code: "internal_error",
-				Message: "the gateway could not apply its redactions to the request, so it was not sent"}, decError)
+		if raw, ok = c.rewrite(raw, edits, "request", "not sent"); !ok {
 			return
 		}
-		raw = nb
 	}
 	c.forward(raw)
 }
@@ -522,6 +517,20 @@ func truncateUTF8(s string, n int) string {
 	return s[:n]
 }
 
+// rewrite applies edits to a request or response body. When it cannot, it
+// answers a 500 saying the body was withheld (fail closed: an unredacted
+// body is never sent instead) and returns false.
+func (c *call) rewrite(doc []byte, edits []openai.Edit, what, outcome string) ([]byte, bool) {
+	out, err := openai.Rewrite(doc, edits)
+	if err != nil {
+		c.g.log.Error(what+" rewrite failed", "request_id", c.id, "err", err)
+		c.fail(&openai.APIError{Status: http.StatusInternalServerError, Type: openai.TypeServer, Code: "internal_error",
+			Message: fmt.Sprintf("the gateway could not apply its redactions to the %s, so it was %s", what, outcome)}, decError)
+		return nil, false
+	}
+	return out, true
+}
+
 // fail answers an error, unless a response has already started.
 func (c *call) fail(e *openai.APIError, decision string) {
 	c.decision = decision
@@ -553,7 +562,7 @@ func (c *call) auditNow() {
 	}
 	total := time.Since(c.start)
 	rec := audit.Record{
-		ID: c.id, Time: c.start.UTC(), Kind: "request", ClientIP: c.clientIP, Route: c.spec.path,
+		ID: c.id, Time: c.start.UTC(), Kind: audit.KindRequest, ClientIP: c.clientIP, Route: c.spec.path,
 		Decision: c.decision, Status: c.status, Error: c.errMsg, Findings: c.findings,
 		PromptTokens: c.promptTokens, CompletionTokens: c.completionTokens, TokensEstimated: c.estimated,
 		TotalMicros: total.Microseconds(), UpstreamMicros: c.upstreamDur.Microseconds(),

@@ -142,14 +142,10 @@ func (c *call) unary(resp *http.Response, upStart time.Time) {
 			for i, s := range out.Redacted {
 				edits = append(edits, openai.Edit{Path: parsed.Texts[i].Path(), Value: s})
 			}
-			nb, err := openai.Rewrite(body, edits)
-			if err != nil {
-				c.g.log.Error("response rewrite failed", "request_id", c.id, "err", err)
-				c.fail(&openai.APIError{Status: http.StatusInternalServerError, Type: openai.TypeServer, Code: "internal_error",
-					Message: "the gateway could not apply its redactions to the response, so it was withheld"}, decError)
+			var ok bool
+			if body, ok = c.rewrite(body, edits, "response", "withheld"); !ok {
 				return
 			}
-			body = nb
 		}
 	}
 	c.status = resp.StatusCode

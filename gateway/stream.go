@@ -176,6 +176,15 @@ func (s *streamer) partFor(k partKey) *part {
 				r := s.byName[name]
 				return r != nil && h.Score >= r.Threshold && r.Action >= policy.Redact
 			},
+			OnError: func(name string, err error) bool {
+				r := s.byName[name]
+				s.c.g.metrics.detErrs.WithLabelValues(name).Inc()
+				if r != nil && r.FailOpen {
+					s.c.g.log.Warn("output detector failed; going on without it (on_error: allow)", "request_id", s.c.id, "detector", name, "err", err)
+					return true
+				}
+				return false
+			},
 			Style: redact.StyleLabel, Role: detect.RoleAssistant, Surface: detect.SurfaceResponse,
 		})
 	}
@@ -214,24 +223,14 @@ func (s *streamer) drain(p *part) (string, bool) {
 func (s *streamer) judge(p *part, hits []redact.Hit, err error) bool {
 	c := s.c
 	if err != nil {
-		var failed *policy.Rule
-		for _, r := range s.rules {
-			// redact.Stream names the failing detector: "stream detector NAME: …".
-			if strings.Contains(err.Error(), "stream detector "+r.Name+":") {
-				failed = r
-				break
-			}
-		}
-		if failed != nil && failed.FailOpen {
-			c.g.log.Warn("output detector failed; continuing (on_error: allow)", "request_id", c.id, "err", err)
-			return true
-		}
-		c.g.log.Error("output detector failed; ending the stream (fail closed)", "request_id", c.id, "err", err)
+		// A failing detector whose rule fails open was dropped by the
+		// stream (OnError); any error left ends the stream.
 		name := "output detector"
-		if failed != nil {
-			name = failed.Name
-			c.g.metrics.detErrs.WithLabelValues(failed.Name).Inc()
+		var de *redact.DetectorError
+		if errors.As(err, &de) {
+			name = de.Detector
 		}
+		c.g.log.Error("output detector failed; ending the stream (fail closed)", "request_id", c.id, "detector", name, "err", err)
 		s.fail(&openai.APIError{Type: openai.TypePolicy, Code: "detector_failed", Detector: name, Policy: c.pol.Name,
 			Message: fmt.Sprintf("stream ended by Rampart: detector %q failed and policy %q fails closed (request id %s)", name, c.pol.Name, c.id)}, decBlock)
 		return false

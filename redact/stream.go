@@ -3,7 +3,6 @@ package redact
 import (
 	"context"
 	"errors"
-	"fmt"
 	"slices"
 	"unicode/utf8"
 	"unsafe"
@@ -40,10 +39,29 @@ type StreamConfig struct {
 	Redact func(detector string, h detect.Hit) bool
 	// Style renders the masks.
 	Style Style
+	// OnError is called when a span detector fails. Returning true drops
+	// that detector for the rest of the stream and goes on (fail open);
+	// false, or a nil OnError, stops the stream with a *DetectorError (fail
+	// closed).
+	OnError func(detector string, err error) bool
 	// Role and Surface are passed to the detectors with the text.
 	Role    detect.Role
 	Surface detect.Surface
 }
+
+// DetectorError is the error of a stream stopped because a detector
+// failed.
+type DetectorError struct {
+	// Detector is the failing detector's name (StreamConfig.Names, or its
+	// Name()).
+	Detector string
+	Err      error
+}
+
+func (e *DetectorError) Error() string { return "stream detector " + e.Detector + ": " + e.Err.Error() }
+
+// Unwrap returns the detector's error.
+func (e *DetectorError) Unwrap() error { return e.Err }
 
 // ErrFlushed is returned by Write and Flush on a stream that was flushed.
 var ErrFlushed = errors.New("redact: stream already flushed")
@@ -213,10 +231,16 @@ func (s *Stream) release(final bool) (string, []Hit, error) {
 		}
 	}
 	found := s.scratch[:0]
-	for _, sp := range s.spans {
+	failed := false
+	for i, sp := range s.spans {
 		hs, err := sp.d.Detect(s.ctx, detect.Input{Text: text, Role: s.cfg.Role, Surface: s.cfg.Surface})
 		if err != nil {
-			return "", nil, fmt.Errorf("stream detector %s: %w", sp.name, err)
+			if s.cfg.OnError == nil || !s.cfg.OnError(sp.name, err) {
+				return "", nil, &DetectorError{Detector: sp.name, Err: err}
+			}
+			s.spans[i].d = nil // dropped below
+			failed = true
+			continue
 		}
 		for _, h := range hs {
 			// A hit that starts in released text is an artefact of the
@@ -225,6 +249,9 @@ func (s *Stream) release(final bool) (string, []Hit, error) {
 				found = append(found, pending{sp.name, h})
 			}
 		}
+	}
+	if failed {
+		s.spans = slices.DeleteFunc(s.spans, func(sp spanner) bool { return sp.d == nil })
 	}
 	// Pull the cut back before any hit that straddles it and off the middle
 	// of a UTF-8 sequence, until neither happens.

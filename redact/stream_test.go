@@ -496,3 +496,63 @@ func TestStreamNames(t *testing.T) {
 		t.Fatalf("error %v does not name the detector", err)
 	}
 }
+
+// failingLater is a span detector that fails once the stream has more
+// than after bytes.
+type failingLater struct{ after int }
+
+func (f failingLater) Name() string           { return "failing" }
+func (f failingLater) Rules() []*finding.Rule { return nil }
+func (f failingLater) MaxSpan() int           { return 16 }
+func (f failingLater) Detect(_ context.Context, in detect.Input) ([]detect.Hit, error) {
+	if len(in.Text) > f.after {
+		return nil, errors.New("model unavailable")
+	}
+	return nil, nil
+}
+
+func TestStreamDetectorFailure(t *testing.T) {
+	text := corpus()[0]
+	dets := detectors(t)
+	want := expected(t, dets, nil, redact.StyleLabel, text).out
+	for _, failOpen := range []bool{false, true} {
+		var called []string
+		s := redact.NewStream(context.Background(), redact.StreamConfig{
+			Detectors: append(append([]detect.Detector(nil), dets...), failingLater{after: 40}),
+			OnError: func(name string, err error) bool {
+				called = append(called, name)
+				return failOpen
+			},
+		})
+		var got strings.Builder
+		var streamErr error
+		for i := 0; i < len(text) && streamErr == nil; i += 7 {
+			rel, _, err := s.Write(text[i:min(i+7, len(text))])
+			got.WriteString(rel)
+			streamErr = err
+		}
+		if streamErr == nil {
+			rel, _, err := s.Flush()
+			got.WriteString(rel)
+			streamErr = err
+		}
+		if len(called) != 1 || called[0] != "failing" {
+			t.Fatalf("failOpen=%v: OnError called with %v", failOpen, called)
+		}
+		if failOpen {
+			// The failing detector is dropped; the others still redact, and
+			// nothing of the text is lost.
+			if streamErr != nil || got.String() != want {
+				t.Fatalf("fail open: err %v, released\n%q\nwant\n%q", streamErr, got.String(), want)
+			}
+			continue
+		}
+		var de *redact.DetectorError
+		if !errors.As(streamErr, &de) || de.Detector != "failing" {
+			t.Fatalf("fail closed: err = %v, want a DetectorError naming the detector", streamErr)
+		}
+		if !strings.HasPrefix(want, got.String()) {
+			t.Fatalf("fail closed released text that is not a prefix of the redaction: %q", got.String())
+		}
+	}
+}

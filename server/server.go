@@ -7,9 +7,7 @@ package server
 
 import (
 	"context"
-	"crypto/rand"
 	"crypto/tls"
-	"encoding/hex"
 	"errors"
 	"fmt"
 	"io"
@@ -266,9 +264,7 @@ func Run(ctx context.Context, opts Options) error {
 				if aw == nil {
 					return
 				}
-				rec := audit.Record{ID: adminRecordID(), Time: time.Now().UTC(), Kind: "admin", Action: action, Target: target,
-					Subject: actor, Decision: "allow", Status: http.StatusOK}
-				if err := aw.Append(context.WithoutCancel(ctx), rec); err != nil {
+				if err := aw.Append(context.WithoutCancel(ctx), audit.AdminRecord(action, target, actor)); err != nil {
 					log.Error("audit record of an admin action not written", "action", action, "err", err)
 				}
 			},
@@ -383,11 +379,4 @@ func shutdown(cfg *config.Config, servers []*http.Server, gw *gateway.Gateway, c
 		log.Info("stopped")
 	}
 	return errors.Join(errs...)
-}
-
-// adminRecordID returns a random id for an admin action's audit record.
-func adminRecordID() string {
-	var b [12]byte
-	_, _ = rand.Read(b[:])
-	return "adm_" + hex.EncodeToString(b[:])
 }

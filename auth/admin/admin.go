@@ -176,17 +176,7 @@ type createdView struct {
 }
 
 func (h *Handler) view(k *auth.Key) keyView {
-	now := h.now()
-	status := "active"
-	switch {
-	case !k.RevokedAt.IsZero() && !now.Before(k.RevokedAt):
-		status = "revoked"
-	case !k.ExpiresAt.IsZero() && !now.Before(k.ExpiresAt):
-		status = "expired"
-	case !k.RevokedAt.IsZero():
-		status = "revoking" // revocation scheduled (rotation grace)
-	}
-	return keyView{Key: k, Status: status}
+	return keyView{Key: k, Status: k.Status(h.now())}
 }
 
 // createRequest is the body of POST /admin/v1/keys.

@@ -121,7 +121,7 @@ func newAuditTailCmd() *cobra.Command {
 func formatRecord(e audit.Entry, r audit.Record) string {
 	var b strings.Builder
 	fmt.Fprintf(&b, "%6d %s %-7s", e.Seq, r.Time.Local().Format(time.DateTime), r.Kind)
-	if r.Kind == "admin" {
+	if r.Kind == audit.KindAdmin {
 		fmt.Fprintf(&b, " %s %s by %s", r.Action, r.Target, r.Subject)
 		return b.String()
 	}

@@ -103,14 +103,9 @@ func newKeysListCmd() *cobra.Command {
 			tw := tabwriter.NewWriter(out, 0, 4, 2, ' ', 0)
 			fmt.Fprintln(tw, "ID\tNAME\tPREFIX\tGROUP\tSTATUS\tCREATED\tEXPIRES\tMODELS")
 			for _, k := range keys {
-				status := "active"
-				switch {
-				case !k.RevokedAt.IsZero() && !now.Before(k.RevokedAt):
-					status = "revoked"
-				case !k.ExpiresAt.IsZero() && !now.Before(k.ExpiresAt):
-					status = "expired"
-				case !k.RevokedAt.IsZero():
-					status = "revoking " + k.RevokedAt.Format(time.RFC3339)
+				status := k.Status(now)
+				if status == auth.StatusRevoking {
+					status += " " + k.RevokedAt.Format(time.RFC3339)
 				}
 				exp := "never"
 				if !k.ExpiresAt.IsZero() {

@@ -2,11 +2,7 @@ package main
 
 import (
 	"context"
-	"crypto/rand"
-	"encoding/hex"
 	"fmt"
-	"net/http"
-	"time"
 
 	"github.com/spf13/cobra"
 
@@ -47,11 +43,7 @@ func auditAdmin(ctx context.Context, st store.Store, cfg *config.Config, action,
 		return nil
 	}
 	w := audit.NewWriter(st, audit.WriterOptions{})
-	var b [12]byte
-	_, _ = rand.Read(b[:])
-	rec := audit.Record{ID: "adm_" + hex.EncodeToString(b[:]), Time: time.Now().UTC(), Kind: "admin", Action: action,
-		Target: target, Subject: "cli", Decision: "allow", Status: http.StatusOK}
-	err := w.Append(ctx, rec)
+	err := w.Append(ctx, audit.AdminRecord(action, target, "cli"))
 	cerr := w.Close(ctx)
 	if err != nil {
 		return fmt.Errorf("audit %s: %w", action, err)

@@ -374,7 +374,7 @@ func (s *scanner) array(fn func(i int) error) error {
 
 // end checks that only whitespace follows the document.
 func (s *scanner) end() error {
-	if s.peek() != 0 {
+	if s.ws(); s.i < len(s.b) {
 		return s.fail("unexpected data after the JSON value")
 	}
 	return nil

@@ -461,19 +461,7 @@ func parseToolCall(s *scanner, collect func(...PathElem) error) error {
 	if s.peek() != '{' {
 		return s.typeError("a tool call object")
 	}
-	var set seen
-	return s.object(func(k string) error {
-		if k != "function" {
-			_, _, err := s.skip()
-			return err
-		}
-		if err := s.once(&set, 0, k); err != nil {
-			return err
-		}
-		s.push(key(k))
-		defer s.pop()
-		return parseFunction(s, collect)
-	})
+	return s.only("function", func() error { return parseFunction(s, collect) })
 }
 
 func parseFunction(s *scanner, collect func(...PathElem) error) error {
@@ -483,9 +471,16 @@ func parseFunction(s *scanner, collect func(...PathElem) error) error {
 	if s.peek() != '{' {
 		return s.typeError("an object")
 	}
+	return s.only("arguments", func() error { return collect() })
+}
+
+// only walks the object at the scanner, skipping every key but name; at
+// name's value (with the path pushed) it calls fn, and it refuses name
+// twice.
+func (s *scanner) only(name string, fn func() error) error {
 	var set seen
 	return s.object(func(k string) error {
-		if k != "arguments" {
+		if k != name {
 			_, _, err := s.skip()
 			return err
 		}
@@ -494,7 +489,7 @@ func parseFunction(s *scanner, collect func(...PathElem) error) error {
 		}
 		s.push(key(k))
 		defer s.pop()
-		return collect()
+		return fn()
 	})
 }
 

@@ -153,6 +153,7 @@ func TestParseRequestErrors(t *testing.T) {
 		{"not object", ChatCompletions, `[1]`, "must be a JSON object"},
 		{"invalid utf8", ChatCompletions, "{\"model\":\"m\",\"messages\":[{\"role\":\"user\",\"content\":\"\xff\"}]}", "not valid UTF-8 (byte offset 51)"},
 		{"malformed", ChatCompletions, `{"model":"m",`, "not valid JSON"},
+		{"trailing NUL", ChatCompletions, "{\"model\":\"m\",\"messages\":[{\"role\":\"user\",\"content\":\"x\"}]}\x00", "after the JSON value"},
 		{"trailing", ChatCompletions, `{"model":"m","messages":[{"role":"user","content":"x"}]} {}`, "after the JSON value"},
 		{"no model", ChatCompletions, `{"messages":[{"role":"user","content":"x"}]}`, "model: you must provide"},
 		{"no messages", ChatCompletions, `{"model":"m"}`, "messages: you must provide"},

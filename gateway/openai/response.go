@@ -65,6 +65,9 @@ func ParseResponse(route Route, body []byte) (*Response, error) {
 	if err == nil {
 		err = s.end()
 	}
+	if err == nil {
+		err = uniqueFields(resp.Texts)
+	}
 	if err != nil {
 		var se *syntaxError
 		if errors.As(err, &se) {
@@ -73,6 +76,34 @@ func ParseResponse(route Route, body []byte) (*Response, error) {
 		return nil, fmt.Errorf("upstream response: %w", err)
 	}
 	return resp, nil
+}
+
+// uniqueFields refuses two texts at one path: a duplicated key. The
+// detectors would judge one value and a client would read another (most
+// JSON parsers keep the last), and a redaction could land on the wrong one.
+func uniqueFields(texts []Text) error {
+	if len(texts) < 2 {
+		return nil
+	}
+	seen := make(map[string]struct{}, len(texts))
+	for _, t := range texts {
+		if _, dup := seen[t.Field]; dup {
+			return fmt.Errorf("duplicate key at %s", t.Field)
+		}
+		seen[t.Field] = struct{}{}
+	}
+	return nil
+}
+
+// addText reads a string or null at the scanner and, for a string, adds it
+// as model output of the given choice (or output item).
+func (r *Response) addText(s *scanner, choice int) error {
+	v, ok, err := s.optString()
+	if ok {
+		p := append([]PathElem(nil), s.path...)
+		r.Texts = append(r.Texts, Text{Role: detect.RoleAssistant, Field: field(p), Text: v, Message: -1, Choice: choice, path: p})
+	}
+	return err
 }
 
 // parseChoices walks a "choices" array, reading each choice's "index" is
@@ -95,14 +126,7 @@ func parseChoiceBody(s *scanner, resp *Response, choice int, route Route) error 
 		_, _, err := s.skip()
 		return err
 	}
-	add := func() error {
-		v, ok, err := s.optString()
-		if ok {
-			p := append([]PathElem(nil), s.path...)
-			resp.Texts = append(resp.Texts, Text{Role: detect.RoleAssistant, Field: field(p), Text: v, Message: -1, Choice: choice, path: p})
-		}
-		return err
-	}
+	add := func() error { return resp.addText(s, choice) }
 	first := len(resp.Texts)
 	index := -1
 	finished := false
@@ -287,14 +311,7 @@ func parseOutputItem(s *scanner, resp *Response, item int) error {
 		_, _, err := s.skip()
 		return err
 	}
-	add := func() error {
-		v, ok, err := s.optString()
-		if ok {
-			p := append([]PathElem(nil), s.path...)
-			resp.Texts = append(resp.Texts, Text{Role: detect.RoleAssistant, Field: field(p), Text: v, Message: -1, Choice: item, path: p})
-		}
-		return err
-	}
+	add := func() error { return resp.addText(s, item) }
 	return s.object(func(k string) error {
 		s.push(key(k))
 		defer s.pop()

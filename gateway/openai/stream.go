@@ -62,6 +62,9 @@ func ParseEvent(data []byte) (*Event, error) {
 			ev.Part.ContentIndex = n
 			return err
 		case "delta":
+			if delta != nil {
+				return fmt.Errorf("duplicate key at delta")
+			}
 			if s.peek() == '"' {
 				v, err := s.str()
 				delta = &Text{Role: detect.RoleAssistant, Field: "delta", Text: v, Message: -1, path: []PathElem{key("delta")}}
@@ -99,6 +102,13 @@ func ParseEvent(data []byte) (*Event, error) {
 	})
 	if err == nil {
 		err = s.end()
+	}
+	if err == nil {
+		texts := resp.Texts
+		if delta != nil {
+			texts = append(texts, *delta)
+		}
+		err = uniqueFields(texts)
 	}
 	if err != nil {
 		var se *syntaxError
