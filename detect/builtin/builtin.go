@@ -1,0 +1,16 @@
+// Package builtin registers every built-in detector family with
+// detect.Default. Programs that build detectors by name (the gateway, the
+// check and eval commands) import it for its side effect:
+//
+//	import _ "github.com/rampartsec/rampart/detect/builtin"
+package builtin
+
+import (
+	_ "github.com/rampartsec/rampart/detect/length"  // prompt and message size
+	_ "github.com/rampartsec/rampart/detect/pii"     // personal data
+	_ "github.com/rampartsec/rampart/detect/secrets" // credentials
+)
+
+// Names lists the detector names of the command-line contract, the types a
+// user names with `rampart check --detector` and `rampart eval --detector`.
+var Names = []string{"injection", "pii", "secrets", "exfil", "canary", "unicode", "toxicity"}
