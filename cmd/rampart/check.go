@@ -83,7 +83,7 @@ any error line in --jsonl mode).`,
 				case sum.Errors > 0:
 					return &exitError{code: 2, err: fmt.Errorf("%d of %d lines could not be checked", sum.Errors, sum.Lines)}
 				case sum.Flagged > 0:
-					return &exitError{code: 1, err: silent}
+					return &exitError{code: 1, err: errSilent}
 				}
 				return nil
 			}
@@ -118,7 +118,7 @@ any error line in --jsonl mode).`,
 				return &exitError{code: 2, err: err}
 			}
 			if res.Flagged {
-				return &exitError{code: 1, err: silent}
+				return &exitError{code: 1, err: errSilent}
 			}
 			return nil
 		},

@@ -4,6 +4,7 @@ import (
 	"bytes"
 	"context"
 	"errors"
+	"strconv"
 	"strings"
 	"testing"
 
@@ -54,23 +55,8 @@ func (d *scoreDetector) Detect(_ context.Context, in detect.Input) ([]detect.Hit
 		return nil, nil
 	}
 	num, _, _ := strings.Cut(v, " ")
-	var f float64
-	for i, c := range num {
-		if c == '.' {
-			continue
-		}
-		if c < '0' || c > '9' {
-			return nil, errors.New("bad score")
-		}
-		_ = i
-	}
-	// Parse "0.d" or "1" by hand to keep the fake tiny.
-	switch {
-	case num == "1":
-		f = 1
-	case strings.HasPrefix(num, "0.") && len(num) == 3:
-		f = float64(num[2]-'0') / 10
-	default:
+	f, err := strconv.ParseFloat(num, 64)
+	if err != nil {
 		return nil, errors.New("bad score")
 	}
 	return []detect.Hit{{Rule: scoreRule, Start: 0, End: len(in.Text), Score: f, Label: "SCORE"}}, nil

@@ -37,8 +37,8 @@ func (f *detectorFlags) register(cmd *cobra.Command) {
 	cmd.SetFlagErrorFunc(func(_ *cobra.Command, err error) error { return &exitError{code: 2, err: err} })
 }
 
-// silent is an error that prints nothing: the exit code says it all.
-var silent = errors.New("")
+// errSilent is an error that prints nothing: the exit code says it all.
+var errSilent = errors.New("")
 
 func usageError(format string, args ...any) error {
 	return &exitError{code: 2, err: fmt.Errorf(format, args...)}
