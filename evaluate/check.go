@@ -115,8 +115,7 @@ func (c *Checker) Check(ctx context.Context, in detect.Input, fields map[string]
 
 // Summary counts what CheckJSONL did.
 type Summary struct {
-	// Lines is the number of output lines written (one per non-blank
-	// input line).
+	// Lines is the number of output lines written (one per input line).
 	Lines int
 	// Flagged and Errors count the flagged lines and the error lines.
 	Flagged int
@@ -128,9 +127,9 @@ type errorLine struct {
 	Error string `json:"error"`
 }
 
-// CheckJSONL reads JSONL rows from r and writes one JSON object per
-// non-blank input line to w, in order, flushing each line: a Result, or
-// {"error": "line N: …"} when the line is malformed (invalid UTF-8 or JSON,
+// CheckJSONL reads JSONL rows from r and writes one JSON object per input
+// line to w, in order, flushing each line: a Result, or
+// {"error": "line N: …"} when the line is malformed (empty, invalid UTF-8 or JSON,
 // a missing or non-string "text", longer than MaxLine) or a detector fails
 // on it. Such lines do not stop the run; reading and writing errors and a
 // cancelled ctx do. Memory stays bounded by MaxLine.

@@ -63,12 +63,13 @@ func TestCheckJSONL(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	if sum != (Summary{Lines: 9, Flagged: 2, Errors: 5}) {
+	if sum != (Summary{Lines: 10, Flagged: 2, Errors: 6}) {
 		t.Errorf("summary = %+v", sum)
 	}
 	lines := strings.Split(strings.TrimSuffix(out.String(), "\n"), "\n")
 	want := []string{
 		`{"score":0.3,"flagged":false,"findings":[{"detector":"fake"`,
+		`{"error":"line 2: empty line"}`,
 		`{"score":0.9,"flagged":true,"findings":[{"detector":"fake","rule_id":"fake.score","severity":"high","label":"SECRET","start":2,"end":8,"score":0.9,"excerpt":"a [(6 bytes)]"}]}`,
 		`{"error":"line 4: malformed JSON`,
 		`{"error":"line 5: field \"text\": not a string"}`,

@@ -12,7 +12,6 @@ import (
 
 const classData = `{"text":"s=0.9 a","label":"injection","family":"a","lang":"en","source":"x"}
 {"text":"s=0.4 b","label":"jailbreak","family":"a"}
-
 {"text":"s=0.6 c","label":"benign","family":"b","lang":"en"}
 {"text":"s=0.1 d","label":"benign","family":"b"}
 {"text":"s=0.5 e","label":"harmful","family":"b","lang":"de"}
@@ -108,7 +107,8 @@ func TestEvaluateErrors(t *testing.T) {
 		name, data, want string
 	}{
 		{"malformed", "{\"text\":\"s=0.1\"}\n{\"text\":\n", "line 2: malformed JSON"},
-		{"no text", "\n\n{\"label\":\"x\"}\n", `line 3: missing "text"`},
+		{"no text", "{\"text\":\"a\"}\n{\"label\":\"x\"}\n", `line 2: missing "text"`},
+		{"blank line", "{\"text\":\"a\"}\n\n{\"text\":\"b\"}\n", `line 2: empty line`},
 		{"detector error", "{\"text\":\"boom\"}\n", "line 1: detector fake: boom"},
 		{"score out of range", "{\"text\":\"s=1.5\"}\n", "line 1: detector fake: hit score 1.5 outside [0, 1]"},
 		{"bad spans", "{\"text\":\"ab\",\"entities\":[{\"type\":\"T\",\"start\":0,\"end\":5}]}\n", "line 1: field \"entities\""},

@@ -41,6 +41,7 @@ type Floor struct {
 	Options   map[string]any     `yaml:"options"`
 	Threshold *float64           `yaml:"threshold"`
 	Positive  []string           `yaml:"positive"`
+	TypeMap   map[string]string  `yaml:"type_map"`
 	Min       map[string]float64 `yaml:"min"`
 	Max       map[string]float64 `yaml:"max"`
 	Groups    []GroupFloor       `yaml:"groups"`
@@ -249,6 +250,10 @@ func (f *Floors) run(ctx context.Context, reg *detect.Registry, fl Floor) (*Repo
 	}
 	if fl.Positive != nil {
 		cfg.Positive = fl.Positive
+		cfg.PositiveBySpans = false
+	}
+	if fl.TypeMap != nil {
+		cfg.TypeMap = fl.TypeMap
 	}
 	path := fl.Data
 	if !filepath.IsAbs(path) {

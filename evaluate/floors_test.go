@@ -125,3 +125,31 @@ func TestFloorsRun(t *testing.T) {
 		t.Errorf("only missing: %d outcomes", len(only))
 	}
 }
+
+func TestFloorsTypeMap(t *testing.T) {
+	dir := t.TempDir()
+	writeFile(t, dir, "spans.jsonl", `{"text":"a SECRET","label":"x","entities":[{"type":"KEY","start":2,"end":8}]}
+{"text":"none","label":"y","entities":[]}
+`)
+	p := writeFile(t, dir, "floors.yaml", `floors:
+  - detector: fake
+    data: spans.jsonl
+    type_map: {KEY: SECRET}
+    min: {span_f1: 1, span_exact_f1: 1}
+  - detector: fake
+    data: spans.jsonl
+    min: {span_f1: 1}
+`)
+	f, err := LoadFloors(p)
+	if err != nil {
+		t.Fatal(err)
+	}
+	out := f.Run(context.Background(), testRegistry(), nil)
+	if len(out[0].Violations) != 0 {
+		t.Errorf("mapped: %v", out[0].Violations)
+	}
+	// Without a map ("fake" has no default) nothing is evaluated.
+	if len(out[1].Violations) != 1 || out[1].Violations[0].Figure != "span_f1" || out[1].Violations[0].Got != nil {
+		t.Errorf("unmapped: %+v", out[1].Violations)
+	}
+}

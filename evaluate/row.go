@@ -28,9 +28,10 @@ type LineError struct {
 func (e *LineError) Error() string { return fmt.Sprintf("line %d: %v", e.Line, e.Err) }
 func (e *LineError) Unwrap() error { return e.Err }
 
-// LineReader reads JSONL input line by line in bounded memory. Blank lines
-// (only spaces, tabs and line ends) are not rows: they are skipped, but
-// still counted in line numbers.
+// LineReader reads JSONL input line by line in bounded memory. Every line
+// counts, blank ones included (ParseRow rejects them), so that outputs can
+// correspond one to one with input lines; a final line end does not start
+// another line.
 type LineReader struct {
 	r    *bufio.Reader
 	max  int
@@ -47,50 +48,43 @@ func NewLineReader(r io.Reader, max int) *LineReader {
 	return &LineReader{r: bufio.NewReaderSize(r, 64<<10), max: max}
 }
 
-// Next returns the next non-blank line without its line end, and its
+// Next returns the next line without its line end ("\n" or "\r\n"), and its
 // 1-based line number. The slice is valid until the next call. At the end of
 // the input it returns io.EOF. A line longer than the limit gives a
 // *LineError wrapping ErrLineTooLong, after skipping the rest of the line so
 // that reading can go on; any other error is the underlying reader's.
 func (l *LineReader) Next() ([]byte, int, error) {
+	l.buf = l.buf[:0]
+	tooLong := false
+	var err error
 	for {
-		l.buf = l.buf[:0]
-		tooLong := false
-		var err error
-		for {
-			var chunk []byte
-			chunk, err = l.r.ReadSlice('\n')
-			if !tooLong {
-				if len(l.buf)+len(chunk) > l.max+2 { // +2: room for "\r\n"
-					tooLong = true
-					l.buf = l.buf[:0]
-				} else {
-					l.buf = append(l.buf, chunk...)
-				}
-			}
-			if err != bufio.ErrBufferFull {
-				break
+		var chunk []byte
+		chunk, err = l.r.ReadSlice('\n')
+		if !tooLong {
+			if len(l.buf)+len(chunk) > l.max+2 { // +2: room for "\r\n"
+				tooLong = true
+				l.buf = l.buf[:0]
+			} else {
+				l.buf = append(l.buf, chunk...)
 			}
 		}
-		if err != nil && err != io.EOF {
-			return nil, l.line, err
+		if err != bufio.ErrBufferFull {
+			break
 		}
-		if err == io.EOF && len(l.buf) == 0 && !tooLong {
-			return nil, l.line, io.EOF
-		}
-		l.line++
-		line := bytes.TrimRight(l.buf, "\r\n")
-		if tooLong || len(line) > l.max {
-			return nil, l.line, &LineError{Line: l.line, Err: fmt.Errorf("%w (limit %d bytes)", ErrLineTooLong, l.max)}
-		}
-		if len(bytes.TrimSpace(line)) == 0 {
-			if err == io.EOF {
-				return nil, l.line, io.EOF
-			}
-			continue
-		}
-		return line, l.line, nil
 	}
+	if err != nil && err != io.EOF {
+		return nil, l.line, err
+	}
+	if err == io.EOF && len(l.buf) == 0 && !tooLong {
+		return nil, l.line, io.EOF
+	}
+	l.line++
+	line := bytes.TrimSuffix(l.buf, []byte("\n"))
+	line = bytes.TrimSuffix(line, []byte("\r"))
+	if tooLong || len(line) > l.max {
+		return nil, l.line, &LineError{Line: l.line, Err: fmt.Errorf("%w (limit %d bytes)", ErrLineTooLong, l.max)}
+	}
+	return line, l.line, nil
 }
 
 // Row is one line of a labelled JSONL dataset.
@@ -106,13 +100,16 @@ type Row struct {
 }
 
 // ParseRow decodes one JSONL line. It fails, naming the field, on invalid
-// UTF-8, malformed JSON, a line that is not an object, a missing or
+// UTF-8, an empty line, malformed JSON, a line that is not an object, a missing or
 // non-string "text", or a non-string label, family, lang, source or role.
 // Span lists are decoded on demand by Row.Spans.
 func ParseRow(line []byte) (Row, error) {
 	var r Row
 	if !utf8.Valid(line) {
 		return r, errors.New("invalid UTF-8")
+	}
+	if len(bytes.TrimSpace(line)) == 0 {
+		return r, errors.New("empty line")
 	}
 	if err := json.Unmarshal(line, &r.Fields); err != nil {
 		return r, fmt.Errorf("malformed JSON: %w", err)

@@ -28,6 +28,8 @@ func TestParseRow(t *testing.T) {
 		{"malformed", `{"text":"x"`, Row{}, "malformed JSON"},
 		{"trailing garbage", `{"text":"x"} {}`, Row{}, "malformed JSON"},
 		{"invalid utf-8", "{\"text\":\"\xff\"}", Row{}, "invalid UTF-8"},
+		{"empty", "", Row{}, "empty line"},
+		{"blank", " \t", Row{}, "empty line"},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
@@ -117,14 +119,14 @@ func TestCodePointsToBytes(t *testing.T) {
 }
 
 func TestLineReader(t *testing.T) {
-	in := "one\r\n\n  \ntwo\n" + strings.Repeat("x", 20) + "\nthree\n" + strings.Repeat("y", 10) + "\nlast"
+	in := "one\r\n\n  \ntwo\r\r\n" + strings.Repeat("x", 20) + "\nthree\n" + strings.Repeat("y", 10) + "\nlast"
 	lr := NewLineReader(strings.NewReader(in), 10)
 	type got struct {
 		line string
 		n    int
 		err  string
 	}
-	want := []got{{"one", 1, ""}, {"two", 4, ""}, {"", 5, "line 5: line too long (limit 10 bytes)"}, {"three", 6, ""},
+	want := []got{{"one", 1, ""}, {"", 2, ""}, {"  ", 3, ""}, {"two\r", 4, ""}, {"", 5, "line 5: line too long (limit 10 bytes)"}, {"three", 6, ""},
 		{strings.Repeat("y", 10), 7, ""}, {"last", 8, ""}}
 	for i, w := range want {
 		line, n, err := lr.Next()

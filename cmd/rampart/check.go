@@ -39,9 +39,10 @@ line, in constant memory:
    "rule_id": "secrets.openai-api-key", "severity": "high", "label":
    "OPENAI_API_KEY", "start": 8, "end": 59, "score": 0.97, "excerpt": "…"}]}
 
-A line that cannot be checked (malformed JSON, no string "text", invalid
-UTF-8, longer than --max-line, a detector error) gives {"error": "line N: …"}
-in its place and the run goes on. Blank lines are not rows and give no output.
+A line that cannot be checked (empty, malformed JSON, no string "text",
+invalid UTF-8, longer than --max-line, a detector error) gives
+{"error": "line N: …"} in its place and the run goes on, so output line N
+always answers input line N.
 
 Detectors are registered types (secrets, pii, …) or, with --config, the names
 of its detectors: section; without --detector, every configured detector, or

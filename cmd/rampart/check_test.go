@@ -103,6 +103,7 @@ func TestCheckJSONL(t *testing.T) {
 	want := []string{
 		`{"score":0.9,"flagged":true,`,
 		`{"score":0.2,"flagged":false,`,
+		`{"error":"line 3: empty line"}`,
 		`{"error":"line 4: field \"text\": not a string"}`,
 		`{"score":0.6,"flagged":true,`,
 		`{"error":"line 6: missing \"text\" field"}`,
@@ -116,7 +117,7 @@ func TestCheckJSONL(t *testing.T) {
 			t.Errorf("line %d = %s, want prefix %s", i+1, lines[i], want[i])
 		}
 	}
-	if !strings.Contains(out, "error: 2 of 6 lines could not be checked") {
+	if !strings.Contains(out, "error: 3 of 7 lines could not be checked") {
 		t.Errorf("no summary error:\n%s", out)
 	}
 	// All good and one flagged: exit 1; none flagged: exit 0.

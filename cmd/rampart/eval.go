@@ -62,8 +62,10 @@ Exit status: 0 done (floors met), 1 a floor not met, 2 an error.`,
 				return err
 			}
 			if floors != "" {
-				if data != "" || predictions != "" {
-					return usageError("--floors takes the data files from the floors file; drop --data and --predictions")
+				for _, f := range []string{"data", "predictions", "positive", "type-map", "threshold", "option", "config", "repeat", "role", "surface"} {
+					if cmd.Flags().Changed(f) {
+						return usageError("--floors takes everything but --detector and --format from the floors file; drop --%s", f)
+					}
 				}
 				var only []string
 				if detector != "" {

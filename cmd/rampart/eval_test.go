@@ -211,6 +211,9 @@ func TestEvalFloors(t *testing.T) {
 	if err := json.Unmarshal([]byte(out[:strings.LastIndex(out, "]")+1]), &res); err != nil || code != 1 || len(res) != 1 || res[0].OK || res[0].Detector != "injection" {
 		t.Errorf("json: exit %d, %v, %+v:\n%s", code, err, res, out)
 	}
+	if out, code := run(t, newEvalCmd(testRegistry(t)), "", "--floors", pass, "--threshold", "0.1"); code != 2 || !strings.Contains(out, "drop --threshold") {
+		t.Errorf("--floors with --threshold: exit %d\n%s", code, out)
+	}
 	if out, code := run(t, newEvalCmd(testRegistry(t)), "", "--floors", pass, "--detector", "toxicity"); code != 2 {
 		t.Errorf("no entry: exit %d\n%s", code, out)
 	}
