@@ -187,5 +187,12 @@ func (c *Checker) checkLine(ctx context.Context, line []byte) (Result, error) {
 	if row.Role != "" {
 		in.Role = detect.Role(row.Role)
 	}
-	return c.Check(ctx, in, row.Fields)
+	var fields map[string]json.RawMessage
+	for _, d := range c.Detectors {
+		if _, ok := d.Detector.(detect.RowDetector); ok {
+			fields = row.Fields()
+			break
+		}
+	}
+	return c.Check(ctx, in, fields)
 }

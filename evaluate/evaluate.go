@@ -78,11 +78,15 @@ func Evaluate(ctx context.Context, d detect.Detector, data io.Reader, cfg Config
 		if row.Role != "" {
 			in.Role = detect.Role(row.Role)
 		}
+		var fields map[string]json.RawMessage
+		if isRow {
+			fields = row.Fields()
+		}
 		var hits []detect.Hit
 		for i := range durs {
 			t0 := time.Now()
 			if isRow {
-				hits, err = rd.DetectRow(ctx, in, row.Fields)
+				hits, err = rd.DetectRow(ctx, in, fields)
 			} else {
 				hits, err = d.Detect(ctx, in)
 			}

@@ -92,17 +92,18 @@ type Row struct {
 	// Text is the text to inspect (the "text" field, required).
 	Text string
 	// Label, Family, Lang, Source and Role are the optional string fields
-	// of the same names ("" when absent).
+	// of the same names ("" when absent or null).
 	Label, Family, Lang, Source, Role string
-	// Fields holds every field of the row as raw JSON, for a
-	// detect.RowDetector.
-	Fields map[string]json.RawMessage
+	// line is the row's own copy of its JSON line.
+	line []byte
 }
 
 // ParseRow decodes one JSONL line. It fails, naming the field, on invalid
-// UTF-8, an empty line, malformed JSON, a line that is not an object, a missing or
-// non-string "text", or a non-string label, family, lang, source or role.
-// Span lists are decoded on demand by Row.Spans.
+// UTF-8, an empty line, malformed JSON, a line that is not an object, a
+// duplicated key, a missing or non-string "text", or a non-string label,
+// family, lang, source or role. Span lists are decoded on demand by
+// Row.Spans, other fields by Row.Field and Row.Fields. The row keeps its
+// own copy of line.
 func ParseRow(line []byte) (Row, error) {
 	var r Row
 	if !utf8.Valid(line) {
@@ -111,40 +112,213 @@ func ParseRow(line []byte) (Row, error) {
 	if len(bytes.TrimSpace(line)) == 0 {
 		return r, errors.New("empty line")
 	}
-	if err := json.Unmarshal(line, &r.Fields); err != nil {
+	if !json.Valid(line) {
+		// Let encoding/json say what is wrong.
+		var v any
+		err := json.Unmarshal(line, &v)
+		if err == nil {
+			err = errors.New("invalid JSON")
+		}
 		return r, fmt.Errorf("malformed JSON: %w", err)
 	}
-	if r.Fields == nil {
-		return r, errors.New("malformed JSON: not an object")
-	}
-	raw, ok := r.Fields["text"]
-	if !ok {
-		return r, errors.New(`missing "text" field`)
-	}
-	if err := stringField(raw, &r.Text); err != nil {
-		return r, fmt.Errorf(`field "text": %w`, err)
-	}
-	for _, f := range []struct {
-		name string
-		dst  *string
-	}{{"label", &r.Label}, {"family", &r.Family}, {"lang", &r.Lang}, {"source", &r.Source}, {"role", &r.Role}} {
-		raw, ok := r.Fields[f.name]
-		if !ok || string(raw) == "null" {
-			continue
+	r.line = bytes.Clone(line)
+	hasText := false
+	var seenBuf [16][]byte
+	seen := seenBuf[:0]
+	err := scanObject(r.line, func(key, raw []byte) error {
+		for _, k := range seen {
+			if bytes.Equal(k, key) {
+				return fmt.Errorf("duplicate key %q", key)
+			}
 		}
-		if err := stringField(raw, f.dst); err != nil {
-			return r, fmt.Errorf("field %q: %w", f.name, err)
+		seen = append(seen, key)
+		var dst *string
+		switch string(key) {
+		case "text":
+			hasText = true
+			dst = &r.Text
+		case "label":
+			dst = &r.Label
+		case "family":
+			dst = &r.Family
+		case "lang":
+			dst = &r.Lang
+		case "source":
+			dst = &r.Source
+		case "role":
+			dst = &r.Role
+		default:
+			return nil
 		}
+		if dst != &r.Text && string(raw) == "null" {
+			return nil
+		}
+		v, err := decodeString(raw)
+		if err != nil {
+			return fmt.Errorf("field %q: %w", key, err)
+		}
+		*dst = v
+		return nil
+	})
+	if err != nil {
+		return Row{}, err
+	}
+	if !hasText {
+		return Row{}, errors.New(`missing "text" field`)
 	}
 	return r, nil
 }
 
-func stringField(raw json.RawMessage, dst *string) error {
-	raw = bytes.TrimSpace(raw)
-	if len(raw) == 0 || raw[0] != '"' {
-		return errors.New("not a string")
+// Field returns the raw JSON value of the row's top-level field name.
+func (r Row) Field(name string) (json.RawMessage, bool) {
+	var out json.RawMessage
+	found := false
+	_ = scanObject(r.line, func(key, raw []byte) error {
+		if string(key) == name {
+			out, found = raw, true
+			return errStop
+		}
+		return nil
+	})
+	return out, found
+}
+
+// Fields returns every top-level field of the row as raw JSON, for a
+// detect.RowDetector. The values share the row's memory: do not modify
+// them.
+func (r Row) Fields() map[string]json.RawMessage {
+	m := make(map[string]json.RawMessage)
+	_ = scanObject(r.line, func(key, raw []byte) error {
+		m[string(key)] = raw
+		return nil
+	})
+	return m
+}
+
+var errStop = errors.New("stop")
+
+// scanObject calls fn with each member of the JSON object b (which must be
+// valid JSON: json.Valid) in order, with its decoded key (a slice of b
+// unless it has escapes) and raw value. It
+// stops at the first error fn returns, returning it unless it is errStop.
+func scanObject(b []byte, fn func(key, raw []byte) error) error {
+	i := skipSpace(b, 0)
+	if i >= len(b) || b[i] != '{' {
+		return errors.New("malformed JSON: not an object")
 	}
-	return json.Unmarshal(raw, dst)
+	i = skipSpace(b, i+1)
+	if i < len(b) && b[i] == '}' {
+		return nil
+	}
+	for i < len(b) {
+		ke, ok := skipString(b, i)
+		if !ok {
+			return errors.New("malformed JSON: bad key")
+		}
+		key := b[i+1 : ke-1]
+		if bytes.IndexByte(key, '\\') >= 0 {
+			k, err := decodeString(b[i:ke])
+			if err != nil {
+				return fmt.Errorf("malformed JSON: %w", err)
+			}
+			key = []byte(k)
+		}
+		i = skipSpace(b, ke)
+		if i >= len(b) || b[i] != ':' {
+			return errors.New("malformed JSON: no colon after a key")
+		}
+		i = skipSpace(b, i+1)
+		ve, ok := skipValue(b, i)
+		if !ok {
+			return errors.New("malformed JSON: bad value")
+		}
+		if err := fn(key, b[i:ve]); err != nil {
+			if err == errStop {
+				return nil
+			}
+			return err
+		}
+		i = skipSpace(b, ve)
+		if i < len(b) && b[i] == ',' {
+			i = skipSpace(b, i+1)
+			continue
+		}
+		return nil
+	}
+	return errors.New("malformed JSON: unterminated object")
+}
+
+func skipSpace(b []byte, i int) int {
+	for i < len(b) && (b[i] == ' ' || b[i] == '\t' || b[i] == '\n' || b[i] == '\r') {
+		i++
+	}
+	return i
+}
+
+// skipString returns the offset just past the JSON string starting at i.
+func skipString(b []byte, i int) (int, bool) {
+	if i >= len(b) || b[i] != '"' {
+		return 0, false
+	}
+	for j := i + 1; j < len(b); j++ {
+		switch b[j] {
+		case '\\':
+			j++
+		case '"':
+			return j + 1, true
+		}
+	}
+	return 0, false
+}
+
+// skipValue returns the offset just past the JSON value starting at i.
+func skipValue(b []byte, i int) (int, bool) {
+	if i >= len(b) {
+		return 0, false
+	}
+	switch b[i] {
+	case '"':
+		return skipString(b, i)
+	case '{', '[':
+		depth := 0
+		for j := i; j < len(b); j++ {
+			switch b[j] {
+			case '"':
+				e, ok := skipString(b, j)
+				if !ok {
+					return 0, false
+				}
+				j = e - 1
+			case '{', '[':
+				depth++
+			case '}', ']':
+				depth--
+				if depth == 0 {
+					return j + 1, true
+				}
+			}
+		}
+		return 0, false
+	}
+	j := i
+	for j < len(b) && b[j] != ',' && b[j] != '}' && b[j] != ']' && b[j] != ' ' && b[j] != '\t' && b[j] != '\n' && b[j] != '\r' {
+		j++
+	}
+	return j, j > i
+}
+
+// decodeString decodes a raw JSON string value; the common case without
+// escapes is a plain copy.
+func decodeString(raw []byte) (string, error) {
+	if len(raw) < 2 || raw[0] != '"' || raw[len(raw)-1] != '"' {
+		return "", errors.New("not a string")
+	}
+	if bytes.IndexByte(raw, '\\') < 0 {
+		return string(raw[1 : len(raw)-1]), nil
+	}
+	var s string
+	err := json.Unmarshal(raw, &s)
+	return s, err
 }
 
 // Span is a typed half-open byte span of a row's text.
@@ -167,8 +341,8 @@ type goldSpan struct {
 // objects with a string type and 0 <= start <= end <= the text's length in
 // code points) is an error.
 func (r Row) Spans(field string) ([]Span, bool, error) {
-	raw, ok := r.Fields[field]
-	if !ok || string(bytes.TrimSpace(raw)) == "null" {
+	raw, ok := r.Field(field)
+	if !ok || string(raw) == "null" {
 		return nil, false, nil
 	}
 	var gold []goldSpan

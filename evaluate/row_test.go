@@ -1,11 +1,14 @@
 package evaluate
 
 import (
+	"bytes"
+	"encoding/json"
 	"errors"
 	"io"
 	"reflect"
 	"strings"
 	"testing"
+	"unicode/utf8"
 )
 
 func TestParseRow(t *testing.T) {
@@ -18,6 +21,10 @@ func TestParseRow(t *testing.T) {
 		{"full", `{"text":"hi","label":"benign","family":"f","lang":"de","source":"s","role":"document","id":3}`,
 			Row{Text: "hi", Label: "benign", Family: "f", Lang: "de", Source: "s", Role: "document"}, ""},
 		{"text only", `{"text":"héllo \u00e9"}`, Row{Text: "héllo é"}, ""},
+		{"escaped key", `{"te\u0078t":"a\"b","x":{"text":"inner"},"y":["text",{"a":[1,"]"]}]}`, Row{Text: `a"b`}, ""},
+		{"spaces", " { \"label\" : \"l\" ,\t\"text\" : \"t\" } ", Row{Text: "t", Label: "l"}, ""},
+		{"duplicate key", `{"text":"a","text":"b"}`, Row{}, `duplicate key "text"`},
+		{"duplicate other key", `{"text":"a","id":1,"id":2}`, Row{}, `duplicate key "id"`},
 		{"null optional", `{"text":"x","family":null}`, Row{Text: "x"}, ""},
 		{"missing text", `{"label":"x"}`, Row{}, `missing "text"`},
 		{"text not a string", `{"text":3}`, Row{}, `field "text": not a string`},
@@ -43,10 +50,14 @@ func TestParseRow(t *testing.T) {
 			if err != nil {
 				t.Fatal(err)
 			}
-			if got.Fields == nil || got.Fields["text"] == nil {
-				t.Errorf("Fields = %v, want every field", got.Fields)
+			var ref map[string]json.RawMessage
+			if err := json.Unmarshal([]byte(tt.line), &ref); err != nil {
+				t.Fatal(err)
 			}
-			got.Fields = nil
+			if f := got.Fields(); f["text"] == nil || len(f) != len(ref) {
+				t.Errorf("Fields = %v, want every field", f)
+			}
+			got.line = nil
 			if !reflect.DeepEqual(got, tt.want) {
 				t.Errorf("got %+v, want %+v", got, tt.want)
 			}
@@ -185,8 +196,37 @@ func FuzzParseRow(f *testing.F) {
 	}
 	f.Fuzz(func(t *testing.T, line []byte) {
 		r, err := ParseRow(line)
+		// Differential: encoding/json must agree on what parses and on
+		// the fields (ParseRow also refuses duplicated keys).
+		var ref map[string]json.RawMessage
+		refErr := json.Unmarshal(line, &ref)
 		if err != nil {
+			if refErr == nil && ref != nil && utf8.Valid(line) && !strings.Contains(err.Error(), "duplicate key") {
+				var text any
+				if raw, ok := ref["text"]; ok {
+					_ = json.Unmarshal(raw, &text)
+				}
+				if _, isStr := text.(string); isStr && !strings.Contains(err.Error(), "field") {
+					t.Fatalf("ParseRow(%q) = %v; encoding/json accepts it", line, err)
+				}
+			}
 			return
+		}
+		if refErr != nil {
+			t.Fatalf("ParseRow accepted %q; encoding/json: %v", line, refErr)
+		}
+		var text string
+		if err := json.Unmarshal(ref["text"], &text); err != nil || text != r.Text {
+			t.Fatalf("text %q, encoding/json %q (%v)", r.Text, text, err)
+		}
+		fields := r.Fields()
+		if len(fields) != len(ref) {
+			t.Fatalf("%d fields, encoding/json %d", len(fields), len(ref))
+		}
+		for k, v := range ref {
+			if !bytes.Equal(bytes.TrimSpace(fields[k]), bytes.TrimSpace(v)) {
+				t.Fatalf("field %q = %s, encoding/json %s", k, fields[k], v)
+			}
 		}
 		for _, field := range []string{"entities", "secrets"} {
 			spans, _, err := r.Spans(field)
