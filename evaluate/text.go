@@ -5,6 +5,7 @@ import (
 	"io"
 	"strings"
 	"text/tabwriter"
+	"time"
 )
 
 // fmtP renders an optional figure with four decimals, "–" when undefined.
@@ -13,6 +14,18 @@ func fmtP(v *float64) string {
 		return "–"
 	}
 	return fmt.Sprintf("%.4f", *v)
+}
+
+// fmtMS renders milliseconds as a rounded duration, e.g. "1.2µs".
+func fmtMS(ms float64) string {
+	d := time.Duration(ms * float64(time.Millisecond))
+	switch {
+	case d >= time.Millisecond:
+		d = d.Round(10 * time.Microsecond)
+	case d >= time.Microsecond:
+		d = d.Round(10 * time.Nanosecond)
+	}
+	return d.String()
 }
 
 // WriteText writes the report as readable tables.
@@ -42,8 +55,8 @@ func (r *Report) WriteText(w io.Writer) error {
 	p("recall@5%%fpr\t%s (threshold %s)\n", fmtP(r.RecallAt5PctFPR), fmtP(r.ThresholdAt5PctFPR))
 	p("roc auc\t%s\n", fmtP(r.ROCAUC))
 	if s := r.Speed; s != nil {
-		p("speed\tp50 %.4f ms  p99 %.4f ms  %.2f MB/s  (%d items, %d bytes, repeat %d)\n",
-			s.P50MS, s.P99MS, s.MBPerS, s.Items, s.Bytes, s.Repeat)
+		p("speed\tp50 %s  p99 %s  %.2f MB/s  (%d items, %d bytes, repeat %d)\n",
+			fmtMS(s.P50MS), fmtMS(s.P99MS), s.MBPerS, s.Items, s.Bytes, s.Repeat)
 	}
 	if err := tw.Flush(); err != nil {
 		return err
