@@ -3,6 +3,7 @@ package evaluate
 import (
 	"maps"
 	"slices"
+	"sync"
 
 	"github.com/rampartsec/rampart/detect"
 )
@@ -31,6 +32,33 @@ var typeMaps = map[string]map[string]string{
 	"secrets": {"*": "*"},
 }
 
+// spanTypes holds the mappings registered with RegisterSpanTypes.
+var (
+	spanTypesMu sync.RWMutex
+	spanTypes   = map[string]registeredSpanTypes{}
+)
+
+type registeredSpanTypes struct {
+	mapType func(string) string
+	labels  []string
+}
+
+// RegisterSpanTypes sets how span figures of the detector type name relate
+// dataset span types to its hit labels, replacing the built-in map:
+// mapType returns the label a dataset type corresponds to ("" when the
+// detector does not look for it), labels lists the hit labels evaluated.
+// A detector package can export both, e.g.
+//
+//	evaluate.RegisterSpanTypes("pii", pii.DatasetType, pii.Labels)
+//
+// It is meant for program start-up (package main); it is safe for
+// concurrent use.
+func RegisterSpanTypes(name string, mapType func(datasetType string) string, labels []string) {
+	spanTypesMu.Lock()
+	defer spanTypesMu.Unlock()
+	spanTypes[name] = registeredSpanTypes{mapType, slices.Clone(labels)}
+}
+
 // spanPositive lists the detector types whose rows are positive when they
 // carry at least one gold span of a mapped type, whatever their label.
 var spanPositive = map[string]bool{"pii": true}
@@ -50,9 +78,13 @@ func DefaultTypeMap(name string) map[string]string {
 
 // DefaultConfig returns the configuration for evaluating the detector type
 // name: its positive labels or span positives, its type map, role user,
-// surface prompt, threshold detect.DefaultThreshold and one timing run.
+// surface prompt, threshold detect.DefaultThreshold and one timing run. A
+// mapping registered with RegisterSpanTypes replaces the built-in type map.
 func DefaultConfig(name string) Config {
-	return Config{
+	spanTypesMu.RLock()
+	st, registered := spanTypes[name]
+	spanTypesMu.RUnlock()
+	c := Config{
 		Name:            name,
 		Threshold:       detect.DefaultThreshold,
 		Positive:        DefaultPositive(name),
@@ -62,4 +94,8 @@ func DefaultConfig(name string) Config {
 		Surface:         detect.SurfacePrompt,
 		Repeat:          1,
 	}
+	if registered {
+		c.TypeMap, c.MapType, c.Labels = nil, st.mapType, slices.Clone(st.labels)
+	}
+	return c
 }

@@ -38,6 +38,12 @@ type Config struct {
 	// matches any type with any label. Unmapped types and labels are left
 	// out of the span figures (Report.Spans.NotEvaluated).
 	TypeMap map[string]string
+	// MapType, when set, replaces TypeMap: it returns the detector label a
+	// dataset span type corresponds to, or "" when the detector does not
+	// look for that type; Labels then lists the detector labels that are
+	// evaluated on the predicted side. See RegisterSpanTypes.
+	MapType func(datasetType string) string
+	Labels  []string
 	// Role and Surface are the context of every input; a row's "role"
 	// field overrides Role.
 	Role    detect.Role
@@ -263,11 +269,17 @@ func newAccumulator(cfg Config, mode string) *accumulator {
 	for _, l := range cfg.Positive {
 		a.positive[l] = true
 	}
-	for k, v := range cfg.TypeMap {
-		if k == "*" && v == "*" {
-			a.wildcard = true
+	if cfg.MapType != nil {
+		for _, l := range cfg.Labels {
+			a.labels[l] = true
 		}
-		a.labels[v] = true
+	} else {
+		for k, v := range cfg.TypeMap {
+			if k == "*" && v == "*" {
+				a.wildcard = true
+			}
+			a.labels[v] = true
+		}
 	}
 	for i := range a.groups {
 		a.groups[i] = map[string]*Counts{}
@@ -333,6 +345,10 @@ func (a *accumulator) addSpans(gold []Span, pred []labelled) int {
 	evaluated := 0
 	for _, g := range gold {
 		t, ok := a.cfg.TypeMap[g.Type]
+		if a.cfg.MapType != nil {
+			t = a.cfg.MapType(g.Type)
+			ok = t != "" && a.labels[t]
+		}
 		if a.wildcard {
 			t, ok = "*", true
 		}

@@ -282,3 +282,26 @@ func TestReportJSONFieldNames(t *testing.T) {
 		}
 	}
 }
+
+func TestRegisterSpanTypes(t *testing.T) {
+	// "SECRET" is the fake's label; dataset types are matched case-blind.
+	RegisterSpanTypes("fake-mapped", func(typ string) string {
+		if strings.EqualFold(typ, "key") {
+			return "SECRET"
+		}
+		return ""
+	}, []string{"SECRET"})
+	cfg := DefaultConfig("fake-mapped")
+	if cfg.MapType == nil || cfg.TypeMap != nil {
+		t.Fatalf("config %+v", cfg)
+	}
+	data := `{"text":"a SECRET b","label":"x","entities":[{"type":"key","start":2,"end":8},{"type":"PERSON","start":9,"end":10}]}` + "\n"
+	rep, err := Evaluate(context.Background(), &scorer{}, strings.NewReader(data), cfg)
+	if err != nil {
+		t.Fatal(err)
+	}
+	s := rep.Spans
+	if s.Micro.Matched != 1 || s.Micro.Gold != 1 || len(s.NotEvaluated) != 1 || s.NotEvaluated[0].Type != "PERSON" {
+		t.Errorf("spans = %+v", s)
+	}
+}

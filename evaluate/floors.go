@@ -253,7 +253,7 @@ func (f *Floors) run(ctx context.Context, reg *detect.Registry, fl Floor) (*Repo
 		cfg.PositiveBySpans = false
 	}
 	if fl.TypeMap != nil {
-		cfg.TypeMap = fl.TypeMap
+		cfg.TypeMap, cfg.MapType, cfg.Labels = fl.TypeMap, nil, nil
 	}
 	path := fl.Data
 	if !filepath.IsAbs(path) {

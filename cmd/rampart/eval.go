@@ -103,7 +103,7 @@ Exit status: 0 done (floors met), 1 a floor not met, 2 an error.`,
 				if err != nil {
 					return &exitError{code: 2, err: err}
 				}
-				cfg.TypeMap = m
+				cfg.TypeMap, cfg.MapType, cfg.Labels = m, nil, nil
 			}
 			f, err := os.Open(data)
 			if err != nil {
