@@ -64,6 +64,8 @@ func Evaluate(ctx context.Context, d detect.Detector, data io.Reader, cfg Config
 	rd, isRow := d.(detect.RowDetector)
 	repeat := max(cfg.Repeat, 1)
 	durs := make([]float64, repeat)
+	overhead := timerOverhead()
+	a.overheadMS = overhead
 	lr := NewLineReader(data, cfg.MaxLine)
 	for {
 		line, n, err := lr.Next()
@@ -96,7 +98,7 @@ func Evaluate(ctx context.Context, d detect.Detector, data io.Reader, cfg Config
 			} else {
 				hits, err = d.Detect(ctx, in)
 			}
-			durs[i] = float64(time.Since(t0)) / float64(time.Millisecond)
+			durs[i] = max(float64(time.Since(t0))/float64(time.Millisecond)-overhead, 0)
 			if err != nil {
 				return nil, &LineError{Line: n, Err: fmt.Errorf("detector %s: %w", cfg.Name, err)}
 			}
@@ -117,6 +119,18 @@ func Evaluate(ctx context.Context, d detect.Detector, data io.Reader, cfg Config
 		}
 	}
 	return a.report(), nil
+}
+
+// timerOverhead returns the median time, in milliseconds, that an empty
+// interval measures: the cost of the clock reads around each detector
+// call, subtracted from every latency.
+func timerOverhead() float64 {
+	xs := make([]float64, 201)
+	for i := range xs {
+		t0 := time.Now()
+		xs[i] = float64(time.Since(t0)) / float64(time.Millisecond)
+	}
+	return Percentile(xs, 50)
 }
 
 // ScoreOf returns the score of a text: the highest score of its hits, 0
@@ -253,14 +267,15 @@ type accumulator struct {
 	pos, neg []float64
 	groups   [3]map[string]*Counts // family, lang, source
 
-	spanField string
-	spanRows  int
-	spans     map[string]*spanCounts
-	notEvalG  map[string]int
-	notEvalP  map[string]int
-	lat       []float64
-	bytes     int64
-	untimed   bool
+	spanField  string
+	spanRows   int
+	spans      map[string]*spanCounts
+	notEvalG   map[string]int
+	notEvalP   map[string]int
+	lat        []float64
+	overheadMS float64
+	bytes      int64
+	untimed    bool
 }
 
 func newAccumulator(cfg Config, mode string) *accumulator {
@@ -441,7 +456,7 @@ func (a *accumulator) report() *Report {
 		r.Spans = sr
 	}
 	if !a.untimed && len(a.lat) > 0 {
-		sp := &Speed{Items: len(a.lat), Bytes: a.bytes, Repeat: max(a.cfg.Repeat, 1)}
+		sp := &Speed{Items: len(a.lat), Bytes: a.bytes, Repeat: max(a.cfg.Repeat, 1), TimerOverheadMS: a.overheadMS}
 		if a.mode == "predictions" {
 			sp.Repeat = 1
 		}

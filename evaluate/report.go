@@ -144,7 +144,7 @@ type Speed struct {
 	Items int   `json:"items"`
 	Bytes int64 `json:"bytes"`
 	// Repeat is how many times each row was run; a row's latency is the
-	// median of its runs.
+	// median of its runs, less TimerOverheadMS (never below 0).
 	Repeat int `json:"repeat"`
 	// TotalMS is the sum of the rows' latencies.
 	TotalMS float64 `json:"total_ms"`
@@ -153,6 +153,10 @@ type Speed struct {
 	P99MS float64 `json:"p99_ms"`
 	// MBPerS is Bytes / TotalMS, in 10^6 bytes per second.
 	MBPerS float64 `json:"mb_per_s"`
+	// TimerOverheadMS is the median duration of an empty timed interval,
+	// measured before the run and subtracted from every latency (0 in
+	// predictions mode).
+	TimerOverheadMS float64 `json:"timer_overhead_ms"`
 }
 
 // Figure names a report figure for floors. Overall figures: precision,

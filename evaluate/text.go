@@ -55,8 +55,8 @@ func (r *Report) WriteText(w io.Writer) error {
 	p("recall@5%%fpr\t%s (threshold %s)\n", fmtP(r.RecallAt5PctFPR), fmtP(r.ThresholdAt5PctFPR))
 	p("roc auc\t%s\n", fmtP(r.ROCAUC))
 	if s := r.Speed; s != nil {
-		p("speed\tp50 %s  p99 %s  %.2f MB/s  (%d items, %d bytes, repeat %d)\n",
-			fmtMS(s.P50MS), fmtMS(s.P99MS), s.MBPerS, s.Items, s.Bytes, s.Repeat)
+		p("speed\tp50 %s  p99 %s  %.2f MB/s  (%d items, %d bytes, repeat %d, timer overhead %s subtracted)\n",
+			fmtMS(s.P50MS), fmtMS(s.P99MS), s.MBPerS, s.Items, s.Bytes, s.Repeat, fmtMS(s.TimerOverheadMS))
 	}
 	if err := tw.Flush(); err != nil {
 		return err
