@@ -183,10 +183,11 @@ func (c *Checker) checkLine(ctx context.Context, line []byte) (Result, error) {
 	if err != nil {
 		return Result{}, err
 	}
-	in := detect.Input{Text: row.Text, Role: c.Role, Surface: c.Surface}
-	if row.Role != "" {
-		in.Role = detect.Role(row.Role)
+	role, err := rowRole(row, c.Role)
+	if err != nil {
+		return Result{}, err
 	}
+	in := detect.Input{Text: row.Text, Role: role, Surface: c.Surface}
 	var fields map[string]json.RawMessage
 	for _, d := range c.Detectors {
 		if _, ok := d.Detector.(detect.RowDetector); ok {

@@ -82,10 +82,11 @@ func Evaluate(ctx context.Context, d detect.Detector, data io.Reader, cfg Config
 		if err := ctx.Err(); err != nil {
 			return nil, err
 		}
-		in := detect.Input{Text: row.Text, Role: cfg.Role, Surface: cfg.Surface}
-		if row.Role != "" {
-			in.Role = detect.Role(row.Role)
+		role, err := rowRole(row, cfg.Role)
+		if err != nil {
+			return nil, &LineError{Line: n, Err: err}
 		}
+		in := detect.Input{Text: row.Text, Role: role, Surface: cfg.Surface}
 		var fields map[string]json.RawMessage
 		if isRow {
 			fields = row.Fields()
@@ -119,6 +120,18 @@ func Evaluate(ctx context.Context, d detect.Detector, data io.Reader, cfg Config
 		}
 	}
 	return a.report(), nil
+}
+
+// rowRole returns the role of a row: its "role" field, which must name a
+// detect.Role, or def when it has none.
+func rowRole(row Row, def detect.Role) (detect.Role, error) {
+	switch r := detect.Role(row.Role); r {
+	case "":
+		return def, nil
+	case detect.RoleSystem, detect.RoleUser, detect.RoleAssistant, detect.RoleTool, detect.RoleDocument:
+		return r, nil
+	}
+	return "", fmt.Errorf("field \"role\": %q is not system, user, assistant, tool or document", row.Role)
 }
 
 // timerOverhead returns the median time, in milliseconds, that an empty

@@ -108,6 +108,7 @@ func TestEvaluateErrors(t *testing.T) {
 	}{
 		{"malformed", "{\"text\":\"s=0.1\"}\n{\"text\":\n", "line 2: malformed JSON"},
 		{"no text", "{\"text\":\"a\"}\n{\"label\":\"x\"}\n", `line 2: missing "text"`},
+		{"unknown role", "{\"text\":\"a\",\"role\":\"boss\"}\n", `line 1: field "role": "boss" is not`},
 		{"blank line", "{\"text\":\"a\"}\n\n{\"text\":\"b\"}\n", `line 2: empty line`},
 		{"detector error", "{\"text\":\"boom\"}\n", "line 1: detector fake: boom"},
 		{"score out of range", "{\"text\":\"s=1.5\"}\n", "line 1: detector fake: hit score 1.5 outside [0, 1]"},
