@@ -36,15 +36,24 @@ type Floors struct {
 
 // Floor is one detector's floors on one data file.
 type Floor struct {
-	Detector  string             `yaml:"detector"`
-	Data      string             `yaml:"data"`
-	Options   map[string]any     `yaml:"options"`
-	Threshold *float64           `yaml:"threshold"`
-	Positive  []string           `yaml:"positive"`
-	TypeMap   map[string]string  `yaml:"type_map"`
-	Min       map[string]float64 `yaml:"min"`
-	Max       map[string]float64 `yaml:"max"`
-	Groups    []GroupFloor       `yaml:"groups"`
+	// Detector is the registered detector type.
+	Detector string `yaml:"detector"`
+	// Data is the dev file, relative to the floors file.
+	Data string `yaml:"data"`
+	// Options are passed to the detector's factory.
+	Options map[string]any `yaml:"options"`
+	// Threshold overrides the detector's calibrated threshold.
+	Threshold *float64 `yaml:"threshold"`
+	// Positive and TypeMap override the detector's defaults (see
+	// DefaultConfig).
+	Positive []string          `yaml:"positive"`
+	TypeMap  map[string]string `yaml:"type_map"`
+	// Min maps figures (Report.Figure) to their floors, Max to their
+	// ceilings.
+	Min map[string]float64 `yaml:"min"`
+	Max map[string]float64 `yaml:"max"`
+	// Groups bound figures of single breakdown groups.
+	Groups []GroupFloor `yaml:"groups"`
 }
 
 // GroupFloor bounds the figures of one breakdown group.
@@ -129,6 +138,8 @@ type Violation struct {
 	Err error
 }
 
+// String describes the violation in one line, naming the detector, the
+// data, the figure, its value and its bound.
 func (v Violation) String() string {
 	if v.Err != nil {
 		return fmt.Sprintf("%s on %s: %v", v.Detector, v.Data, v.Err)

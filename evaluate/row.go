@@ -25,7 +25,10 @@ type LineError struct {
 	Err  error
 }
 
+// Error names the line.
 func (e *LineError) Error() string { return fmt.Sprintf("line %d: %v", e.Line, e.Err) }
+
+// Unwrap returns the problem with the line.
 func (e *LineError) Unwrap() error { return e.Err }
 
 // LineReader reads JSONL input line by line in bounded memory. Every line
