@@ -60,12 +60,12 @@ func RegisterSpanTypes(name string, mapType func(datasetType string) string, lab
 }
 
 // spanPositive lists the detector types whose rows are positive when they
-// carry at least one gold span of a mapped type, whatever their label.
+// carry at least one gold span (of any type), whatever their label.
 var spanPositive = map[string]bool{"pii": true}
 
 // DefaultPositive returns the labels that count as positive for the
 // detector type name, or nil when it has none (pii: a row is positive when
-// it has a gold span of a mapped type; see Config.PositiveBySpans).
+// it has a gold span; see Config.PositiveBySpans).
 func DefaultPositive(name string) []string {
 	return slices.Clone(positiveLabels[name])
 }

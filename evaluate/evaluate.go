@@ -32,7 +32,7 @@ type Config struct {
 	// Positive lists the labels that count as positive.
 	Positive []string
 	// PositiveBySpans makes a row that carries a span field positive when
-	// it has a gold span of an evaluated type, whatever its label.
+	// it has at least one gold span, of any type, whatever its label.
 	PositiveBySpans bool
 	// TypeMap maps dataset span types to detector labels; {"*": "*"}
 	// matches any type with any label. Unmapped types and labels are left
@@ -335,9 +335,9 @@ func (a *accumulator) add(line int, row Row, score float64, flagged bool, pred [
 			a.spanField = field
 		}
 		a.spanRows++
-		evaluated := a.addSpans(gold, pred)
+		a.addSpans(gold, pred)
 		if a.cfg.PositiveBySpans {
-			positive = evaluated > 0
+			positive = len(gold) > 0
 		}
 	}
 	a.all.Add(positive, flagged)
@@ -366,11 +366,9 @@ func (a *accumulator) add(line int, row Row, score float64, flagged bool, pred [
 	return nil
 }
 
-// addSpans matches one row's spans type by type and returns how many gold
-// spans were of an evaluated type.
-func (a *accumulator) addSpans(gold []Span, pred []labelled) int {
+// addSpans matches one row's spans type by type.
+func (a *accumulator) addSpans(gold []Span, pred []labelled) {
 	byType := map[string][2][]Span{} // type -> gold, pred
-	evaluated := 0
 	for _, g := range gold {
 		t, ok := a.cfg.TypeMap[g.Type]
 		if a.cfg.MapType != nil {
@@ -387,7 +385,6 @@ func (a *accumulator) addSpans(gold []Span, pred []labelled) int {
 		e := byType[t]
 		e[0] = append(e[0], g)
 		byType[t] = e
-		evaluated++
 	}
 	for _, p := range pred {
 		t := p.label
@@ -412,7 +409,6 @@ func (a *accumulator) addSpans(gold []Span, pred []labelled) int {
 		c.matched += MatchSpans(e[0], e[1], MinIoU, false)
 		c.exact += MatchSpans(e[0], e[1], MinIoU, true)
 	}
-	return evaluated
 }
 
 func (a *accumulator) report() *Report {

@@ -133,12 +133,14 @@ func TestEvaluateSpans(t *testing.T) {
 	// (IoU 6/7: matched, not exact); the low-scoring "low" hit is below
 	// the threshold and ignored. Row 3: gold unmatched (FN), and a PERSON
 	// span not in the type map. Row 4: a predicted SECRET with no gold
-	// (FP). Row 5 has no span field: not part of the span figures.
+	// (FP). Row 5 has no span field: not part of the span figures. Row 6
+	// has only a PERSON span.
 	data := `{"text":"éé SECRET","label":"pii","entities":[{"type":"KEY","start":3,"end":9}]}
 {"text":"é xSECRET low","label":"pii","entities":[{"type":"KEY","start":2,"end":9}]}
 {"text":"nothing here","label":"pii","entities":[{"type":"KEY","start":0,"end":7},{"type":"PERSON","start":8,"end":12}]}
 {"text":"a SECRET","label":"no-pii","entities":[]}
 {"text":"SECRET","label":"pii"}
+{"text":"Bob","label":"pii","entities":[{"type":"PERSON","start":0,"end":3}]}
 `
 	cfg := DefaultConfig("pii")
 	cfg.TypeMap = map[string]string{"KEY": "SECRET"}
@@ -147,7 +149,7 @@ func TestEvaluateSpans(t *testing.T) {
 		t.Fatal(err)
 	}
 	s := rep.Spans
-	if s == nil || s.Field != "entities" || s.Rows != 4 {
+	if s == nil || s.Field != "entities" || s.Rows != 5 {
 		t.Fatalf("spans = %+v", s)
 	}
 	if len(s.Types) != 1 {
@@ -160,13 +162,13 @@ func TestEvaluateSpans(t *testing.T) {
 	if !eqp(k.Precision, ptr(2.0/3)) || !eqp(k.Recall, ptr(2.0/3)) || !eqp(k.ExactF1, ptr(1.0/3)) {
 		t.Errorf("SECRET ratios p %s r %s exact f1 %s", fmtP(k.Precision), fmtP(k.Recall), fmtP(k.ExactF1))
 	}
-	if !reflect.DeepEqual(s.NotEvaluated, []NotEvaluated{{Side: "gold", Type: "PERSON", Count: 1}}) {
+	if !reflect.DeepEqual(s.NotEvaluated, []NotEvaluated{{Side: "gold", Type: "PERSON", Count: 2}}) {
 		t.Errorf("not evaluated = %+v", s.NotEvaluated)
 	}
-	// pii rows are positive when they carry a mapped gold span: rows 1–3;
-	// row 4 has none; row 5 has no span field, so its label decides, and
-	// "pii" is not a positive label.
-	if o := rep.Overall; o.Positives != 3 || o.TP != 2 || o.FN != 1 || o.FP != 2 || o.TN != 0 {
+	// pii rows are positive when they carry a gold span of any type: rows
+	// 1–3 and 6 (not flagged: FN); row 4 has none; row 5 has no span
+	// field, so its label decides, and "pii" is not a positive label.
+	if o := rep.Overall; o.Positives != 4 || o.TP != 2 || o.FN != 2 || o.FP != 2 || o.TN != 0 {
 		t.Errorf("overall = %+v", o)
 	}
 	if v, _ := rep.Figure("span_f1"); !eqp(v, ptr(2.0/3)) {

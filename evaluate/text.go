@@ -38,7 +38,7 @@ func (r *Report) WriteText(w io.Writer) error {
 	}
 	pos := strings.Join(r.PositiveLabels, ", ")
 	if r.PositiveBySpans {
-		pos = "rows with a gold span of an evaluated type"
+		pos = "rows with a gold span (any type)"
 	}
 	p("detector\t%s (%s)\n", r.Detector, r.Mode)
 	p("data\t%s\n", data)

@@ -41,7 +41,7 @@ item, MB/s; single-threaded, --repeat N takes each item's median of N runs).
 
 Positive labels: injection → injection, jailbreak; toxicity → toxic; secrets →
 secret; unicode → smuggling; exfil → exfil; canary → leak; pii → rows with a
-gold span of a mapped type. --positive overrides them.
+gold span (non-empty entities). --positive overrides them.
 
 --predictions PRED.jsonl reads another tool's per-line results (the shape of
 ` + "`rampart check --jsonl`" + `, optionally with "ms") instead of running our detector.
