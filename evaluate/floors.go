@@ -23,6 +23,8 @@ import (
 //	    data: secrets/testdata/dev.jsonl   # relative to the floors file
 //	    options: {}                        # detector options (optional)
 //	    threshold: 0.5                     # optional; default the detector's
+//	    role: assistant                    # optional input context (default
+//	    surface: response                  # user, prompt; a row's role wins)
 //	    positive: [secret]                 # optional; default per detector
 //	    min: {f1: 0.95, recall_at_1pct_fpr: 0.9}
 //	    max: {fpr: 0.01}
@@ -44,6 +46,10 @@ type Floor struct {
 	Options map[string]any `yaml:"options"`
 	// Threshold overrides the detector's calibrated threshold.
 	Threshold *float64 `yaml:"threshold"`
+	// Role and Surface set the input context (default user and prompt);
+	// a row's "role" field still overrides Role.
+	Role    string `yaml:"role"`
+	Surface string `yaml:"surface"`
 	// Positive and TypeMap override the detector's defaults (see
 	// DefaultConfig).
 	Positive []string          `yaml:"positive"`
@@ -87,6 +93,16 @@ func LoadFloors(path string) (*Floors, error) {
 		where := fmt.Sprintf("floors %s: entry %d", path, i+1)
 		if fl.Detector == "" || fl.Data == "" {
 			return nil, fmt.Errorf("%s: detector and data are required", where)
+		}
+		switch detect.Role(fl.Role) {
+		case "", detect.RoleSystem, detect.RoleUser, detect.RoleAssistant, detect.RoleTool, detect.RoleDocument:
+		default:
+			return nil, fmt.Errorf("%s (%s): role %q is not system, user, assistant, tool or document", where, fl.Detector, fl.Role)
+		}
+		switch detect.Surface(fl.Surface) {
+		case "", detect.SurfacePrompt, detect.SurfaceResponse, detect.SurfaceFile, detect.SurfaceDataset:
+		default:
+			return nil, fmt.Errorf("%s (%s): surface %q is not prompt, response, file or dataset", where, fl.Detector, fl.Surface)
 		}
 		if err := checkBounds(fl.Min, overallFigures); err != nil {
 			return nil, fmt.Errorf("%s (%s): min: %w", where, fl.Detector, err)
@@ -258,6 +274,12 @@ func (f *Floors) run(ctx context.Context, reg *detect.Registry, fl Floor) (*Repo
 	cfg.Threshold = detect.ThresholdOf(d)
 	if fl.Threshold != nil {
 		cfg.Threshold = *fl.Threshold
+	}
+	if fl.Role != "" {
+		cfg.Role = detect.Role(fl.Role)
+	}
+	if fl.Surface != "" {
+		cfg.Surface = detect.Surface(fl.Surface)
 	}
 	if fl.Positive != nil {
 		cfg.Positive = fl.Positive

@@ -41,6 +41,8 @@ func TestLoadFloorsErrors(t *testing.T) {
 		{"unknown figure", "floors:\n  - detector: fake\n    data: d.jsonl\n    min: {f2: 0.5}\n", `unknown figure "f2"`},
 		{"out of range", "floors:\n  - detector: fake\n    data: d.jsonl\n    min: {f1: 95}\n", "outside [0, 1]"},
 		{"no data", "floors:\n  - detector: fake\n", "detector and data are required"},
+		{"bad role", "floors:\n  - detector: fake\n    data: d\n    role: boss\n", `role "boss"`},
+		{"bad surface", "floors:\n  - detector: fake\n    data: d\n    surface: chat\n", `surface "chat"`},
 		{"bad group", "floors:\n  - detector: fake\n    data: d\n    groups: [{by: colour, value: x}]\n", "by must be"},
 		{"bad group figure", "floors:\n  - detector: fake\n    data: d\n    groups: [{by: family, value: x, max: {auc: 1}}]\n", `unknown figure "auc"`},
 	}
@@ -151,5 +153,38 @@ func TestFloorsTypeMap(t *testing.T) {
 	// Without a map ("fake" has no default) nothing is evaluated.
 	if len(out[1].Violations) != 1 || out[1].Violations[0].Figure != "span_f1" || out[1].Violations[0].Got != nil {
 		t.Errorf("unmapped: %+v", out[1].Violations)
+	}
+}
+
+// docOnly flags every text given with the document role.
+type docOnly struct{ scorer }
+
+func (d *docOnly) Detect(_ context.Context, in detect.Input) ([]detect.Hit, error) {
+	if in.Role != detect.RoleDocument || in.Surface != detect.SurfaceFile {
+		return nil, nil
+	}
+	return []detect.Hit{{Rule: fakeRule, Start: 0, End: len(in.Text), Score: 1, Label: "DOC"}}, nil
+}
+
+func TestFloorsRoleAndSurface(t *testing.T) {
+	dir := t.TempDir()
+	writeFile(t, dir, "dev.jsonl", "{\"text\":\"a\",\"label\":\"injection\"}\n{\"text\":\"b\",\"label\":\"injection\",\"role\":\"user\"}\n")
+	p := writeFile(t, dir, "floors.yaml", `floors:
+  - {detector: doc, data: dev.jsonl, positive: [injection], role: document, surface: file, min: {recall: 0.5}, max: {fpr: 0}}
+  - {detector: doc, data: dev.jsonl, positive: [injection], min: {recall: 0.5}}
+`)
+	f, err := LoadFloors(p)
+	if err != nil {
+		t.Fatal(err)
+	}
+	reg := detect.NewRegistry()
+	reg.Register("doc", func(map[string]any) (detect.Detector, error) { return &docOnly{}, nil })
+	out := f.Run(context.Background(), reg, nil)
+	// Row 1 takes the entry's role; row 2's own role wins.
+	if r := out[0].Report; len(out[0].Violations) != 0 || r.Overall.TP != 1 || r.Overall.FN != 1 {
+		t.Errorf("with role: %v %+v", out[0].Violations, r.Overall)
+	}
+	if len(out[1].Violations) != 1 {
+		t.Errorf("without role: %v", out[1].Violations)
 	}
 }
