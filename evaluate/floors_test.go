@@ -170,7 +170,7 @@ func TestFloorsRoleAndSurface(t *testing.T) {
 	dir := t.TempDir()
 	writeFile(t, dir, "dev.jsonl", "{\"text\":\"a\",\"label\":\"injection\"}\n{\"text\":\"b\",\"label\":\"injection\",\"role\":\"user\"}\n")
 	p := writeFile(t, dir, "floors.yaml", `floors:
-  - {detector: doc, data: dev.jsonl, positive: [injection], role: document, surface: file, min: {recall: 0.5}, max: {fpr: 0}}
+  - {detector: doc, data: dev.jsonl, positive: [injection], role: document, surface: file, min: {recall: 0.5}}
   - {detector: doc, data: dev.jsonl, positive: [injection], min: {recall: 0.5}}
 `)
 	f, err := LoadFloors(p)
@@ -178,7 +178,7 @@ func TestFloorsRoleAndSurface(t *testing.T) {
 		t.Fatal(err)
 	}
 	reg := detect.NewRegistry()
-	reg.Register("doc", func(map[string]any) (detect.Detector, error) { return &docOnly{}, nil })
+	reg.Register("doc", func(map[string]any) (detect.Detector, error) { return &docOnly{scorer{thr: 0.5}}, nil })
 	out := f.Run(context.Background(), reg, nil)
 	// Row 1 takes the entry's role; row 2's own role wins.
 	if r := out[0].Report; len(out[0].Violations) != 0 || r.Overall.TP != 1 || r.Overall.FN != 1 {
