@@ -57,7 +57,8 @@ type Config struct {
 }
 
 // Evaluate runs d over the labelled JSONL rows read from data, one at a
-// time, and measures it. Any malformed row stops the evaluation with an
+// time, and measures it. The first row is also run once untimed before it
+// is timed, as a warm-up. Any malformed row stops the evaluation with an
 // error naming its line, as does a detector error.
 func Evaluate(ctx context.Context, d detect.Detector, data io.Reader, cfg Config) (*Report, error) {
 	a := newAccumulator(cfg, "detector")
@@ -65,6 +66,7 @@ func Evaluate(ctx context.Context, d detect.Detector, data io.Reader, cfg Config
 	repeat := max(cfg.Repeat, 1)
 	durs := make([]float64, repeat)
 	overhead := timerOverhead()
+	warm := false
 	a.overheadMS = overhead
 	lr := NewLineReader(data, cfg.MaxLine)
 	for {
@@ -90,6 +92,16 @@ func Evaluate(ctx context.Context, d detect.Detector, data io.Reader, cfg Config
 		var fields map[string]json.RawMessage
 		if isRow {
 			fields = row.Fields()
+		}
+		if !warm {
+			// One untimed run first, so lazy set-up (a model loaded on
+			// first use) is not charged to the first row.
+			warm = true
+			if isRow {
+				_, _ = rd.DetectRow(ctx, in, fields)
+			} else {
+				_, _ = d.Detect(ctx, in)
+			}
 		}
 		var hits []detect.Hit
 		for i := range durs {

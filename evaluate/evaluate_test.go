@@ -76,7 +76,7 @@ func TestEvaluateClassification(t *testing.T) {
 	if rep.Speed == nil || rep.Speed.Items != 6 || rep.Speed.Bytes != 42 || rep.Speed.Repeat != 1 {
 		t.Errorf("speed = %+v", rep.Speed)
 	}
-	want := []detect.Role{"user", "user", "user", "user", "user", "document"}
+	want := []detect.Role{"user", "user", "user", "user", "user", "user", "document"} // with the warm-up
 	if !reflect.DeepEqual(d.roles, want) {
 		t.Errorf("roles = %v, want %v", d.roles, want)
 	}
@@ -91,8 +91,8 @@ func TestEvaluateRepeatAndThreshold(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	if len(d.roles) != 18 {
-		t.Errorf("%d detector calls, want 18", len(d.roles))
+	if len(d.roles) != 19 {
+		t.Errorf("%d detector calls, want 19 (3 per row and a warm-up)", len(d.roles))
 	}
 	if o := rep.Overall; o.TP != 2 || o.FP != 0 || o.FN != 1 || o.TN != 3 {
 		t.Errorf("at 0.65: %+v", o)

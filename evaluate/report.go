@@ -144,7 +144,8 @@ type Speed struct {
 	Items int   `json:"items"`
 	Bytes int64 `json:"bytes"`
 	// Repeat is how many times each row was run; a row's latency is the
-	// median of its runs, less TimerOverheadMS (never below 0).
+	// median of its runs, less TimerOverheadMS (never below 0). The first
+	// row also gets one untimed warm-up run.
 	Repeat int `json:"repeat"`
 	// TotalMS is the sum of the rows' latencies.
 	TotalMS float64 `json:"total_ms"`
