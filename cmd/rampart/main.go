@@ -1,8 +1,8 @@
 // Command rampart secures an LLM system across its seven attack surfaces:
 // `rampart serve` runs the security gateway, `rampart keys` manages its API
-// keys, `rampart audit` verifies its tamper-evident log, and `rampart
-// config` checks configurations, and `rampart check` and `rampart eval` run
-// and measure the detectors.
+// keys, `rampart audit` verifies its tamper-evident log, `rampart config`
+// checks configurations, and `rampart check` and `rampart eval` run and
+// measure the detectors.
 package main
 
 import (
