@@ -169,3 +169,21 @@ policies:
 		t.Errorf("configured entities ignored:\n%s", out)
 	}
 }
+
+func TestCheckContextFlags(t *testing.T) {
+	reg := testRegistry(t)
+	out, _ := run(t, newCheckCmd(reg), "", "--detector", "context", "hello")
+	if !strings.Contains(out, "user/prompt") {
+		t.Errorf("defaults:\n%s", out)
+	}
+	out, _ = run(t, newCheckCmd(reg), "", "--detector", "context", "--role", "assistant", "--surface", "response", "hello")
+	if !strings.Contains(out, "assistant/response") {
+		t.Errorf("flags:\n%s", out)
+	}
+	// In --jsonl mode a row's role wins over --role.
+	out, _ = run(t, newCheckCmd(reg), "{\"text\":\"a\"}\n{\"text\":\"b\",\"role\":\"document\"}\n",
+		"--detector", "context", "--jsonl", "--role", "tool", "--surface", "file")
+	if !strings.Contains(out, `"label":"tool/file"`) || !strings.Contains(out, `"label":"document/file"`) {
+		t.Errorf("jsonl:\n%s", out)
+	}
+}

@@ -77,8 +77,18 @@ func testRegistry(t *testing.T) *detect.Registry {
 		}
 		return &scoreDetector{thr: float64(pct) / 100}, nil
 	})
+	reg.Register("context", func(map[string]any) (detect.Detector, error) { return contextDetector{}, nil })
 	for _, typ := range []string{"secrets", "pii", "length"} {
 		reg.Register(typ, func(opts map[string]any) (detect.Detector, error) { return detect.Default.New(typ, opts) })
 	}
 	return reg
+}
+
+// contextDetector reports the input's role and surface as a hit label.
+type contextDetector struct{}
+
+func (contextDetector) Name() string           { return "context" }
+func (contextDetector) Rules() []*finding.Rule { return []*finding.Rule{scoreRule} }
+func (contextDetector) Detect(_ context.Context, in detect.Input) ([]detect.Hit, error) {
+	return []detect.Hit{{Rule: scoreRule, Start: 0, End: len(in.Text), Score: 0.1, Label: string(in.Role) + "/" + string(in.Surface)}}, nil
 }
