@@ -95,12 +95,37 @@ func KindOf(r rune) Kind {
 	return 0
 }
 
-// mayBeInvisible reports whether a UTF-8 sequence starting with lead byte
-// b can encode an invisible character: a cheap pre-check.
-func mayBeInvisible(b byte) bool {
-	// U+00AD is C2 AD; U+034F CD 8F; U+0600-U+08FF D8-E0 (Cf, lead D8/DB/DC/E0 A2..);
-	// everything else is 3 or 4 bytes.
-	return b == 0xC2 || b == 0xCD || b >= 0xD8 && b <= 0xDC || b >= 0xE0
+// mayBeInvisible reports whether the UTF-8 sequence at the start of s
+// (len(s) >= 1, s[0] >= 0x80) can encode an invisible character or a C1
+// control, judging by its first two bytes: a cheap pre-check.
+func mayBeInvisible(s string) bool {
+	if len(s) < 2 {
+		return true
+	}
+	b := s[1]
+	switch s[0] {
+	case 0xC2: // C1 controls, U+00AD
+		return b < 0xA0 || b == 0xAD
+	case 0xCD: // U+034F
+		return b == 0x8F
+	case 0xD8, 0xDB, 0xDC: // U+0600–U+0605, U+061C, U+06DD, U+070F
+		return true
+	case 0xE0: // U+0890, U+0891, U+08E2
+		return b == 0xA2 || b == 0xA3
+	case 0xE1: // U+115F, U+1160, U+17B4, U+17B5, U+180B–U+180F
+		return b == 0x85 || b == 0x9E || b == 0xA0
+	case 0xE2: // U+200B–U+206F
+		return b == 0x80 || b == 0x81
+	case 0xE3: // U+3164
+		return b == 0x85
+	case 0xEF: // U+FE00–U+FE0F, U+FEFF, U+FFA0, U+FFF9–U+FFFB
+		return b == 0xB8 || b == 0xBB || b == 0xBE || b == 0xBF
+	case 0xF0: // U+110BD, U+110CD, U+13430–, U+1BCA0–, U+1D173–
+		return b == 0x91 || b == 0x93 || b == 0x9B || b == 0x9D
+	case 0xF3: // tags, variation selectors supplement
+		return b == 0xA0
+	}
+	return false
 }
 
 // Invisible lists the runs of invisible and format characters in s, with
@@ -114,7 +139,7 @@ func Invisible(s string) []Span {
 			i++
 			continue
 		}
-		if !mayBeInvisible(b) {
+		if !mayBeInvisible(s[i:]) {
 			i++
 			for i < len(s) && !utf8.RuneStart(s[i]) {
 				i++

@@ -17,9 +17,11 @@
 package textnorm
 
 import (
+	"slices"
 	"sync"
 	"unicode"
 	"unicode/utf8"
+	"unsafe"
 
 	"golang.org/x/text/unicode/norm"
 )
@@ -76,64 +78,116 @@ var leet = [128]byte{'0': 'o', '1': 'i', '3': 'e', '4': 'a', '5': 's', '7': 't',
 // U+FFFD. ASCII text takes a fast path; Fold allocates only when dst is
 // too small (and, for non-ASCII text, for pooled scratch space).
 func Fold(dst []byte, s string) []byte {
-	for i := 0; i < len(s); i++ {
-		c := s[i]
-		if c >= utf8.RuneSelf || asciiClass[c] == cCtrl {
-			return foldUnicode(dst, s)
-		}
+	if out, ok := foldASCII(dst, s); ok {
+		return out
 	}
-	return foldASCII(dst, s)
+	return foldUnicode(dst, s)
 }
 
-func foldASCII(dst []byte, s string) []byte {
+// lowerASCII maps ASCII bytes to lower case.
+var lowerASCII = func() (t [128]byte) {
+	for c := range t {
+		t[c] = byte(c)
+		if c >= 'A' && c <= 'Z' {
+			t[c] = byte(c) + 'a' - 'A'
+		}
+	}
+	return t
+}()
+
+// foldASCII folds s if it is printable ASCII (and whitespace); it reports
+// false, leaving dst's contents alone, when s is not.
+func foldASCII(dst []byte, s string) ([]byte, bool) {
 	start := len(dst)
-	for i := 0; i < len(s); {
+	dst = slices.Grow(dst, len(s))
+	out := dst[:start+len(s)]
+	w := start
+	word, hasLeet := -1, false
+	for i := 0; i < len(s); i++ {
 		c := s[i]
-		switch asciiClass[c] {
+		if c >= utf8.RuneSelf {
+			return dst[:start], false
+		}
+		cl := asciiClass[c]
+		if cl >= cLetter {
+			if word < 0 {
+				word = w
+			}
+			if leet[c] != 0 {
+				hasLeet = true
+			}
+			out[w] = lowerASCII[c]
+			w++
+			continue
+		}
+		if word >= 0 {
+			if hasLeet {
+				unleet(out[word:w])
+			}
+			word, hasLeet = -1, false
+		}
+		switch cl {
 		case cSpace:
-			if len(dst) == start || dst[len(dst)-1] != ' ' {
-				dst = append(dst, ' ')
+			if w == start || out[w-1] != ' ' {
+				out[w] = ' '
+				w++
 			}
-			i++
-			continue
-		case cOther:
-			dst = append(dst, c)
-			i++
-			continue
+		case cCtrl:
+			return dst[:start], false
+		default:
+			out[w] = c
+			w++
 		}
-		// A word: letters, digits and leet symbols.
-		j := i
-		first, last := -1, -1
-		for j < len(s) {
-			k := asciiClass[s[j]]
-			if k < cLetter {
-				break
+	}
+	if word >= 0 && hasLeet {
+		unleet(out[word:w])
+	}
+	return out[:w], true
+}
+
+// unleet undoes leetspeak in the lower-case ASCII word w (letters, digits,
+// leet symbols) when a leet character sits between two letters.
+func unleet(w []byte) {
+	first, last := -1, -1
+	for k, c := range w {
+		if asciiClass[c] == cLetter {
+			if first < 0 {
+				first = k
 			}
-			if k == cLetter {
-				if first < 0 {
-					first = j
-				}
-				last = j
-			}
-			j++
+			last = k
 		}
-		interior := false
-		for k := first + 1; first >= 0 && k < last; k++ {
-			if leet[s[k]] != 0 {
-				interior = true
-				break
-			}
+	}
+	interior := false
+	for k := first + 1; first >= 0 && k < last; k++ {
+		if leet[w[k]] != 0 {
+			interior = true
+			break
 		}
-		for k := i; k < j; k++ {
-			c := s[k]
-			if c >= 'A' && c <= 'Z' {
-				c += 'a' - 'A'
-			} else if interior && leet[c] != 0 {
-				c = leet[c]
-			}
-			dst = append(dst, c)
+	}
+	if !interior {
+		return
+	}
+	for k, c := range w {
+		if l := leet[c]; l != 0 {
+			w[k] = l
 		}
-		i = j
+	}
+}
+
+// foldASCIIWord lower-cases the ASCII word w (letters, digits, leet
+// symbols) and undoes its leetspeak.
+func foldASCIIWord(dst []byte, w string) []byte {
+	n := len(dst)
+	hasLeet := false
+	for k := 0; k < len(w); k++ {
+		c := w[k]
+		if leet[c] != 0 {
+			hasLeet = true
+		}
+		dst = append(dst, lowerASCII[c])
+	}
+	if hasLeet {
+		unleet(dst[n:])
 	}
 	return dst
 }
@@ -148,43 +202,124 @@ func dropped(r rune) bool {
 	return KindOf(r) != 0
 }
 
+// needsStrip reports whether s has characters Fold removes.
+func needsStrip(s string) bool {
+	if !utf8.ValidString(s) {
+		return true
+	}
+	for i := 0; i < len(s); i++ {
+		c := s[i]
+		if c < utf8.RuneSelf {
+			if asciiClass[c] == cCtrl {
+				return true
+			}
+			continue
+		}
+		if mayBeInvisible(s[i:]) {
+			r, _ := utf8.DecodeRuneInString(s[i:])
+			if r == utf8.RuneError || dropped(r) {
+				return true
+			}
+		}
+	}
+	return false
+}
+
+// needsLower reports whether some non-ASCII rune of s changes when
+// lower-cased (ASCII is lower-cased word by word later).
+func needsLower(s string) bool {
+	for i := 0; i < len(s); {
+		c := s[i]
+		if c < utf8.RuneSelf {
+			i++
+			continue
+		}
+		r, n := utf8.DecodeRuneInString(s[i:])
+		if mayHaveCase(r) && unicode.ToLower(r) != r {
+			return true
+		}
+		i += n
+	}
+	return false
+}
+
+// mayHaveCase reports whether r can be outside the blocks known to have no
+// upper-case letters (Hebrew to Myanmar, CJK, Hangul syllables).
+func mayHaveCase(r rune) bool {
+	return !(r >= 0x0590 && r < 0x10A0 || r >= 0x3000 && r < 0xA640 || r >= 0xAC00 && r < 0xFB00)
+}
+
+func bytesString(b []byte) string {
+	if len(b) == 0 {
+		return ""
+	}
+	return unsafe.String(&b[0], len(b))
+}
+
 func foldUnicode(dst []byte, s string) []byte {
 	pa, pb := scratchPool.Get().(*[]byte), scratchPool.Get().(*[]byte)
 	a, b := (*pa)[:0], (*pb)[:0]
-	// Remove invisible and control characters; invalid UTF-8 becomes U+FFFD.
-	for _, r := range s {
-		if !dropped(r) {
-			a = utf8.AppendRune(a, r)
+	// t is the text so far; it is s itself, or a view of a or b (which are
+	// never written while t points into them).
+	t := s
+	if needsStrip(s) {
+		// Remove invisible and control characters; invalid UTF-8 becomes
+		// U+FFFD.
+		for i := 0; i < len(s); {
+			c := s[i]
+			if c < utf8.RuneSelf {
+				if asciiClass[c] != cCtrl {
+					a = append(a, c)
+				}
+				i++
+				continue
+			}
+			r, n := utf8.DecodeRuneInString(s[i:])
+			switch {
+			case r == utf8.RuneError && n == 1:
+				a = append(a, "\uFFFD"...)
+			case !dropped(r):
+				a = append(a, s[i:i+n]...)
+			}
+			i += n
 		}
+		t = bytesString(a)
 	}
 	// NFKC, lower case, and again until stable (lower-casing can undo
 	// normalisation in rare cases).
 	for range 3 {
-		if !norm.NFKC.IsNormal(a) {
-			b = norm.NFKC.Append(b[:0], a...)
+		if norm.NFKC.QuickSpanString(t) != len(t) {
+			b = norm.NFKC.AppendString(b[:0], t)
 			a, b = b, a
+			t = bytesString(a)
 		}
-		b = b[:0]
-		changed := false
-		for _, r := range string(a) {
-			lr := unicode.ToLower(r)
-			if lr != r {
-				changed = true
-			}
-			if !dropped(lr) {
-				b = utf8.AppendRune(b, lr)
-			} else {
-				changed = true
-			}
-		}
-		if !changed {
+		if !needsLower(t) {
 			break
 		}
+		b = b[:0]
+		for i := 0; i < len(t); {
+			c := t[i]
+			if c < utf8.RuneSelf {
+				b = append(b, c)
+				i++
+				continue
+			}
+			r, n := utf8.DecodeRuneInString(t[i:])
+			if !mayHaveCase(r) {
+				b = append(b, t[i:i+n]...)
+			} else if lr := unicode.ToLower(r); lr == r {
+				b = append(b, t[i:i+n]...)
+			} else if !dropped(lr) {
+				b = utf8.AppendRune(b, lr)
+			}
+			i += n
+		}
 		a, b = b, a
+		t = bytesString(a)
 	}
 	start := len(dst)
-	dst = foldWords(dst, a)
-	if out := dst[start:]; !isASCIIBytes(out) && !norm.NFKC.IsNormal(out) {
+	dst, mapped := foldWords(dst, t)
+	if out := dst[start:]; mapped && norm.NFKC.QuickSpan(out) != len(out) {
 		b = norm.NFKC.Append(b[:0], out...)
 		dst = append(dst[:start], b...)
 	}
@@ -219,6 +354,7 @@ func isWordRune(r rune) bool {
 // wordInfo is what foldWords decides about one word.
 type wordInfo struct {
 	mixed  bool // Latin letters and confusables: map the confusables
+	leet   bool // a leet character between two letters: map every leet character
 	whole  bool // only exact confusables, no Latin: map if mostly Latin
 	latin  int  // letters that are Latin once mapped (counting prototypes' lengths)
 	others int  // letters of other scripts that stay
@@ -228,8 +364,22 @@ type wordInfo struct {
 func classify(w string) wordInfo {
 	var wi wordInfo
 	hasLatin, loose, letters, exact := false, 0, 0, 0
-	looseLen, exactLen := 0, 0
+	looseLen, exactLen, leets := 0, 0, 0
+	seenLetter, pendingLeet := false, false
 	for _, r := range w {
+		if r < utf8.RuneSelf && leet[r] != 0 {
+			leets++
+			if seenLetter {
+				pendingLeet = true
+			}
+			continue
+		}
+		if unicode.IsLetter(r) {
+			if pendingLeet {
+				wi.leet = true
+			}
+			seenLetter = true
+		}
 		if r < utf8.RuneSelf {
 			if asciiClass[r] == cLetter {
 				hasLatin = true
@@ -263,11 +413,15 @@ func classify(w string) wordInfo {
 		}
 		wi.others++
 	}
+	if wi.leet {
+		// The leet characters become Latin letters.
+		hasLatin = true
+		wi.latin += leets
+	}
 	switch {
 	case hasLatin && loose > 0:
 		wi.mixed = true
 		wi.latin += looseLen
-		wi.others += 0
 	case !hasLatin && letters >= 2 && exact == letters:
 		wi.whole = true
 	default:
@@ -276,11 +430,10 @@ func classify(w string) wordInfo {
 	return wi
 }
 
-// foldWords maps confusables and leetspeak word by word and collapses
-// whitespace, appending the result to dst.
-func foldWords(dst []byte, t []byte) []byte {
-	s := string(t) // no copy needed: t is not modified below
-	// First pass: is the text mostly Latin?
+// mostlyLatin reports whether s has at least four Latin letters (once
+// confusables in mixed words are mapped) for every letter of another script,
+// not counting words made only of exact confusables.
+func mostlyLatin(s string) bool {
 	latin, others := 0, 0
 	for i := 0; i < len(s); {
 		r, n := utf8.DecodeRuneInString(s[i:])
@@ -288,7 +441,7 @@ func foldWords(dst []byte, t []byte) []byte {
 			i += n
 			continue
 		}
-		j := wordEnd(s, i)
+		j, _ := wordEnd(s, i)
 		wi := classify(s[i:j])
 		if !wi.whole {
 			latin += wi.latin
@@ -296,66 +449,106 @@ func foldWords(dst []byte, t []byte) []byte {
 		}
 		i = j
 	}
-	mostlyLatin := latin > 0 && others*4 <= latin
+	return latin > 0 && others*4 <= latin
+}
+
+// foldWords maps confusables and leetspeak word by word, lower-cases ASCII
+// and collapses whitespace, appending the result to dst. It reports whether
+// it mapped a character of a word with non-ASCII characters, which can
+// leave the result not in NFKC (a mapped letter followed by a mark).
+func foldWords(dst []byte, s string) ([]byte, bool) {
+	mapped := false
+	mostly := -1 // not computed yet
 	start := len(dst)
 	for i := 0; i < len(s); {
-		r, n := utf8.DecodeRuneInString(s[i:])
-		if !isWordRune(r) {
-			if unicode.IsSpace(r) {
+		c := s[i]
+		if c < utf8.RuneSelf {
+			switch asciiClass[c] {
+			case cSpace:
 				if len(dst) == start || dst[len(dst)-1] != ' ' {
 					dst = append(dst, ' ')
 				}
-			} else {
-				dst = append(dst, s[i:i+n]...)
+				i++
+				continue
+			case cOther, cCtrl:
+				dst = append(dst, c)
+				i++
+				continue
 			}
-			i += n
+		} else {
+			r, n := utf8.DecodeRuneInString(s[i:])
+			if !isWordRune(r) {
+				if unicode.IsSpace(r) {
+					if len(dst) == start || dst[len(dst)-1] != ' ' {
+						dst = append(dst, ' ')
+					}
+				} else {
+					dst = append(dst, s[i:i+n]...)
+				}
+				i += n
+				continue
+			}
+		}
+		j, ascii := wordEnd(s, i)
+		if ascii {
+			dst = foldASCIIWord(dst, s[i:j])
+			i = j
 			continue
 		}
-		j := wordEnd(s, i)
-		dst = foldWord(dst, s[i:j], mostlyLatin)
+		wi := classify(s[i:j])
+		mapConf := wi.mixed
+		if wi.whole {
+			if mostly < 0 {
+				mostly = 0
+				if mostlyLatin(s) {
+					mostly = 1
+				}
+			}
+			mapConf = mostly == 1
+		}
+		n := len(dst)
+		dst = foldWord(dst, s[i:j], wi, mapConf)
+		if !mapped && string(dst[n:]) != s[i:j] {
+			mapped = true
+		}
 		i = j
 	}
-	return dst
+	return dst, mapped
 }
 
-func wordEnd(s string, i int) int {
+// wordEnd returns the end of the word starting at i and whether it is all
+// ASCII.
+func wordEnd(s string, i int) (int, bool) {
+	ascii := true
 	for i < len(s) {
+		c := s[i]
+		if c < utf8.RuneSelf {
+			if asciiClass[c] < cLetter {
+				break
+			}
+			i++
+			continue
+		}
 		r, n := utf8.DecodeRuneInString(s[i:])
 		if !isWordRune(r) {
 			break
 		}
+		ascii = false
 		i += n
 	}
-	return i
+	return i, ascii
 }
 
-func foldWord(dst []byte, w string, mostlyLatin bool) []byte {
-	wi := classify(w)
-	mapConf := wi.mixed || wi.whole && mostlyLatin
-	// Leetspeak: is there a leet character between two letters?
-	interior := false
-	seenLetter, pendingLeet := false, false
-	for _, r := range w {
-		switch {
-		case r < utf8.RuneSelf && leet[r] != 0:
-			if seenLetter {
-				pendingLeet = true
-			}
-		case unicode.IsLetter(r):
-			if pendingLeet {
-				interior = true
-			}
-			seenLetter = true
-		}
-		if interior {
-			break
-		}
-	}
+func foldWord(dst []byte, w string, wi wordInfo, mapConf bool) []byte {
+	interior := wi.leet
 	for _, r := range w {
 		if r < utf8.RuneSelf {
-			if interior && leet[r] != 0 {
+			switch {
+			case interior && leet[r] != 0:
 				dst = append(dst, leet[r])
-			} else {
+			case r >= 'A' && r <= 'Z':
+				dst = append(dst, byte(r)+'a'-'A')
+			default:
 				dst = append(dst, byte(r))
 			}
 			continue
