@@ -333,15 +333,6 @@ func foldUnicode(dst []byte, s string) []byte {
 	return dst
 }
 
-func isASCIIBytes(b []byte) bool {
-	for _, c := range b {
-		if c >= utf8.RuneSelf {
-			return false
-		}
-	}
-	return true
-}
-
 // isWordRune reports whether r belongs to a word: letters, marks, decimal
 // digits and the leet symbols.
 func isWordRune(r rune) bool {
@@ -364,7 +355,7 @@ type wordInfo struct {
 func classify(w string) wordInfo {
 	var wi wordInfo
 	hasLatin, loose, letters, exact := false, 0, 0, 0
-	looseLen, exactLen, leets := 0, 0, 0
+	looseLen, leets := 0, 0
 	seenLetter, pendingLeet := false, false
 	for _, r := range w {
 		if r < utf8.RuneSelf && leet[r] != 0 {
@@ -407,7 +398,6 @@ func classify(w string) wordInfo {
 			looseLen += len(p)
 			if strict {
 				exact++
-				exactLen += len(p)
 			}
 			continue
 		}
