@@ -12,7 +12,8 @@
 //
 // Legitimate uses are not reported: emoji ZWJ sequences and emoji
 // variation selectors, flag tag sequences (🏴 + tags + cancel tag), ZWJ and
-// ZWNJ inside words of scripts that need them (Arabic, Persian, Indic),
+// ZWNJ where scripts need them (between Arabic letters, next to an Indic
+// virama),
 // zero-width spaces between letters of scripts written without spaces
 // (Thai, Lao, Khmer, Myanmar, CJK), bidi marks in right-to-left text,
 // Hangul fillers next to Hangul, a byte-order mark at the start, and words
@@ -390,14 +391,29 @@ func emojiSide(r rune) bool {
 	return isPictographic(r) || r == 0xFE0F || r == 0xE007F || r == 0x20E3
 }
 
-// joiningScript reports whether r is a letter or mark of a script whose
-// words use ZWJ and ZWNJ (everything but Latin, Greek, Cyrillic, Armenian
-// and Common/Inherent letters).
-func joiningScript(r rune) bool {
-	if r < 0x0590 || !(stdunicode.IsLetter(r) || stdunicode.IsMark(r)) {
-		return false
+// isVirama reports whether r is the virama (halant) of an Indic script or
+// its equivalent in Myanmar, Khmer and Tibetan.
+func isVirama(r rune) bool {
+	switch r {
+	case 0x094D, 0x09CD, 0x0A4D, 0x0ACD, 0x0B4D, 0x0BCD, 0x0C4D, 0x0CCD, 0x0D4D, 0x0DCA,
+		0x1039, 0x103A, 0x17D2, 0x0F84:
+		return true
 	}
-	return !stdunicode.In(r, stdunicode.Latin, stdunicode.Greek, stdunicode.Cyrillic, stdunicode.Armenian)
+	return false
+}
+
+// legitJoiner reports whether a ZWJ or ZWNJ between prev and next has a
+// job: between letters of a cursive script (Arabic, Syriac, N'Ko,
+// Mongolian, Thaana), or next to a virama in the Indic and other
+// Brahmic scripts, where it picks a conjunct, half or explicit-virama form.
+func legitJoiner(prev, next rune) bool {
+	if isVirama(prev) || isVirama(next) {
+		return true
+	}
+	cursive := func(r rune) bool {
+		return r >= 0x0600 && stdunicode.In(r, stdunicode.Arabic, stdunicode.Syriac, stdunicode.Nko, stdunicode.Mongolian, stdunicode.Thaana)
+	}
+	return cursive(prev) && cursive(next)
 }
 
 // spacelessScript reports whether r belongs to a script written without
@@ -424,7 +440,7 @@ func zeroWidthScore(run string, n int, prev, next rune, atStart bool, s string, 
 		return 0 // byte-order mark
 	case r == 0x200D && emojiSide(prev) && emojiSide(next):
 		return 0 // emoji ZWJ sequence
-	case (r == 0x200D || r == 0x200C) && (joiningScript(prev) || joiningScript(next)):
+	case (r == 0x200D || r == 0x200C) && legitJoiner(prev, next):
 		return 0
 	case r == 0x200B && (spacelessScript(prev) || spacelessScript(next)):
 		return 0

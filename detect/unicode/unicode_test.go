@@ -26,15 +26,6 @@ func newDetector(t testing.TB, opts map[string]any) *Detector {
 	return d
 }
 
-// maxScore is the text's score: the highest hit score, 0 without hits.
-func maxScore(hs []detect.Hit) float64 {
-	m := 0.0
-	for _, h := range hs {
-		m = max(m, h.Score)
-	}
-	return m
-}
-
 func TestDetect(t *testing.T) {
 	type want struct {
 		rule       string
@@ -62,6 +53,7 @@ func TestDetect(t *testing.T) {
 		{"persian zwnj", "می\u200cخواهم", nil},
 		{"hindi zwj", "क्\u200dष", nil},
 		{"thai zwsp", "สวัสดี\u200bครับ", nil},
+		{"zwj between han", "忽略\u200d之前", []want{{"unicode.zero-width", 6, 9, 0.6}}},
 		{"rlo override", "file\u202egnp.exe", []want{{"unicode.bidi-control", 4, 7, 0.9}}},
 		{"isolates in code", "if access \u2067// check\u2069 {", []want{{"unicode.bidi-control", 10, 13, 0.6}, {"unicode.bidi-control", 21, 24, 0.6}}},
 		{"rlm in hebrew", "שלום\u200f עולם", nil},
