@@ -617,15 +617,36 @@ func foldWord(dst []byte, w string, wi wordInfo, mapConf bool) ([]byte, bool) {
 // becomes the word they spell ("i g n o r e" and "i.g.n.o.r.e" become
 // "ignore"). Everything else is copied. It appends to dst.
 func Joined(dst []byte, folded []byte) []byte {
-	s := string(folded)
+	s := bytesString(folded)
+	done := 0 // s[:done] is in dst
+	prevWord := false
 	for i := 0; i < len(s); {
-		r, n := utf8.DecodeRuneInString(s[i:])
-		if !singleLetter(s, i, r, n) {
-			dst = append(dst, s[i:i+n]...)
-			i += n
-			continue
+		c := s[i]
+		n := 1
+		if c < utf8.RuneSelf {
+			cl := asciiClass[c]
+			if cl != cLetter || prevWord {
+				prevWord = cl >= cLetter
+				i++
+				continue
+			}
+		} else {
+			var r rune
+			r, n = utf8.DecodeRuneInString(s[i:])
+			if prevWord || !unicode.IsLetter(r) {
+				prevWord = isWordRune(r)
+				i += n
+				continue
+			}
 		}
-		// Count the chain of single letters starting here.
+		prevWord = true
+		if i+n < len(s) {
+			if q, _ := utf8.DecodeRuneInString(s[i+n:]); isWordRune(q) {
+				i += n
+				continue
+			}
+		}
+		// A single letter: count the chain of single letters it starts.
 		count, end := 1, i+n
 		for j := end; ; {
 			k := j
@@ -646,10 +667,10 @@ func Joined(dst []byte, folded []byte) []byte {
 			j = end
 		}
 		if count < 4 {
-			dst = append(dst, s[i:i+n]...)
 			i += n
 			continue
 		}
+		dst = append(dst, s[done:i]...)
 		for k := i; k < end; {
 			r, n := utf8.DecodeRuneInString(s[k:])
 			if !isSeparator(s[k]) {
@@ -657,9 +678,9 @@ func Joined(dst []byte, folded []byte) []byte {
 			}
 			k += n
 		}
-		i = end
+		done, i = end, end
 	}
-	return dst
+	return append(dst, s[done:]...)
 }
 
 func isSeparator(c byte) bool {
