@@ -45,7 +45,7 @@ func stable(r rune) bool {
 }
 
 // appendNFKC appends NFKC(t) to b and reports whether it differs from t;
-// when it does not, b is left as it was. Only the runs of characters that
+// when it does not, b is left as it was. t must be valid UTF-8. Only the runs of characters that
 // are not known to be stable are given to the norm package, each with the
 // character before it.
 func appendNFKC(b []byte, t string) ([]byte, bool) {
