@@ -30,9 +30,10 @@
 // is 0.5.
 //
 // Hits are bounded (MaxSpan) and local (LookBehind), so the detector can
-// redact streamed output. A run of invisible characters longer than 1024
-// bytes is reported as overlapping two-character hits, which a redaction
-// merges into one mask. The hit Label (TAG_CHARS, ZERO_WIDTH, BIDI_CONTROL,
+// redact streamed output. A run of invisible characters longer than 256
+// bytes is reported as overlapping hits, one starting at each character
+// and covering up to 64 characters, which a redaction merges into one
+// mask. The hit Label (TAG_CHARS, ZERO_WIDTH, BIDI_CONTROL,
 // VARIATION_SELECTORS, HOMOGLYPH) is what replaces the span when the policy
 // redacts; it never contains the hidden text.
 package unicode
@@ -122,8 +123,10 @@ func Rules() []*finding.Rule {
 
 const (
 	// maxRun is the longest run of invisible characters reported as one
-	// hit, in bytes; longer runs become chained two-character hits.
-	maxRun = 1024
+	// hit, in bytes; longer runs become chained hits (see judgeRun).
+	maxRun = 256
+	// chainRunes is how many characters a chained hit covers.
+	chainRunes = 64
 	// maxWord is the longest word judged for mixed scripts, in bytes.
 	maxWord = 128
 	// nearWord is how far a neighbouring word may be, in bytes.
@@ -300,16 +303,23 @@ func (d *Detector) judgeRun(hits []detect.Hit, s string, sp textnorm.Span) []det
 		return append(hits, detect.Hit{Rule: ck.rule, Start: sp.Start, End: sp.End, Score: score, Label: ck.label})
 	}
 	// A long run: every character starts a hit reaching over the next
-	// one, so that the hits stay local and a redaction merges them.
+	// chainRunes-1 characters (or to the run's end), so that the hits
+	// stay local, a redaction merges them into one mask, and a stream
+	// that cuts the run pulls its cut back in steps of chainRunes.
+	hits = slices.Grow(hits, n)
+	end := sp.Start // end of the chainRunes characters from i
+	for k := 0; k < chainRunes && end < sp.End; k++ {
+		_, w := utf8.DecodeRuneInString(s[end:])
+		end += w
+	}
 	for i := sp.Start; i < sp.End; {
+		hits = append(hits, detect.Hit{Rule: ck.rule, Start: i, End: end, Score: score, Label: ck.label})
 		_, w := utf8.DecodeRuneInString(s[i:])
-		end := i + w
+		i += w
 		if end < sp.End {
 			_, w2 := utf8.DecodeRuneInString(s[end:])
 			end += w2
 		}
-		hits = append(hits, detect.Hit{Rule: ck.rule, Start: i, End: end, Score: score, Label: ck.label})
-		i += w
 	}
 	return hits
 }
