@@ -10,6 +10,7 @@ package detect
 
 import (
 	"context"
+	"encoding/json"
 	"fmt"
 	"sort"
 	"sync"
@@ -275,4 +276,36 @@ func (o Options) Bool(key string, def bool) (bool, error) {
 		return false, fmt.Errorf("option %q is %T, want true or false", key, v)
 	}
 	return b, nil
+}
+
+// Thresholder is implemented by detectors that know their calibrated
+// operating point: the score at or above which a text counts as flagged
+// (`rampart check`, `rampart eval`). A detector that does not implement it
+// is taken to flag at 0.5; see ThresholdOf.
+type Thresholder interface {
+	Threshold() float64
+}
+
+// DefaultThreshold is the operating point of a detector that is not a
+// Thresholder.
+const DefaultThreshold = 0.5
+
+// ThresholdOf returns d's calibrated operating point: d.Threshold() when d
+// is a Thresholder, DefaultThreshold otherwise.
+func ThresholdOf(d Detector) float64 {
+	if t, ok := d.(Thresholder); ok {
+		return t.Threshold()
+	}
+	return DefaultThreshold
+}
+
+// RowDetector is implemented by detectors that need more of a labelled
+// dataset row than its text, for example the canary detector, which reads
+// the row's "system" field (the system prompt whose leak it looks for).
+// `rampart eval` and `rampart check --jsonl` call DetectRow instead of
+// Detect when a detector implements it, passing every field of the row as
+// raw JSON; in.Text is the row's "text" field. Outside datasets (the
+// gateway) only Detect is called.
+type RowDetector interface {
+	DetectRow(ctx context.Context, in Input, row map[string]json.RawMessage) ([]Hit, error)
 }

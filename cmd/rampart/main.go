@@ -1,7 +1,8 @@
 // Command rampart secures an LLM system across its seven attack surfaces:
 // `rampart serve` runs the security gateway, `rampart keys` manages its API
-// keys, `rampart audit` verifies its tamper-evident log, and `rampart
-// config` checks configurations.
+// keys, `rampart audit` verifies its tamper-evident log, `rampart config`
+// checks configurations, and `rampart check` and `rampart eval` run and
+// measure the detectors.
 package main
 
 import (
@@ -14,7 +15,10 @@ import (
 
 	"github.com/spf13/cobra"
 
-	// The built-in detector families register themselves.
+	"github.com/rampartsec/rampart/detect"
+
+	// The built-in detector families register themselves with
+	// detect.Default; `rampart check` and `rampart eval` find them there.
 	_ "github.com/rampartsec/rampart/detect/length"
 	_ "github.com/rampartsec/rampart/detect/pii"
 	_ "github.com/rampartsec/rampart/detect/secrets"
@@ -83,7 +87,7 @@ then point any OpenAI SDK's base URL at http://127.0.0.1:8080/v1.`,
 			root.AddCommand(c)
 		}
 	}
-	add(groupRuntime, newServeCmd())
+	add(groupRuntime, newServeCmd(), newCheckCmd(detect.Default), newEvalCmd(detect.Default))
 	add(groupInfra, newKeysCmd(), newAuditCmd())
 	add(groupGeneral, newConfigCmd(), newVersionCmd())
 	root.SetHelpCommandGroupID(groupGeneral)
