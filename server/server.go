@@ -38,9 +38,7 @@ import (
 	"github.com/rampartsec/rampart/store"
 
 	// The built-in detector families register themselves.
-	_ "github.com/rampartsec/rampart/detect/length"
-	_ "github.com/rampartsec/rampart/detect/pii"
-	_ "github.com/rampartsec/rampart/detect/secrets"
+	_ "github.com/rampartsec/rampart/detect/builtin"
 )
 
 // Options are what the command line adds to the configuration.

@@ -19,9 +19,7 @@ import (
 
 	// The built-in detector families register themselves with
 	// detect.Default; `rampart check` and `rampart eval` find them there.
-	_ "github.com/rampartsec/rampart/detect/length"
-	_ "github.com/rampartsec/rampart/detect/pii"
-	_ "github.com/rampartsec/rampart/detect/secrets"
+	_ "github.com/rampartsec/rampart/detect/builtin"
 )
 
 // exitError carries a process exit code through cobra.

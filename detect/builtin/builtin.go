@@ -9,6 +9,7 @@ import (
 	_ "github.com/rampartsec/rampart/detect/length"  // prompt and message size
 	_ "github.com/rampartsec/rampart/detect/pii"     // personal data
 	_ "github.com/rampartsec/rampart/detect/secrets" // credentials
+	_ "github.com/rampartsec/rampart/detect/unicode" // invisible characters and homoglyphs
 )
 
 // Names lists the detector names of the command-line contract, the types a
