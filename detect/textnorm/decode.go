@@ -1,0 +1,321 @@
+package textnorm
+
+import (
+	"encoding/base64"
+	"encoding/hex"
+	"slices"
+	"strings"
+	"unicode"
+	"unicode/utf8"
+)
+
+// Decoded is one embedded encoded run found in a text.
+type Decoded struct {
+	// Start and End are the run's half-open byte span in the text given to
+	// Decode. For a result decoded from another result's text (Depth > 1)
+	// they are the span of the outermost run it came from.
+	Start, End int
+	// Encoding is "base64", "base64url", "hex", "url" (percent-encoding),
+	// "rot13" or "tags" (Unicode tag characters).
+	Encoding string
+	// Text is the decoded text, valid UTF-8.
+	Text string
+	// Depth is 1 for a run found in the text itself, 2 for one found in a
+	// depth-1 result's Text, and so on.
+	Depth int
+}
+
+const (
+	minBase64 = 16 // shortest base64 run considered, in bytes
+	minHex    = 16 // shortest hex run considered, in digits
+	maxDepth  = 8  // cap on Decode's depth
+)
+
+// Byte classes for the scanner.
+const (
+	bB64   = 1 << iota // A-Z a-z 0-9
+	bStd               // + /
+	bURL               // - _
+	bPad               // =
+	bHex               // 0-9 a-f A-F
+	bURLCh             // a byte that can be part of a percent-encoded run
+)
+
+var byteClass = func() (t [256]uint8) {
+	for c := 0; c < 256; c++ {
+		switch {
+		case c >= 'A' && c <= 'Z' || c >= 'a' && c <= 'z' || c >= '0' && c <= '9':
+			t[c] |= bB64
+		case c == '+' || c == '/':
+			t[c] |= bStd
+		case c == '-' || c == '_':
+			t[c] |= bURL
+		case c == '=':
+			t[c] |= bPad
+		}
+		if c >= '0' && c <= '9' || c >= 'a' && c <= 'f' || c >= 'A' && c <= 'F' {
+			t[c] |= bHex
+		}
+		if c > ' ' && c < 0x7F && c != '"' && c != '\'' && c != '<' && c != '>' && c != '`' {
+			t[c] |= bURLCh
+		}
+	}
+	return t
+}()
+
+const bRun = bB64 | bStd | bURL | bPad
+
+// Decode finds the encoded runs embedded in s and decodes them:
+//
+//   - base64 (standard or URL alphabet, padded or not) of at least 16
+//     characters that decodes to printable UTF-8 text;
+//   - hex of at least 16 digits, even length, decoding to printable text;
+//   - percent-encoded runs with at least two %xx escapes, decoding to
+//     UTF-8;
+//   - rot13: stretches of ASCII words whose rot13 contains common English
+//     words that the stretch itself does not;
+//   - runs of Unicode tag characters (see TagText).
+//
+// Each result's Text is decoded again, up to depth levels in all (at most
+// 8), so base64 of hex of rot13 is found. At most maxOut results are
+// returned, ordered by Start, then Depth. The work is linear in len(s)
+// (times depth); hostile input cannot make it panic.
+func Decode(s string, depth, maxOut int) []Decoded {
+	if depth <= 0 || maxOut <= 0 {
+		return nil
+	}
+	depth = min(depth, maxDepth)
+	var out []Decoded
+	decodeInto(&out, s, 0, len(s), 1, depth, maxOut, true)
+	slices.SortStableFunc(out, func(a, b Decoded) int {
+		if a.Start != b.Start {
+			return a.Start - b.Start
+		}
+		return a.Depth - b.Depth
+	})
+	return out
+}
+
+// decodeInto appends s's runs to out. When top is false, results take the
+// span [start, end) of the outer run.
+func decodeInto(out *[]Decoded, s string, start, end, level, depth, maxOut int, top bool) {
+	first := len(*out)
+	add := func(i, j int, enc, text string) bool {
+		if len(*out) >= maxOut {
+			return false
+		}
+		d := Decoded{Start: start, End: end, Encoding: enc, Text: text, Depth: level}
+		if top {
+			d.Start, d.End = i, j
+		}
+		*out = append(*out, d)
+		return true
+	}
+	if !scanRuns(s, add) {
+		return
+	}
+	if strings.IndexByte(s, '%') >= 0 && !scanPercent(s, add) {
+		return
+	}
+	if strings.IndexByte(s, 0xF3) >= 0 && !scanTags(s, add) {
+		return
+	}
+	if !scanRot13(s, add) {
+		return
+	}
+	if level >= depth {
+		return
+	}
+	for k, n := first, len(*out); k < n; k++ {
+		d := (*out)[k]
+		if len(*out) >= maxOut {
+			return
+		}
+		decodeInto(out, d.Text, d.Start, d.End, level+1, depth, maxOut, false)
+	}
+}
+
+// scanRuns finds base64 and hex runs. It returns false when add refused a
+// result (the budget is spent).
+func scanRuns(s string, add func(i, j int, enc, text string) bool) bool {
+	for i := 0; i < len(s); {
+		if byteClass[s[i]]&bRun == 0 {
+			i++
+			continue
+		}
+		j := i + 1
+		var seen uint8 = byteClass[s[i]]
+		for j < len(s) {
+			c := byteClass[s[j]]
+			if c&bRun == 0 {
+				break
+			}
+			// Padding ends a base64 value: split after a run of '='.
+			if s[j-1] == '=' && c&bPad == 0 {
+				break
+			}
+			seen |= c
+			j++
+		}
+		if j-i >= minBase64 && !decodeRun(s[i:j], i, seen, add) {
+			return false
+		}
+		i = j
+	}
+	return true
+}
+
+func decodeRun(run string, at int, seen uint8, add func(i, j int, enc, text string) bool) bool {
+	// Leading padding is not part of a value.
+	lead := 0
+	for lead < len(run) && run[lead] == '=' {
+		lead++
+	}
+	run = run[lead:]
+	at += lead
+	body := strings.TrimRight(run, "=")
+	if len(body) < minBase64 && len(body) < minHex {
+		return true
+	}
+	if seen&(bStd|bURL|bPad) == 0 && len(body) >= minHex && len(body)%2 == 0 && allHex(body) {
+		buf := make([]byte, len(body)/2)
+		if _, err := hex.Decode(buf, []byte(body)); err == nil && printable(buf) {
+			return add(at, at+len(run), "hex", string(buf))
+		}
+		return true
+	}
+	if len(body) < minBase64 || len(body)%4 == 1 {
+		return true
+	}
+	var enc *base64.Encoding
+	name := "base64"
+	switch {
+	case seen&bStd != 0 && seen&bURL != 0:
+		return true
+	case seen&bURL != 0:
+		enc, name = base64.RawURLEncoding, "base64url"
+	default:
+		enc = base64.RawStdEncoding
+	}
+	buf := make([]byte, enc.DecodedLen(len(body)))
+	n, err := enc.Decode(buf, []byte(body))
+	if err != nil || !printable(buf[:n]) {
+		return true
+	}
+	return add(at, at+len(run), name, string(buf[:n]))
+}
+
+func allHex(s string) bool {
+	for i := 0; i < len(s); i++ {
+		if byteClass[s[i]]&bHex == 0 {
+			return false
+		}
+	}
+	return true
+}
+
+// printable reports whether b is UTF-8 text: no control characters but
+// tab, newline and carriage return, no U+FFFD, and at least half of its
+// characters letters, digits or spaces.
+func printable(b []byte) bool {
+	if len(b) == 0 || !utf8.Valid(b) {
+		return false
+	}
+	total, good := 0, 0
+	for _, r := range string(b) {
+		total++
+		switch {
+		case r == '\t' || r == '\n' || r == '\r' || r == ' ':
+			good++
+		case r < 0x20 || r == 0x7F || r == utf8.RuneError || r >= 0x80 && r < 0xA0:
+			return false
+		case unicode.IsLetter(r) || unicode.IsDigit(r):
+			good++
+		case !unicode.IsGraphic(r) && KindOf(r) == 0:
+			return false
+		}
+	}
+	return good*2 >= total
+}
+
+// scanPercent finds percent-encoded runs.
+func scanPercent(s string, add func(i, j int, enc, text string) bool) bool {
+	for i := 0; i < len(s); {
+		p := strings.IndexByte(s[i:], '%')
+		if p < 0 {
+			return true
+		}
+		p += i
+		// The run around p: bytes that can be part of a URL.
+		a := p
+		for a > i && byteClass[s[a-1]]&bURLCh != 0 {
+			a--
+		}
+		b := p
+		for b < len(s) && byteClass[s[b]]&bURLCh != 0 {
+			b++
+		}
+		run := s[a:b]
+		esc := 0
+		for k := 0; k+2 < len(run); k++ {
+			if run[k] == '%' && byteClass[run[k+1]]&bHex != 0 && byteClass[run[k+2]]&bHex != 0 {
+				esc++
+				k += 2
+			}
+		}
+		if esc >= 2 {
+			dec := make([]byte, 0, len(run))
+			for k := 0; k < len(run); k++ {
+				if run[k] == '%' && k+2 < len(run) && byteClass[run[k+1]]&bHex != 0 && byteClass[run[k+2]]&bHex != 0 {
+					dec = append(dec, unhex(run[k+1])<<4|unhex(run[k+2]))
+					k += 2
+					continue
+				}
+				dec = append(dec, run[k])
+			}
+			if utf8.Valid(dec) && printable(dec) && !add(a, b, "url", string(dec)) {
+				return false
+			}
+		}
+		i = max(b, p+1)
+	}
+	return true
+}
+
+func unhex(c byte) byte {
+	switch {
+	case c >= '0' && c <= '9':
+		return c - '0'
+	case c >= 'a' && c <= 'f':
+		return c - 'a' + 10
+	}
+	return c - 'A' + 10
+}
+
+// scanTags finds runs of tag characters.
+func scanTags(s string, add func(i, j int, enc, text string) bool) bool {
+	for i := 0; i < len(s); {
+		p := strings.IndexByte(s[i:], 0xF3)
+		if p < 0 {
+			return true
+		}
+		p += i
+		j := p
+		for j < len(s) {
+			r, n := utf8.DecodeRuneInString(s[j:])
+			if r < 0xE0000 || r > 0xE007F {
+				break
+			}
+			j += n
+		}
+		if j == p {
+			i = p + 1
+			continue
+		}
+		if t := TagText(s[p:j]); t != "" && !add(p, j, "tags", t) {
+			return false
+		}
+		i = j
+	}
+	return true
+}

@@ -1,0 +1,656 @@
+// Package textnorm normalises text before detectors match it, so that
+// look-alike letters, invisible characters, leetspeak, spaced-out letters,
+// reversed text and encodings do not hide what the text says.
+//
+// Fold gives the canonical matching form: NFKC, invisible characters
+// removed, UTS #39 confusables mapped to ASCII in words that are (or
+// pretend to be) Latin, lower case, leetspeak inside words undone and
+// whitespace collapsed. Joined rejoins letters split by separators
+// ("i g n o r e"), Reversed reverses a folded text. Invisible lists the
+// invisible characters of a text and TagText reads what Unicode tag
+// characters smuggle. Decode finds embedded base64, hex, percent-encoded,
+// rot13 and tag-character runs and decodes them, recursively.
+//
+// The confusables data is Unicode's confusables.txt (UTS #39, version
+// 13.0.0), filtered by internal/mkconfusables to the letters whose
+// prototype is made of ASCII letters.
+package textnorm
+
+import (
+	"slices"
+	"sync"
+	"unicode"
+	"unicode/utf8"
+	"unsafe"
+
+	"golang.org/x/text/unicode/norm"
+)
+
+// asciiClass classifies ASCII bytes for the fast path.
+const (
+	cOther  = iota // punctuation, kept
+	cSpace         // whitespace, collapsed
+	cCtrl          // control character, dropped
+	cLetter        // A-Z a-z
+	cDigit         // 0-9
+	cSym           // @ $ (leet symbols)
+)
+
+var asciiClass = func() (t [128]uint8) {
+	for c := 0; c < 128; c++ {
+		switch {
+		case c == ' ' || c >= '\t' && c <= '\r':
+			t[c] = cSpace
+		case c < 0x20 || c == 0x7F:
+			t[c] = cCtrl
+		case c >= 'a' && c <= 'z' || c >= 'A' && c <= 'Z':
+			t[c] = cLetter
+		case c >= '0' && c <= '9':
+			t[c] = cDigit
+		case c == '@' || c == '$':
+			t[c] = cSym
+		}
+	}
+	return t
+}()
+
+// leet maps leetspeak digits and symbols to letters (0 for none).
+var leet = [128]byte{'0': 'o', '1': 'i', '3': 'e', '4': 'a', '5': 's', '7': 't', '@': 'a', '$': 's'}
+
+// Fold returns the canonical matching form of s appended to dst:
+//
+//   - invisible characters (see Invisible) and control characters other
+//     than whitespace are removed;
+//   - NFKC, then lower case (unicode.ToLower per rune);
+//   - confusable letters (see Confusable) become their ASCII prototype in
+//     words that mix Latin letters with them, in words made only of
+//     confusables when the text is mostly Latin (at least four Latin
+//     letters for every letter of another script), and Latin-script
+//     confusables (ı, ſ, ɑ…) always; Cyrillic, Greek and other words in a
+//     text of their own script are kept;
+//   - leetspeak: in a word (a run of letters, digits and @ $) that has a
+//     leet character (0 1 3 4 5 7 @ $) between two letters, every leet
+//     character becomes a letter (0→o 1→i 3→e 4→a 5→s 7→t @→a $→s), so
+//     "h3ll0" and "1gn0r3" fold but "2024", "$5", "mp3" and "base64" stay;
+//   - every run of whitespace becomes one space.
+//
+// Fold is idempotent: Fold(Fold(s)) == Fold(s). Invalid UTF-8 becomes
+// U+FFFD. ASCII text takes a fast path; Fold allocates only when dst is
+// too small (and, for non-ASCII text, for pooled scratch space).
+func Fold(dst []byte, s string) []byte {
+	if out, ok := foldASCII(dst, s); ok {
+		return out
+	}
+	return foldUnicode(dst, s)
+}
+
+// lowerASCII maps ASCII bytes to lower case.
+var lowerASCII = func() (t [128]byte) {
+	for c := range t {
+		t[c] = byte(c)
+		if c >= 'A' && c <= 'Z' {
+			t[c] = byte(c) + 'a' - 'A'
+		}
+	}
+	return t
+}()
+
+// foldASCII folds s if it is printable ASCII (and whitespace); it reports
+// false, leaving dst's contents alone, when s is not.
+func foldASCII(dst []byte, s string) ([]byte, bool) {
+	start := len(dst)
+	dst = slices.Grow(dst, len(s))
+	out := dst[:start+len(s)]
+	w := start
+	word, hasLeet := -1, false
+	for i := 0; i < len(s); i++ {
+		c := s[i]
+		if c >= utf8.RuneSelf {
+			return dst[:start], false
+		}
+		cl := asciiClass[c]
+		if cl >= cLetter {
+			if word < 0 {
+				word = w
+			}
+			if leet[c] != 0 {
+				hasLeet = true
+			}
+			out[w] = lowerASCII[c]
+			w++
+			continue
+		}
+		if word >= 0 {
+			if hasLeet {
+				unleet(out[word:w])
+			}
+			word, hasLeet = -1, false
+		}
+		switch cl {
+		case cSpace:
+			if w == start || out[w-1] != ' ' {
+				out[w] = ' '
+				w++
+			}
+		case cCtrl:
+			return dst[:start], false
+		default:
+			out[w] = c
+			w++
+		}
+	}
+	if word >= 0 && hasLeet {
+		unleet(out[word:w])
+	}
+	return out[:w], true
+}
+
+// unleet undoes leetspeak in the lower-case ASCII word w (letters, digits,
+// leet symbols) when a leet character sits between two letters.
+func unleet(w []byte) {
+	first, last := -1, -1
+	for k, c := range w {
+		if asciiClass[c] == cLetter {
+			if first < 0 {
+				first = k
+			}
+			last = k
+		}
+	}
+	interior := false
+	for k := first + 1; first >= 0 && k < last; k++ {
+		if leet[w[k]] != 0 {
+			interior = true
+			break
+		}
+	}
+	if !interior {
+		return
+	}
+	for k, c := range w {
+		if l := leet[c]; l != 0 {
+			w[k] = l
+		}
+	}
+}
+
+// foldASCIIWord lower-cases the ASCII word w (letters, digits, leet
+// symbols) and undoes its leetspeak.
+func foldASCIIWord(dst []byte, w string) []byte {
+	n := len(dst)
+	hasLeet := false
+	for k := 0; k < len(w); k++ {
+		c := w[k]
+		if leet[c] != 0 {
+			hasLeet = true
+		}
+		dst = append(dst, lowerASCII[c])
+	}
+	if hasLeet {
+		unleet(dst[n:])
+	}
+	return dst
+}
+
+var scratchPool = sync.Pool{New: func() any { b := make([]byte, 0, 1024); return &b }}
+
+// dropped reports whether Fold removes r.
+func dropped(r rune) bool {
+	if r < 0xA0 {
+		return r < 0x80 && asciiClass[r] == cCtrl || r >= 0x80 && r < 0xA0 && r != 0x85
+	}
+	return KindOf(r) != 0
+}
+
+// needsStrip reports whether s has characters Fold removes.
+func needsStrip(s string) bool {
+	if !utf8.ValidString(s) {
+		return true
+	}
+	for i := 0; i < len(s); i++ {
+		c := s[i]
+		if c < utf8.RuneSelf {
+			if asciiClass[c] == cCtrl {
+				return true
+			}
+			continue
+		}
+		if mayBeInvisible(s[i:]) {
+			r, _ := utf8.DecodeRuneInString(s[i:])
+			if r == utf8.RuneError || dropped(r) {
+				return true
+			}
+		}
+	}
+	return false
+}
+
+// needsLower reports whether some non-ASCII rune of s changes when
+// lower-cased (ASCII is lower-cased word by word later).
+func needsLower(s string) bool {
+	for i := 0; i < len(s); {
+		c := s[i]
+		if c < utf8.RuneSelf {
+			i++
+			continue
+		}
+		r, n := utf8.DecodeRuneInString(s[i:])
+		if mayHaveCase(r) && unicode.ToLower(r) != r {
+			return true
+		}
+		i += n
+	}
+	return false
+}
+
+// mayHaveCase reports whether r can be outside the blocks known to have no
+// upper-case letters (Hebrew to Myanmar, CJK, Hangul syllables).
+func mayHaveCase(r rune) bool {
+	return !(r >= 0x0590 && r < 0x10A0 || r >= 0x3000 && r < 0xA640 || r >= 0xAC00 && r < 0xFB00)
+}
+
+func bytesString(b []byte) string {
+	if len(b) == 0 {
+		return ""
+	}
+	return unsafe.String(&b[0], len(b))
+}
+
+func foldUnicode(dst []byte, s string) []byte {
+	pa, pb := scratchPool.Get().(*[]byte), scratchPool.Get().(*[]byte)
+	a, b := (*pa)[:0], (*pb)[:0]
+	// t is the text so far; it is s itself, or a view of a or b (which are
+	// never written while t points into them).
+	t := s
+	if needsStrip(s) {
+		// Remove invisible and control characters; invalid UTF-8 becomes
+		// U+FFFD.
+		for i := 0; i < len(s); {
+			c := s[i]
+			if c < utf8.RuneSelf {
+				if asciiClass[c] != cCtrl {
+					a = append(a, c)
+				}
+				i++
+				continue
+			}
+			r, n := utf8.DecodeRuneInString(s[i:])
+			switch {
+			case r == utf8.RuneError && n == 1:
+				a = append(a, "\uFFFD"...)
+			case !dropped(r):
+				a = append(a, s[i:i+n]...)
+			}
+			i += n
+		}
+		t = bytesString(a)
+	}
+	// NFKC, lower case, and again until stable (lower-casing can undo
+	// normalisation in rare cases).
+	for range 3 {
+		if norm.NFKC.QuickSpanString(t) != len(t) {
+			b = norm.NFKC.AppendString(b[:0], t)
+			a, b = b, a
+			t = bytesString(a)
+		}
+		if !needsLower(t) {
+			break
+		}
+		b = b[:0]
+		for i := 0; i < len(t); {
+			c := t[i]
+			if c < utf8.RuneSelf {
+				b = append(b, c)
+				i++
+				continue
+			}
+			r, n := utf8.DecodeRuneInString(t[i:])
+			if !mayHaveCase(r) {
+				b = append(b, t[i:i+n]...)
+			} else if lr := unicode.ToLower(r); lr == r {
+				b = append(b, t[i:i+n]...)
+			} else if !dropped(lr) {
+				b = utf8.AppendRune(b, lr)
+			}
+			i += n
+		}
+		a, b = b, a
+		t = bytesString(a)
+	}
+	start := len(dst)
+	dst, mapped := foldWords(dst, t)
+	if out := dst[start:]; mapped && norm.NFKC.QuickSpan(out) != len(out) {
+		b = norm.NFKC.Append(b[:0], out...)
+		dst = append(dst[:start], b...)
+	}
+	*pa, *pb = a[:0], b[:0]
+	if cap(a) <= 1<<16 {
+		scratchPool.Put(pa)
+	}
+	if cap(b) <= 1<<16 {
+		scratchPool.Put(pb)
+	}
+	return dst
+}
+
+func isASCIIBytes(b []byte) bool {
+	for _, c := range b {
+		if c >= utf8.RuneSelf {
+			return false
+		}
+	}
+	return true
+}
+
+// isWordRune reports whether r belongs to a word: letters, marks, decimal
+// digits and the leet symbols.
+func isWordRune(r rune) bool {
+	if r < utf8.RuneSelf {
+		return asciiClass[r] >= cLetter
+	}
+	return unicode.IsLetter(r) || unicode.IsMark(r) || unicode.IsDigit(r)
+}
+
+// wordInfo is what foldWords decides about one word.
+type wordInfo struct {
+	mixed  bool // Latin letters and confusables: map the confusables
+	leet   bool // a leet character between two letters: map every leet character
+	whole  bool // only exact confusables, no Latin: map if mostly Latin
+	latin  int  // letters that are Latin once mapped (counting prototypes' lengths)
+	others int  // letters of other scripts that stay
+}
+
+// classify looks at the word w (lower case, NFKC).
+func classify(w string) wordInfo {
+	var wi wordInfo
+	hasLatin, loose, letters, exact := false, 0, 0, 0
+	looseLen, exactLen, leets := 0, 0, 0
+	seenLetter, pendingLeet := false, false
+	for _, r := range w {
+		if r < utf8.RuneSelf && leet[r] != 0 {
+			leets++
+			if seenLetter {
+				pendingLeet = true
+			}
+			continue
+		}
+		if unicode.IsLetter(r) {
+			if pendingLeet {
+				wi.leet = true
+			}
+			seenLetter = true
+		}
+		if r < utf8.RuneSelf {
+			if asciiClass[r] == cLetter {
+				hasLatin = true
+				letters++
+				wi.latin++
+			}
+			continue
+		}
+		if !unicode.IsLetter(r) {
+			continue
+		}
+		letters++
+		p, strict, ok := lookupConf(r)
+		if IsLatin(r) {
+			hasLatin = true
+			if ok {
+				wi.latin += len(p)
+			} else {
+				wi.latin++
+			}
+			continue
+		}
+		if ok {
+			loose++
+			looseLen += len(p)
+			if strict {
+				exact++
+				exactLen += len(p)
+			}
+			continue
+		}
+		wi.others++
+	}
+	if wi.leet {
+		// The leet characters become Latin letters.
+		hasLatin = true
+		wi.latin += leets
+	}
+	switch {
+	case hasLatin && loose > 0:
+		wi.mixed = true
+		wi.latin += looseLen
+	case !hasLatin && letters >= 2 && exact == letters:
+		wi.whole = true
+	default:
+		wi.others += loose
+	}
+	return wi
+}
+
+// mostlyLatin reports whether s has at least four Latin letters (once
+// confusables in mixed words are mapped) for every letter of another script,
+// not counting words made only of exact confusables.
+func mostlyLatin(s string) bool {
+	latin, others := 0, 0
+	for i := 0; i < len(s); {
+		r, n := utf8.DecodeRuneInString(s[i:])
+		if !isWordRune(r) {
+			i += n
+			continue
+		}
+		j, _ := wordEnd(s, i)
+		wi := classify(s[i:j])
+		if !wi.whole {
+			latin += wi.latin
+			others += wi.others
+		}
+		i = j
+	}
+	return latin > 0 && others*4 <= latin
+}
+
+// foldWords maps confusables and leetspeak word by word, lower-cases ASCII
+// and collapses whitespace, appending the result to dst. It reports whether
+// it mapped a character of a word with non-ASCII characters, which can
+// leave the result not in NFKC (a mapped letter followed by a mark).
+func foldWords(dst []byte, s string) ([]byte, bool) {
+	mapped := false
+	mostly := -1 // not computed yet
+	start := len(dst)
+	for i := 0; i < len(s); {
+		c := s[i]
+		if c < utf8.RuneSelf {
+			switch asciiClass[c] {
+			case cSpace:
+				if len(dst) == start || dst[len(dst)-1] != ' ' {
+					dst = append(dst, ' ')
+				}
+				i++
+				continue
+			case cOther, cCtrl:
+				dst = append(dst, c)
+				i++
+				continue
+			}
+		} else {
+			r, n := utf8.DecodeRuneInString(s[i:])
+			if !isWordRune(r) {
+				if unicode.IsSpace(r) {
+					if len(dst) == start || dst[len(dst)-1] != ' ' {
+						dst = append(dst, ' ')
+					}
+				} else {
+					dst = append(dst, s[i:i+n]...)
+				}
+				i += n
+				continue
+			}
+		}
+		j, ascii := wordEnd(s, i)
+		if ascii {
+			dst = foldASCIIWord(dst, s[i:j])
+			i = j
+			continue
+		}
+		wi := classify(s[i:j])
+		mapConf := wi.mixed
+		if wi.whole {
+			if mostly < 0 {
+				mostly = 0
+				if mostlyLatin(s) {
+					mostly = 1
+				}
+			}
+			mapConf = mostly == 1
+		}
+		n := len(dst)
+		dst = foldWord(dst, s[i:j], wi, mapConf)
+		if !mapped && string(dst[n:]) != s[i:j] {
+			mapped = true
+		}
+		i = j
+	}
+	return dst, mapped
+}
+
+// wordEnd returns the end of the word starting at i and whether it is all
+// ASCII.
+func wordEnd(s string, i int) (int, bool) {
+	ascii := true
+	for i < len(s) {
+		c := s[i]
+		if c < utf8.RuneSelf {
+			if asciiClass[c] < cLetter {
+				break
+			}
+			i++
+			continue
+		}
+		r, n := utf8.DecodeRuneInString(s[i:])
+		if !isWordRune(r) {
+			break
+		}
+		ascii = false
+		i += n
+	}
+	return i, ascii
+}
+
+func foldWord(dst []byte, w string, wi wordInfo, mapConf bool) []byte {
+	interior := wi.leet
+	for _, r := range w {
+		if r < utf8.RuneSelf {
+			switch {
+			case interior && leet[r] != 0:
+				dst = append(dst, leet[r])
+			case r >= 'A' && r <= 'Z':
+				dst = append(dst, byte(r)+'a'-'A')
+			default:
+				dst = append(dst, byte(r))
+			}
+			continue
+		}
+		if unicode.IsLetter(r) {
+			if p, _, ok := lookupConf(r); ok && (mapConf || IsLatin(r)) {
+				dst = append(dst, p...)
+				continue
+			}
+		}
+		dst = utf8.AppendRune(dst, r)
+	}
+	return dst
+}
+
+// Joined returns folded (a Fold result) with letters spelled out one by
+// one rejoined: a run of at least four single letters, each separated from
+// the next by one to three separators (space . - _ * / | , + ~ : \),
+// becomes the word they spell ("i g n o r e" and "i.g.n.o.r.e" become
+// "ignore"). Everything else is copied. It appends to dst.
+func Joined(dst []byte, folded []byte) []byte {
+	s := string(folded)
+	for i := 0; i < len(s); {
+		r, n := utf8.DecodeRuneInString(s[i:])
+		if !singleLetter(s, i, r, n) {
+			dst = append(dst, s[i:i+n]...)
+			i += n
+			continue
+		}
+		// Count the chain of single letters starting here.
+		count, end := 1, i+n
+		for j := end; ; {
+			k := j
+			seps := 0
+			for k < len(s) && seps < 4 && isSeparator(s[k]) {
+				k++
+				seps++
+			}
+			if seps == 0 || seps > 3 || k >= len(s) {
+				break
+			}
+			r2, n2 := utf8.DecodeRuneInString(s[k:])
+			if !singleLetter(s, k, r2, n2) {
+				break
+			}
+			count++
+			end = k + n2
+			j = end
+		}
+		if count < 4 {
+			dst = append(dst, s[i:i+n]...)
+			i += n
+			continue
+		}
+		for k := i; k < end; {
+			r, n := utf8.DecodeRuneInString(s[k:])
+			if !isSeparator(s[k]) {
+				dst = utf8.AppendRune(dst, r)
+			}
+			k += n
+		}
+		i = end
+	}
+	return dst
+}
+
+func isSeparator(c byte) bool {
+	switch c {
+	case ' ', '.', '-', '_', '*', '/', '|', ',', '+', '~', ':', '\\':
+		return true
+	}
+	return false
+}
+
+// singleLetter reports whether the rune r of n bytes at s[i:] is a letter
+// standing alone: no word rune right before or after it.
+func singleLetter(s string, i int, r rune, n int) bool {
+	if !unicode.IsLetter(r) {
+		return false
+	}
+	if i > 0 {
+		p, _ := utf8.DecodeLastRuneInString(s[:i])
+		if isWordRune(p) {
+			return false
+		}
+	}
+	if i+n < len(s) {
+		q, _ := utf8.DecodeRuneInString(s[i+n:])
+		if isWordRune(q) {
+			return false
+		}
+	}
+	return true
+}
+
+// Reversed returns folded reversed rune by rune, appended to dst, so that
+// text written backwards can be matched forwards.
+func Reversed(dst []byte, folded []byte) []byte {
+	for i := len(folded); i > 0; {
+		_, n := utf8.DecodeLastRune(folded[:i])
+		dst = append(dst, folded[i-n:i]...)
+		i -= n
+	}
+	return dst
+}
