@@ -227,9 +227,29 @@ func (sc *scratch) tokenize(text string) {
 	}
 }
 
+// plainASCII[c] is true for printable ASCII bytes that textnorm.Fold only
+// lower-cases: everything but digits, '@' and '$' (which may be leetspeak).
+var plainASCII = func() (t [256]bool) {
+	for c := 0x21; c < 0x7f; c++ {
+		t[c] = !('0' <= c && c <= '9' || c == '@' || c == '$')
+	}
+	return t
+}()
+
 // chunk folds text[cs:ce] and appends its words.
 func (sc *scratch) chunk(text string, cs, ce int, gap bool) {
 	raw := text[cs:ce]
+	plain := true
+	for k := 0; k < len(raw); k++ {
+		if !plainASCII[raw[k]] {
+			plain = false
+			break
+		}
+	}
+	if plain {
+		sc.chunkASCII(raw, cs, gap)
+		return
+	}
 	sc.fold = textnorm.Fold(sc.fold[:0], raw)
 	f := sc.fold
 	// exact: folded bytes map one to one onto raw bytes (ASCII text whose
@@ -396,3 +416,44 @@ func (lx *Lexicon) rejoin(sc *scratch, i int) (match, bool) {
 	}
 	return match{}, false
 }
+
+// chunkASCII appends the words of a chunk of printable ASCII without
+// digits, '@' or '$', which textnorm.Fold would only lower-case.
+func (sc *scratch) chunkASCII(raw string, cs int, gap bool) {
+	for k := 0; k < len(raw); {
+		if !isASCIILetter(raw[k]) {
+			k++
+			continue
+		}
+		ws, wstart := len(sc.words), k
+		var h uint32 = 2166136261
+		for k < len(raw) {
+			c := raw[k]
+			if isASCIILetter(c) {
+				c |= 0x20
+				sc.words = append(sc.words, c)
+				h = (h ^ uint32(c)) * 16777619
+				k++
+				continue
+			}
+			if (c == '\'' || c == '*') && k+1 < len(raw) && isASCIILetter(raw[k+1]) {
+				if c == '*' {
+					sc.words = append(sc.words, '*')
+					h = (h ^ '*') * 16777619
+				}
+				k++
+				continue
+			}
+			break
+		}
+		sc.toks = append(sc.toks, token{
+			start: int32(cs + wstart), end: int32(cs + k),
+			ws: int32(ws), we: int32(len(sc.words)), h: h, gapBefore: gap,
+			short: len(sc.words)-ws == 1,
+		})
+		gap = false
+		sc.words = append(sc.words, ' ')
+	}
+}
+
+func isASCIILetter(c byte) bool { return 'a' <= c|0x20 && c|0x20 <= 'z' }

@@ -167,3 +167,6 @@ func ParseModel(data []byte) (*Model, error) {
 	m.Classifier = c
 	return m, nil
 }
+
+// Score returns the full model's calibrated probability for evidence.
+func (m *Model) Score(e Evidence) float64 { return m.fullScore(e.Logit, e.Cats) }

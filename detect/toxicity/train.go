@@ -32,7 +32,7 @@ type TrainConfig struct {
 }
 
 // DefaultFeatures is the classifier configuration of the shipped model.
-var DefaultFeatures = classify.Features{Bits: 18, CharMin: 3, CharMax: 5, WordMax: 2, Normalizer: NormalizerName}
+var DefaultFeatures = classify.Features{Bits: 17, CharMin: 4, CharMax: 4, WordMax: 1, Normalizer: NormalizerName}
 
 // Train fits the model: the classifier on fit, then the two combiners and
 // their operating points on calib, which must be disjoint from fit.

@@ -27,12 +27,29 @@ import (
 	"github.com/rampartsec/rampart/detect/toxicity"
 )
 
+var (
+	features = toxicity.DefaultFeatures
+	dryRun   bool
+)
+
 func main() {
 	shared := flag.String("shared", "../shared/datasets", "folder of the shared datasets")
 	out := flag.String("out", "detect/toxicity", "the toxicity package folder to write into")
 	seed := flag.Uint64("seed", 1, "seed of the split and of training")
+	flag.IntVar(&features.Bits, "bits", features.Bits, "classifier: log2 of the hash buckets")
+	flag.IntVar(&features.CharMin, "char-min", features.CharMin, "classifier: shortest byte n-gram")
+	flag.IntVar(&features.CharMax, "char-max", features.CharMax, "classifier: longest byte n-gram (0: none)")
+	flag.IntVar(&features.WordMax, "word-max", features.WordMax, "classifier: word n-gram order (0, 1 or 2)")
+	flag.BoolVar(&dryRun, "dry", false, "train and report calibration figures, write nothing")
+	eval := flag.String("eval", "", "instead of training, evaluate the embedded model on the committed dev files: full or lexicon")
 	flag.Parse()
-	if err := run(*shared, *out, *seed); err != nil {
+	var err error
+	if *eval != "" {
+		err = evalMain(*out, *eval)
+	} else {
+		err = run(*shared, *out, *seed)
+	}
+	if err != nil {
 		fmt.Fprintln(os.Stderr, "train:", err)
 		os.Exit(1)
 	}
@@ -120,6 +137,9 @@ const (
 
 func run(shared, out string, seed uint64) error {
 	profPath := filepath.Join(out, "lexicon", "profanity.tsv")
+	if dryRun {
+		profPath = filepath.Join(os.TempDir(), "toxicity-profanity.tsv")
+	}
 	if err := writeProfanity(shared, profPath); err != nil {
 		return err
 	}
@@ -217,10 +237,11 @@ func run(shared, out string, seed uint64) error {
 	}
 	// The curated phrases are positives too: most are too rare in the
 	// datasets for the combiner to learn their weight otherwise.
-	for _, t := range terms {
-		if t.Category == toxicity.Profanity {
-			continue
-		}
+	curated, err := toxicity.CuratedTerms()
+	if err != nil {
+		return err
+	}
+	for _, t := range curated {
 		r := row{Text: t.Phrase, Label: "toxic", Weight: 1}
 		if unit(seed, "curated", t.Lang+"\t"+t.Phrase) < 0.2 {
 			add(&calib, r)
@@ -254,9 +275,28 @@ func run(shared, out string, seed uint64) error {
 		slog.Info("source", "name", k, "fit", counts[k][0], "calib", counts[k][1], "dev", counts[k][2])
 	}
 
-	m, err := toxicity.Train(fit, calib, terms, toxicity.TrainConfig{Features: toxicity.DefaultFeatures, Seed: seed})
+	m, err := toxicity.Train(fit, calib, terms, toxicity.TrainConfig{Features: features, Seed: seed})
 	if err != nil {
 		return err
+	}
+	// Figures on the calibration split (what model choices may be judged
+	// on; the dev split is not looked at here).
+	d, err := toxicity.NewWith(m, terms, nil)
+	if err != nil {
+		return err
+	}
+	var cs []scored
+	for _, e := range calib {
+		ev := d.Evidence(e.Text)
+		lab := "non-toxic"
+		if e.Toxic {
+			lab = "toxic"
+		}
+		cs = append(cs, scored{row{Label: lab}, m.Score(ev)})
+	}
+	slog.Info("calibration split", "features", fmt.Sprintf("%+v", features), "roc_auc", auc(cs))
+	if dryRun {
+		return nil
 	}
 	slog.Info("model", "full", m.Full, "lex", m.Lex, "threshold", m.Threshold, "lex_threshold", m.LexThreshold)
 	b, err := m.MarshalBinary()
