@@ -78,6 +78,9 @@ type Term struct {
 	Lang     string
 	Category Category
 	Phrase   string
+	// Source is free for callers (the training command marks the
+	// profanity-list terms); ParseTerms leaves it empty.
+	Source string
 }
 
 // ParseTerms reads lexicon lines "lang<TAB>category<TAB>phrase"; blank

@@ -319,7 +319,7 @@ func TestParseModel(t *testing.T) {
 
 func TestParseTerms(t *testing.T) {
 	terms, err := ParseTerms("x", "# comment\n\nen\tinsult\tyou fool\r\nde\tthreat\tich bring dich um\n")
-	if err != nil || len(terms) != 2 || terms[0] != (Term{"en", Insult, "you fool"}) {
+	if err != nil || len(terms) != 2 || terms[0] != (Term{Lang: "en", Category: Insult, Phrase: "you fool"}) {
 		t.Errorf("ParseTerms = %v, %v", terms, err)
 	}
 	for _, in := range []string{"en\tinsult", "en\trudeness\tx", "\tinsult\tx", "en\tinsult\t  "} {
