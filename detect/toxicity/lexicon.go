@@ -205,16 +205,32 @@ func (sc *scratch) tokenize(text string) {
 	sc.words = sc.words[:0]
 	gapStart, skipped := 0, false
 	for i := 0; i < len(text); {
-		if sp, n := spaceAt(text, i); sp {
+		if c := text[i]; c < utf8.RuneSelf {
+			if isSpaceByte(c) {
+				i++
+				continue
+			}
+		} else if sp, n := spaceAt(text, i); sp {
 			i += n
 			continue
 		}
 		cs := i
+		plain := true
 		for i < len(text) {
+			c := text[i]
+			if c < utf8.RuneSelf {
+				if isSpaceByte(c) {
+					break
+				}
+				plain = plain && plainASCII[c]
+				i++
+				continue
+			}
 			sp, n := spaceAt(text, i)
 			if sp {
 				break
 			}
+			plain = false
 			i += n
 		}
 		ce := i
@@ -226,7 +242,11 @@ func (sc *scratch) tokenize(text string) {
 		gap := skipped || cs-gapStart > maxGap
 		skipped = false
 		gapStart = ce
-		sc.chunk(text, cs, ce, gap)
+		if plain {
+			sc.chunkASCII(text[cs:ce], cs, gap)
+		} else {
+			sc.chunk(text, cs, ce, gap)
+		}
 	}
 }
 
@@ -242,17 +262,6 @@ var plainASCII = func() (t [256]bool) {
 // chunk folds text[cs:ce] and appends its words.
 func (sc *scratch) chunk(text string, cs, ce int, gap bool) {
 	raw := text[cs:ce]
-	plain := true
-	for k := 0; k < len(raw); k++ {
-		if !plainASCII[raw[k]] {
-			plain = false
-			break
-		}
-	}
-	if plain {
-		sc.chunkASCII(raw, cs, gap)
-		return
-	}
 	sc.fold = textnorm.Fold(sc.fold[:0], raw)
 	f := sc.fold
 	// exact: folded bytes map one to one onto raw bytes (ASCII text whose

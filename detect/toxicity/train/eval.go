@@ -82,7 +82,7 @@ func table(w io.Writer, by string, all []scored, key func(scored) string, th flo
 		keys = append(keys, k)
 	}
 	slices.Sort(keys)
-	fmt.Fprintf(w, "| %s | n | toxic | precision | recall | F1 | ROC AUC |\n|---|---|---|---|---|---|---|\n", by)
+	fmt.Fprintf(w, "| %s | n | toxic | precision | recall | F1 | ROC AUC | recall at 1%% FPR |\n|---|---|---|---|---|---|---|---|\n", by)
 	for _, k := range keys {
 		g := groups[k]
 		var tp, fp, fn, pos int
@@ -106,7 +106,7 @@ func table(w io.Writer, by string, all []scored, key func(scored) string, th flo
 		if tp > 0 {
 			f1 = fmt.Sprintf("%.3f", 2*float64(tp)/float64(2*tp+fp+fn))
 		}
-		fmt.Fprintf(w, "| %s | %d | %d | %s | %s | %s | %s |\n", k, len(g), pos, p, r, f1, auc(g))
+		fmt.Fprintf(w, "| %s | %d | %d | %s | %s | %s | %s | %s |\n", k, len(g), pos, p, r, f1, auc(g), recallAtFPR(g, 0.01))
 	}
 	fmt.Fprintln(w)
 }
@@ -185,4 +185,42 @@ func evalMain(dir, mode string) error {
 		return fmt.Errorf("-eval %q: want full or lexicon", mode)
 	}
 	return evaluate(os.Stdout, dir, opts)
+}
+
+// recallAtFPR is the recall at the lowest threshold whose false-positive
+// rate is at most fpr ("–" with one class only).
+func recallAtFPR(g []scored, fpr float64) string {
+	s := slices.Clone(g)
+	sort.SliceStable(s, func(i, j int) bool { return s[i].score > s[j].score })
+	var pos, neg float64
+	for _, x := range s {
+		if x.r.Label == "toxic" {
+			pos++
+		} else {
+			neg++
+		}
+	}
+	if pos == 0 || neg == 0 {
+		return "–"
+	}
+	var tp, fp, best float64
+	for i := 0; i < len(s); {
+		j := i
+		for j < len(s) && s[j].score == s[i].score {
+			if s[j].r.Label == "toxic" {
+				tp++
+			} else {
+				fp++
+			}
+			j++
+		}
+		if fp/neg > fpr {
+			break
+		}
+		if s[i].score > 0 {
+			best = tp / pos
+		}
+		i = j
+	}
+	return fmt.Sprintf("%.3f", best)
 }
