@@ -413,14 +413,22 @@ func (lx *Lexicon) rejoin(sc *scratch, i int) (match, bool) {
 	toks := sc.toks
 	j := i
 	sc.joined = sc.joined[:0]
+	// hs[n] is the hash of the first n letters, as tokenize hashes a word.
+	var hs [maxLetters + 1]uint32
+	hs[0] = 2166136261
 	for j < len(toks) && j < i+maxLetters && toks[j].short && (j == i || !toks[j].gapBefore) {
-		sc.joined = append(sc.joined, sc.words[toks[j].ws])
+		c := sc.words[toks[j].ws]
+		sc.joined = append(sc.joined, c)
+		hs[j-i+1] = (hs[j-i] ^ uint32(c)) * 16777619
 		j++
 	}
 	if j-i < 3 {
 		return match{}, false
 	}
 	for n := j - i; n >= 3; n-- {
+		if !lx.maybeFirst(hs[n]) {
+			continue
+		}
 		e, ok := lx.phrases[string(sc.joined[:n])]
 		if ok && e.cats != 0 {
 			return match{start: int(toks[i].start), end: int(toks[i+n-1].end), cats: e.cats}, true
