@@ -167,6 +167,9 @@ type match struct {
 
 // scratch holds per-call buffers; it is pooled.
 type scratch struct {
+	// latin and other count the letters of the text in the Latin script
+	// and in any other.
+	latin, other int
 	fold    []byte
 	words   []byte
 	joined  []byte
@@ -202,6 +205,7 @@ func isJoiner(r rune) bool { return r == '\'' || r == '\u2019' || r == '*' }
 // "f*ck" stays "f*ck").
 func (sc *scratch) tokenize(text string) {
 	sc.toks = sc.toks[:0]
+	sc.latin, sc.other = 0, 0
 	sc.words = sc.words[:0]
 	gapStart, skipped := 0, false
 	for i := 0; i < len(text); {
@@ -223,12 +227,18 @@ func (sc *scratch) tokenize(text string) {
 					break
 				}
 				plain = plain && plainASCII[c]
+				sc.latin += int(asciiLetter[c])
 				i++
 				continue
 			}
-			sp, n := spaceAt(text, i)
-			if sp {
+			r, n := utf8.DecodeRuneInString(text[i:])
+			if unicode.IsSpace(r) {
 				break
+			}
+			if unicode.Is(unicode.Latin, r) {
+				sc.latin++
+			} else if unicode.IsLetter(r) {
+				sc.other++
 			}
 			plain = false
 			i += n
@@ -475,5 +485,13 @@ func (sc *scratch) chunkASCII(raw string, cs int, gap bool) {
 		sc.words = append(sc.words, ' ')
 	}
 }
+
+// asciiLetter[c] is 1 for ASCII letters.
+var asciiLetter = func() (t [utf8.RuneSelf]uint8) {
+	for c := 'a'; c <= 'z'; c++ {
+		t[c], t[c-'a'+'A'] = 1, 1
+	}
+	return t
+}()
 
 func isASCIILetter(c byte) bool { return 'a' <= c|0x20 && c|0x20 <= 'z' }

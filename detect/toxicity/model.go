@@ -168,5 +168,23 @@ func ParseModel(data []byte) (*Model, error) {
 	return m, nil
 }
 
-// Score returns the full model's calibrated probability for evidence.
-func (m *Model) Score(e Evidence) float64 { return m.fullScore(e.Logit, e.Cats) }
+// Score returns the calibrated probability for evidence: the full model's
+// for Latin-script text, the lexicon model's otherwise.
+func (m *Model) Score(e Evidence) float64 {
+	if !e.Latin {
+		return m.lexOnly(e.Cats)
+	}
+	return m.fullScore(e.Logit, e.Cats)
+}
+
+// lexOnly is the highest lexicon-model probability of the matched
+// categories, 0 when none matched.
+func (m *Model) lexOnly(cats uint8) float64 {
+	p := 0.0
+	for c := range NumCategories {
+		if cats&(1<<c) != 0 {
+			p = max(p, m.lexScore(c))
+		}
+	}
+	return p
+}

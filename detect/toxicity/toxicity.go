@@ -342,7 +342,17 @@ func (d *Detector) Detect(ctx context.Context, in detect.Input) ([]detect.Hit, e
 	for _, m := range sc.matches {
 		all |= m.cats
 	}
-	p := d.model.fullScore(d.model.Classifier.Logit(text), all)
+	var p float64
+	if sc.latin >= sc.other {
+		p = d.model.fullScore(d.model.Classifier.Logit(text), all)
+	} else {
+		// The classifier saw Latin-script text only: it is not asked about
+		// text mostly in another script.
+		p = d.model.lexOnly(all)
+		if p == 0 {
+			return nil, nil
+		}
+	}
 	hits := make([]detect.Hit, 0, len(sc.matches)+1)
 	whole := detect.Hit{Rule: RuleClassifier, Start: 0, End: len(text), Score: p, Label: Label}
 	placed := false
@@ -364,10 +374,13 @@ func (d *Detector) Detect(ctx context.Context, in detect.Input) ([]detect.Hit, e
 }
 
 // Evidence is what the detector saw in a text, for training and
-// evaluation: the classifier's logit and the categories matched.
+// evaluation: the classifier's logit, the categories matched and whether
+// the text is mostly in the Latin script (the classifier judges only such
+// texts; others are scored by the lexicon model alone).
 type Evidence struct {
 	Logit float64
 	Cats  uint8
+	Latin bool
 }
 
 // Evidence returns the classifier logit (0 without a classifier) and the
@@ -377,7 +390,7 @@ func (d *Detector) Evidence(text string) Evidence {
 	defer pool.Put(sc)
 	sc.tokenize(text)
 	d.lex.find(sc)
-	var e Evidence
+	e := Evidence{Latin: sc.latin >= sc.other}
 	for _, m := range sc.matches {
 		e.Cats |= m.cats
 	}

@@ -60,18 +60,18 @@ func Train(fit, calib []Example, terms []Term, cfg TrainConfig) (*Model, error) 
 	}
 	m := &Model{Classifier: clf}
 	d := &Detector{model: m, lex: NewLexicon(terms, nil), classifier: true}
-	xf := make([][]float64, len(calib))
+	xf := make([][]float64, 0, len(calib))
+	yf := make([]bool, 0, len(calib))
+	wf := make([]float64, 0, len(calib))
 	xl := make([][]float64, len(calib))
 	y := make([]bool, len(calib))
 	w := make([]float64, len(calib))
+	ev := make([]Evidence, len(calib))
 	for i, e := range calib {
-		ev := d.Evidence(e.Text)
-		xf[i] = make([]float64, numFull)
+		ev[i] = d.Evidence(e.Text)
 		xl[i] = make([]float64, NumCategories)
-		xf[i][0] = ev.Logit
 		for c := range int(NumCategories) {
-			if ev.Cats&(1<<c) != 0 {
-				xf[i][1+c] = 1
+			if ev[i].Cats&(1<<c) != 0 {
 				xl[i][c] = 1
 			}
 		}
@@ -80,8 +80,14 @@ func Train(fit, calib []Example, terms []Term, cfg TrainConfig) (*Model, error) 
 		if w[i] <= 0 {
 			w[i] = 1
 		}
+		if ev[i].Latin {
+			// The full combiner scores Latin-script text only.
+			xf = append(xf, append([]float64{ev[i].Logit}, xl[i]...))
+			yf = append(yf, y[i])
+			wf = append(wf, w[i])
+		}
 	}
-	full, err := fitLogistic(xf, y, w, cfg.CombinerL2)
+	full, err := fitLogistic(xf, yf, wf, cfg.CombinerL2)
 	if err != nil {
 		return nil, fmt.Errorf("toxicity: combiner: %w", err)
 	}
@@ -94,14 +100,8 @@ func Train(fit, calib []Example, terms []Term, cfg TrainConfig) (*Model, error) 
 	ps := make([]float64, len(calib))
 	pl := make([]float64, len(calib))
 	for i := range calib {
-		var cats uint8
-		for c := range int(NumCategories) {
-			if xl[i][c] != 0 {
-				cats |= 1 << c
-				pl[i] = max(pl[i], m.lexScore(Category(c)))
-			}
-		}
-		ps[i] = m.fullScore(xf[i][0], cats)
+		ps[i] = m.Score(ev[i])
+		pl[i] = m.lexOnly(ev[i].Cats)
 	}
 	m.Threshold = bestF1Threshold(ps, y, w)
 	m.LexThreshold = bestF1Threshold(pl, y, w)

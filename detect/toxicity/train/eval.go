@@ -175,14 +175,16 @@ func accuracy(w io.Writer, all []scored, th float64) {
 	fmt.Fprintln(w)
 }
 
-func evalMain(dir, mode string) error {
+func evalMain(dir, shared, mode string) error {
 	var opts map[string]any
 	switch strings.TrimSpace(mode) {
+	case "benign":
+		return evalBenign(os.Stdout, shared)
 	case "full":
 	case "lexicon":
 		opts = map[string]any{"classifier": false}
 	default:
-		return fmt.Errorf("-eval %q: want full or lexicon", mode)
+		return fmt.Errorf("-eval %q: want full, lexicon or benign", mode)
 	}
 	return evaluate(os.Stdout, dir, opts)
 }
@@ -223,4 +225,100 @@ func recallAtFPR(g []scored, fpr float64) string {
 		i = j
 	}
 	return fmt.Sprintf("%.3f", best)
+}
+
+// benignSets are shared datasets of harmless prompts that training never
+// sees (see benignTrain): the lexicon's false matches and the detector's
+// false-positive rate are measured on them.
+var benignSets = []string{"benign-xquad-questions", "benign-mtbench", "benign-wildguard", "xstest"}
+
+// evalBenign reports, per source and language, the share of benign texts
+// with a lexicon match, flagged by the full detector and flagged by the
+// lexicon-only detector, and the most frequent matches.
+func evalBenign(w io.Writer, shared string) error {
+	full, err := toxicity.New(nil)
+	if err != nil {
+		return err
+	}
+	lex, err := toxicity.New(map[string]any{"classifier": false})
+	if err != nil {
+		return err
+	}
+	type agg struct{ n, matched, flagged, lexFlagged int }
+	groups := map[string]*agg{}
+	terms := map[string]int{}
+	ctx := context.Background()
+	for _, set := range benignSets {
+		rows, err := readJSONL(filepath.Join(shared, set, "data.jsonl"))
+		if err != nil {
+			return err
+		}
+		for _, r := range rows {
+			if r.Label != "benign" {
+				continue
+			}
+			k := set + " / " + orDash(r.Lang)
+			a := groups[k]
+			if a == nil {
+				a = &agg{}
+				groups[k] = a
+			}
+			a.n++
+			hs, err := lex.Detect(ctx, detect.Input{Text: r.Text})
+			if err != nil {
+				return err
+			}
+			ls := 0.0
+			for _, h := range hs {
+				ls = max(ls, h.Score)
+				terms[h.Rule.ID+" "+strings.ToLower(r.Text[h.Start:h.End])]++
+			}
+			if len(hs) > 0 {
+				a.matched++
+			}
+			if len(hs) > 0 && ls >= lex.Threshold() {
+				a.lexFlagged++
+			}
+			fs := 0.0
+			fh, err := full.Detect(ctx, detect.Input{Text: r.Text})
+			if err != nil {
+				return err
+			}
+			for _, h := range fh {
+				fs = max(fs, h.Score)
+			}
+			if fs >= full.Threshold() {
+				a.flagged++
+			}
+		}
+	}
+	keys := make([]string, 0, len(groups))
+	for k := range groups {
+		keys = append(keys, k)
+	}
+	slices.Sort(keys)
+	fmt.Fprintf(w, "\n## Benign prompts (never trained on)\n\n| source / lang | n | with a lexicon match | flagged (full, %.2f) | flagged (lexicon only, %.2f) |\n|---|---|---|---|---|\n", full.Threshold(), lex.Threshold())
+	for _, k := range keys {
+		a := groups[k]
+		fmt.Fprintf(w, "| %s | %d | %.4f | %.4f | %.4f |\n", k, a.n, float64(a.matched)/float64(a.n), float64(a.flagged)/float64(a.n), float64(a.lexFlagged)/float64(a.n))
+	}
+	tk := make([]string, 0, len(terms))
+	for k := range terms {
+		tk = append(tk, k)
+	}
+	slices.SortFunc(tk, func(a, b string) int {
+		if terms[a] != terms[b] {
+			return terms[b] - terms[a]
+		}
+		return strings.Compare(a, b)
+	})
+	fmt.Fprintf(w, "\nMost frequent lexicon matches in benign prompts:")
+	for i, k := range tk {
+		if i == 25 {
+			break
+		}
+		fmt.Fprintf(w, " %s (%d);", k, terms[k])
+	}
+	fmt.Fprintln(w)
+	return nil
 }

@@ -46,11 +46,11 @@ func main() {
 	flag.IntVar(&features.WordMax, "word-max", features.WordMax, "classifier: word n-gram order (0, 1 or 2)")
 	flag.BoolVar(&lexStats, "lexstats", false, "print how often each lexicon match occurs in toxic and non-toxic rows of the training and calibration splits, write nothing")
 	flag.BoolVar(&dryRun, "dry", false, "train and report calibration figures, write nothing")
-	eval := flag.String("eval", "", "instead of training, evaluate the embedded model on the committed dev files: full or lexicon")
+	eval := flag.String("eval", "", "instead of training, evaluate the embedded model: full or lexicon (on the committed dev files), benign (false positives on the shared benign prompt sets)")
 	flag.Parse()
 	var err error
 	if *eval != "" {
-		err = evalMain(*out, *eval)
+		err = evalMain(*out, *shared, *eval)
 	} else {
 		err = run(*shared, *out, *seed)
 	}
@@ -135,10 +135,20 @@ const (
 	// davidsonDev keeps this share of Davidson's dev part in the committed
 	// file (the rest is used neither for training nor for evaluation).
 	davidsonDev = 0.40
+	// benignDev keeps this share of the benign sets' dev part in the
+	// committed file.
+	benignDev = 0.5
 	// davidsonWeight down-weights Davidson's 25k tweets, which would
 	// otherwise outweigh every other source together.
 	davidsonWeight = 0.3
 )
+
+// benignTrain are shared sets of harmless prompts with permissive licences
+// (MIT, Apache-2.0, CC0) whose benign rows are split like the toxicity sets
+// and used as non-toxic examples. benign-mtbench, benign-wildguard, xstest
+// and benign-xquad-questions are kept out of training altogether (-eval
+// benign measures on them).
+var benignTrain = []string{"benign-gpteacher", "benign-gsm8k", "benign-self-instruct", "benign-awesome-chatgpt-prompts", "pi-cyberseceval", "pi-deepset"}
 
 func run(shared, out string, seed uint64) error {
 	profPath := filepath.Join(out, "lexicon", "profanity.tsv")
@@ -214,6 +224,36 @@ func run(shared, out string, seed uint64) error {
 					continue
 				}
 				dev = append(dev, toDev(r, family))
+				count(set, 2)
+			case u < devFrac+calibFrac:
+				add(&calib, r)
+				count(set, 1)
+			default:
+				add(&fit, r)
+				count(set, 0)
+			}
+		}
+	}
+	// Harmless prompts as negatives: the toxicity sets' negatives are
+	// tweets, and without text like what an assistant is asked and
+	// answers the model takes any formal or foreign text for toxic.
+	for _, set := range benignTrain {
+		rows, err := readJSONL(filepath.Join(shared, set, "data.jsonl"))
+		if err != nil {
+			return err
+		}
+		for _, r := range rows {
+			if r.Label != "benign" {
+				continue
+			}
+			r.Label, r.Weight = "non-toxic", 1
+			g := group(r.Text)
+			switch u := unit(seed, "split", g); {
+			case u < devFrac:
+				if unit(seed, "subsample", g) >= benignDev {
+					continue
+				}
+				dev = append(dev, toDev(r, r.Family))
 				count(set, 2)
 			case u < devFrac+calibFrac:
 				add(&calib, r)
