@@ -170,11 +170,11 @@ type scratch struct {
 	// latin and other count the letters of the text in the Latin script
 	// and in any other.
 	latin, other int
-	fold    []byte
-	words   []byte
-	joined  []byte
-	toks    []token
-	matches []match
+	fold         []byte
+	words        []byte
+	joined       []byte
+	toks         []token
+	matches      []match
 }
 
 func isSpaceByte(c byte) bool { return c == ' ' || c >= '\t' && c <= '\r' }
