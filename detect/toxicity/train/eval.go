@@ -82,7 +82,7 @@ func table(w io.Writer, by string, all []scored, key func(scored) string, th flo
 		keys = append(keys, k)
 	}
 	slices.Sort(keys)
-	fmt.Fprintf(w, "| %s | n | toxic | precision | recall | F1 | ROC AUC | recall at 1%% FPR |\n|---|---|---|---|---|---|---|---|\n", by)
+	fmt.Fprintf(w, "| %s | n | toxic | precision | recall | F1 | FPR | ROC AUC | recall at 1%% FPR |\n|---|---|---|---|---|---|---|---|---|\n", by)
 	for _, k := range keys {
 		g := groups[k]
 		var tp, fp, fn, pos int
@@ -106,7 +106,7 @@ func table(w io.Writer, by string, all []scored, key func(scored) string, th flo
 		if tp > 0 {
 			f1 = fmt.Sprintf("%.3f", 2*float64(tp)/float64(2*tp+fp+fn))
 		}
-		fmt.Fprintf(w, "| %s | %d | %d | %s | %s | %s | %s | %s |\n", k, len(g), pos, p, r, f1, auc(g), recallAtFPR(g, 0.01))
+		fmt.Fprintf(w, "| %s | %d | %d | %s | %s | %s | %s | %s | %s |\n", k, len(g), pos, p, r, f1, ratio(fp, len(g)-pos), auc(g), recallAtFPR(g, 0.01))
 	}
 	fmt.Fprintln(w)
 }
