@@ -253,7 +253,7 @@ func run(shared, out string, seed uint64) error {
 				if unit(seed, "subsample", g) >= benignDev {
 					continue
 				}
-				dev = append(dev, toDev(r, r.Family))
+				dev = append(dev, toDev(r, ""))
 				count(set, 2)
 			case u < devFrac+calibFrac:
 				add(&calib, r)
