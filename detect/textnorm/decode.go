@@ -111,16 +111,13 @@ func decodeInto(out *[]Decoded, s string, start, end, level, depth, maxOut int, 
 		*out = append(*out, d)
 		return true
 	}
-	if !scanRuns(s, add) {
+	if !scanText(s, add) {
 		return
 	}
 	if strings.IndexByte(s, '%') >= 0 && !scanPercent(s, add) {
 		return
 	}
 	if strings.IndexByte(s, 0xF3) >= 0 && !scanTags(s, add) {
-		return
-	}
-	if !scanRot13(s, add) {
 		return
 	}
 	if level >= depth {
@@ -135,32 +132,24 @@ func decodeInto(out *[]Decoded, s string, start, end, level, depth, maxOut int, 
 	}
 }
 
-// scanRuns finds base64 and hex runs. It returns false when add refused a
-// result (the budget is spent).
-func scanRuns(s string, add func(i, j int, enc, text string) bool) bool {
-	for i := 0; i < len(s); {
-		if byteClass[s[i]]&bRun == 0 {
-			i++
-			continue
-		}
-		j := i + 1
-		var seen uint8 = byteClass[s[i]]
-		for j < len(s) {
-			c := byteClass[s[j]]
-			if c&bRun == 0 {
-				break
-			}
-			// Padding ends a base64 value: split after a run of '='.
-			if s[j-1] == '=' && c&bPad == 0 {
+// splitRun cuts the run s[i:j] after each run of padding ('=') and decodes
+// the pieces.
+func splitRun(s string, i, j int, add func(i, j int, enc, text string) bool) bool {
+	for i < j {
+		k := i
+		var seen uint8
+		for k < j {
+			c := byteClass[s[k]]
+			if k > i && s[k-1] == '=' && c&bPad == 0 {
 				break
 			}
 			seen |= c
-			j++
+			k++
 		}
-		if j-i >= minBase64 && !decodeRun(s[i:j], i, seen, add) {
+		if k-i >= minBase64 && !decodeRun(s[i:k], i, seen, add) {
 			return false
 		}
-		i = j
+		i = k
 	}
 	return true
 }

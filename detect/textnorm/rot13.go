@@ -36,6 +36,7 @@ func init() {
 		r := (c-'a'+13)%26 + 1
 		rot13Of[c] = r
 		rot13Of[c-'a'+'A'] = r
+		rotCode[c], rotCode[c-'a'+'A'] = r, r
 	}
 	for _, w := range strings.Fields(commonWords) {
 		if len(w) < 2 || len(w) > 12 {
@@ -87,95 +88,136 @@ var segBreak = func() (t [256]bool) {
 	return t
 }()
 
-// scanRot13 finds stretches of text that read as English once rot13'd and
-// not before. A segment (text between sentence punctuation, digits or
-// non-ASCII) qualifies when at least two of its words are common English
-// words only after rot13, twice as many as are common as they stand, and
-// a quarter of its words; neighbouring qualifying segments merge.
-func scanRot13(s string, add func(i, j int, enc, text string) bool) bool {
-	runStart, runEnd := -1, -1
-	flush := func() bool {
-		if runStart < 0 {
-			return true
-		}
-		b := []byte(s[runStart:runEnd])
-		for k, c := range b {
-			if c < 128 && codeOf[c] != 0 {
-				base := byte('a')
-				if c < 'a' {
-					base = 'A'
-				}
-				b[k] = base + (c-base+13)%26
-			}
-		}
-		ok := add(runStart, runEnd, "rot13", string(b))
-		runStart = -1
-		return ok
-	}
-	segStart := 0
-	words, plain, rot := 0, 0, 0
-	var k, rk uint64
-	wl := 0
-	endWord := func() {
-		if wl >= 2 && wl <= 12 {
-			words++
-			if isCommon(k) {
-				plain++
-			}
-			if isCommon(rk) {
-				rot++
-			}
-		} else if wl > 0 {
-			words++
-		}
-		k, rk, wl = 0, 0, 0
-	}
-	endSeg := func(i int) bool {
-		endWord()
-		if rot >= 2 && rot >= 2*plain && rot*4 >= words {
-			// Trim the segment to its letters.
-			a, b := segStart, i
-			for a < b && codeOf[s[a]&0x7F] == 0 {
-				a++
-			}
-			for b > a && codeOf[s[b-1]&0x7F] == 0 {
-				b--
-			}
-			if runStart >= 0 && a-runEnd <= 4 {
-				runEnd = b
-			} else {
-				if !flush() {
-					return false
-				}
-				runStart, runEnd = a, b
-			}
-		}
-		words, plain, rot = 0, 0, 0
-		segStart = i + 1
+// rotCode maps ASCII letters to the 1..26 code of their rot13, every
+// other byte to 0.
+var rotCode [256]byte
+
+// rot13State is scanRot13's run of qualifying segments.
+type rot13State struct {
+	s                string
+	add              func(i, j int, enc, text string) bool
+	runStart, runEnd int
+}
+
+// flush reports the pending run.
+func (st *rot13State) flush() bool {
+	if st.runStart < 0 {
 		return true
 	}
-	for i := 0; i < len(s); i++ {
-		c := s[i]
-		if c < 128 {
-			if code := codeOf[c]; code != 0 {
-				if wl < 13 {
-					k = k<<wordBits | uint64(code)
-					rk = rk<<wordBits | uint64(rot13Of[c])
-				}
-				wl++
-				continue
+	b := []byte(st.s[st.runStart:st.runEnd])
+	for k, c := range b {
+		if c < 128 && codeOf[c] != 0 {
+			base := byte('a')
+			if c < 'a' {
+				base = 'A'
 			}
+			b[k] = base + (c-base+13)%26
 		}
-		if segBreak[c] {
-			if !endSeg(i) {
-				return false
-			}
-			continue
-		}
-		endWord()
 	}
-	if !endSeg(len(s)) {
+	ok := st.add(st.runStart, st.runEnd, "rot13", string(b))
+	st.runStart = -1
+	return ok
+}
+
+// segment records that s[a:b] qualifies, merging it with the pending run
+// when only a few bytes of punctuation and space separate them.
+func (st *rot13State) segment(a, b int) bool {
+	for a < b && codeOf[st.s[a]&0x7F] == 0 {
+		a++
+	}
+	for b > a && codeOf[st.s[b-1]&0x7F] == 0 {
+		b--
+	}
+	if st.runStart >= 0 && a-st.runEnd <= 4 {
+		st.runEnd = b
+		return true
+	}
+	if !st.flush() {
 		return false
 	}
-	return flush()
+	st.runStart, st.runEnd = a, b
+	return true
+}
+
+// scanText finds base64 and hex runs (see splitRun) and rot13 stretches
+// in one pass.
+//
+// A rot13 stretch is text that reads as English once rot13'd and not
+// before. A segment (text between sentence punctuation, digits or
+// non-ASCII) qualifies when at least two of its words are common English
+// words after rot13, at least twice as many as are common as they stand,
+// and at least a quarter of its words; neighbouring qualifying segments
+// merge.
+func scanText(s string, add func(i, j int, enc, text string) bool) bool {
+	st := rot13State{s: s, add: add, runStart: -1}
+	segStart, words, rot := 0, 0, 0
+	tok := -1 // start of the current run of base64/hex bytes
+	for i := 0; i <= len(s); {
+		var c byte
+		if i < len(s) {
+			c = s[i]
+			if rotCode[c] != 0 {
+				if tok < 0 {
+					tok = i
+				}
+				j := i
+				var rk uint64
+				for j < len(s) && rotCode[s[j]] != 0 {
+					rk = rk<<wordBits | uint64(rotCode[s[j]])
+					j++
+				}
+				words++
+				if n := j - i; n >= 2 && n <= 12 && isCommon(rk) {
+					rot++
+				}
+				i = j
+				continue
+			}
+			if byteClass[c]&bRun != 0 {
+				if tok < 0 {
+					tok = i
+				}
+			} else if tok >= 0 {
+				if i-tok >= minBase64 && !splitRun(s, tok, i, add) {
+					return false
+				}
+				tok = -1
+			}
+			if !segBreak[c] {
+				i++
+				continue
+			}
+		} else if tok >= 0 && i-tok >= minBase64 && !splitRun(s, tok, i, add) {
+			return false
+		}
+		// The end of a segment.
+		if rot >= 2 && rot*4 >= words && rot >= 2*plainCommon(s[segStart:i]) && !st.segment(segStart, i) {
+			return false
+		}
+		words, rot = 0, 0
+		segStart = i + 1
+		i++
+	}
+	return st.flush()
+}
+
+// plainCommon counts the words of seg (ASCII letters) that are common
+// English words as they stand.
+func plainCommon(seg string) int {
+	n, wl := 0, 0
+	var k uint64
+	for i := 0; i <= len(seg); i++ {
+		if i < len(seg) && seg[i] < 128 && codeOf[seg[i]] != 0 {
+			if wl < 13 {
+				k = k<<wordBits | uint64(codeOf[seg[i]])
+			}
+			wl++
+			continue
+		}
+		if wl >= 2 && wl <= 12 && isCommon(k) {
+			n++
+		}
+		k, wl = 0, 0
+	}
+	return n
 }

@@ -225,22 +225,27 @@ func needsStrip(s string) bool {
 	return false
 }
 
-// needsLower reports whether some non-ASCII rune of s changes when
-// lower-cased (ASCII is lower-cased word by word later).
-func needsLower(s string) bool {
+// needsLower returns the offset of the first non-ASCII rune of s that
+// changes when lower-cased, or -1 (ASCII is lower-cased word by word
+// later).
+func needsLower(s string) int {
 	for i := 0; i < len(s); {
 		c := s[i]
 		if c < utf8.RuneSelf {
 			i++
 			continue
 		}
+		if (c >= 0xE3 && c <= 0xE9 || c >= 0xEB && c <= 0xED) && i+2 < len(s) {
+			i += 3 // U+3000–U+9FFF, U+B000–U+DFFF: CJK, Hangul, no case
+			continue
+		}
 		r, n := utf8.DecodeRuneInString(s[i:])
 		if mayHaveCase(r) && unicode.ToLower(r) != r {
-			return true
+			return i
 		}
 		i += n
 	}
-	return false
+	return -1
 }
 
 // mayHaveCase reports whether r can be outside the blocks known to have no
@@ -288,20 +293,27 @@ func foldUnicode(dst []byte, s string) []byte {
 	// NFKC, lower case, and again until stable (lower-casing can undo
 	// normalisation in rare cases).
 	for range 3 {
-		if norm.NFKC.QuickSpanString(t) != len(t) {
-			b = norm.NFKC.AppendString(b[:0], t)
+		var changed bool
+		if b, changed = appendNFKC(b[:0], t); changed {
 			a, b = b, a
 			t = bytesString(a)
 		}
-		if !needsLower(t) {
+		first := needsLower(t)
+		if first < 0 {
 			break
 		}
-		b = b[:0]
-		for i := 0; i < len(t); {
+		b = append(b[:0], t[:first]...)
+		recheck := false
+		for i := first; i < len(t); {
 			c := t[i]
 			if c < utf8.RuneSelf {
 				b = append(b, c)
 				i++
+				continue
+			}
+			if (c >= 0xE3 && c <= 0xE9 || c >= 0xEB && c <= 0xED) && i+2 < len(t) {
+				b = append(b, t[i:i+3]...)
+				i += 3
 				continue
 			}
 			r, n := utf8.DecodeRuneInString(t[i:])
@@ -310,12 +322,23 @@ func foldUnicode(dst []byte, s string) []byte {
 			} else if lr := unicode.ToLower(r); lr == r {
 				b = append(b, t[i:i+n]...)
 			} else if !dropped(lr) {
+				m := len(b)
 				b = utf8.AppendRune(b, lr)
+				// Normalise again only if the lower-case letter might not
+				// be stable under NFKC on its own or with its neighbours.
+				if p := norm.NFKC.Properties(b[m:]); !recheck && (p.CCC() != 0 || !p.BoundaryBefore() || norm.NFKC.QuickSpan(b[m:]) != len(b)-m) {
+					recheck = true
+				}
+			} else {
+				recheck = true
 			}
 			i += n
 		}
 		a, b = b, a
 		t = bytesString(a)
+		if !recheck {
+			break
+		}
 	}
 	start := len(dst)
 	dst, mapped := foldWords(dst, t)
@@ -333,22 +356,23 @@ func foldUnicode(dst []byte, s string) []byte {
 	return dst
 }
 
-func isASCIIBytes(b []byte) bool {
-	for _, c := range b {
-		if c >= utf8.RuneSelf {
-			return false
-		}
-	}
-	return true
-}
-
 // isWordRune reports whether r belongs to a word: letters, marks, decimal
 // digits and the leet symbols.
 func isWordRune(r rune) bool {
 	if r < utf8.RuneSelf {
 		return asciiClass[r] >= cLetter
 	}
+	if plainForeign(r) {
+		return true
+	}
 	return unicode.IsLetter(r) || unicode.IsMark(r) || unicode.IsDigit(r)
+}
+
+// plainForeign reports whether r is a CJK unified ideograph or a Hangul
+// syllable: letters that have no case, no confusable prototype and are
+// never Latin.
+func plainForeign(r rune) bool {
+	return r >= 0x4E00 && r <= 0x9FFF || r >= 0xAC00 && r <= 0xD7A3
 }
 
 // wordInfo is what foldWords decides about one word.
@@ -364,7 +388,7 @@ type wordInfo struct {
 func classify(w string) wordInfo {
 	var wi wordInfo
 	hasLatin, loose, letters, exact := false, 0, 0, 0
-	looseLen, exactLen, leets := 0, 0, 0
+	looseLen, leets := 0, 0
 	seenLetter, pendingLeet := false, false
 	for _, r := range w {
 		if r < utf8.RuneSelf && leet[r] != 0 {
@@ -407,7 +431,6 @@ func classify(w string) wordInfo {
 			looseLen += len(p)
 			if strict {
 				exact++
-				exactLen += len(p)
 			}
 			continue
 		}
@@ -489,9 +512,14 @@ func foldWords(dst []byte, s string) ([]byte, bool) {
 				continue
 			}
 		}
-		j, ascii := wordEnd(s, i)
-		if ascii {
+		j, kind := wordEnd(s, i)
+		switch kind {
+		case wASCII:
 			dst = foldASCIIWord(dst, s[i:j])
+			i = j
+			continue
+		case wForeign:
+			dst = append(dst, s[i:j]...)
 			i = j
 			continue
 		}
@@ -506,26 +534,31 @@ func foldWords(dst []byte, s string) ([]byte, bool) {
 			}
 			mapConf = mostly == 1
 		}
-		n := len(dst)
-		dst = foldWord(dst, s[i:j], wi, mapConf)
-		if !mapped && string(dst[n:]) != s[i:j] {
-			mapped = true
-		}
+		var m bool
+		dst, m = foldWord(dst, s[i:j], wi, mapConf)
+		mapped = mapped || m
 		i = j
 	}
 	return dst, mapped
 }
 
-// wordEnd returns the end of the word starting at i and whether it is all
-// ASCII.
-func wordEnd(s string, i int) (int, bool) {
-	ascii := true
+// Word kinds for wordEnd.
+const (
+	wASCII   = iota // ASCII only
+	wForeign        // CJK ideographs and Hangul syllables only: kept as is
+	wOther
+)
+
+// wordEnd returns the end of the word starting at i and its kind.
+func wordEnd(s string, i int) (int, int) {
+	ascii, foreign := true, true
 	for i < len(s) {
 		c := s[i]
 		if c < utf8.RuneSelf {
 			if asciiClass[c] < cLetter {
 				break
 			}
+			foreign = false
 			i++
 			continue
 		}
@@ -534,18 +567,31 @@ func wordEnd(s string, i int) (int, bool) {
 			break
 		}
 		ascii = false
+		if foreign && !plainForeign(r) {
+			foreign = false
+		}
 		i += n
 	}
-	return i, ascii
+	switch {
+	case ascii:
+		return i, wASCII
+	case foreign:
+		return i, wForeign
+	}
+	return i, wOther
 }
 
-func foldWord(dst []byte, w string, wi wordInfo, mapConf bool) []byte {
+// foldWord appends the folded form of the word w and reports whether it
+// mapped a leet character or a confusable.
+func foldWord(dst []byte, w string, wi wordInfo, mapConf bool) ([]byte, bool) {
 	interior := wi.leet
+	mapped := false
 	for _, r := range w {
 		if r < utf8.RuneSelf {
 			switch {
 			case interior && leet[r] != 0:
 				dst = append(dst, leet[r])
+				mapped = true
 			case r >= 'A' && r <= 'Z':
 				dst = append(dst, byte(r)+'a'-'A')
 			default:
@@ -556,12 +602,13 @@ func foldWord(dst []byte, w string, wi wordInfo, mapConf bool) []byte {
 		if unicode.IsLetter(r) {
 			if p, _, ok := lookupConf(r); ok && (mapConf || IsLatin(r)) {
 				dst = append(dst, p...)
+				mapped = true
 				continue
 			}
 		}
 		dst = utf8.AppendRune(dst, r)
 	}
-	return dst
+	return dst, mapped
 }
 
 // Joined returns folded (a Fold result) with letters spelled out one by
@@ -570,15 +617,36 @@ func foldWord(dst []byte, w string, wi wordInfo, mapConf bool) []byte {
 // becomes the word they spell ("i g n o r e" and "i.g.n.o.r.e" become
 // "ignore"). Everything else is copied. It appends to dst.
 func Joined(dst []byte, folded []byte) []byte {
-	s := string(folded)
+	s := bytesString(folded)
+	done := 0 // s[:done] is in dst
+	prevWord := false
 	for i := 0; i < len(s); {
-		r, n := utf8.DecodeRuneInString(s[i:])
-		if !singleLetter(s, i, r, n) {
-			dst = append(dst, s[i:i+n]...)
-			i += n
-			continue
+		c := s[i]
+		n := 1
+		if c < utf8.RuneSelf {
+			cl := asciiClass[c]
+			if cl != cLetter || prevWord {
+				prevWord = cl >= cLetter
+				i++
+				continue
+			}
+		} else {
+			var r rune
+			r, n = utf8.DecodeRuneInString(s[i:])
+			if prevWord || !unicode.IsLetter(r) {
+				prevWord = isWordRune(r)
+				i += n
+				continue
+			}
 		}
-		// Count the chain of single letters starting here.
+		prevWord = true
+		if i+n < len(s) {
+			if q, _ := utf8.DecodeRuneInString(s[i+n:]); isWordRune(q) {
+				i += n
+				continue
+			}
+		}
+		// A single letter: count the chain of single letters it starts.
 		count, end := 1, i+n
 		for j := end; ; {
 			k := j
@@ -599,10 +667,10 @@ func Joined(dst []byte, folded []byte) []byte {
 			j = end
 		}
 		if count < 4 {
-			dst = append(dst, s[i:i+n]...)
 			i += n
 			continue
 		}
+		dst = append(dst, s[done:i]...)
 		for k := i; k < end; {
 			r, n := utf8.DecodeRuneInString(s[k:])
 			if !isSeparator(s[k]) {
@@ -610,9 +678,9 @@ func Joined(dst []byte, folded []byte) []byte {
 			}
 			k += n
 		}
-		i = end
+		done, i = end, end
 	}
-	return dst
+	return append(dst, s[done:]...)
 }
 
 func isSeparator(c byte) bool {

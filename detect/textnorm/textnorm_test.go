@@ -4,7 +4,29 @@ import (
 	"strings"
 	"testing"
 	"unicode/utf8"
+
+	"golang.org/x/text/unicode/norm"
 )
+
+func TestStableRanges(t *testing.T) {
+	for _, rg := range stableRanges {
+		for r := rg[0]; r <= rg[1]; r++ {
+			p := norm.NFKC.PropertiesString(string(r))
+			if p.CCC() != 0 || !p.BoundaryBefore() || !norm.NFKC.IsNormalString(string(r)) {
+				t.Errorf("%U is not stable under NFKC", r)
+			}
+		}
+	}
+}
+
+func TestAppendNFKC(t *testing.T) {
+	for _, s := range []string{"", "abc", "e\u0301", "Ａｂ，中文。", "가\u11a8", "\u1100\u1161", "か\u3099", "x\u0323\u0307y", "é\u0301", "ﬁ", "a\u0301ǋ0"} {
+		got, _ := appendNFKC(nil, s)
+		if want := norm.NFKC.String(s); string(got) != want && !(len(got) == 0 && want == s) {
+			t.Errorf("appendNFKC(%q) = %q, want %q", s, got, want)
+		}
+	}
+}
 
 func TestFold(t *testing.T) {
 	tests := []struct{ name, in, want string }{
@@ -252,6 +274,10 @@ func FuzzFold(f *testing.F) {
 		f.Add(s)
 	}
 	f.Fuzz(func(t *testing.T, s string) {
+		// appendNFKC gets valid UTF-8 only (Fold replaces invalid bytes first).
+		if got, changed := appendNFKC(nil, s); utf8.ValidString(s) && (changed && string(got) != norm.NFKC.String(s) || !changed && norm.NFKC.String(s) != s) {
+			t.Fatalf("appendNFKC(%q) = %q, %v; norm gives %q", s, got, changed, norm.NFKC.String(s))
+		}
 		a := Fold(nil, s)
 		if !utf8.Valid(a) {
 			t.Fatalf("Fold(%q) = %q is not UTF-8", s, a)

@@ -1,0 +1,66 @@
+//go:build linux
+
+package unicode
+
+import (
+	"context"
+	"os"
+	"runtime"
+	"slices"
+	"testing"
+	"time"
+
+	"github.com/rampartsec/rampart/detect"
+	"golang.org/x/sys/unix"
+)
+
+// TestThroughputCPUTime measures Detect in CPU time of the benchmarking
+// thread (steadier than wall time on a shared machine), the median of 15
+// rounds. Run it with
+//
+//	UNICODE_CPUTIME=1 go test -run TestThroughputCPUTime -v ./detect/unicode
+func TestThroughputCPUTime(t *testing.T) {
+	if os.Getenv("UNICODE_CPUTIME") == "" {
+		return
+	}
+	runtime.LockOSThread()
+	defer runtime.UnlockOSThread()
+	threadCPU := func() time.Duration {
+		var ts unix.Timespec
+		if err := unix.ClockGettime(unix.CLOCK_THREAD_CPUTIME_ID, &ts); err != nil {
+			t.Fatal(err)
+		}
+		return time.Duration(ts.Nano())
+	}
+	d := newDetector(t, nil)
+	for _, name := range []string{"prose_en.txt", "prose_mixed.txt"} {
+		b, err := os.ReadFile("../textnorm/testdata/" + name)
+		if err != nil {
+			t.Fatal(err)
+		}
+		in := detect.Input{Text: string(b[:4096])}
+		f := func() {
+			if _, err := d.Detect(context.Background(), in); err != nil {
+				t.Fatal(err)
+			}
+		}
+		f()
+		start, n := threadCPU(), 0
+		for threadCPU()-start < 5*time.Millisecond {
+			f()
+			n++
+		}
+		per := max(1, int(20*time.Millisecond/((threadCPU()-start)/time.Duration(n))))
+		var rounds []time.Duration
+		for range 15 {
+			start := threadCPU()
+			for range per {
+				f()
+			}
+			rounds = append(rounds, (threadCPU()-start)/time.Duration(per))
+		}
+		slices.Sort(rounds)
+		med := rounds[len(rounds)/2]
+		t.Logf("%-16s Detect %8v (%6.1f MB/s)", name, med, float64(len(in.Text))/med.Seconds()/1e6)
+	}
+}
