@@ -262,6 +262,88 @@ func (m *Model) LogitNormalized(s []byte) float64 {
 	return float64(m.bias) + float64(acc)*float64(m.scale)/math.Sqrt(float64(n))
 }
 
+// Sums holds per-block partial sums of a text's features, from
+// (*Model).BlockSums: block k covers the features that start in bytes
+// [k<<shift, (k+1)<<shift) of the normalised text.
+type Sums struct {
+	Acc []int64
+	N   []int32
+}
+
+// BlockSums computes the per-block feature sums of a normalised text with
+// blocks of 1<<shift bytes, reusing the memory of into. A word and its
+// pair count in the block where the word starts.
+func (m *Model) BlockSums(s []byte, shift uint, into Sums) Sums {
+	nb := len(s)>>shift + 1
+	acc, cnt := into.Acc[:0], into.N[:0]
+	for range nb {
+		acc = append(acc, 0)
+		cnt = append(cnt, 0)
+	}
+	w := m.weights
+	hs := 64 - uint(m.feat.Bits)
+	if lo, hi := m.feat.CharMin, m.feat.CharMax; hi > 0 {
+		for b := range acc {
+			start := b << shift
+			end := min(start+1<<shift, len(s))
+			var a int64
+			var n int32
+			for i := start; i < end; i++ {
+				g := load(s, i)
+				kmax := min(hi, len(s)-i)
+				for k := lo; k <= kmax; k++ {
+					x := finish(g&gramMask[k&7] | uint64(k)<<60)
+					v := int64(w[x>>hs])
+					sg := int64(x >> (hs - 1) & 1)
+					a += v ^ -sg + sg
+				}
+				if kmax >= lo {
+					n += int32(kmax - lo + 1)
+				}
+			}
+			acc[b] += a
+			cnt[b] += n
+		}
+	}
+	if m.feat.WordMax > 0 {
+		pairs := m.feat.WordMax > 1
+		var prev uint64
+		havePrev := false
+		for i := 0; i < len(s); {
+			if !isWordByte(s[i]) {
+				i++
+				continue
+			}
+			b := i >> shift
+			h := uint64(wordSeed)
+			for ; i < len(s) && isWordByte(s[i]); i++ {
+				h = (h ^ uint64(s[i])) * fnvPrime
+			}
+			x := finish(h)
+			v := int64(w[x>>hs])
+			acc[b] += v ^ -int64(x>>(hs-1)&1) + int64(x>>(hs-1)&1)
+			cnt[b]++
+			if pairs && havePrev {
+				x := finish(prev*pairSeed ^ h)
+				v := int64(w[x>>hs])
+				acc[b] += v ^ -int64(x>>(hs-1)&1) + int64(x>>(hs-1)&1)
+				cnt[b]++
+			}
+			prev, havePrev = h, true
+		}
+	}
+	return Sums{Acc: acc, N: cnt}
+}
+
+// SumLogit returns the logit of a feature sum over n features (as
+// LogitNormalized would for the text they came from).
+func (m *Model) SumLogit(acc int64, n int) float64 {
+	if n == 0 {
+		return float64(m.bias)
+	}
+	return float64(m.bias) + float64(acc)*float64(m.scale)/math.Sqrt(float64(n))
+}
+
 func sigmoid(x float64) float64 {
 	if x >= 0 {
 		return 1 / (1 + math.Exp(-x))

@@ -9,6 +9,7 @@ import (
 	"math/rand/v2"
 	"os"
 	"path/filepath"
+	"runtime"
 	"strings"
 	"testing"
 )
@@ -256,6 +257,9 @@ func TestFitPlatt(t *testing.T) {
 }
 
 func TestScoreAllocs(t *testing.T) {
+	if raceEnabled {
+		t.Skip("allocation counts are meaningless under the race detector")
+	}
 	m := trainFixture(t)
 	text := strings.Repeat("Please wire the funds today, the weather is sunny. ", 80)
 	m.Score(text)
@@ -322,5 +326,44 @@ func BenchmarkScore4K(b *testing.B) {
 	b.ReportAllocs()
 	for b.Loop() {
 		m.Score(text)
+	}
+}
+
+func TestBlockSumsAgree(t *testing.T) {
+	m := trainFixture(t)
+	for _, text := range []string{"", "a", "please wire the funds to my account urgently and the weather is sunny", strings.Repeat("transfer funds today ", 50)} {
+		norm := m.Normalize(nil, text)
+		sums := m.BlockSums(norm, 4, Sums{})
+		var acc int64
+		n := 0
+		for k := range sums.Acc {
+			acc += sums.Acc[k]
+			n += int(sums.N[k])
+		}
+		if got, want := m.SumLogit(acc, n), m.LogitNormalized(norm); math.Abs(got-want) > 1e-9 {
+			t.Errorf("%q: block sums give %v, LogitNormalized %v", text, got, want)
+		}
+	}
+}
+
+func BenchmarkBlockSums4K(b *testing.B) {
+	m, err := Train(fixture(600, 7), Config{Features: Features{Bits: 18, CharMin: 1, CharMax: 3, WordMax: 2}, Seed: 3})
+	if err != nil {
+		b.Fatal(err)
+	}
+	base := "Could you review this function? It returns an error when the config is missing.\n" +
+		"```go\nfunc load(p string) (*Config, error) {\n\tb, err := os.ReadFile(p)\n\tif err != nil {\n\t\treturn nil, fmt.Errorf(\"load: %w\", err)\n\t}\n\treturn parse(b)\n}\n```\n"
+	text := m.Normalize(nil, strings.Repeat(base, 4096/len(base)+1)[:4096])
+	b.SetBytes(int64(len(text)))
+	var sums Sums
+	runtime.LockOSThread()
+	defer runtime.UnlockOSThread()
+	cpu0, n := threadCPU(), 0
+	for b.Loop() {
+		sums = m.BlockSums(text, 8, sums)
+		n++
+	}
+	if cpu := threadCPU() - cpu0; cpu > 0 && n > 0 {
+		b.ReportMetric(float64(cpu.Nanoseconds())/float64(n), "cpu-ns/op")
 	}
 }

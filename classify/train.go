@@ -40,6 +40,18 @@ type Config struct {
 	// Balance weights the classes so that positives and negatives carry
 	// equal total weight in the fit.
 	Balance bool
+	// NoBias keeps the intercept at 0, so that a text with no known
+	// feature (a script never seen in training, say) gets logit 0 rather
+	// than the intercept's verdict.
+	NoBias bool
+	// Calibration, when non-nil, is the held-out part the Platt scaling is
+	// fitted on; all examples are then used for fitting and CalibFraction
+	// is ignored.
+	Calibration []Example
+	// Quantization, when set, is called with the calibration part's logits
+	// under the float weights and under the stored int8 weights, and its
+	// labels, so that the cost of quantisation can be measured.
+	Quantization func(float, quant []float64, labels []bool)
 }
 
 func (c *Config) defaults() {
@@ -108,7 +120,19 @@ func Train(examples []Example, cfg Config) (*Model, error) {
 	if cfg.Epochs < 0 || cfg.L2 < 0 || !(cfg.LearningRate > 0) || cfg.CalibFraction >= 1 {
 		return nil, errors.New("classify: invalid training settings")
 	}
-	split := SplitGroups(examples, cfg.CalibFraction, cfg.Seed)
+	var split Split
+	if cfg.Calibration != nil {
+		n := len(examples)
+		for i := range n {
+			split.Fit = append(split.Fit, i)
+		}
+		for i := range cfg.Calibration {
+			split.Calib = append(split.Calib, n+i)
+		}
+		examples = append(slices.Clip(examples), cfg.Calibration...)
+	} else {
+		split = SplitGroups(examples, cfg.CalibFraction, cfg.Seed)
+	}
 	var pos, neg float64
 	for _, i := range split.Fit {
 		if examples[i].Label {
@@ -184,8 +208,10 @@ func Train(examples []Example, cfg Config) (*Model, error) {
 				g2[idx] += gi * gi
 				w[idx] -= cfg.LearningRate * gi / math.Sqrt(g2[idx]+eps)
 			}
-			biasG2 += g * g
-			bias -= cfg.LearningRate * g / math.Sqrt(biasG2+eps)
+			if !cfg.NoBias {
+				biasG2 += g * g
+				bias -= cfg.LearningRate * g / math.Sqrt(biasG2+eps)
+			}
 		}
 	}
 
@@ -206,6 +232,26 @@ func Train(examples []Example, cfg Config) (*Model, error) {
 		for k, i := range split.Calib {
 			z[k] = m.LogitNormalized(normed[i])
 			y[k] = examples[i].Label
+		}
+		if cfg.Quantization != nil {
+			fz := make([]float64, len(split.Calib))
+			for k, i := range split.Calib {
+				fs := collect(normed[i])
+				if len(fs) == 0 {
+					fz[k] = bias
+					continue
+				}
+				acc := 0.0
+				for _, f := range fs {
+					if f < 0 {
+						acc -= w[-f-1]
+					} else {
+						acc += w[f]
+					}
+				}
+				fz[k] = bias + acc/math.Sqrt(float64(len(fs)))
+			}
+			cfg.Quantization(fz, z, y)
 		}
 		a, b, err := FitPlatt(z, y)
 		if err != nil {
