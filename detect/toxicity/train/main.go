@@ -178,8 +178,12 @@ func run(shared, out string, seed uint64) error {
 	terms = append(terms, pt...)
 	var fit, calib []toxicity.Example
 	var dev, storm []devRow
+	var calibSrc []string // the source of each calibration example
 	add := func(dst *[]toxicity.Example, r row) {
 		*dst = append(*dst, toxicity.Example{Text: r.Text, Toxic: r.Label == "toxic", Weight: r.Weight})
+		if dst == &calib {
+			calibSrc = append(calibSrc, r.Source)
+		}
 	}
 	toDev := func(r row, family string) devRow {
 		return devRow{Text: r.Text, Label: r.Label, Family: family, Lang: r.Lang, Source: r.Source}
@@ -307,11 +311,16 @@ func run(shared, out string, seed uint64) error {
 	for _, r := range storm {
 		seen[group(r.Text)] = true
 	}
-	drop := func(xs []toxicity.Example) []toxicity.Example {
-		return slices.DeleteFunc(xs, func(e toxicity.Example) bool { return seen[group(e.Text)] })
-	}
 	nf, nc := len(fit), len(calib)
-	fit, calib = drop(fit), drop(calib)
+	fit = slices.DeleteFunc(fit, func(e toxicity.Example) bool { return seen[group(e.Text)] })
+	k := 0
+	for i, e := range calib {
+		if !seen[group(e.Text)] {
+			calib[k], calibSrc[k] = e, calibSrc[i]
+			k++
+		}
+	}
+	calib, calibSrc = calib[:k], calibSrc[:k]
 	slog.Info("split", "fit", len(fit), "calib", len(calib), "dev", len(dev), "dev-stormfront", len(storm),
 		"dropped_as_dev_duplicates", nf-len(fit)+nc-len(calib))
 	keys := make([]string, 0, len(counts))
@@ -361,15 +370,18 @@ func run(shared, out string, seed uint64) error {
 		return err
 	}
 	var cs []scored
-	for _, e := range calib {
+	for i, e := range calib {
 		ev := d.Evidence(e.Text)
 		lab := "non-toxic"
 		if e.Toxic {
 			lab = "toxic"
 		}
-		cs = append(cs, scored{row{Label: lab}, m.Score(ev)})
+		cs = append(cs, scored{row{Label: lab, Source: calibSrc[i]}, m.Score(ev)})
 	}
 	slog.Info("calibration split", "features", fmt.Sprintf("%+v", features), "roc_auc", auc(cs))
+	if dryRun {
+		table(os.Stdout, "calibration source", cs, func(s scored) string { return s.r.Source }, m.Threshold)
+	}
 	if dryRun {
 		return nil
 	}
