@@ -8,6 +8,7 @@ import (
 	"os"
 	"slices"
 	"strings"
+	"sync"
 	"testing"
 
 	"github.com/rampartsec/rampart/classify"
@@ -402,4 +403,37 @@ func FuzzDetect(f *testing.F) {
 			}
 		}
 	})
+}
+
+func TestConcurrent(t *testing.T) {
+	d := mustNew(t, nil)
+	texts := []string{"shut up, idiot, I will kill you", "Have a nice day.", "k y s \u200b sh1t", "я тебя убью", strings.Repeat("fine ", 300)}
+	want := make([][]detect.Hit, len(texts))
+	for i, s := range texts {
+		want[i] = detecttest.Detect(t, d, s)
+	}
+	var wg sync.WaitGroup
+	errs := make(chan string, 8)
+	for g := range 4 {
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			for k := range 50 {
+				i := (g + k) % len(texts)
+				hs, err := d.Detect(context.Background(), detect.Input{Text: texts[i]})
+				if err != nil || !slices.Equal(hs, want[i]) {
+					select {
+					case errs <- texts[i]:
+					default:
+					}
+					return
+				}
+			}
+		}()
+	}
+	wg.Wait()
+	close(errs)
+	for s := range errs {
+		t.Errorf("concurrent Detect(%q) differs from a sequential one", s)
+	}
 }
