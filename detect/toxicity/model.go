@@ -35,6 +35,8 @@ const numFull = 1 + int(NumCategories)
 // The full model scores a whole text; the lexicon model scores one match on
 // its own (the detector's classifier-free, streamable mode).
 type Model struct {
+	// Classifier is the n-gram classifier; its logit is the full model's
+	// first input.
 	Classifier *classify.Model
 	// Full is [bias, logit weight, category weights...].
 	Full [1 + numFull]float64

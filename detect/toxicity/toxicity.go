@@ -214,6 +214,9 @@ func NewWith(m *Model, terms []Term, opts map[string]any) (*Detector, error) {
 	if err != nil {
 		return nil, err
 	}
+	if m == nil || useClf && m.Classifier == nil {
+		return nil, fmt.Errorf("toxicity: a model with a classifier is needed unless option \"classifier\" is false")
+	}
 	d := &Detector{model: m, classifier: useClf, threshold: m.Threshold}
 	if !useClf {
 		d.threshold = m.LexThreshold

@@ -166,6 +166,12 @@ func TestOptions(t *testing.T) {
 	if hs := lexHits(t, de, "je vais te tuer, du Vollidiot"); !slices.Equal(hs, []spanHit{{"toxicity.insult", "Vollidiot"}}) {
 		t.Errorf("languages [de]: %v", hs)
 	}
+	if _, err := NewWith(&Model{}, nil, nil); err == nil {
+		t.Error("NewWith without a classifier succeeded")
+	}
+	if _, err := NewWith(nil, nil, map[string]any{"classifier": false}); err == nil {
+		t.Error("NewWith without a model succeeded")
+	}
 	if d, err := detect.Default.New(Type, nil); err != nil || d.Name() != Type {
 		t.Errorf("registry: %v, %v", d, err)
 	}
