@@ -47,6 +47,7 @@ import (
 	"slices"
 	"strings"
 	"sync"
+	"unicode/utf8"
 
 	"github.com/rampartsec/rampart/detect"
 	"github.com/rampartsec/rampart/finding"
@@ -306,13 +307,46 @@ func (d *Detector) MaxSpan() int {
 // LookBehind bounds the text before a match that its decision depends on.
 func (d *Detector) LookBehind() int { return lookBehind }
 
-// Hold returns the offset before which appending text changes no hit: a
-// match decided within the last MaxSpan bytes may still grow.
+// Hold returns the offset before which appending text changes no hit.
+// The words of an unfinished last run of non-space bytes may still change
+// (the run grows, or folds differently); a match is decided by at most
+// max(maxWords, maxLetters) words from its first, so matches starting that
+// many words before the unfinished run are final.
 func (d *Detector) Hold(text string) int {
 	if d.classifier {
 		return 0
 	}
-	return max(0, len(text)-(span-1))
+	sc := pool.Get().(*scratch)
+	defer pool.Put(sc)
+	sc.tokenize(text)
+	last := len(sc.toks) // index of the first word of the unfinished run
+	if n := len(text); n > 0 {
+		if sp, _ := spaceAt(text, lastRuneStart(text)); !sp {
+			// The text ends inside a run: find where that run starts.
+			rs := n
+			for rs > 0 {
+				k := lastRuneStart(text[:rs])
+				if sp, _ := spaceAt(text, k); sp {
+					break
+				}
+				rs = k
+			}
+			for last > 0 && int(sc.toks[last-1].end) > rs {
+				last--
+			}
+		}
+	}
+	k := last - max(maxWords, maxLetters)
+	if k <= 0 {
+		return 0
+	}
+	return int(sc.toks[k].start)
+}
+
+// lastRuneStart returns the offset of the last rune of a non-empty s.
+func lastRuneStart(s string) int {
+	_, n := utf8.DecodeLastRuneInString(s)
+	return len(s) - n
 }
 
 var pool = sync.Pool{New: func() any { return new(scratch) }}

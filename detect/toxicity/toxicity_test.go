@@ -200,8 +200,19 @@ func TestStreamingContract(t *testing.T) {
 		"shut up, idiot, I will kill you. k y s. Du Vollidiot! je vais te tuer",
 		strings.Repeat("fine words here and there ", 30) + "you're an idiot " + strings.Repeat("x", 100) + " moron",
 		"f u c k off " + strings.Repeat(" ", 40) + "you stupid fool",
+		strings.Repeat("the cat sat on the mat and said you idiot, ", 8) + "i will kill you k y s f.u.c.k sh1t " + strings.Repeat("ok ", 30) + "kys",
+		strings.Repeat("a b c ", 20) + "k y s you're an idiot " + strings.Repeat("\u0456diot ", 5) + strings.Repeat("fine words ", 15),
 	} {
-		detecttest.Contract(t, d, text, detecttest.Cuts(text))
+		every := make([]int, len(text)+1)
+		for i := range every {
+			every[i] = i
+		}
+		detecttest.Contract(t, d, text, every)
+	}
+	// Hold keeps back only the last words, not MaxSpan bytes.
+	text := strings.Repeat("nothing to see here at all ", 60)
+	if h := d.Hold(text); h < len(text)-200 {
+		t.Errorf("Hold = %d of %d bytes: holds back %d", h, len(text), len(text)-h)
 	}
 }
 
