@@ -402,6 +402,7 @@ func FuzzDetect(f *testing.F) {
 	lex := mustNew(f, map[string]any{"classifier": false})
 	full := mustNew(f, nil)
 	f.Fuzz(func(t *testing.T, s string) {
+		detecttest.Contract(t, lex, s, []int{len(s) / 3, len(s) / 2, 2 * len(s) / 3, len(s)})
 		for _, d := range []*Detector{lex, full} {
 			hs, err := d.Detect(context.Background(), detect.Input{Text: s})
 			if err != nil {
