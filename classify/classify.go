@@ -1,0 +1,418 @@
+// Package classify is a small binary text classifier: hashed character
+// n-grams and word n-grams of a normalised text, scored by an L2-regularised
+// logistic regression and mapped to a probability by Platt scaling.
+//
+// A Model is trained with Train, written with (*Model).WriteTo and read back
+// with Load. The file format is compact and versioned (see format.go); the
+// weights are stored as int8 with one scale factor.
+//
+// Features: the text is first normalised by a named Normalizer (the built-in
+// "basic" lower-cases and collapses white space; other packages register
+// their own with RegisterNormalizer). Every byte n-gram of length
+// Config.CharMin..Config.CharMax of the normalised text, every word
+// (a run of letters and digits; any non-ASCII byte counts as a letter) and,
+// when Config.WordMax is 2, every pair of adjacent words, is hashed with
+// a 64-bit mixing function (byte n-grams of up to 7 bytes are
+// packed into one word with their length; words are hashed with FNV-1a
+// first) into one of 2^Bits buckets with a sign taken from the hash
+// (signed feature hashing). The feature vector is divided by the square root
+// of the number of features so that long and short texts score on one scale.
+//
+// Scoring is allocation-free in steady state: the normalised text is built
+// in a pooled scratch buffer and features are summed as they are hashed.
+package classify
+
+import (
+	"encoding/binary"
+	"errors"
+	"fmt"
+	"math"
+	"slices"
+	"sync"
+	"unicode"
+	"unicode/utf8"
+)
+
+// Normalizer appends the normalised form of s to dst and returns the
+// extended slice. It must be deterministic and safe for concurrent use.
+type Normalizer func(dst []byte, s string) []byte
+
+var (
+	normMu      sync.RWMutex
+	normalizers = map[string]Normalizer{"basic": Basic}
+)
+
+// RegisterNormalizer makes a normaliser available under name to Train and
+// Load. A model file records the name of the normaliser it was trained
+// with, and Load refuses a file whose normaliser is not registered. It
+// returns an error when the name is empty, longer than 255 bytes or already
+// registered.
+func RegisterNormalizer(name string, fn Normalizer) error {
+	if name == "" || len(name) > 255 {
+		return fmt.Errorf("classify: normaliser name %q must be 1 to 255 bytes", name)
+	}
+	if fn == nil {
+		return errors.New("classify: nil normaliser")
+	}
+	normMu.Lock()
+	defer normMu.Unlock()
+	if _, dup := normalizers[name]; dup {
+		return fmt.Errorf("classify: normaliser %q already registered", name)
+	}
+	normalizers[name] = fn
+	return nil
+}
+
+func lookupNormalizer(name string) (Normalizer, bool) {
+	normMu.RLock()
+	defer normMu.RUnlock()
+	fn, ok := normalizers[name]
+	return fn, ok
+}
+
+// Basic is the built-in normaliser "basic": it lower-cases letters (Unicode
+// simple case folding to lower case), turns every run of white space and
+// control characters into one space, trims leading and trailing space, and
+// replaces invalid UTF-8 with U+FFFD.
+func Basic(dst []byte, s string) []byte {
+	dst = slices.Grow(dst, len(s))
+	space := true // suppress leading space
+	for i := 0; i < len(s); {
+		c := s[i]
+		if c < utf8.RuneSelf {
+			i++
+			if c <= ' ' || c == 0x7f {
+				if !space {
+					dst = append(dst, ' ')
+					space = true
+				}
+				continue
+			}
+			dst = append(dst, c|lowerBit[c])
+			space = false
+			continue
+		}
+		r, n := utf8.DecodeRuneInString(s[i:])
+		i += n
+		if unicode.IsSpace(r) || unicode.IsControl(r) {
+			if !space {
+				dst = append(dst, ' ')
+				space = true
+			}
+			continue
+		}
+		dst = utf8.AppendRune(dst, unicode.ToLower(r))
+		space = false
+	}
+	if space && len(dst) > 0 && dst[len(dst)-1] == ' ' {
+		dst = dst[:len(dst)-1]
+	}
+	return dst
+}
+
+// lowerBit[c] is 0x20 for ASCII upper-case letters.
+var lowerBit = func() (t [utf8.RuneSelf]byte) {
+	for c := 'A'; c <= 'Z'; c++ {
+		t[c] = 0x20
+	}
+	return t
+}()
+
+// Features is the feature configuration of a model.
+type Features struct {
+	// Bits is log2 of the number of hash buckets, 8 to 24.
+	Bits int
+	// CharMin and CharMax bound the byte n-gram lengths, 1 <= CharMin <=
+	// CharMax <= 7; CharMax 0 disables character n-grams.
+	CharMin, CharMax int
+	// WordMax is 0 (no word features), 1 (words) or 2 (words and adjacent
+	// pairs).
+	WordMax int
+	// Normalizer names a registered normaliser ("basic" when empty).
+	Normalizer string
+}
+
+func (f Features) validate() error {
+	if f.Bits < 8 || f.Bits > 24 {
+		return fmt.Errorf("bits %d out of range 8..24", f.Bits)
+	}
+	if f.CharMax != 0 && (f.CharMin < 1 || f.CharMin > f.CharMax || f.CharMax > 7) {
+		return fmt.Errorf("character n-gram range %d..%d invalid (want 1 <= min <= max <= 7)", f.CharMin, f.CharMax)
+	}
+	if f.WordMax < 0 || f.WordMax > 2 {
+		return fmt.Errorf("word n-gram order %d invalid (want 0, 1 or 2)", f.WordMax)
+	}
+	if f.CharMax == 0 && f.WordMax == 0 {
+		return errors.New("no features enabled")
+	}
+	if len(f.Normalizer) > 255 {
+		return errors.New("normaliser name longer than 255 bytes")
+	}
+	return nil
+}
+
+// Model is a trained classifier. It is immutable and safe for concurrent
+// use.
+type Model struct {
+	feat    Features
+	norm    Normalizer
+	weights []int8
+	scale   float32 // weight = int8 * scale
+	bias    float32
+	plattA  float32 // probability = 1 / (1 + exp(-(A*logit + B)))
+	plattB  float32
+	// threshold is an operating point on the calibrated probability chosen
+	// by whoever trained the model (0.5 when they chose none).
+	threshold float32
+}
+
+// Features returns the model's feature configuration.
+func (m *Model) Features() Features { return m.feat }
+
+// Threshold returns the operating point recorded with the model, a
+// calibrated probability.
+func (m *Model) Threshold() float64 { return float64(m.threshold) }
+
+// SetThreshold records an operating point, for the file written next. It
+// returns an error unless 0 <= t <= 1.
+func (m *Model) SetThreshold(t float64) error {
+	if !(t >= 0 && t <= 1) {
+		return fmt.Errorf("classify: threshold %v outside [0, 1]", t)
+	}
+	m.threshold = float32(t)
+	return nil
+}
+
+// Calibration returns the Platt parameters: the probability of a logit z
+// is 1/(1+exp(-(a*z+b))).
+func (m *Model) Calibration() (a, b float64) { return float64(m.plattA), float64(m.plattB) }
+
+var scratch = sync.Pool{New: func() any { b := make([]byte, 0, 4096); return &b }}
+
+// Logit returns the raw (uncalibrated) decision value of text.
+func (m *Model) Logit(text string) float64 {
+	bp := scratch.Get().(*[]byte)
+	buf := m.norm((*bp)[:0], text)
+	z := m.LogitNormalized(buf)
+	*bp = buf[:0]
+	scratch.Put(bp)
+	return z
+}
+
+// Score returns the calibrated probability that text is positive.
+func (m *Model) Score(text string) float64 {
+	return m.Calibrate(m.Logit(text))
+}
+
+// Calibrate maps a logit to a calibrated probability.
+func (m *Model) Calibrate(z float64) float64 {
+	return sigmoid(float64(m.plattA)*z + float64(m.plattB))
+}
+
+// Normalize appends the model's normalised form of text to dst.
+func (m *Model) Normalize(dst []byte, text string) []byte { return m.norm(dst, text) }
+
+// LogitNormalized returns the raw decision value of an already normalised
+// text (for callers that score several windows of one normalised text).
+func (m *Model) LogitNormalized(s []byte) float64 {
+	var acc int64
+	n := 0
+	w := m.weights
+	shift := 64 - uint(m.feat.Bits)
+	if lo, hi := m.feat.CharMin, m.feat.CharMax; hi > 0 {
+		for i := range s {
+			g := load(s, i)
+			for k := lo; k <= hi && i+k <= len(s); k++ {
+				x := finish(g&gramMask[k] | uint64(k)<<60)
+				v := int64(w[x>>shift])
+				acc += v ^ -int64(x>>(shift-1)&1) + int64(x>>(shift-1)&1)
+				n++
+			}
+		}
+	}
+	if m.feat.WordMax > 0 {
+		pairs := m.feat.WordMax > 1
+		var prev uint64
+		havePrev := false
+		for i := 0; i < len(s); {
+			if !isWordByte(s[i]) {
+				i++
+				continue
+			}
+			h := uint64(wordSeed)
+			for ; i < len(s) && isWordByte(s[i]); i++ {
+				h = (h ^ uint64(s[i])) * fnvPrime
+			}
+			x := finish(h)
+			v := int64(w[x>>shift])
+			acc += v ^ -int64(x>>(shift-1)&1) + int64(x>>(shift-1)&1)
+			n++
+			if pairs && havePrev {
+				x := finish(prev*pairSeed ^ h)
+				v := int64(w[x>>shift])
+				acc += v ^ -int64(x>>(shift-1)&1) + int64(x>>(shift-1)&1)
+				n++
+			}
+			prev, havePrev = h, true
+		}
+	}
+	if n == 0 {
+		return float64(m.bias)
+	}
+	return float64(m.bias) + float64(acc)*float64(m.scale)/math.Sqrt(float64(n))
+}
+
+// Sums holds per-block partial sums of a text's features, from
+// (*Model).BlockSums: block k covers the features that start in bytes
+// [k<<shift, (k+1)<<shift) of the normalised text.
+type Sums struct {
+	Acc []int64
+	N   []int32
+}
+
+// BlockSums computes the per-block feature sums of a normalised text with
+// blocks of 1<<shift bytes, reusing the memory of into. A word and its
+// pair count in the block where the word starts.
+func (m *Model) BlockSums(s []byte, shift uint, into Sums) Sums {
+	nb := len(s)>>shift + 1
+	acc, cnt := into.Acc[:0], into.N[:0]
+	for range nb {
+		acc = append(acc, 0)
+		cnt = append(cnt, 0)
+	}
+	w := m.weights
+	hs := 64 - uint(m.feat.Bits)
+	if lo, hi := m.feat.CharMin, m.feat.CharMax; hi > 0 {
+		for b := range acc {
+			start := b << shift
+			end := min(start+1<<shift, len(s))
+			var a int64
+			var n int32
+			for i := start; i < end; i++ {
+				g := load(s, i)
+				kmax := min(hi, len(s)-i)
+				for k := lo; k <= kmax; k++ {
+					x := finish(g&gramMask[k&7] | uint64(k)<<60)
+					v := int64(w[x>>hs])
+					sg := int64(x >> (hs - 1) & 1)
+					a += v ^ -sg + sg
+				}
+				if kmax >= lo {
+					n += int32(kmax - lo + 1)
+				}
+			}
+			acc[b] += a
+			cnt[b] += n
+		}
+	}
+	if m.feat.WordMax > 0 {
+		pairs := m.feat.WordMax > 1
+		var prev uint64
+		havePrev := false
+		for i := 0; i < len(s); {
+			if !isWordByte(s[i]) {
+				i++
+				continue
+			}
+			b := i >> shift
+			h := uint64(wordSeed)
+			for ; i < len(s) && isWordByte(s[i]); i++ {
+				h = (h ^ uint64(s[i])) * fnvPrime
+			}
+			x := finish(h)
+			v := int64(w[x>>hs])
+			acc[b] += v ^ -int64(x>>(hs-1)&1) + int64(x>>(hs-1)&1)
+			cnt[b]++
+			if pairs && havePrev {
+				x := finish(prev*pairSeed ^ h)
+				v := int64(w[x>>hs])
+				acc[b] += v ^ -int64(x>>(hs-1)&1) + int64(x>>(hs-1)&1)
+				cnt[b]++
+			}
+			prev, havePrev = h, true
+		}
+	}
+	return Sums{Acc: acc, N: cnt}
+}
+
+// SumLogit returns the logit of a feature sum over n features (as
+// LogitNormalized would for the text they came from).
+func (m *Model) SumLogit(acc int64, n int) float64 {
+	if n == 0 {
+		return float64(m.bias)
+	}
+	return float64(m.bias) + float64(acc)*float64(m.scale)/math.Sqrt(float64(n))
+}
+
+func sigmoid(x float64) float64 {
+	if x >= 0 {
+		return 1 / (1 + math.Exp(-x))
+	}
+	e := math.Exp(x)
+	return e / (1 + e)
+}
+
+const (
+	fnvPrime = 1099511628211
+	wordSeed = 0x9e3779b97f4a7c15
+	pairSeed = 0xc2b2ae3d27d4eb4f
+)
+
+// gramMask[k] keeps the low k bytes of a little-endian load.
+var gramMask = [9]uint64{0, 0xff, 0xffff, 0xffffff, 0xffffffff, 0xffffffffff, 0xffffffffffff, 0xffffffffffffff, 0}
+
+// load returns up to 8 bytes of s from i, little-endian, zero-padded.
+func load(s []byte, i int) uint64 {
+	if i+8 <= len(s) {
+		return binary.LittleEndian.Uint64(s[i:])
+	}
+	var g uint64
+	for k := len(s) - 1; k >= i; k-- {
+		g = g<<8 | uint64(s[k])
+	}
+	return g
+}
+
+// finish mixes a feature word: a multiplication by an odd constant carries
+// every input bit into the high bits. The bucket is the top Bits bits, the
+// sign the bit below them.
+func finish(h uint64) uint64 {
+	h *= 0xbf58476d1ce4e5b9
+	return h ^ h>>29
+}
+
+func isWordByte(c byte) bool {
+	return c >= 0x80 || ('a' <= c && c <= 'z') || ('0' <= c && c <= '9') || ('A' <= c && c <= 'Z') || c == '_'
+}
+
+// forEachFeature calls add with the finished hash of every feature of s,
+// in the same order and with the same values as LogitNormalized uses.
+func forEachFeature(f Features, s []byte, add func(uint64)) {
+	if lo, hi := f.CharMin, f.CharMax; hi > 0 {
+		for i := range s {
+			g := load(s, i)
+			for k := lo; k <= hi && i+k <= len(s); k++ {
+				add(finish(g&gramMask[k] | uint64(k)<<60))
+			}
+		}
+	}
+	if f.WordMax > 0 {
+		var prev uint64
+		havePrev := false
+		for i := 0; i < len(s); {
+			if !isWordByte(s[i]) {
+				i++
+				continue
+			}
+			h := uint64(wordSeed)
+			for ; i < len(s) && isWordByte(s[i]); i++ {
+				h = (h ^ uint64(s[i])) * fnvPrime
+			}
+			add(finish(h))
+			if f.WordMax > 1 && havePrev {
+				add(finish(prev*pairSeed ^ h))
+			}
+			prev, havePrev = h, true
+		}
+	}
+}
