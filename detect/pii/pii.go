@@ -10,7 +10,8 @@
 //	entities:           [names]  only these: email, credit_card, us_ssn, iban,
 //	                             ip_address, phone_number (default: all)
 //	regions:            [codes]  regions whose national phone formats are
-//	                             recognised, e.g. [US, GB] (default [US]);
+//	                             recognised, e.g. [US, GB] (default
+//	                             DefaultRegions, 24 regions);
 //	                             "+CC …" numbers are recognised for every region
 //	include_private_ip: bool     also report private, loopback, link-local and
 //	                             documentation addresses (default false)
@@ -111,6 +112,12 @@ const (
 	lookBehind = 64
 )
 
+// DefaultRegions are the regions whose national phone-number formats are
+// recognised when the "regions" option is not given: the most populous
+// markets of North America, Europe, Latin America and Asia-Pacific, tried
+// in this order.
+var DefaultRegions = []string{"US", "GB", "CA", "AU", "IN", "DE", "FR", "ES", "IT", "NL", "BE", "CH", "AT", "IE", "NZ", "PT", "BR", "MX", "SE", "DK", "NO", "FI", "PL", "JP"}
+
 // Detector finds personal data. It is safe for concurrent use.
 type Detector struct {
 	on             [numEntities]bool
@@ -161,7 +168,7 @@ func New(opts map[string]any) (*Detector, error) {
 		d.on[i] = true
 	}
 	if regions == nil {
-		regions = []string{"US"}
+		regions = DefaultRegions
 	}
 	supported := phonenumbers.GetSupportedRegions()
 	for _, r := range regions {

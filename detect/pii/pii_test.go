@@ -225,15 +225,16 @@ func TestSSNRules(t *testing.T) {
 }
 
 func TestOptions(t *testing.T) {
-	text := "mail x@example.com card 4012 8888 8888 1881 ip 10.1.2.3 phone 020 7946 0958"
+	text := "mail x@example.com card 4012 8888 8888 1881 ip 10.1.2.3 or 020 7946 0958"
 	for _, tc := range []struct {
 		name string
 		opts map[string]any
 		want []string
 		err  string
 	}{
-		{"defaults", map[string]any{}, []string{"pii.email", "pii.credit-card"}, ""},
+		{"defaults", map[string]any{}, []string{"pii.email", "pii.credit-card", "pii.phone-number"}, ""},
 		{"regions", map[string]any{"regions": []any{"gb"}}, []string{"pii.email", "pii.credit-card", "pii.phone-number"}, ""},
+		{"other regions", map[string]any{"regions": []any{"us"}}, []string{"pii.email", "pii.credit-card"}, ""},
 		{"entities", map[string]any{"entities": []any{"credit_card"}}, []string{"pii.credit-card"}, ""},
 		{"entities by rule id", map[string]any{"entities": []any{"pii.email"}}, []string{"pii.email"}, ""},
 		{"private ips", map[string]any{"entities": "ip_address", "include_private_ip": true}, []string{"pii.ip-address"}, ""},

@@ -198,7 +198,8 @@ func (s *scanner) digits(p int) {
 				s.phone(p-1, true)
 			}
 		case prev == '(':
-			if class[prev2]&cWord == 0 {
+			// Not the "(0)" inside "+41 (0)96 …".
+			if class[prev2]&cWord == 0 && !(prev2 == ' ' && isDigit(s.at(p-3))) {
 				s.phone(p-1, false)
 			}
 		case !mid && prev != ')':
@@ -355,6 +356,8 @@ func (s *scanner) endsNumber(j int) status {
 	return yes
 }
 
+var cardContext = [...]string{"card", "visa", "mastercard", "amex", "credit", "debit", "payment", "cc", "karte", "carte", "tarjeta", "carta", "cartão"}
+
 var testCards = [...]string{
 	"4111111111111111", "4242424242424242", "4012888888881881", "4000056655665556",
 	"5555555555554444", "5105105105105100", "2223003122003222", "378282246310005",
@@ -362,8 +365,9 @@ var testCards = [...]string{
 	"3566002020360505", "30569309025904", "38520000023237", "6200000000000005",
 }
 
-// card checks a payment card number at p: 13–19 digits, plain or in
-// consistent groups, a known issuer range for its length, and Luhn.
+// card checks a payment card number at p: 12–19 digits, plain or in
+// consistent groups, Luhn, and a known issuer range for its length, or
+// a card context word before it (twelve-digit numbers need one too).
 func (s *scanner) card(p int) {
 	var buf [19]byte
 	var groups [6]uint8
@@ -372,7 +376,7 @@ func (s *scanner) card(p int) {
 		s.wait(p)
 		return
 	}
-	if st != yes || n < 13 {
+	if st != yes || n < 12 {
 		return
 	}
 	switch b := s.endsNumber(end); b {
@@ -386,12 +390,23 @@ func (s *scanner) card(p int) {
 		return
 	}
 	d := buf[:n]
-	if allSame(d) || !luhn(d) || !issuer(d) {
+	if allSame(d) || !luhn(d) {
 		return
 	}
+	ctx := s.context(p, lookBehind, cardContext[:]...)
+	if n == 12 && !ctx {
+		return // twelve digits (short Maestro numbers) only when called a card
+	}
 	score := 0.95
-	if s.context(p, lookBehind, "card", "visa", "mastercard", "amex", "credit", "debit", "payment", "cc") {
+	switch {
+	case issuer(d) && ctx:
 		score = 1.0
+	case issuer(d):
+	case ctx:
+		// Luhn-valid, outside the ranges known here, but called a card.
+		score = 0.8
+	default:
+		return
 	}
 	for _, tc := range testCards {
 		if string(d) == tc {
@@ -470,12 +485,14 @@ func issuer(d []byte) bool {
 		return n >= 16 && n <= 19
 	case p4 >= 3528 && p4 <= 3589: // JCB
 		return n >= 16 && n <= 19
+	case p4 == 1800 || p4 == 2131: // JCB's older 15-digit numbers
+		return n == 15
 	case p3 >= 300 && p3 <= 305, p2 == 36, p2 == 38, p2 == 39: // Diners Club
 		return n >= 14 && n <= 19
 	case p2 == 62, p2 == 81: // UnionPay
 		return n >= 16 && n <= 19
-	case p2 == 50, p2 >= 56 && p2 <= 58, p2 == 67: // Maestro
-		return n >= 13 && n <= 19
+	case p2 == 50, p2 >= 56 && p2 <= 58, p2 == 67, p4 == 6304: // Maestro
+		return n >= 12 && n <= 19
 	}
 	return false
 }
@@ -761,23 +778,25 @@ func (s *scanner) ipv6(c int) int {
 }
 
 var (
-	phoneContext = [...]string{"phone", "tel", "mobile", "cell", "call", "fax", "whatsapp", "sms", "text me", "dial", "contact", "reach me"}
+	phoneContext = [...]string{"phone", "tel", "mobile", "cell", "call", "fax", "whatsapp", "sms", "text me", "dial", "contact", "reach me", "messag", "handy", "téléphone", "portable", "teléfono", "móvil", "telefono", "cellulare", "telefone", "celular", "телефон"}
 	notPhone     = [...]string{"order", "invoice", "ref", "tracking", "account", "acct", " id", "id:", "#", "no.", "serial", "isbn", "ticket", "case"}
 )
 
 // phone checks a phone number at p: "+CC …" (intl) for any region, or a
-// national number in one of the configured regions.
+// national number in one of the configured regions. A number that
+// libphonenumber cannot confirm is still reported, with a lower score,
+// when a phone context word comes before it and it is written in groups
+// like a phone number. An extension ("x123", "ext. 123") is part of the
+// number.
 func (s *scanner) phone(p int, intl bool) {
 	t := s.text
-	if !intl && len(s.d.regions) == 0 {
-		return
-	}
 	j := p
 	if intl {
 		j++
 	}
 	digits, seps, nsep := 0, 0, 0
 	var groups [8]uint8
+	var gsep [8]byte
 	ng, glen := 0, 0
 	for j < len(t) && j-p <= 32 {
 		c := t[j]
@@ -796,6 +815,7 @@ func (s *scanner) phone(p int, intl bool) {
 					return
 				}
 				groups[ng] = uint8(glen)
+				gsep[ng] = c
 				ng++
 				glen = 0
 			}
@@ -819,7 +839,14 @@ func (s *scanner) phone(p int, intl bool) {
 	for e > p && strings.IndexByte(" -./(", t[e-1]) >= 0 {
 		e--
 	}
-	if class[s.at(e)]&cWord != 0 {
+	end := e // the end of the hit, past an extension
+	if x := s.extension(e); x > e {
+		end = x
+	} else if x < 0 {
+		s.wait(p)
+		return
+	}
+	if class[s.at(end)]&cWord != 0 {
 		return // glued to a word
 	}
 	if digits < 7 || digits > 15 || !s.eof {
@@ -827,23 +854,26 @@ func (s *scanner) phone(p int, intl bool) {
 	}
 	num := t[p:e]
 	ctx := s.context(p, 48, phoneContext[:]...)
-	if intl {
-		if !validPhone(num, "") {
-			return
-		}
-		score := 0.9
-		if ctx {
-			score = 0.95
-		}
-		s.add(ePhone, p, e, score)
+	g := groups[:ng]
+	if ng >= 3 && gsep[0] == gsep[1] && gsep[0] != ' ' && numericDate(num) || // 2015-12-22, 6/24/1991
+		ng == 4 && strings.Count(num, ".") == 3 { // an IPv4 address
 		return
 	}
-	g := groups[:ng]
+	if intl {
+		if validPhone(num, "") {
+			score := 0.9
+			if ctx {
+				score = 0.95
+			}
+			s.add(ePhone, p, end, score)
+		} else if ctx && phoneGroups(g) {
+			s.add(ePhone, p, end, 0.6)
+		}
+		return
+	}
 	switch {
-	case ng == 1 && !ctx, // a bare run of digits is more often an ID
-		ng == 3 && g[0] == 3 && g[1] == 2 && g[2] == 4, // SSN-shaped
-		ng == 3 && g[0] == 4 && g[1] == 2 && g[2] == 2, // a date
-		ng == 4 && strings.Count(num, ".") == 3:        // an IPv4 address
+	case ng <= 2 && !ctx, // a bare run of digits is more often an ID, two groups an address
+		ng == 3 && g[0] == 3 && g[1] == 2 && g[2] == 4: // SSN-shaped
 		return
 	}
 	if !ctx && s.context(p, 24, notPhone[:]...) {
@@ -855,10 +885,70 @@ func (s *scanner) phone(p int, intl bool) {
 			if ctx {
 				score = 0.9
 			}
-			s.add(ePhone, p, e, score)
+			s.add(ePhone, p, end, score)
 			return
 		}
 	}
+	if ctx && phoneGroups(g) {
+		s.add(ePhone, p, end, 0.6)
+	}
+}
+
+// phoneGroups reports whether digit groups look like a phone number
+// written by a person: one run of 7 to 12 digits, or two or more groups
+// of at most five digits (the first may be longer).
+func phoneGroups(g []uint8) bool {
+	switch len(g) {
+	case 1:
+		return g[0] >= 7 && g[0] <= 12
+	case 2: // an area code and a subscriber number
+		return g[0] <= 5 && g[1] <= 8
+	}
+	for _, n := range g[1:] {
+		if n > 5 {
+			return false
+		}
+	}
+	return g[0] <= 7
+}
+
+// extension returns the end of a phone extension ("x123", " ext. 123",
+// "ext123") that starts at e, e when there is none, and -1 when that
+// depends on text still to come.
+func (s *scanner) extension(e int) int {
+	t := s.text
+	j := e
+	if s.at(j) == ' ' {
+		j++
+	}
+	switch {
+	case s.at(j) == 'x' || s.at(j) == 'X':
+		j++
+	case j+3 <= len(t) && eqFold(t[j:j+3], "ext"):
+		j += 3
+		if s.at(j) == '.' {
+			j++
+		}
+		if s.at(j) == ' ' {
+			j++
+		}
+	default:
+		if rest := t[j:]; !s.eof && len(rest) < 3 && eqFold(rest, "ext"[:len(rest)]) {
+			return -1
+		}
+		return e
+	}
+	k := j
+	for k < len(t) && isDigit(t[k]) && k-j <= 6 {
+		k++
+	}
+	if s.open(k) {
+		return -1
+	}
+	if k == j || k-j > 6 || class[s.at(k)]&cWord != 0 {
+		return e
+	}
+	return k
 }
 
 func lower(c byte) byte {
