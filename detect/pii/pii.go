@@ -67,6 +67,15 @@ var (
 	RuleIBAN       = rule("iban", "International bank account number", finding.High)
 	RuleIP         = rule("ip-address", "Public IP address", finding.Low)
 	RulePhone      = rule("phone-number", "Phone number", finding.Medium)
+	RuleDOB        = rule("date-of-birth", "Date of birth", finding.Medium)
+	// RuleNationalID covers national identity, social security and tax
+	// identification numbers; the hit's Label names the scheme (ES_DNI,
+	// ES_NIE, UK_NINO, IT_FISCAL_CODE, FR_NIR, NL_BSN, DE_TAX_ID, BR_CPF,
+	// IN_AADHAAR, CN_RESIDENT_ID, CA_SIN).
+	RuleNationalID = rule("national-id", "National identity or tax number", finding.High)
+	RulePassport   = rule("passport", "Passport number", finding.High)
+	RulePerson     = rule("person", "Person name", finding.Low)
+	RuleAddress    = rule("street-address", "Street address", finding.Medium)
 )
 
 // Entity indices.
@@ -77,6 +86,11 @@ const (
 	eIBAN
 	eIP
 	ePhone
+	eDOB
+	eNationalID
+	ePassport
+	ePerson
+	eAddress
 	numEntities
 )
 
@@ -93,6 +107,11 @@ var entities = [numEntities]entity{
 	{"iban", RuleIBAN, "IBAN"},
 	{"ip_address", RuleIP, "IP_ADDRESS"},
 	{"phone_number", RulePhone, "PHONE_NUMBER"},
+	{"date_of_birth", RuleDOB, "DATE_OF_BIRTH"},
+	{"national_id", RuleNationalID, "NATIONAL_ID"},
+	{"passport", RulePassport, "PASSPORT"},
+	{"person", RulePerson, "PERSON"},
+	{"street_address", RuleAddress, "STREET_ADDRESS"},
 }
 
 // Rules returns every rule the detector family knows, in a fixed order.

@@ -238,7 +238,7 @@ func TestOptions(t *testing.T) {
 		{"entities", map[string]any{"entities": []any{"credit_card"}}, []string{"pii.credit-card"}, ""},
 		{"entities by rule id", map[string]any{"entities": []any{"pii.email"}}, []string{"pii.email"}, ""},
 		{"private ips", map[string]any{"entities": "ip_address", "include_private_ip": true}, []string{"pii.ip-address"}, ""},
-		{"unknown entity", map[string]any{"entities": []any{"passport"}}, nil, `unknown entity "passport"`},
+		{"unknown entity", map[string]any{"entities": []any{"passports"}}, nil, `unknown entity "passports"`},
 		{"unknown region", map[string]any{"regions": []any{"XX"}}, nil, `unknown region "XX"`},
 		{"bad bool", map[string]any{"include_private_ip": "yes"}, nil, `option "include_private_ip" is string, want true or false`},
 		{"unknown option", map[string]any{"entity": "x"}, nil, `unknown option "entity"`},

@@ -74,6 +74,11 @@ func (s *scanner) add(e, start, end int, score float64) {
 	s.hits = append(s.hits, detect.Hit{Rule: entities[e].rule, Start: start, End: end, Score: score, Label: entities[e].label})
 }
 
+// addLabel adds a hit with its own label (national IDs name their scheme).
+func (s *scanner) addLabel(e, start, end int, score float64, label string) {
+	s.hits = append(s.hits, detect.Hit{Rule: entities[e].rule, Start: start, End: end, Score: score, Label: label})
+}
+
 func (s *scanner) wait(start int) {
 	if start < s.pending {
 		s.pending = start
@@ -130,7 +135,7 @@ func (s *scanner) scan() {
 			i = s.ipv6(i + k)
 		}
 	}
-	if !(on[eCard] || on[eSSN] || on[eIBAN] || on[eIP] || on[ePhone]) {
+	if !(on[eCard] || on[eSSN] || on[eIBAN] || on[eIP] || on[ePhone] || on[eDOB] || on[eNationalID] || on[ePassport]) {
 		return
 	}
 	for i := 0; i < len(t); {
@@ -174,8 +179,14 @@ func (s *scanner) digits(p int) {
 	if on[eIBAN] && class[prev]&cUpper != 0 && class[prev2]&cUpper != 0 && class[s.at(p-3)]&cWord == 0 {
 		s.iban(p - 2)
 	}
+	if (on[eNationalID] || on[ePassport]) && (class[prev]&cUpper != 0 || class[prev]&cWord == 0) {
+		s.ident(p)
+	}
 	if class[prev]&cWord != 0 {
 		return // glued to a word: "abc123", "v1"
+	}
+	if on[eDOB] {
+		s.dob(p)
 	}
 	// Inside a chain of digit groups ("4111 1111 …", "(555) 123-…") or
 	// after a decimal point: not the start of a number.

@@ -1,0 +1,233 @@
+package pii
+
+import "bytes"
+
+// Context words, lower case. A word must start at a word boundary; words
+// of up to four bytes must end at one too.
+var (
+	passportContext = []string{"passport", "reisepass", "passeport", "pasaporte", "passaporto", "paspoort", "passaporte", "паспорт", "pass-nr", "pass nr", "passnummer"}
+	ninoContext     = []string{"national insurance", "nino", "ni number", "ni no", "ni#"}
+	esContext       = []string{"dni", "nie", "nif", "documento", "identidad", "id number", "id card"}
+	nirContext      = []string{"sécurité sociale", "securite sociale", "sécu", "secu", "nir", "insee", "numéro de sécurité", "social security"}
+	bsnContext      = []string{"bsn", "burgerservicenummer", "sofinummer", "sofi"}
+	deTaxContext    = []string{"steuer", "steuer-id", "steuerid", "idnr", "identifikationsnummer", "tax id", "tin"}
+	cpfContext      = []string{"cpf"}
+	aadhaarContext  = []string{"aadhaar", "aadhar", "uidai", "uid", "आधार"}
+	cnContext       = []string{"身份证", "resident id", "identity card", "id card", "id number", "id no"}
+	sinContext      = []string{"sin", "social insurance", "nas", "assurance sociale"}
+)
+
+// near reports whether one of words (lower case) occurs, ignoring ASCII
+// case and at a word start, in the lookBehind bytes before i.
+func (s *scanner) near(i int, words []string) bool {
+	var buf [lookBehind]byte
+	w := buf[:0]
+	for _, c := range []byte(s.text[max(0, i-lookBehind):i]) {
+		w = append(w, lower(c))
+	}
+	for _, k := range words {
+		for from := 0; ; {
+			at := bytes.Index(w[from:], []byte(k))
+			if at < 0 {
+				break
+			}
+			at += from
+			end := at + len(k)
+			if (at == 0 || !isLetter(w[at-1])) && (len(k) > 4 || end == len(w) || !isLetter(w[end])) {
+				return true
+			}
+			from = at + 1
+		}
+	}
+	return false
+}
+
+// isLetter reports whether c is an ASCII letter or part of a multi-byte
+// character.
+func isLetter(c byte) bool { return class[c]&(cUpper|cLower) != 0 || c >= 0x80 }
+
+// ident checks national identifiers and passport numbers around the run of
+// digits at p: a token of upper-case letters and digits that starts at
+// most six letters before p, or a number in one of the grouped forms
+// people write identifiers in.
+func (s *scanner) ident(p int) {
+	t := s.text
+	a := p
+	for a > 0 && p-a < 6 && isUpper(t[a-1]) {
+		a--
+	}
+	if prev := s.at(a - 1); a == p && indexByte(" -./,", prev) >= 0 && isDigit(s.at(a-2)) {
+		return // inside a chain of digit groups
+	}
+	if class[s.at(a-1)]&cWord != 0 {
+		return // glued to a word
+	}
+	j := p
+	for j < len(t) && j-a <= 18 && class[t[j]]&(cUpper|cDigit) != 0 {
+		j++
+	}
+	if s.open(j) {
+		s.wait(a)
+		return
+	}
+	if j-a <= 18 && class[s.at(j)]&cWord == 0 && s.identToken(a, j) {
+		return
+	}
+	if a == p {
+		s.identGroups(p)
+	}
+}
+
+// identToken checks the compact token t[a:j]; it reports whether it added
+// a hit.
+func (s *scanner) identToken(a, j int) bool {
+	tok := s.text[a:j]
+	on := &s.d.on
+	id := func(label string, score float64) bool {
+		s.addLabel(eNationalID, a, j, score, label)
+		return true
+	}
+	if on[eNationalID] {
+		switch len(tok) {
+		case 9:
+			switch {
+			case esDNI(tok):
+				return id("ES_DNI", pick(s.near(a, esContext), 0.95, 0.8))
+			case esNIE(tok):
+				return id("ES_NIE", pick(s.near(a, esContext), 0.95, 0.85))
+			case ukNINO(tok) && s.near(a, ninoContext):
+				return id("UK_NINO", 0.9)
+			case nlBSN(tok) && s.near(a, bsnContext):
+				return id("NL_BSN", 0.9)
+			case caSIN(tok) && s.near(a, sinContext):
+				return id("CA_SIN", 0.9)
+			}
+		case 11:
+			switch {
+			case brCPF(tok) && s.near(a, cpfContext):
+				return id("BR_CPF", 0.9)
+			case deTaxID(tok) && s.near(a, deTaxContext):
+				return id("DE_TAX_ID", 0.9)
+			}
+		case 12:
+			if inAadhaar(tok) && s.near(a, aadhaarContext) {
+				return id("IN_AADHAAR", 0.9)
+			}
+		case 15:
+			switch {
+			case frNIR(tok):
+				return id("FR_NIR", pick(s.near(a, nirContext), 0.95, 0.85))
+			case cnResidentID(tok) && s.near(a, cnContext):
+				return id("CN_RESIDENT_ID", 0.85)
+			}
+		case 16:
+			if itFiscalCode(tok) {
+				return id("IT_FISCAL_CODE", 0.95)
+			}
+		case 18:
+			if cnResidentID(tok) {
+				return id("CN_RESIDENT_ID", pick(s.near(a, cnContext), 0.95, 0.85))
+			}
+		}
+	}
+	if on[ePassport] && (len(tok) == 8 || len(tok) == 9) && passportFormat(tok) && s.near(a, passportContext) {
+		s.add(ePassport, a, j, 0.85)
+		return true
+	}
+	return false
+}
+
+func pick(c bool, yes, no float64) float64 {
+	if c {
+		return yes
+	}
+	return no
+}
+
+// identGroups checks the grouped forms of identifiers starting at p:
+// 123.456.789-09 (CPF), 123 456 789 (SIN), 2984 4886 3364 (Aadhaar),
+// 1 85 05 78 006 084 36 (NIR) and 12 345 678 901 (Steuer-ID).
+func (s *scanner) identGroups(p int) {
+	if !s.d.on[eNationalID] {
+		return
+	}
+	t := s.text
+	var buf [20]byte
+	var g [8]uint8
+	var sep [8]byte
+	n, ng := 0, 0
+	j := p
+	for {
+		k := j
+		for k < len(t) && isDigit(t[k]) {
+			if n == len(buf) {
+				return
+			}
+			buf[n] = t[k]
+			n++
+			k++
+		}
+		g[ng] = uint8(k - j)
+		j = k
+		if s.open(j) || s.open(j+1) && bytes.IndexByte([]byte(" -./"), t[j]) >= 0 {
+			s.wait(p)
+			return
+		}
+		c := s.at(j)
+		if ng+1 < len(g) && (c == ' ' || c == '-' || c == '.' || c == '/') && isDigit(s.at(j+1)) {
+			sep[ng] = c
+			ng++
+			j++
+			continue
+		}
+		ng++
+		break
+	}
+	if ng < 3 || class[s.at(j)]&cWord != 0 || (s.at(j) == '.' || s.at(j) == '-') && isDigit(s.at(j+1)) {
+		return
+	}
+	d := string(buf[:n])
+	gs := g[:ng]
+	same := func() bool {
+		for _, c := range sep[1 : ng-1] {
+			if c != sep[0] {
+				return false
+			}
+		}
+		return true
+	}
+	switch {
+	case eqGroups(gs, 3, 3, 3, 2) && sep[0] == '.' && sep[1] == '.' && sep[2] == '-':
+		if brCPF(d) {
+			s.addLabel(eNationalID, p, j, 0.9, "BR_CPF")
+		}
+	case eqGroups(gs, 3, 3, 3) && same() && (sep[0] == ' ' || sep[0] == '-'):
+		if caSIN(d) && s.near(p, sinContext) {
+			s.addLabel(eNationalID, p, j, 0.9, "CA_SIN")
+		}
+	case eqGroups(gs, 4, 4, 4) && same() && (sep[0] == ' ' || sep[0] == '-'):
+		if inAadhaar(d) {
+			s.addLabel(eNationalID, p, j, pick(s.near(p, aadhaarContext), 0.95, 0.7), "IN_AADHAAR")
+		}
+	case eqGroups(gs, 1, 2, 2, 2, 3, 3, 2) && same() && sep[0] == ' ':
+		if frNIR(d) {
+			s.addLabel(eNationalID, p, j, 0.95, "FR_NIR")
+		}
+	case eqGroups(gs, 2, 3, 3, 3) && same() && (sep[0] == ' ' || sep[0] == '/'):
+		if deTaxID(d) && s.near(p, deTaxContext) {
+			s.addLabel(eNationalID, p, j, 0.9, "DE_TAX_ID")
+		}
+	}
+}
+
+func eqGroups(g []uint8, want ...uint8) bool {
+	if len(g) != len(want) {
+		return false
+	}
+	for i := range g {
+		if g[i] != want[i] {
+			return false
+		}
+	}
+	return true
+}
