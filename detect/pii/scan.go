@@ -135,7 +135,10 @@ func (s *scanner) scan() {
 			i = s.ipv6(i + k)
 		}
 	}
-	if !(on[eCard] || on[eSSN] || on[eIBAN] || on[eIP] || on[ePhone] || on[eDOB] || on[eNationalID] || on[ePassport]) {
+	if on[ePerson] {
+		s.persons()
+	}
+	if !(on[eCard] || on[eSSN] || on[eIBAN] || on[eIP] || on[ePhone] || on[eDOB] || on[eNationalID] || on[ePassport] || on[eAddress]) {
 		return
 	}
 	for i := 0; i < len(t); {
@@ -187,6 +190,9 @@ func (s *scanner) digits(p int) {
 	}
 	if on[eDOB] {
 		s.dob(p)
+	}
+	if on[eAddress] && (prev == 0 || prev == ' ' || prev == '\n' || prev == ',' || prev == '>' || prev == '\t') {
+		s.address(p)
 	}
 	// Inside a chain of digit groups ("4111 1111 …", "(555) 123-…") or
 	// after a decimal point: not the start of a number.

@@ -1,0 +1,179 @@
+package pii
+
+import "strings"
+
+// streetTypes are street-type words (lower case, abbreviations with their
+// dot) that follow the street name: "221 Baker Street", "5 Av. Foch".
+var streetTypes = map[string]bool{}
+
+// streetFirst are street-type words that come before the name, with the
+// number after it or before: "Calle Mayor 5", "12 rue de la Paix".
+var streetFirst = map[string]bool{}
+
+// streetSuffixes end compound street names: "Hauptstraße 5",
+// "Koskikatu 25", "Storgatan 3".
+var streetSuffixes = []string{"straße", "strasse", "str.", "weg", "platz", "gasse", "allee", "damm", "ring", "straat", "laan", "gracht", "plein", "katu", "gatan", "vägen", "vej", "veien", "gade", "utca", "ulica"}
+
+func init() {
+	for _, w := range []string{
+		"street", "st", "st.", "avenue", "ave", "ave.", "road", "rd", "rd.", "lane", "ln", "ln.", "boulevard", "blvd", "blvd.",
+		"drive", "dr", "dr.", "court", "ct", "ct.", "place", "pl", "pl.", "way", "terrace", "parkway", "pkwy", "highway", "hwy",
+		"circle", "cir", "square", "sq", "crescent", "close", "trail", "row", "walk", "gardens", "heights", "hill", "park",
+		"plaza", "alley", "bypass", "causeway", "grove", "mews", "view", "forges", "ridge", "route", "pike", "loop", "run",
+		"path", "point", "springs", "station", "summit", "village", "vista", "center", "centre", "crossing", "estates",
+		"falls", "fields", "harbor", "island", "junction", "meadows", "mill", "mills", "mount", "orchard", "pass", "port",
+		"ranch", "shore", "shores", "turnpike", "valley", "wells",
+	} {
+		streetTypes[w] = true
+	}
+	for _, w := range []string{
+		"rue", "avenue", "av.", "boulevard", "bd", "bd.", "chemin", "impasse", "allée", "quai", "place", "route", "cours",
+		"calle", "c/", "avenida", "avda.", "paseo", "plaza", "camino", "carrera", "ronda", "travesía",
+		"via", "viale", "piazza", "corso", "vicolo", "largo", "strada",
+		"rua", "travessa", "praça", "estrada", "alameda", "avenue", "улица", "ул.",
+	} {
+		streetFirst[w] = true
+	}
+}
+
+// wordAt reads a word at i (letters, ASCII or not, with an abbreviation
+// dot) and returns its end; the word is lowered into buf.
+func (s *scanner) wordAt(i int, buf []byte) (w []byte, end int) {
+	t := s.text
+	j := i
+	n := 0
+	for j < len(t) && (isLetter(t[j]) || t[j] == '\'' || t[j] == '/' && j > i) {
+		if n < len(buf) {
+			buf[n] = lower(t[j])
+		}
+		n++
+		j++
+	}
+	if j < len(t) && t[j] == '.' && j > i {
+		if n < len(buf) {
+			buf[n] = '.'
+		}
+		n++
+		j++
+	}
+	if n > len(buf) {
+		return nil, j
+	}
+	return buf[:n], j
+}
+
+func hasStreetSuffix(w []byte) bool {
+	for _, suf := range streetSuffixes {
+		if len(w) > len(suf) && strings.HasSuffix(string(w), suf) {
+			return true
+		}
+	}
+	return false
+}
+
+// address checks a street address at the house number at p: the number,
+// up to five words of street name with a street-type word among them
+// ("221B Baker Street", "12 rue de la Paix", "25 Koskikatu"), or a street
+// name before the number ("Hauptstraße 5", "Calle Mayor 12", "Via Roma
+// 10"); then an optional unit ("Apt. 864", "Suite 5").
+func (s *scanner) address(p int) {
+	t := s.text
+	v, e := s.num(p)
+	if e == p || e-p > 5 || v == 0 {
+		return
+	}
+	if isUpper(s.at(e)) && !isLetter(s.at(e+1)) { // 221B
+		e++
+	}
+	var buf [24]byte
+	start, end := -1, -1
+	// The number first.
+	if s.at(e) == ' ' {
+		j := e + 1
+		for w := 0; w < 5 && j < len(t); w++ {
+			word, k := s.wordAt(j, buf[:])
+			if k == j {
+				break
+			}
+			if s.open(k) {
+				s.wait(p)
+				return
+			}
+			if word != nil && (streetTypes[string(word)] && w > 0 || streetFirst[string(word)] && w == 0 || hasStreetSuffix(word)) {
+				start, end = p, k
+				if streetFirst[string(word)] && w == 0 {
+					end = -1 // the name must follow: "12 rue de la Paix"
+				}
+			}
+			if s.at(k) != ' ' {
+				if start >= 0 && end < 0 && w > 0 {
+					end = k
+				}
+				break
+			}
+			if start >= 0 && end < 0 && w >= 1 && !isUpperOrNonASCII(s.at(k+1)) && w >= 2 {
+				end = k
+			}
+			j = k + 1
+		}
+		if start >= 0 && end < 0 {
+			start = -1
+		}
+	}
+	// The street name first: up to four words back on the same line.
+	if start < 0 {
+		b := p - 1
+		if b < 0 || t[b] != ' ' {
+			return
+		}
+		for w := 0; w < 4 && b > 0; w++ {
+			a := b
+			for a > 0 && (isLetter(t[a-1]) || t[a-1] == '.' || t[a-1] == '\'' || t[a-1] == '/') {
+				a--
+			}
+			if a == b {
+				break
+			}
+			word, _ := s.wordAt(a, buf[:])
+			if word != nil && (streetFirst[string(word)] || w == 0 && hasStreetSuffix(word)) {
+				if !isUpperOrNonASCII(t[a]) && !streetFirst[string(word)] {
+					break
+				}
+				start, end = a, e
+			}
+			if a == 0 || t[a-1] != ' ' {
+				break
+			}
+			b = a - 1
+		}
+		if start < 0 {
+			return
+		}
+	}
+	if s.open(end) || s.open(end+1) {
+		s.wait(start)
+		return
+	}
+	if class[s.at(end)]&cDigit != 0 {
+		return
+	}
+	// A unit: ", Apt. 5", " Suite 12", " #4".
+	j := s.skip(end, ", ")
+	var ub [8]byte
+	if word, k := s.wordAt(j, ub[:]); word != nil {
+		switch string(word) {
+		case "apt.", "apt", "suite", "unit", "flat", "floor", "fl.", "ste", "ste.", "bte", "piso", "étage", "whg.":
+			k = s.skip(k, " #")
+			if _, k2 := s.num(k); k2 > k {
+				if s.open(k2) {
+					s.wait(start)
+					return
+				}
+				end = k2
+			}
+		}
+	}
+	s.add(eAddress, start, end, 0.7)
+}
+
+func isUpperOrNonASCII(c byte) bool { return isUpper(c) || c >= 0x80 }
