@@ -63,6 +63,9 @@ func (s *scanner) wordAt(i int, buf []byte) (w []byte, end int) {
 }
 
 func hasStreetSuffix(w []byte) bool {
+	if len(w) < 5 {
+		return false
+	}
 	for _, suf := range streetSuffixes {
 		if len(w) > len(suf) && strings.HasSuffix(string(w), suf) {
 			return true
@@ -88,7 +91,7 @@ func (s *scanner) address(p int) {
 	var buf [24]byte
 	start, end := -1, -1
 	// The number first.
-	if s.at(e) == ' ' {
+	if s.at(e) == ' ' && isLetter(s.at(e+1)) {
 		j := e + 1
 		for w := 0; w < 5 && j < len(t); w++ {
 			word, k := s.wordAt(j, buf[:])
@@ -99,7 +102,7 @@ func (s *scanner) address(p int) {
 				s.wait(p)
 				return
 			}
-			if word != nil && (streetTypes[string(word)] && w > 0 || streetFirst[string(word)] && w == 0 || hasStreetSuffix(word)) {
+			if word != nil && (streetTypes[string(word)] && w > 0 || streetFirst[string(word)] && w == 0 || isUpperOrNonASCII(t[j]) && hasStreetSuffix(word)) {
 				start, end = p, k
 				if streetFirst[string(word)] && w == 0 {
 					end = -1 // the name must follow: "12 rue de la Paix"

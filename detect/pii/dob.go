@@ -143,7 +143,7 @@ func (s *scanner) dob(p int) {
 	default:
 		// A day, then a month name: "12 March 1985", "12th of March",
 		// "12. März", "12 de marzo de 1985".
-		if w1 > 2 {
+		if w1 > 2 || !(isLetter(c) || (c == ' ' || c == '.') && isLetter(s.at(e1+1)) || c == '.' && s.at(e1+1) == ' ') {
 			break
 		}
 		j := e1
@@ -176,7 +176,7 @@ func (s *scanner) dob(p int) {
 		}
 		y, m, d, end = yy, mm, v1, k4
 	}
-	if end < 0 && w1 <= 2 {
+	if end < 0 && w1 <= 2 && p >= 4 && s.at(p-1) == ' ' && (isLetter(s.at(p-2)) || s.at(p-2) == '.') {
 		// A month name before the day: "March 12, 1985", "Mar 12th 1985".
 		i := p - 1
 		for i > 0 && t[i] == ' ' {
@@ -203,7 +203,7 @@ func (s *scanner) dob(p int) {
 		}
 	}
 	if end < 0 {
-		if !s.eof && len(t)-p < 40 {
+		if !s.eof && len(t)-e1 < 32 && (c == 0 || c == ' ' || c == '.' || isLetter(c)) {
 			s.wait(max(0, p-24))
 		}
 		return
