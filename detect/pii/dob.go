@@ -147,13 +147,12 @@ func (s *scanner) dob(p int) {
 			break
 		}
 		j := e1
-		for _, suf := range [...]string{"st", "nd", "rd", "th", "er", "º", "."} {
-			if k, ok := s.word(j, suf); ok || suf == "." && s.at(j) == '.' {
-				if suf == "." {
-					k = j + 1
-				}
-				j = k
-				break
+		if c == '.' {
+			j++
+		} else if isLetter(c) {
+			j = s.ordinal(e1)
+			if j == e1 {
+				break // glued to a word that is no ordinal suffix
 			}
 		}
 		j = s.skip(j, " ")
@@ -188,13 +187,7 @@ func (s *scanner) dob(p int) {
 				b--
 			}
 			if mm, k := s.monthAt(b); mm != 0 && k == i+1 {
-				j := e1
-				for _, suf := range [...]string{"st", "nd", "rd", "th"} {
-					if k, ok := s.word(j, suf); ok {
-						j = k
-						break
-					}
-				}
+				j := s.ordinal(e1)
 				j = s.skip(j, ", ")
 				if yy, k4 := s.num(j); k4-j == 4 {
 					start, y, m, d, end = b, yy, mm, v1, k4
@@ -203,7 +196,7 @@ func (s *scanner) dob(p int) {
 		}
 	}
 	if end < 0 {
-		if !s.eof && len(t)-e1 < 32 && (c == 0 || c == ' ' || c == '.' || isLetter(c)) {
+		if !s.eof && len(t)-e1 < 32 && (c == 0 || c == ' ' || c == '.' || c == ',' || isLetter(c)) {
 			s.wait(max(0, p-24))
 		}
 		return
@@ -222,4 +215,20 @@ func (s *scanner) dob(p int) {
 		return
 	}
 	s.add(eDOB, start, end, 0.9)
+}
+
+// ordinal returns the end of an ordinal suffix at i ("st", "nd", "rd",
+// "th", "er", "º"), or i.
+func (s *scanner) ordinal(i int) int {
+	if s.at(i) == 0xc2 && s.at(i+1) == 0xba { // º
+		return i + 2
+	}
+	a, b := lower(s.at(i)), lower(s.at(i+1))
+	switch {
+	case a == 's' && b == 't', a == 'n' && b == 'd', a == 'r' && b == 'd', a == 't' && b == 'h', a == 'e' && b == 'r':
+		if !isLetter(s.at(i + 2)) {
+			return i + 2
+		}
+	}
+	return i
 }

@@ -65,6 +65,11 @@ func (s *scanner) persons() {
 		if !s.nameTrigger(i) {
 			continue
 		}
+		// A title after a trigger ("Dear Mr."): the name follows it.
+		var buf [8]byte
+		if w, _ := s.wordAt(j, buf[:]); w != nil && len(nameTriggers[string(w)]) > 0 && nameTriggers[string(w)][0] == "" {
+			continue
+		}
 		s.person(j)
 	}
 }

@@ -253,5 +253,27 @@ func (d *Detector) Hold(text string) int {
 	for i > stop && !isSpace(text[i-1]) {
 		i--
 	}
+	if d.on[eDOB] || d.on[eAddress] {
+		// Up to four words before the end, on the same line: a month name
+		// ("born March 12") or a street name ("Calle Mayor 5",
+		// "Hauptstraße 5") that a number still to come would complete.
+		k := i
+		words := 0
+		for k > stop && len(text)-k < 48 && words < 4 {
+			c := text[k-1]
+			switch {
+			case c == ' ' || c == ',':
+				k--
+			case isLetter(c) || c == '.' || c == '\'' || c == '/':
+				for k > stop && (isLetter(text[k-1]) || text[k-1] == '.' || text[k-1] == '\'' || text[k-1] == '/') {
+					k--
+				}
+				words++
+				i = min(i, k)
+			default:
+				words = 4
+			}
+		}
+	}
 	return min(s.pending, i)
 }
