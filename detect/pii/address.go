@@ -102,7 +102,11 @@ func (s *scanner) address(p int) {
 				s.wait(p)
 				return
 			}
-			if word != nil && (streetTypes[string(word)] && w > 0 || streetFirst[string(word)] && w == 0 || isUpperOrNonASCII(t[j]) && hasStreetSuffix(word)) {
+			capital := isUpperOrNonASCII(t[j])
+			if !capital && word != nil && !streetFirst[string(word)] && !(w > 0 && (streetTypes[string(word)] || connector(word))) {
+				break // street names are capitalised: "2023 the team" is no address
+			}
+			if word != nil && (streetTypes[string(word)] && w > 0 || streetFirst[string(word)] && w == 0 || capital && hasStreetSuffix(word)) {
 				start, end = p, k
 				if streetFirst[string(word)] && w == 0 {
 					end = -1 // the name must follow: "12 rue de la Paix"
@@ -138,6 +142,9 @@ func (s *scanner) address(p int) {
 				break
 			}
 			word, _ := s.wordAt(a, buf[:])
+			if !isUpperOrNonASCII(t[a]) && (word == nil || !streetFirst[string(word)] && !connector(word)) {
+				break // "panel 12": street names are capitalised
+			}
 			if word != nil && (streetFirst[string(word)] || w == 0 && hasStreetSuffix(word)) {
 				if !isUpperOrNonASCII(t[a]) && !streetFirst[string(word)] {
 					break
@@ -180,3 +187,13 @@ func (s *scanner) address(p int) {
 }
 
 func isUpperOrNonASCII(c byte) bool { return isUpper(c) || c >= 0x80 }
+
+// connector reports whether w joins the words of a street name: "rue de
+// la Paix", "Calle del Sol", "Avenue of the Americas".
+func connector(w []byte) bool {
+	switch string(w) {
+	case "de", "la", "le", "les", "du", "des", "del", "di", "da", "do", "dos", "das", "della", "of", "the", "van", "von", "der", "den", "y", "e":
+		return true
+	}
+	return false
+}

@@ -1,10 +1,31 @@
 package pii
 
 import (
+	_ "embed" // the first-name list
 	"strings"
+	"sync"
 	"unicode"
 	"unicode/utf8"
 )
+
+// firstNamesText is the first-name list built by
+// go run ./detect/pii/internal/mknames (US Social Security Administration
+// baby names given at least 1,000 times, and the Moby first-name lists,
+// less common English words): one lower-case name a line.
+//
+//go:embed data/first-names.txt
+var firstNamesText string
+
+// firstNames is the set of names in firstNamesText, built on first use.
+var firstNames = sync.OnceValue(func() map[string]struct{} {
+	m := make(map[string]struct{}, 16384)
+	for _, l := range strings.Split(firstNamesText, "\n") {
+		if l != "" {
+			m[l] = struct{}{}
+		}
+	}
+	return m
+})
 
 // nameTriggers maps the word just before a name (lower case, with its
 // trailing '.' or ':') to the phrases ending in it that introduce a name;
@@ -37,6 +58,9 @@ func init() {
 // letter, ASCII or not, after a non-letter) and the size of its first
 // letter.
 func (s *scanner) capitalAt(i int) (bool, int) {
+	if i >= len(s.text) {
+		return false, 0
+	}
 	c := s.text[i]
 	if c < utf8.RuneSelf {
 		return isUpper(c), 1
@@ -45,32 +69,60 @@ func (s *scanner) capitalAt(i int) (bool, int) {
 	return unicode.IsUpper(r), n
 }
 
-// persons finds names after a title or an introducing phrase: "Mr. John
-// Smith", "Frau Müller", "my name is Ana María López", "Name: Åsa Laine".
-// Only the capitalised words after the trigger are reported.
+// persons finds names after a title or an introducing phrase ("Mr. John
+// Smith", "Frau Müller", "my name is Ana María López", "Name: Åsa Laine";
+// only the capitalised words after the trigger are reported), and a first
+// name from the list followed by a capitalised word ("Julia Roberts",
+// "Maria J. Gonzales").
 func (s *scanner) persons() {
 	t := s.text
-	for i := 0; i < len(t); i++ {
-		c := t[i]
-		if c != ' ' && c != '\t' && c != '\n' {
+	names := firstNames()
+	var buf [16]byte
+	for j := 0; j < len(t); j++ {
+		c := t[j]
+		if !(isUpper(c) || c >= 0xc0) {
 			continue
 		}
-		j := i + 1
-		if j >= len(t) {
-			break
+		if j > 0 {
+			p := t[j-1]
+			if p != ' ' && p != '\n' && p != '\t' && p != '(' && p != '"' && p != '>' && p != '\'' {
+				continue
+			}
 		}
-		if ok, _ := s.capitalAt(j); !ok {
+		ok, _ := s.capitalAt(j)
+		if !ok {
 			continue
 		}
-		if !s.nameTrigger(i) {
+		// The word, lowered (ASCII only; the list is ASCII).
+		k := j
+		n := 0
+		for k < len(t) && class[t[k]]&(cUpper|cLower) != 0 && n < len(buf) {
+			buf[n] = lower(t[k])
+			n++
+			k++
+		}
+		if j > 0 && t[j-1] != '(' && t[j-1] != '"' && s.nameTrigger(j-1) {
+			// A title after a trigger ("Dear Mr."): the name follows it.
+			if v := nameTriggers[string(buf[:n])]; len(v) > 0 && v[0] == "" && (s.at(k) == '.' || s.at(k) == ' ') {
+				continue
+			}
+			j = s.person(j, 0.75) - 1
 			continue
 		}
-		// A title after a trigger ("Dear Mr."): the name follows it.
-		var buf [8]byte
-		if w, _ := s.wordAt(j, buf[:]); w != nil && len(nameTriggers[string(w)]) > 0 && nameTriggers[string(w)][0] == "" {
+		if n < 3 || n == len(buf) || isLetter(s.at(k)) || s.at(k) != ' ' {
 			continue
 		}
-		s.person(j)
+		if _, ok := names[string(buf[:n])]; !ok {
+			continue
+		}
+		if s.open(k + 1) {
+			s.wait(j)
+			return
+		}
+		if ok, _ := s.capitalAt(k + 1); !ok {
+			continue
+		}
+		j = s.person(j, 0.6) - 1
 	}
 }
 
@@ -110,8 +162,9 @@ func (s *scanner) nameTrigger(i int) bool {
 }
 
 // person reads one to four capitalised words (or initials) at j, joined by
-// single spaces or hyphens, and reports them as a name.
-func (s *scanner) person(j int) {
+// single spaces, and reports them as a name with score. It returns where
+// the scan may go on.
+func (s *scanner) person(j int, score float64) int {
 	t := s.text
 	end := j
 	words := 0
@@ -134,7 +187,7 @@ func (s *scanner) person(j int) {
 		}
 		if s.open(e) {
 			s.wait(j)
-			return
+			return len(t)
 		}
 		if e-k == n && s.at(e) == '.' { // an initial: "J."
 			e++
@@ -149,7 +202,7 @@ func (s *scanner) person(j int) {
 		}
 		if s.open(e + 1) {
 			s.wait(j)
-			return
+			return len(t)
 		}
 		k = e + 1
 	}
@@ -157,7 +210,8 @@ func (s *scanner) person(j int) {
 		end--
 	}
 	if words == 0 || end-j < 2 {
-		return
+		return j + 1
 	}
-	s.add(ePerson, j, end, 0.7)
+	s.add(ePerson, j, end, score)
+	return end
 }

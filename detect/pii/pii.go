@@ -229,6 +229,7 @@ func (d *Detector) Detect(ctx context.Context, in detect.Input) ([]detect.Hit, e
 	}
 	s := scanner{d: d, text: in.Text, eof: true, pending: len(in.Text)}
 	s.scan()
+	s.hits = dropNamesInAddresses(s.hits)
 	slices.SortFunc(s.hits, func(a, b detect.Hit) int {
 		if a.Start != b.Start {
 			return a.Start - b.Start
@@ -276,4 +277,19 @@ func (d *Detector) Hold(text string) int {
 		}
 	}
 	return min(s.pending, i)
+}
+
+// dropNamesInAddresses removes person hits that overlap a street address
+// ("Baker" in "221B Baker Street" is a street, not a person).
+func dropNamesInAddresses(hs []detect.Hit) []detect.Hit {
+	out := hs[:0]
+	for _, h := range hs {
+		if h.Rule == RulePerson && slices.ContainsFunc(hs, func(a detect.Hit) bool {
+			return a.Rule == RuleAddress && a.Start < h.End && h.Start < a.End
+		}) {
+			continue
+		}
+		out = append(out, h)
+	}
+	return out
 }
