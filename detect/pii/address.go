@@ -4,11 +4,11 @@ import "strings"
 
 // streetTypes are street-type words (lower case, abbreviations with their
 // dot) that follow the street name: "221 Baker Street", "5 Av. Foch".
-var streetTypes = map[string]bool{}
+var streetTypes = newWordSet()
 
 // streetFirst are street-type words that come before the name, with the
 // number after it or before: "Calle Mayor 5", "12 rue de la Paix".
-var streetFirst = map[string]bool{}
+var streetFirst = newWordSet()
 
 // streetSuffixes end compound street names: "Hauptstraße 5",
 // "Koskikatu 25", "Storgatan 3".
@@ -24,7 +24,7 @@ func init() {
 		"falls", "fields", "harbor", "island", "junction", "meadows", "mill", "mills", "mount", "orchard", "pass", "port",
 		"ranch", "shore", "shores", "turnpike", "valley", "wells",
 	} {
-		streetTypes[w] = true
+		streetTypes.add(w)
 	}
 	for _, w := range []string{
 		"rue", "avenue", "av.", "boulevard", "bd", "bd.", "chemin", "impasse", "allée", "quai", "place", "route", "cours",
@@ -32,7 +32,7 @@ func init() {
 		"via", "viale", "piazza", "corso", "vicolo", "largo", "strada",
 		"rua", "travessa", "praça", "estrada", "alameda", "avenue", "улица", "ул.",
 	} {
-		streetFirst[w] = true
+		streetFirst.add(w)
 	}
 }
 
@@ -93,7 +93,14 @@ func (s *scanner) address(p int) {
 	// The number first.
 	if s.at(e) == ' ' && isLetter(s.at(e+1)) {
 		j := e + 1
-		for w := 0; w < 5 && j < len(t); w++ {
+		for w := 0; w < 5; w++ {
+			if s.open(j) {
+				s.wait(p)
+				return
+			}
+			if j >= len(t) {
+				break
+			}
 			word, k := s.wordAt(j, buf[:])
 			if k == j {
 				break
@@ -103,12 +110,12 @@ func (s *scanner) address(p int) {
 				return
 			}
 			capital := isUpperOrNonASCII(t[j])
-			if !capital && word != nil && !streetFirst[string(word)] && !(w > 0 && (streetTypes[string(word)] || connector(word))) {
+			if !capital && word != nil && !streetFirst.has(word) && !(w > 0 && (streetTypes.has(word) || connector(word))) {
 				break // street names are capitalised: "2023 the team" is no address
 			}
-			if word != nil && (streetTypes[string(word)] && w > 0 || streetFirst[string(word)] && w == 0 || capital && hasStreetSuffix(word)) {
+			if word != nil && (streetTypes.has(word) && w > 0 || streetFirst.has(word) && w == 0 || capital && hasStreetSuffix(word)) {
 				start, end = p, k
-				if streetFirst[string(word)] && w == 0 {
+				if streetFirst.has(word) && w == 0 {
 					end = -1 // the name must follow: "12 rue de la Paix"
 				}
 			}
@@ -142,11 +149,11 @@ func (s *scanner) address(p int) {
 				break
 			}
 			word, _ := s.wordAt(a, buf[:])
-			if !isUpperOrNonASCII(t[a]) && (word == nil || !streetFirst[string(word)] && !connector(word)) {
+			if !isUpperOrNonASCII(t[a]) && (word == nil || !streetFirst.has(word) && !connector(word)) {
 				break // "panel 12": street names are capitalised
 			}
-			if word != nil && (streetFirst[string(word)] || w == 0 && hasStreetSuffix(word)) {
-				if !isUpperOrNonASCII(t[a]) && !streetFirst[string(word)] {
+			if word != nil && (streetFirst.has(word) || w == 0 && hasStreetSuffix(word)) {
+				if !isUpperOrNonASCII(t[a]) && !streetFirst.has(word) {
 					break
 				}
 				start, end = a, e
@@ -170,10 +177,19 @@ func (s *scanner) address(p int) {
 	// A unit: ", Apt. 5", " Suite 12", " #4".
 	j := s.skip(end, ", ")
 	var ub [8]byte
-	if word, k := s.wordAt(j, ub[:]); word != nil {
+	word, k := s.wordAt(j, ub[:])
+	if s.open(k) || s.open(k+1) {
+		s.wait(start)
+		return
+	}
+	if word != nil {
 		switch string(word) {
 		case "apt.", "apt", "suite", "unit", "flat", "floor", "fl.", "ste", "ste.", "bte", "piso", "étage", "whg.":
 			k = s.skip(k, " #")
+			if s.open(k) {
+				s.wait(start)
+				return
+			}
 			if _, k2 := s.num(k); k2 > k {
 				if s.open(k2) {
 					s.wait(start)

@@ -3,7 +3,7 @@ package pii
 import "time"
 
 // dobContext are the words that say a date is a date of birth, lower case.
-var dobContext = []string{
+var dobContext = newWords(
 	"born", "dob", "d.o.b", "date of birth", "birth date", "birthdate", "birthday", "b-day",
 	"geboren", "geburtsdatum", "geb.", "geburtstag",
 	"né le", "née le", "né", "née", "date de naissance",
@@ -12,12 +12,15 @@ var dobContext = []string{
 	"data de nascimento", "nascido em", "nascida em",
 	"дата рождения", "родился", "родилась",
 	"geboortedatum", "geboren op",
-}
+)
 
 // months maps month names and abbreviations (lower case) in English,
 // German, French, Spanish, Italian, Portuguese, Dutch and Russian
 // (genitive) to their number.
 var months = map[string]int{}
+
+// monthSet prefilters months.
+var monthSet = newWordSet()
 
 func init() {
 	for m, names := range [12][]string{
@@ -36,6 +39,7 @@ func init() {
 	} {
 		for _, n := range names {
 			months[n] = m + 1
+			monthSet.add(n)
 		}
 	}
 }
@@ -56,6 +60,9 @@ func (s *scanner) monthAt(i int) (int, int) {
 		j++
 	}
 	if n < 3 || n == len(buf) {
+		return 0, i
+	}
+	if !monthSet.has(buf[:n]) {
 		return 0, i
 	}
 	m := months[string(buf[:n])]

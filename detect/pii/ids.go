@@ -5,41 +5,67 @@ import "bytes"
 // Context words, lower case. A word must start at a word boundary; words
 // of up to four bytes must end at one too.
 var (
-	passportContext = []string{"passport", "reisepass", "passeport", "pasaporte", "passaporto", "paspoort", "passaporte", "паспорт", "pass-nr", "pass nr", "passnummer"}
-	ninoContext     = []string{"national insurance", "nino", "ni number", "ni no", "ni#"}
-	esContext       = []string{"dni", "nie", "nif", "documento", "identidad", "id number", "id card"}
-	nirContext      = []string{"sécurité sociale", "securite sociale", "sécu", "secu", "nir", "insee", "numéro de sécurité", "social security"}
-	bsnContext      = []string{"bsn", "burgerservicenummer", "sofinummer", "sofi"}
-	deTaxContext    = []string{"steuer", "steuer-id", "steuerid", "idnr", "identifikationsnummer", "tax id", "tin"}
-	cpfContext      = []string{"cpf"}
-	aadhaarContext  = []string{"aadhaar", "aadhar", "uidai", "uid", "आधार"}
-	cnContext       = []string{"身份证", "resident id", "identity card", "id card", "id number", "id no"}
-	sinContext      = []string{"sin", "social insurance", "nas", "assurance sociale"}
+	passportContext = newWords("passport", "reisepass", "passeport", "pasaporte", "passaporto", "paspoort", "passaporte", "паспорт", "pass-nr", "pass nr", "passnummer")
+	ninoContext     = newWords("national insurance", "nino", "ni number", "ni no", "ni#")
+	esContext       = newWords("dni", "nie", "nif", "documento", "identidad", "id number", "id card")
+	nirContext      = newWords("sécurité sociale", "securite sociale", "sécu", "secu", "nir", "insee", "numéro de sécurité", "social security")
+	bsnContext      = newWords("bsn", "burgerservicenummer", "sofinummer", "sofi")
+	deTaxContext    = newWords("steuer", "steuer-id", "steuerid", "idnr", "identifikationsnummer", "tax id", "tin")
+	cpfContext      = newWords("cpf")
+	aadhaarContext  = newWords("aadhaar", "aadhar", "uidai", "uid", "आधार")
+	cnContext       = newWords("身份证", "resident id", "identity card", "id card", "id number", "id no")
+	sinContext      = newWords("sin", "social insurance", "nas", "assurance sociale")
 )
 
-// near reports whether one of words (lower case) occurs, ignoring ASCII
-// case and at a word start, in the lookBehind bytes before i.
-func (s *scanner) near(i int, words []string) bool {
-	var buf [lookBehind]byte
-	w := buf[:0]
-	for _, c := range []byte(s.text[max(0, i-lookBehind):i]) {
-		w = append(w, lower(c))
+// words is a list of context words indexed by their first byte.
+type words struct {
+	first [256][]string
+}
+
+func newWords(ws ...string) *words {
+	w := &words{}
+	for _, k := range ws {
+		w.first[k[0]] = append(w.first[k[0]], k)
 	}
-	for _, k := range words {
-		for from := 0; ; {
-			at := bytes.Index(w[from:], []byte(k))
-			if at < 0 {
-				break
+	return w
+}
+
+// near reports whether one of ws occurs, ignoring ASCII case and at a word
+// start, in the lookBehind bytes before i.
+func (s *scanner) near(i int, ws *words) bool {
+	t := s.text
+	from := max(0, i-lookBehind)
+	for a := from; a < i; a++ {
+		c := lower(t[a])
+		cands := ws.first[c]
+		if cands == nil || c < 0x80 && a > 0 && isLetter(t[a-1]) {
+			continue
+		}
+		for _, k := range cands {
+			end := a + len(k)
+			if end > i || !hasPrefixFold(t[a:], k) {
+				continue
 			}
-			at += from
-			end := at + len(k)
-			if (at == 0 || !isLetter(w[at-1])) && (len(k) > 4 || end == len(w) || !isLetter(w[end])) {
+			if len(k) > 4 || end == len(t) || !isLetter(t[end]) {
 				return true
 			}
-			from = at + 1
 		}
 	}
 	return false
+}
+
+// hasPrefixFold reports whether s begins with k (lower case), ignoring ASCII
+// case in s.
+func hasPrefixFold(s, k string) bool {
+	if len(s) < len(k) {
+		return false
+	}
+	for i := 0; i < len(k); i++ {
+		if lower(s[i]) != k[i] {
+			return false
+		}
+	}
+	return true
 }
 
 // isLetter reports whether c is an ASCII letter or part of a multi-byte

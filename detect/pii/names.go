@@ -17,20 +17,21 @@ import (
 var firstNamesText string
 
 // firstNames is the set of names in firstNamesText, built on first use.
-var firstNames = sync.OnceValue(func() map[string]struct{} {
-	m := make(map[string]struct{}, 16384)
+var firstNames = sync.OnceValue(func() *wordSet {
+	s := &wordSet{m: make(map[string]struct{}, 16384)}
 	for _, l := range strings.Split(firstNamesText, "\n") {
-		if l != "" {
-			m[l] = struct{}{}
-		}
+		s.add(l)
 	}
-	return m
+	return s
 })
 
 // nameTriggers maps the word just before a name (lower case, with its
 // trailing '.' or ':') to the phrases ending in it that introduce a name;
 // "" means the word alone does (a title such as "Mr." or "Frau").
 var nameTriggers = map[string][]string{}
+
+// triggerSet prefilters nameTriggers.
+var triggerSet = newWordSet()
 
 func init() {
 	for _, w := range []string{
@@ -41,6 +42,7 @@ func init() {
 		"dhr.", "mevr.", "name:", "named", "called", "nome:", "nom:", "nombre:",
 	} {
 		nameTriggers[w] = []string{""}
+		triggerSet.add(w)
 	}
 	for _, p := range []string{
 		"my name is", "name is", "his name is", "her name is", "i am", "i'm", "this is",
@@ -51,6 +53,7 @@ func init() {
 		k := strings.LastIndexByte(p, ' ')
 		last := p[k+1:]
 		nameTriggers[last] = append(nameTriggers[last], p)
+		triggerSet.add(last)
 	}
 }
 
@@ -79,6 +82,14 @@ func (s *scanner) persons() {
 	names := firstNames()
 	var buf [16]byte
 	for j := 0; j < len(t); j++ {
+		// Skip eight bytes at a time while none is an upper-case ASCII
+		// letter or part of a multi-byte character.
+		for j+8 <= len(t) && !hasUpperOrHigh8(load8(t[j:j+8])) {
+			j += 8
+		}
+		if j == len(t) {
+			break
+		}
 		c := t[j]
 		if !(isUpper(c) || c >= 0xc0) {
 			continue
@@ -103,7 +114,7 @@ func (s *scanner) persons() {
 		}
 		if j > 0 && t[j-1] != '(' && t[j-1] != '"' && s.nameTrigger(j-1) {
 			// A title after a trigger ("Dear Mr."): the name follows it.
-			if v := nameTriggers[string(buf[:n])]; len(v) > 0 && v[0] == "" && (s.at(k) == '.' || s.at(k) == ' ') {
+			if triggerSet.has(buf[:n]) && nameTriggers[string(buf[:n])][0] == "" && (s.at(k) == '.' || s.at(k) == ' ') {
 				continue
 			}
 			j = s.person(j, 0.75) - 1
@@ -112,7 +123,7 @@ func (s *scanner) persons() {
 		if n < 3 || n == len(buf) || isLetter(s.at(k)) || s.at(k) != ' ' {
 			continue
 		}
-		if _, ok := names[string(buf[:n])]; !ok {
+		if !names.has(buf[:n]) {
 			continue
 		}
 		if s.open(k + 1) {
@@ -146,10 +157,10 @@ func (s *scanner) nameTrigger(i int) bool {
 	if b > 0 && isLetter(t[b-1]) {
 		return false
 	}
-	phrases, ok := nameTriggers[string(w)]
-	if !ok {
+	if !triggerSet.has(w) {
 		return false
 	}
+	phrases := nameTriggers[string(w)]
 	for _, p := range phrases {
 		if p == "" {
 			return true
@@ -214,4 +225,16 @@ func (s *scanner) person(j int, score float64) int {
 	}
 	s.add(ePerson, j, end, score)
 	return end
+}
+
+// hasUpperOrHigh8 reports whether any of the eight bytes of w is in
+// 'A'–'Z' or has its high bit set (the "has a byte between" word trick).
+func hasUpperOrHigh8(w uint64) bool {
+	const ones, highs, low7 = 0x0101010101010101, 0x8080808080808080, 0x7f7f7f7f7f7f7f7f
+	if w&highs != 0 {
+		return true
+	}
+	x := w & low7
+	const m, n = 'A' - 1, 'Z' + 1
+	return (ones*(127+n)-x)&^w&(x+ones*(127-m))&highs != 0
 }

@@ -331,7 +331,7 @@ func TestValidatorJS(t *testing.T) {
 var fillers = []string{
 	"the", "card", "SSN", "phone", "call", "ip", "+", "+1", "(", ")", "-", ".", ",", "@", ":", "::", " ", "  ",
 	"\n", "4111", "1111", "555", "0", "12", "1.2.3", "192.168", "2001:db8", "DE89", "GB", "x@y", "mail.example",
-	".com", "é", "🎉", "order", "#",
+	".com", "é", "🎉", "order", "#", "Mr.", "born", "March", "Street", "Calle", "12", "DNI", "Name:", "José",
 }
 
 func randomText(r *rand.Rand, g *piitest.Gen) string {
@@ -345,6 +345,20 @@ func randomText(r *rand.Rand, g *piitest.Gen) string {
 		func() string { return "+44 20 7946 0958" },
 		func() string { return "(415) 555-2671" },
 		func() string { return "2001:4860:4860::8888" },
+		func() string { return "born on 12 March 1985" },
+		func() string { return "DOB March 12, 1985" },
+		func() string { return "Geburtsdatum 12.03.1985" },
+		func() string { return "Mr. John Smith" },
+		func() string { return "Julia Roberts" },
+		func() string { return "my name is Ana María López" },
+		func() string { return "221B Baker Street" },
+		func() string { return "Calle Mayor 5" },
+		func() string { return "12 rue de la Paix, Apt. 5" },
+		func() string { return "DNI 12345678Z" },
+		func() string { return "passport C01X00T47" },
+		func() string { return "CPF 123.456.789-09" },
+		func() string { return "DMLPRY77D15H501F" },
+		func() string { return "Aadhaar 2984 4886 3364" },
 	}
 	var b strings.Builder
 	for n := 3 + r.IntN(30); n > 0; n-- {
@@ -364,7 +378,7 @@ func randomText(r *rand.Rand, g *piitest.Gen) string {
 func TestContractRandom(t *testing.T) {
 	d := newDetector(t, nil)
 	r := rand.New(rand.NewPCG(1, 2))
-	n := 300
+	n := 1500
 	if testing.Short() {
 		n = 50
 	}

@@ -81,3 +81,21 @@ func groupBy4(s, sep string) string {
 	}
 	return strings.Join(append(parts, s), sep)
 }
+
+func TestHasUpperOrHigh8(t *testing.T) {
+	for c := 0; c < 256; c++ {
+		for pos := 0; pos < 8; pos++ {
+			b := []byte("abcdefgh")
+			b[pos] = byte(c)
+			want := false
+			for _, x := range b {
+				if x >= 'A' && x <= 'Z' || x >= 0x80 {
+					want = true
+				}
+			}
+			if got := hasUpperOrHigh8(load8(string(b))); got != want {
+				t.Fatalf("%q: %v, want %v", b, got, want)
+			}
+		}
+	}
+}

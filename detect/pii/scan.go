@@ -182,16 +182,29 @@ func (s *scanner) digits(p int) {
 	if on[eIBAN] && class[prev]&cUpper != 0 && class[prev2]&cUpper != 0 && class[s.at(p-3)]&cWord == 0 {
 		s.iban(p - 2)
 	}
-	if (on[eNationalID] || on[ePassport]) && (class[prev]&cUpper != 0 || class[prev]&cWord == 0) {
+	// What follows the run of digits decides which of the checks below can
+	// match; near the end of a text that may grow, all of them run.
+	t := s.text
+	q := p
+	for q < len(t) && isDigit(t[q]) {
+		q++
+	}
+	w, c, c1 := q-p, s.at(q), s.at(q+1)
+	tail := !s.eof && q+2 >= len(t)
+	sep := c == ' ' || c == '-' || c == '.' || c == '/'
+	if (on[eNationalID] || on[ePassport]) && (class[prev]&cUpper != 0 || class[prev]&cWord == 0) &&
+		(tail || class[prev]&cUpper != 0 || w >= 8 || isUpper(c) || w <= 4 && sep && isDigit(c1)) {
 		s.ident(p)
 	}
 	if class[prev]&cWord != 0 {
 		return // glued to a word: "abc123", "v1"
 	}
-	if on[eDOB] {
+	if on[eDOB] && (tail || w <= 4 && sep && c != ' ' && isDigit(c1) || w <= 2 && (c == ' ' || c == '.' || c == ',' || isLetter(c)) ||
+		w <= 2 && prev == ' ' && (isLetter(prev2) || prev2 == '.')) {
 		s.dob(p)
 	}
-	if on[eAddress] && (prev == 0 || prev == ' ' || prev == '\n' || prev == ',' || prev == '>' || prev == '\t') {
+	if on[eAddress] && (prev == 0 || prev == ' ' || prev == '\n' || prev == ',' || prev == '>' || prev == '\t') &&
+		(tail || w <= 5 && (c == ' ' && isLetter(c1) || isUpper(c) && c1 == ' ') || prev == ' ' && (isLetter(prev2) || prev2 == '.')) {
 		s.address(p)
 	}
 	// Inside a chain of digit groups ("4111 1111 …", "(555) 123-…") or
