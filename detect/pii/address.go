@@ -95,7 +95,7 @@ func (s *scanner) address(p int) {
 		j := e + 1
 		for w := 0; w < 5; w++ {
 			if s.open(j) {
-				s.wait(p)
+				s.wait(max(0, p-streetBack)) // a street name before the number may yet be the hit
 				return
 			}
 			if j >= len(t) {
@@ -106,7 +106,7 @@ func (s *scanner) address(p int) {
 				break
 			}
 			if s.open(k) {
-				s.wait(p)
+				s.wait(max(0, p-streetBack))
 				return
 			}
 			capital := isUpperOrNonASCII(t[j])
@@ -140,12 +140,12 @@ func (s *scanner) address(p int) {
 		if b < 0 || t[b] != ' ' {
 			return
 		}
-		for w := 0; w < 4 && b > 0; w++ {
+		for w := 0; w < 4 && b > 0 && p-b < streetBack; w++ {
 			a := b
 			for a > 0 && (isLetter(t[a-1]) || t[a-1] == '.' || t[a-1] == '\'' || t[a-1] == '/') {
 				a--
 			}
-			if a == b {
+			if a == b || p-a >= streetBack {
 				break
 			}
 			word, _ := s.wordAt(a, buf[:])
@@ -201,6 +201,9 @@ func (s *scanner) address(p int) {
 	}
 	s.add(eAddress, start, end, 0.7)
 }
+
+// streetBack bounds how far before a house number a street name may start.
+const streetBack = 48
 
 func isUpperOrNonASCII(c byte) bool { return isUpper(c) || c >= 0x80 }
 
