@@ -1,7 +1,5 @@
 package pii
 
-import "strings"
-
 // streetTypes are street-type words (lower case, abbreviations with their
 // dot) that follow the street name: "221 Baker Street", "5 Av. Foch".
 var streetTypes = newWordSet()
@@ -63,16 +61,24 @@ func (s *scanner) wordAt(i int, buf []byte) (w []byte, end int) {
 }
 
 func hasStreetSuffix(w []byte) bool {
-	if len(w) < 5 {
+	if len(w) < 5 || !suffixLast[w[len(w)-1]] {
 		return false
 	}
 	for _, suf := range streetSuffixes {
-		if len(w) > len(suf) && strings.HasSuffix(string(w), suf) {
+		if len(w) > len(suf) && string(w[len(w)-len(suf):]) == suf {
 			return true
 		}
 	}
 	return false
 }
+
+// suffixLast marks the last bytes of streetSuffixes.
+var suffixLast = func() (m [256]bool) {
+	for _, s := range streetSuffixes {
+		m[s[len(s)-1]] = true
+	}
+	return m
+}()
 
 // address checks a street address at the house number at p: the number,
 // up to five words of street name with a street-type word among them

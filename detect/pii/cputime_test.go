@@ -38,7 +38,12 @@ func TestThroughputCPUTime(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	text := mixedPrompt()
+	for _, tc := range []struct{ name, text string }{{"prose 4 KiB", mixedProse()}, {"number-dense 4 KiB", mixedPrompt()}} {
+		measure(t, threadCPU, d, tc.name, tc.text)
+	}
+}
+
+func measure(t *testing.T, threadCPU func() time.Duration, d detect.Detector, name, text string) {
 	in := detect.Input{Text: text}
 	ctx := context.Background()
 	call := func() {
@@ -66,5 +71,5 @@ func TestThroughputCPUTime(t *testing.T) {
 	}
 	slices.Sort(single)
 	p99 := single[len(single)*99/100]
-	t.Logf("mixed 4 KiB prompt: median %v per call, %.1f MB/s of CPU time; p99 of single calls %v", med, float64(len(text))/med.Seconds()/1e6, p99)
+	t.Logf("%s: median %v per call, %.1f MB/s of CPU time; p99 of single calls %v", name, med, float64(len(text))/med.Seconds()/1e6, p99)
 }

@@ -163,6 +163,9 @@ func (s *scanner) dob(p int) {
 			}
 		}
 		j = s.skip(j, " ")
+		if !isLetter(s.at(j)) {
+			break
+		}
 		if k, ok := s.word(j, "of"); ok {
 			j = s.skip(k, " ")
 		} else if k, ok := s.word(j, "de"); ok {
@@ -193,7 +196,13 @@ func (s *scanner) dob(p int) {
 			for b > 0 && isLetter(t[b-1]) || b > 0 && t[b-1] == '.' && b == i+1 {
 				b--
 			}
-			if mm, k := s.monthAt(b); mm != 0 && k == i+1 {
+			n := i + 1 - b
+			if t[i] == '.' {
+				n--
+			}
+			if n < 3 || n > 23 || monthSet.lens[lower(t[b])]&(1<<n) == 0 {
+				// Not a month name: skip the lookup.
+			} else if mm, k := s.monthAt(b); mm != 0 && k == i+1 {
 				j := s.ordinal(e1)
 				j = s.skip(j, ", ")
 				if yy, k4 := s.num(j); k4-j == 4 {

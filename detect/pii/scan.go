@@ -209,7 +209,7 @@ func (s *scanner) digits(p int) {
 	}
 	// Inside a chain of digit groups ("4111 1111 …", "(555) 123-…") or
 	// after a decimal point: not the start of a number.
-	mid := strings.IndexByte(" -./,", prev) >= 0 && prev != 0 && (isDigit(prev2) || prev2 == ')')
+	mid := (prev == ' ' || prev == '-' || prev == '.' || prev == '/' || prev == ',') && (isDigit(prev2) || prev2 == ')')
 	if !mid {
 		if on[eCard] {
 			s.card(p)
@@ -812,6 +812,9 @@ var (
 	notPhone     = [...]string{"order", "invoice", "ref", "tracking", "account", "acct", " id", "id:", "#", "no.", "serial", "isbn", "ticket", "case"}
 )
 
+// phoneSep marks the bytes that separate the digits of a phone number.
+var phoneSep = [256]bool{' ': true, '-': true, '.': true, '/': true, '(': true, ')': true}
+
 // phone checks a phone number at p: "+CC …" (intl) for any region, or a
 // national number in one of the configured regions. A number that
 // libphonenumber cannot confirm is still reported, with a lower score,
@@ -834,7 +837,7 @@ func (s *scanner) phone(p int, intl bool) {
 			digits++
 			glen++
 			seps = 0
-		} else if strings.IndexByte(" -./()", c) >= 0 {
+		} else if phoneSep[c] {
 			seps++
 			if seps > 2 {
 				break
@@ -866,7 +869,7 @@ func (s *scanner) phone(p int, intl bool) {
 		ng++
 	}
 	e := j
-	for e > p && strings.IndexByte(" -./(", t[e-1]) >= 0 {
+	for e > p && phoneSep[t[e-1]] && t[e-1] != ')' {
 		e--
 	}
 	end := e // the end of the hit, past an extension
