@@ -279,13 +279,15 @@ func (d *Detector) Hold(text string) int {
 	return min(s.pending, i)
 }
 
-// dropNamesInAddresses removes person hits that overlap a street address
-// ("Baker" in "221B Baker Street" is a street, not a person).
+// dropNamesInAddresses removes person hits that start inside a street
+// address ("Baker" in "221B Baker Street" is a street, not a person).
 func dropNamesInAddresses(hs []detect.Hit) []detect.Hit {
 	out := hs[:0]
 	for _, h := range hs {
 		if h.Rule == RulePerson && slices.ContainsFunc(hs, func(a detect.Hit) bool {
-			return a.Rule == RuleAddress && a.Start < h.End && h.Start < a.End
+			// Only addresses that start first, so that streaming, which
+			// settles hits in order of their start, drops the same names.
+			return a.Rule == RuleAddress && a.Start <= h.Start && h.Start < a.End
 		}) {
 			continue
 		}

@@ -204,7 +204,8 @@ func (s *scanner) digits(p int) {
 		s.dob(p)
 	}
 	if on[eAddress] && (prev == 0 || prev == ' ' || prev == '\n' || prev == ',' || prev == '>' || prev == '\t') &&
-		(tail || w <= 5 && (c == ' ' && isLetter(c1) || isUpper(c) && c1 == ' ') || prev == ' ' && (isLetter(prev2) || prev2 == '.')) {
+		(tail || w <= 5 && (c == ' ' && isLetter(c1) || isUpper(c) && c1 == ' ') ||
+			w <= 5 && prev == ' ' && (isLetter(prev2) || prev2 == '.') && (c == 0 || c == ' ' || c == ',' || c == '\n' || isUpper(c) && !isLetter(c1))) {
 		s.address(p)
 	}
 	// Inside a chain of digit groups ("4111 1111 …", "(555) 123-…") or
