@@ -200,6 +200,9 @@ func (s *scanner) person(j int, score float64) int {
 			s.wait(j)
 			return len(t)
 		}
+		if e-k > n && isUpper(t[k+n]) {
+			break // an acronym ("NINO", "SQL"), not a name
+		}
 		if e-k == n && s.at(e) == '.' { // an initial: "J."
 			e++
 		}
