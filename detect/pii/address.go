@@ -180,32 +180,152 @@ func (s *scanner) address(p int) {
 	if class[s.at(end)]&cDigit != 0 {
 		return
 	}
-	// A unit: ", Apt. 5", " Suite 12", " #4".
-	j := s.skip(end, ", ")
-	var ub [8]byte
-	word, k := s.wordAt(j, ub[:])
-	if s.open(k) || s.open(k+1) {
-		s.wait(start)
+	end, ok := s.addrTail(start, end)
+	if !ok {
 		return
 	}
-	if word != nil {
-		switch string(word) {
-		case "apt.", "apt", "suite", "unit", "flat", "floor", "fl.", "ste", "ste.", "bte", "piso", "étage", "whg.":
-			k = s.skip(k, " #")
-			if s.open(k) {
-				s.wait(start)
-				return
-			}
-			if _, k2 := s.num(k); k2 > k {
-				if s.open(k2) {
-					s.wait(start)
-					return
-				}
-				end = k2
-			}
+	s.addrEnd = end
+	s.add(eAddress, start, end, 0.7)
+}
+
+// addrTail extends a street address that ends at end over what usually
+// follows it: the house number after a street name ("Koskikatu 25"),
+// units ("Apt. 864", "Suite 5"), and up to three more parts on the same
+// or the next lines made of capitalised words, state codes and postcodes
+// (", Springfield, IL 62704", "\n Riisa\n Estonia 62488"). It reports
+// false when that depends on text still to come (and has waited).
+func (s *scanner) addrTail(start, end int) (int, bool) {
+	t := s.text
+	limit := min(len(t), start+maxAddress)
+	// A house number after the street name.
+	if s.at(end) == ' ' && isDigit(s.at(end+1)) {
+		_, k := s.num(end + 1)
+		if s.open(k) || s.open(k+1) {
+			s.wait(start)
+			return 0, false
+		}
+		if k-end-1 <= 5 && !isLetter(s.at(k)) && !isDigit(s.at(k)) && !(s.at(k) == '.' || s.at(k) == ',') || (s.at(k) == ',' || s.at(k) == '.') && !isDigit(s.at(k+1)) {
+			end = k
 		}
 	}
-	s.add(eAddress, start, end, 0.7)
+	var ub [8]byte
+	for parts := 0; parts < 5; {
+		j := end
+		newline := false
+		for j < limit && (t[j] == ' ' || t[j] == ',' || t[j] == '\n') && j-end < 6 {
+			newline = newline || t[j] == '\n'
+			j++
+		}
+		if j == end && parts > 0 || j >= limit {
+			if s.open(j) {
+				s.wait(start)
+				return 0, false
+			}
+			break
+		}
+		word, k := s.wordAt(j, ub[:])
+		if s.open(k) || s.open(k+1) {
+			s.wait(start)
+			return 0, false
+		}
+		if word != nil && isUnit(word) {
+			k = s.skip(k, " #")
+			if _, k2 := s.num(k); k2 > k && k2 <= limit {
+				if s.open(k2) {
+					s.wait(start)
+					return 0, false
+				}
+				end = k2
+				parts++
+				continue
+			}
+			break
+		}
+		if parts >= 4 || !newline && s.at(j-1) != ',' && s.at(j-1) != ' ' {
+			break
+		}
+		// A part: capitalised words, all-capital codes and a postcode,
+		// up to the next comma or line end.
+		e, ok := s.addrPart(j, limit)
+		if e < 0 {
+			s.wait(start)
+			return 0, false
+		}
+		if !ok || e == j || !newline && s.at(j-1) == ' ' && s.at(j-2) != ',' {
+			break
+		}
+		end = e
+		parts++
+	}
+	return end, true
+}
+
+// maxAddress bounds a street address with its city, region and postcode.
+const maxAddress = 200
+
+// addrPart reads one part of an address after the street at i: words that
+// start with a capital letter, connectors and numbers of up to six digits,
+// up to a comma or a line end. It returns the end, -1 when that depends on
+// text still to come, and false when the part holds anything else.
+func (s *scanner) addrPart(i, limit int) (int, bool) {
+	t := s.text
+	j := i
+	end := i
+	var buf [16]byte
+	for j < limit {
+		c := t[j]
+		switch {
+		case c == ' ':
+			j++
+			continue
+		case c == ',' || c == '\n':
+			return end, end > i
+		case isDigit(c):
+			_, k := s.num(j)
+			if k-j > 6 || k == j {
+				for k < len(t) && isDigit(t[k]) {
+					k++
+				}
+				if k-j > 6 {
+					return end, false
+				}
+			}
+			if s.open(k) {
+				return -1, false
+			}
+			if isLetter(s.at(k)) {
+				return end, false
+			}
+			j, end = k, k
+		case isUpperOrNonASCII(c):
+			_, k := s.wordAt(j, buf[:])
+			if s.open(k) {
+				return -1, false
+			}
+			if k == j {
+				return end, false
+			}
+			j, end = k, k
+		default:
+			w, k := s.wordAt(j, buf[:])
+			if k == j || w == nil || !connector(w) {
+				return end, end > i && (c == '.' || c == ';' || c == ')' || c == '!' || c == '?')
+			}
+			j = k
+		}
+	}
+	if s.open(j) {
+		return -1, false
+	}
+	return end, end > i
+}
+
+func isUnit(w []byte) bool {
+	switch string(w) {
+	case "apt.", "apt", "suite", "unit", "flat", "floor", "fl.", "ste", "ste.", "bte", "piso", "étage", "whg.", "box", "postbox":
+		return true
+	}
+	return false
 }
 
 // streetBack bounds how far before a house number a street name may start.

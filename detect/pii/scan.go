@@ -68,6 +68,7 @@ type scanner struct {
 	eof     bool
 	hits    []detect.Hit
 	pending int
+	addrEnd int // the end of the last street address: numbers inside it start none
 }
 
 func (s *scanner) add(e, start, end int, score float64) {
@@ -203,7 +204,7 @@ func (s *scanner) digits(p int) {
 		w <= 2 && prev == ' ' && (isLetter(prev2) || prev2 == '.')) {
 		s.dob(p)
 	}
-	if on[eAddress] && (prev == 0 || prev == ' ' || prev == '\n' || prev == ',' || prev == '>' || prev == '\t') &&
+	if on[eAddress] && p >= s.addrEnd && (prev == 0 || prev == ' ' || prev == '\n' || prev == ',' || prev == '>' || prev == '\t') &&
 		(tail || w <= 5 && (c == ' ' && isLetter(c1) || isUpper(c) && c1 == ' ') ||
 			w <= 5 && prev == ' ' && (isLetter(prev2) || prev2 == '.') && (c == 0 || c == ' ' || c == ',' || c == '\n' || isUpper(c) && !isLetter(c1))) {
 		s.address(p)
