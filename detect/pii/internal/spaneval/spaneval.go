@@ -16,7 +16,6 @@ import (
 	"os"
 	"slices"
 	"strings"
-	"unicode/utf8"
 
 	"github.com/rampartsec/rampart/detect"
 )
@@ -184,12 +183,17 @@ type span struct {
 	start, end int
 }
 
-// Evaluate runs d on every row. goldType maps a source entity type to the
+// Evaluate runs d on every row, counting the hits whose score reaches the
+// detector's Threshold (0.5 when it has none). goldType maps a source entity type to the
 // hit Label it corresponds to ("" for types the detector does not claim);
 // those gold spans are ignored. Hits are grouped by their Label; a Label
 // that no gold type maps to only gathers false positives.
 func Evaluate(ctx context.Context, d detect.Detector, rows []Row, goldType func(string) string) (Report, error) {
 	rep := Report{Rows: len(rows), ByType: make(map[string]Counts)}
+	threshold := 0.5
+	if th, ok := d.(interface{ Threshold() float64 }); ok {
+		threshold = th.Threshold()
+	}
 	for i, row := range rows {
 		var gold []span
 		for _, e := range row.Entities {
@@ -209,6 +213,9 @@ func Evaluate(ctx context.Context, d detect.Detector, rows []Row, goldType func(
 		}
 		used := make([]bool, len(gold))
 		for _, h := range hits {
+			if h.Score < threshold {
+				continue
+			}
 			best, bestIoU := -1, 0.0
 			for k, g := range gold {
 				if used[k] || g.typ != h.Label {
@@ -250,14 +257,4 @@ func iou(a0, a1, b0, b1 int) float64 {
 	}
 	union := max(a1, b1) - min(a0, b0)
 	return float64(inter) / float64(union)
-}
-
-// ValidUTF8 reports whether every row's text is valid UTF-8.
-func ValidUTF8(rows []Row) bool {
-	for _, r := range rows {
-		if !utf8.ValidString(r.Text) {
-			return false
-		}
-	}
-	return true
 }
