@@ -4,6 +4,7 @@ import (
 	"bufio"
 	"encoding/json"
 	"os"
+	"slices"
 	"strings"
 	"testing"
 )
@@ -79,6 +80,10 @@ func TestValidatorJSIDs(t *testing.T) {
 			s = strings.ReplaceAll(s, " ", "")
 		case "isTaxID de-DE": // 659/299/7048/9
 			s = strings.ReplaceAll(s, "/", "")
+		case "isTaxID pt-BR": // 123.456.789-09, the form the scanner reads too
+			if len(s) == 14 && s[3] == '.' && s[7] == '.' && s[11] == '-' {
+				s = s[:3] + s[4:7] + s[8:11] + s[12:]
+			}
 		}
 		if v.covers != nil && !v.covers(s) {
 			c.skipped++
@@ -111,4 +116,28 @@ func TestValidatorJSIDs(t *testing.T) {
 	if total < 150 {
 		t.Fatalf("only %d rows checked", total)
 	}
+}
+
+// FuzzValidators feeds arbitrary strings to every identifier validator:
+// none may panic, and whatever one accepts must have its scheme's length.
+func FuzzValidators(f *testing.F) {
+	for _, s := range []string{"12345678Z", "X1234567L", "DMLPRY77D15H501F", "185057800608436", "174559434", "26954371827",
+		"12345678909", "298448863364", "210203197503102721", "110101491001001", "046454286", "AA123456A", "C01X00T47", "2A"} {
+		f.Add(s)
+	}
+	lengths := map[string][]int{
+		"esDNI": {9}, "esNIE": {9}, "ukNINO": {8, 9}, "itFiscalCode": {16}, "frNIR": {15}, "nlBSN": {9}, "deTaxID": {11},
+		"brCPF": {11}, "inAadhaar": {12}, "cnResidentID": {15, 18}, "caSIN": {9}, "passportFormat": {8, 9},
+	}
+	f.Fuzz(func(t *testing.T, s string) {
+		for name, v := range map[string]func(string) bool{
+			"esDNI": esDNI, "esNIE": esNIE, "ukNINO": ukNINO, "itFiscalCode": itFiscalCode, "frNIR": frNIR, "nlBSN": nlBSN,
+			"deTaxID": deTaxID, "brCPF": brCPF, "inAadhaar": inAadhaar, "cnResidentID": cnResidentID, "caSIN": caSIN,
+			"passportFormat": passportFormat,
+		} {
+			if v(s) && !slices.Contains(lengths[name], len(s)) {
+				t.Fatalf("%s accepts %q of length %d", name, s, len(s))
+			}
+		}
+	})
 }
