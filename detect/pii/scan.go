@@ -72,11 +72,17 @@ type scanner struct {
 }
 
 func (s *scanner) add(e, start, end int, score float64) {
+	if s.hits == nil {
+		s.hits = make([]detect.Hit, 0, 4)
+	}
 	s.hits = append(s.hits, detect.Hit{Rule: entities[e].rule, Start: start, End: end, Score: score, Label: entities[e].label})
 }
 
 // addLabel adds a hit with its own label (national IDs name their scheme).
 func (s *scanner) addLabel(e, start, end int, score float64, label string) {
+	if s.hits == nil {
+		s.hits = make([]detect.Hit, 0, 4)
+	}
 	s.hits = append(s.hits, detect.Hit{Rule: entities[e].rule, Start: start, End: end, Score: score, Label: label})
 }
 
