@@ -143,6 +143,10 @@ func (s *scanner) persons() {
 			s.wait(j)
 			return
 		}
+		if s.cut(k + 1) {
+			s.wait(j)
+			return
+		}
 		if ok, _ := s.capitalAt(k + 1); !ok || s.at(k) != ' ' {
 			// A first name on its own.
 			if !monthSet.has(buf[:n]) && solo.has(buf[:n]) {
@@ -199,6 +203,10 @@ func (s *scanner) person(j int, score float64) int {
 	words := 0
 	k := j
 	for words < 4 && k < len(t) {
+		if s.cut(k) {
+			s.wait(j)
+			return len(t)
+		}
 		ok, n := s.capitalAt(k)
 		if !ok {
 			break
@@ -207,6 +215,10 @@ func (s *scanner) person(j int, score float64) int {
 		for e < len(t) {
 			r, m := rune(t[e]), 1
 			if t[e] >= utf8.RuneSelf {
+				if !s.eof && !utf8.FullRuneInString(t[e:]) {
+					e = len(t) // a character cut by the end of the text so far
+					break
+				}
 				r, m = utf8.DecodeRuneInString(t[e:])
 			}
 			if !unicode.IsLetter(r) && r != '\'' && r != '-' {
@@ -288,4 +300,10 @@ func isParticle(w string) bool {
 		return true
 	}
 	return false
+}
+
+// cut reports whether a multi-byte character at i is cut short by the end
+// of a text that may still grow.
+func (s *scanner) cut(i int) bool {
+	return !s.eof && i < len(s.text) && s.text[i] >= utf8.RuneSelf && !utf8.FullRuneInString(s.text[i:])
 }

@@ -260,22 +260,31 @@ func (d *Detector) Hold(text string) int {
 		i--
 	}
 	if d.on[eDOB] || d.on[eAddress] {
-		// Up to four words before the end, on the same line: a month name
-		// ("born March 12") or a street name ("Calle Mayor 5",
-		// "Hauptstraße 5") that a number still to come would complete.
+		// A month name ("born March 12") or a street name ("Calle Mayor
+		// 5", "Hauptstraße 5") among the last four words of the line
+		// may be completed by a number still to come.
 		k := i
 		words := 0
-		for k > stop && len(text)-k < 48 && words < 4 {
+		var buf [24]byte
+		for k > stop && len(text)-k < streetBack && words < 4 {
 			c := text[k-1]
 			switch {
 			case c == ' ' || c == ',':
 				k--
 			case isLetter(c) || c == '.' || c == '\'' || c == '/':
+				e := k
 				for k > stop && (isLetter(text[k-1]) || text[k-1] == '.' || text[k-1] == '\'' || text[k-1] == '/') {
 					k--
 				}
 				words++
-				i = min(i, k)
+				w, _ := s.wordAt(k, buf[:])
+				if w == nil || e-k > len(buf) {
+					continue
+				}
+				if m, _ := s.monthAt(k); d.on[eDOB] && m != 0 ||
+					d.on[eAddress] && (streetFirst.has(w) || isUpperOrNonASCII(text[k]) && hasStreetSuffix(w)) {
+					i = min(i, k)
+				}
 			default:
 				words = 4
 			}
