@@ -167,7 +167,7 @@ func (s *scanner) nameTrigger(i int) bool {
 	for b > 0 && i-b < 12 && t[b-1] != ' ' && t[b-1] != '\n' && t[b-1] != '\t' {
 		b--
 	}
-	if b == i || i-b >= 12 {
+	if b == i || i-b >= 12 || triggerSet.lens[lower(t[b])]&(1<<(i-b)) == 0 {
 		return false
 	}
 	var buf [12]byte
