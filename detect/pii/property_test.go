@@ -34,8 +34,13 @@ func TestNoInvalidReported(t *testing.T) {
 		case 1:
 			cc := countries[r.IntN(len(countries))]
 			v = cc + digits(ibanLen[cc]-2)
-			if r.IntN(2) == 0 {
+			switch r.IntN(4) {
+			case 0:
 				v = groupBy4(v, " ")
+			case 1:
+				v = groupBy4(v, "-")
+			case 2:
+				v = strings.ToLower(v)
 			}
 		case 2:
 			v = digits(3) + "-" + digits(2) + "-" + digits(4)
@@ -55,6 +60,7 @@ func TestNoInvalidReported(t *testing.T) {
 				}
 			case RuleIBAN:
 				ibans++
+				clean = strings.ToUpper(clean)
 				if len(clean) != ibanLen[clean[:2]] || !mod97([]byte(clean)) {
 					t.Fatalf("%q: IBAN %q is invalid", text, raw)
 				}

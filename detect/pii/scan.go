@@ -186,7 +186,8 @@ func load8(b string) uint64 {
 func (s *scanner) digits(p int) {
 	on := &s.d.on
 	prev, prev2 := s.at(p-1), s.at(p-2)
-	if on[eIBAN] && class[prev]&cUpper != 0 && class[prev2]&cUpper != 0 && class[s.at(p-3)]&cWord == 0 {
+	if on[eIBAN] && (class[prev]&cUpper != 0 && class[prev2]&cUpper != 0 || class[prev]&cLower != 0 && class[prev2]&cLower != 0) &&
+		class[s.at(p-3)]&cWord == 0 {
 		s.iban(p - 2)
 	}
 	// What follows the run of digits decides which of the checks below can
@@ -636,14 +637,25 @@ var ibanLen = map[string]int{
 }
 
 // iban checks an IBAN at p: country code, check digits, the country's
-// length, written plain or in groups of four, and mod-97.
+// length, written plain or in groups of four (spaces or hyphens), in upper
+// or lower case, and mod-97.
 func (s *scanner) iban(p int) {
 	t := s.text
-	want := ibanLen[t[p:p+2]]
+	lowerCase := class[t[p]]&cLower != 0
+	cc := [2]byte{t[p], t[p+1]}
+	if lowerCase {
+		cc[0], cc[1] = cc[0]-'a'+'A', cc[1]-'a'+'A'
+	}
+	want := ibanLen[string(cc[:])]
 	if want == 0 {
 		return
 	}
+	letter := cUpper
+	if lowerCase {
+		letter = cLower
+	}
 	var buf [34]byte
+	var sep byte
 	n := 0
 	j := p
 	for n < want {
@@ -656,11 +668,15 @@ func (s *scanner) iban(p int) {
 		}
 		c := t[j]
 		switch {
-		case class[c]&(cUpper|cDigit) != 0:
+		case class[c]&(letter|cDigit) != 0:
+			if lowerCase && class[c]&cLower != 0 {
+				c -= 'a' - 'A'
+			}
 			buf[n] = c
 			n++
 			j++
-		case c == ' ' && n%4 == 0 && n > 0 && j > p && t[j-1] != ' ':
+		case (c == ' ' || c == '-') && (sep == 0 || c == sep) && n%4 == 0 && n > 0 && j > p && t[j-1] != c:
+			sep = c
 			j++
 		default:
 			return
