@@ -125,6 +125,10 @@ func (s *scanner) persons() {
 			n++
 			k++
 		}
+		if n >= 2 && isUpper(t[j+1]) {
+			j = k - 1 // an acronym: "SELECT", "URL"
+			continue
+		}
 		if j > 0 && t[j-1] != '(' && t[j-1] != '"' && s.nameTrigger(j-1) {
 			// A title after a trigger ("Dear Mr."): the name follows it.
 			if triggerSet.has(buf[:n]) && nameTriggers[string(buf[:n])][0] == "" && (s.at(k) == '.' || s.at(k) == ' ') {
