@@ -11,15 +11,29 @@ import (
 // look-behind window, so verdicts are cached (bounded; cleared when full).
 var phoneCache = struct {
 	sync.Mutex
-	m map[string]bool
-}{m: make(map[string]bool)}
+	m map[phoneKey]bool
+}{m: make(map[phoneKey]bool)}
 
 const phoneCacheSize = 4096
+
+// phoneKey is a cache key that costs no allocation: the region and the
+// number as written (the scanner reads at most 33 bytes of one).
+type phoneKey struct {
+	region [2]byte
+	n      uint8
+	num    [40]byte
+}
 
 // validPhone reports whether num is a valid phone number: for any region
 // when it starts with "+" (region ""), else for region.
 func validPhone(num, region string) bool {
-	key := region + "|" + num
+	if len(num) > 40 {
+		return parseValid(num, region)
+	}
+	var key phoneKey
+	copy(key.region[:], region)
+	key.n = uint8(len(num))
+	copy(key.num[:], num)
 	phoneCache.Lock()
 	v, ok := phoneCache.m[key]
 	phoneCache.Unlock()

@@ -2,23 +2,35 @@
 // bare patterns: e-mail addresses, payment card numbers (issuer ranges and
 // the Luhn check), US social security numbers (area, group and serial
 // rules), IBANs (country lengths and mod-97), public IPv4 and IPv6
-// addresses (net/netip) and phone numbers (libphonenumber metadata via
-// github.com/nyaruka/phonenumbers).
+// addresses (net/netip), phone numbers (libphonenumber metadata via
+// github.com/nyaruka/phonenumbers), dates of birth (a real date after a
+// birth word), national identity and tax numbers (ES DNI/NIE, UK NINO,
+// IT codice fiscale, FR NIR, NL BSN, DE Steuer-ID, BR CPF, IN Aadhaar,
+// CN resident ID, CA SIN: checksums, and context words where a scheme has
+// none), passport numbers (formats and a passport word), person names
+// (titles, introducing phrases and a first-name list) and street
+// addresses (house number, street name and street-type word, in several
+// languages).
 //
 // It registers the detector type "pii" with detect.Default. Options:
 //
 //	entities:           [names]  only these: email, credit_card, us_ssn, iban,
-//	                             ip_address, phone_number (default: all)
+//	                             ip_address, phone_number, date_of_birth,
+//	                             national_id, passport, person,
+//	                             street_address (default: all)
 //	regions:            [codes]  regions whose national phone formats are
-//	                             recognised, e.g. [US, GB] (default [US]);
+//	                             recognised, e.g. [US, GB] (default
+//	                             DefaultRegions, 24 regions);
 //	                             "+CC …" numbers are recognised for every region
 //	include_private_ip: bool     also report private, loopback, link-local and
 //	                             documentation addresses (default false)
 //
-// Scores: 0.9–1.0 when a validator confirms the value (a card passes Luhn
-// and its issuer's range, an IBAN its checksum); lower when it rests on the
-// shape and a context word ("ssn", "phone") nearby, which must come before
-// the value.
+// Scores: 0.8–1.0 when a validator confirms the value (a card passes Luhn
+// and its issuer's range, an IBAN its checksum, an ID its check digit);
+// 0.5–0.75 when it rests on a context word or the name list. Threshold is
+// 0.5. National IDs share the rule pii.national-id; the hit's Label names
+// the scheme (ES_DNI, IT_FISCAL_CODE, …). DatasetType maps the entity
+// types of span-labelled data sets to the Labels.
 package pii
 
 import (
@@ -66,6 +78,15 @@ var (
 	RuleIBAN       = rule("iban", "International bank account number", finding.High)
 	RuleIP         = rule("ip-address", "Public IP address", finding.Low)
 	RulePhone      = rule("phone-number", "Phone number", finding.Medium)
+	RuleDOB        = rule("date-of-birth", "Date of birth", finding.Medium)
+	// RuleNationalID covers national identity, social security and tax
+	// identification numbers; the hit's Label names the scheme (ES_DNI,
+	// ES_NIE, UK_NINO, IT_FISCAL_CODE, FR_NIR, NL_BSN, DE_TAX_ID, BR_CPF,
+	// IN_AADHAAR, CN_RESIDENT_ID, CA_SIN).
+	RuleNationalID = rule("national-id", "National identity or tax number", finding.High)
+	RulePassport   = rule("passport", "Passport number", finding.High)
+	RulePerson     = rule("person", "Person name", finding.Low)
+	RuleAddress    = rule("street-address", "Street address", finding.Medium)
 )
 
 // Entity indices.
@@ -76,6 +97,11 @@ const (
 	eIBAN
 	eIP
 	ePhone
+	eDOB
+	eNationalID
+	ePassport
+	ePerson
+	eAddress
 	numEntities
 )
 
@@ -92,6 +118,11 @@ var entities = [numEntities]entity{
 	{"iban", RuleIBAN, "IBAN"},
 	{"ip_address", RuleIP, "IP_ADDRESS"},
 	{"phone_number", RulePhone, "PHONE_NUMBER"},
+	{"date_of_birth", RuleDOB, "DATE_OF_BIRTH"},
+	{"national_id", RuleNationalID, "NATIONAL_ID"},
+	{"passport", RulePassport, "PASSPORT"},
+	{"person", RulePerson, "PERSON"},
+	{"street_address", RuleAddress, "STREET_ADDRESS"},
 }
 
 // Rules returns every rule the detector family knows, in a fixed order.
@@ -110,6 +141,12 @@ const (
 	// lookBehind covers context words and word boundaries before a hit.
 	lookBehind = 64
 )
+
+// DefaultRegions are the regions whose national phone-number formats are
+// recognised when the "regions" option is not given: the most populous
+// markets of North America, Europe, Latin America and Asia-Pacific, tried
+// in this order.
+var DefaultRegions = []string{"US", "GB", "CA", "AU", "IN", "DE", "FR", "ES", "IT", "NL", "BE", "CH", "AT", "IE", "NZ", "PT", "BR", "MX", "SE", "DK", "NO", "FI", "PL", "JP"}
 
 // Detector finds personal data. It is safe for concurrent use.
 type Detector struct {
@@ -161,7 +198,7 @@ func New(opts map[string]any) (*Detector, error) {
 		d.on[i] = true
 	}
 	if regions == nil {
-		regions = []string{"US"}
+		regions = DefaultRegions
 	}
 	supported := phonenumbers.GetSupportedRegions()
 	for _, r := range regions {
@@ -188,6 +225,11 @@ func (d *Detector) Rules() []*finding.Rule {
 	return out
 }
 
+// Threshold is the score from which a hit counts as personal data: 0.5.
+// Validated values score 0.8–1.0; values resting on a context word or a
+// name list score 0.5–0.75.
+func (d *Detector) Threshold() float64 { return 0.5 }
+
 // MaxSpan bounds a hit plus the bytes after it that decide where it ends;
 // e-mail addresses are the longest.
 func (d *Detector) MaxSpan() int { return maxSpan }
@@ -203,6 +245,7 @@ func (d *Detector) Detect(ctx context.Context, in detect.Input) ([]detect.Hit, e
 	}
 	s := scanner{d: d, text: in.Text, eof: true, pending: len(in.Text)}
 	s.scan()
+	s.hits = dropNamesInAddresses(s.hits)
 	slices.SortFunc(s.hits, func(a, b detect.Hit) int {
 		if a.Start != b.Start {
 			return a.Start - b.Start
@@ -227,5 +270,53 @@ func (d *Detector) Hold(text string) int {
 	for i > stop && !isSpace(text[i-1]) {
 		i--
 	}
+	if d.on[eDOB] || d.on[eAddress] {
+		// A month name ("born March 12") or a street name ("Calle Mayor
+		// 5", "Hauptstraße 5") among the last four words of the line
+		// may be completed by a number still to come.
+		k := i
+		words := 0
+		var buf [24]byte
+		for k > stop && len(text)-k < streetBack && words < 4 {
+			c := text[k-1]
+			switch {
+			case c == ' ' || c == ',':
+				k--
+			case isLetter(c) || c == '.' || c == '\'' || c == '/':
+				e := k
+				for k > stop && (isLetter(text[k-1]) || text[k-1] == '.' || text[k-1] == '\'' || text[k-1] == '/') {
+					k--
+				}
+				words++
+				w, _ := s.wordAt(k, buf[:])
+				if w == nil || e-k > len(buf) {
+					continue
+				}
+				if m, _ := s.monthAt(k); d.on[eDOB] && m != 0 ||
+					d.on[eAddress] && (streetFirst.has(w) || isUpperOrNonASCII(text[k]) && hasStreetSuffix(w)) {
+					i = min(i, k)
+				}
+			default:
+				words = 4
+			}
+		}
+	}
 	return min(s.pending, i)
+}
+
+// dropNamesInAddresses removes person hits that start inside a street
+// address ("Baker" in "221B Baker Street" is a street, not a person).
+func dropNamesInAddresses(hs []detect.Hit) []detect.Hit {
+	out := hs[:0]
+	for _, h := range hs {
+		if h.Rule == RulePerson && slices.ContainsFunc(hs, func(a detect.Hit) bool {
+			// Only addresses that start first, so that streaming, which
+			// settles hits in order of their start, drops the same names.
+			return a.Rule == RuleAddress && a.Start <= h.Start && h.Start < a.End
+		}) {
+			continue
+		}
+		out = append(out, h)
+	}
+	return out
 }

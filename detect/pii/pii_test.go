@@ -225,19 +225,20 @@ func TestSSNRules(t *testing.T) {
 }
 
 func TestOptions(t *testing.T) {
-	text := "mail x@example.com card 4012 8888 8888 1881 ip 10.1.2.3 phone 020 7946 0958"
+	text := "mail x@example.com card 4012 8888 8888 1881 ip 10.1.2.3 or 020 7946 0958"
 	for _, tc := range []struct {
 		name string
 		opts map[string]any
 		want []string
 		err  string
 	}{
-		{"defaults", map[string]any{}, []string{"pii.email", "pii.credit-card"}, ""},
+		{"defaults", map[string]any{}, []string{"pii.email", "pii.credit-card", "pii.phone-number"}, ""},
 		{"regions", map[string]any{"regions": []any{"gb"}}, []string{"pii.email", "pii.credit-card", "pii.phone-number"}, ""},
+		{"other regions", map[string]any{"regions": []any{"us"}}, []string{"pii.email", "pii.credit-card"}, ""},
 		{"entities", map[string]any{"entities": []any{"credit_card"}}, []string{"pii.credit-card"}, ""},
 		{"entities by rule id", map[string]any{"entities": []any{"pii.email"}}, []string{"pii.email"}, ""},
 		{"private ips", map[string]any{"entities": "ip_address", "include_private_ip": true}, []string{"pii.ip-address"}, ""},
-		{"unknown entity", map[string]any{"entities": []any{"passport"}}, nil, `unknown entity "passport"`},
+		{"unknown entity", map[string]any{"entities": []any{"passports"}}, nil, `unknown entity "passports"`},
 		{"unknown region", map[string]any{"regions": []any{"XX"}}, nil, `unknown region "XX"`},
 		{"bad bool", map[string]any{"include_private_ip": "yes"}, nil, `option "include_private_ip" is string, want true or false`},
 		{"unknown option", map[string]any{"entity": "x"}, nil, `unknown option "entity"`},
@@ -330,7 +331,7 @@ func TestValidatorJS(t *testing.T) {
 var fillers = []string{
 	"the", "card", "SSN", "phone", "call", "ip", "+", "+1", "(", ")", "-", ".", ",", "@", ":", "::", " ", "  ",
 	"\n", "4111", "1111", "555", "0", "12", "1.2.3", "192.168", "2001:db8", "DE89", "GB", "x@y", "mail.example",
-	".com", "é", "🎉", "order", "#",
+	".com", "é", "🎉", "order", "#", "Mr.", "born", "March", "Street", "Calle", "12", "DNI", "Name:", "José",
 }
 
 func randomText(r *rand.Rand, g *piitest.Gen) string {
@@ -344,6 +345,20 @@ func randomText(r *rand.Rand, g *piitest.Gen) string {
 		func() string { return "+44 20 7946 0958" },
 		func() string { return "(415) 555-2671" },
 		func() string { return "2001:4860:4860::8888" },
+		func() string { return "born on 12 March 1985" },
+		func() string { return "DOB March 12, 1985" },
+		func() string { return "Geburtsdatum 12.03.1985" },
+		func() string { return "Mr. John Smith" },
+		func() string { return "Julia Roberts" },
+		func() string { return "my name is Ana María López" },
+		func() string { return "221B Baker Street" },
+		func() string { return "Calle Mayor 5" },
+		func() string { return "12 rue de la Paix, Apt. 5" },
+		func() string { return "DNI 12345678Z" },
+		func() string { return "passport C01X00T47" },
+		func() string { return "CPF 123.456.789-09" },
+		func() string { return "DMLPRY77D15H501F" },
+		func() string { return "Aadhaar 2984 4886 3364" },
 	}
 	var b strings.Builder
 	for n := 3 + r.IntN(30); n > 0; n-- {
@@ -363,7 +378,7 @@ func randomText(r *rand.Rand, g *piitest.Gen) string {
 func TestContractRandom(t *testing.T) {
 	d := newDetector(t, nil)
 	r := rand.New(rand.NewPCG(1, 2))
-	n := 300
+	n := 1500
 	if testing.Short() {
 		n = 50
 	}

@@ -68,10 +68,22 @@ type scanner struct {
 	eof     bool
 	hits    []detect.Hit
 	pending int
+	addrEnd int // the end of the last street address: numbers inside it start none
 }
 
 func (s *scanner) add(e, start, end int, score float64) {
+	if s.hits == nil {
+		s.hits = make([]detect.Hit, 0, 4)
+	}
 	s.hits = append(s.hits, detect.Hit{Rule: entities[e].rule, Start: start, End: end, Score: score, Label: entities[e].label})
+}
+
+// addLabel adds a hit with its own label (national IDs name their scheme).
+func (s *scanner) addLabel(e, start, end int, score float64, label string) {
+	if s.hits == nil {
+		s.hits = make([]detect.Hit, 0, 4)
+	}
+	s.hits = append(s.hits, detect.Hit{Rule: entities[e].rule, Start: start, End: end, Score: score, Label: label})
 }
 
 func (s *scanner) wait(start int) {
@@ -130,7 +142,10 @@ func (s *scanner) scan() {
 			i = s.ipv6(i + k)
 		}
 	}
-	if !(on[eCard] || on[eSSN] || on[eIBAN] || on[eIP] || on[ePhone]) {
+	if on[ePerson] {
+		s.persons()
+	}
+	if !(on[eCard] || on[eSSN] || on[eIBAN] || on[eIP] || on[ePhone] || on[eDOB] || on[eNationalID] || on[ePassport] || on[eAddress]) {
 		return
 	}
 	for i := 0; i < len(t); {
@@ -171,15 +186,39 @@ func load8(b string) uint64 {
 func (s *scanner) digits(p int) {
 	on := &s.d.on
 	prev, prev2 := s.at(p-1), s.at(p-2)
-	if on[eIBAN] && class[prev]&cUpper != 0 && class[prev2]&cUpper != 0 && class[s.at(p-3)]&cWord == 0 {
+	if on[eIBAN] && (class[prev]&cUpper != 0 && class[prev2]&cUpper != 0 || class[prev]&cLower != 0 && class[prev2]&cLower != 0) &&
+		class[s.at(p-3)]&cWord == 0 {
 		s.iban(p - 2)
+	}
+	// What follows the run of digits decides which of the checks below can
+	// match; near the end of a text that may grow, all of them run.
+	t := s.text
+	q := p
+	for q < len(t) && isDigit(t[q]) {
+		q++
+	}
+	w, c, c1 := q-p, s.at(q), s.at(q+1)
+	tail := !s.eof && q+2 >= len(t)
+	sep := c == ' ' || c == '-' || c == '.' || c == '/'
+	if (on[eNationalID] || on[ePassport]) && (class[prev]&cUpper != 0 || class[prev]&cWord == 0) &&
+		(tail || class[prev]&cUpper != 0 || w >= 8 || isUpper(c) || w <= 4 && sep && isDigit(c1)) {
+		s.ident(p)
 	}
 	if class[prev]&cWord != 0 {
 		return // glued to a word: "abc123", "v1"
 	}
+	if on[eDOB] && (tail || w <= 4 && sep && c != ' ' && isDigit(c1) || w <= 2 && (c == ' ' || c == '.' || c == ',' || isLetter(c)) ||
+		w <= 2 && prev == ' ' && (isLetter(prev2) || prev2 == '.')) {
+		s.dob(p)
+	}
+	if on[eAddress] && p >= s.addrEnd && (prev == 0 || prev == ' ' || prev == '\n' || prev == ',' || prev == '>' || prev == '\t') &&
+		(tail || w <= 5 && (c == ' ' && isLetter(c1) || isUpper(c) && c1 == ' ') ||
+			w <= 5 && prev == ' ' && (isLetter(prev2) || prev2 == '.') && (c == 0 || c == ' ' || c == ',' || c == '\n' || isUpper(c) && !isLetter(c1))) {
+		s.address(p)
+	}
 	// Inside a chain of digit groups ("4111 1111 …", "(555) 123-…") or
 	// after a decimal point: not the start of a number.
-	mid := strings.IndexByte(" -./,", prev) >= 0 && prev != 0 && (isDigit(prev2) || prev2 == ')')
+	mid := (prev == ' ' || prev == '-' || prev == '.' || prev == '/' || prev == ',') && (isDigit(prev2) || prev2 == ')')
 	if !mid {
 		if on[eCard] {
 			s.card(p)
@@ -198,7 +237,8 @@ func (s *scanner) digits(p int) {
 				s.phone(p-1, true)
 			}
 		case prev == '(':
-			if class[prev2]&cWord == 0 {
+			// Not the "(0)" inside "+41 (0)96 …".
+			if class[prev2]&cWord == 0 && !(prev2 == ' ' && isDigit(s.at(p-3))) {
 				s.phone(p-1, false)
 			}
 		case !mid && prev != ')':
@@ -355,6 +395,8 @@ func (s *scanner) endsNumber(j int) status {
 	return yes
 }
 
+var cardContext = [...]string{"card", "visa", "mastercard", "amex", "credit", "debit", "payment", "cc", "karte", "carte", "tarjeta", "carta", "cartão"}
+
 var testCards = [...]string{
 	"4111111111111111", "4242424242424242", "4012888888881881", "4000056655665556",
 	"5555555555554444", "5105105105105100", "2223003122003222", "378282246310005",
@@ -362,8 +404,9 @@ var testCards = [...]string{
 	"3566002020360505", "30569309025904", "38520000023237", "6200000000000005",
 }
 
-// card checks a payment card number at p: 13–19 digits, plain or in
-// consistent groups, a known issuer range for its length, and Luhn.
+// card checks a payment card number at p: 12–19 digits, plain or in
+// consistent groups, Luhn, and a known issuer range for its length, or
+// a card context word before it (twelve-digit numbers need one too).
 func (s *scanner) card(p int) {
 	var buf [19]byte
 	var groups [6]uint8
@@ -372,7 +415,7 @@ func (s *scanner) card(p int) {
 		s.wait(p)
 		return
 	}
-	if st != yes || n < 13 {
+	if st != yes || n < 12 {
 		return
 	}
 	switch b := s.endsNumber(end); b {
@@ -386,12 +429,23 @@ func (s *scanner) card(p int) {
 		return
 	}
 	d := buf[:n]
-	if allSame(d) || !luhn(d) || !issuer(d) {
+	if allSame(d) || !luhn(d) {
 		return
 	}
+	ctx := s.context(p, lookBehind, cardContext[:]...)
+	if n == 12 && !ctx {
+		return // twelve digits (short Maestro numbers) only when called a card
+	}
 	score := 0.95
-	if s.context(p, lookBehind, "card", "visa", "mastercard", "amex", "credit", "debit", "payment", "cc") {
+	switch {
+	case issuer(d) && ctx:
 		score = 1.0
+	case issuer(d):
+	case ctx:
+		// Luhn-valid, outside the ranges known here, but called a card.
+		score = 0.8
+	default:
+		return
 	}
 	for _, tc := range testCards {
 		if string(d) == tc {
@@ -470,12 +524,14 @@ func issuer(d []byte) bool {
 		return n >= 16 && n <= 19
 	case p4 >= 3528 && p4 <= 3589: // JCB
 		return n >= 16 && n <= 19
+	case p4 == 1800 || p4 == 2131: // JCB's older 15-digit numbers
+		return n == 15
 	case p3 >= 300 && p3 <= 305, p2 == 36, p2 == 38, p2 == 39: // Diners Club
 		return n >= 14 && n <= 19
 	case p2 == 62, p2 == 81: // UnionPay
 		return n >= 16 && n <= 19
-	case p2 == 50, p2 >= 56 && p2 <= 58, p2 == 67: // Maestro
-		return n >= 13 && n <= 19
+	case p2 == 50, p2 >= 56 && p2 <= 58, p2 == 67, p4 == 6304: // Maestro
+		return n >= 12 && n <= 19
 	}
 	return false
 }
@@ -581,14 +637,25 @@ var ibanLen = map[string]int{
 }
 
 // iban checks an IBAN at p: country code, check digits, the country's
-// length, written plain or in groups of four, and mod-97.
+// length, written plain or in groups of four (spaces or hyphens), in upper
+// or lower case, and mod-97.
 func (s *scanner) iban(p int) {
 	t := s.text
-	want := ibanLen[t[p:p+2]]
+	lowerCase := class[t[p]]&cLower != 0
+	cc := [2]byte{t[p], t[p+1]}
+	if lowerCase {
+		cc[0], cc[1] = cc[0]-'a'+'A', cc[1]-'a'+'A'
+	}
+	want := ibanLen[string(cc[:])]
 	if want == 0 {
 		return
 	}
+	letter := cUpper
+	if lowerCase {
+		letter = cLower
+	}
 	var buf [34]byte
+	var sep byte
 	n := 0
 	j := p
 	for n < want {
@@ -601,11 +668,15 @@ func (s *scanner) iban(p int) {
 		}
 		c := t[j]
 		switch {
-		case class[c]&(cUpper|cDigit) != 0:
+		case class[c]&(letter|cDigit) != 0:
+			if lowerCase && class[c]&cLower != 0 {
+				c -= 'a' - 'A'
+			}
 			buf[n] = c
 			n++
 			j++
-		case c == ' ' && n%4 == 0 && n > 0 && j > p && t[j-1] != ' ':
+		case (c == ' ' || c == '-') && (sep == 0 || c == sep) && n%4 == 0 && n > 0 && j > p && t[j-1] != c:
+			sep = c
 			j++
 		default:
 			return
@@ -761,23 +832,28 @@ func (s *scanner) ipv6(c int) int {
 }
 
 var (
-	phoneContext = [...]string{"phone", "tel", "mobile", "cell", "call", "fax", "whatsapp", "sms", "text me", "dial", "contact", "reach me"}
+	phoneContext = [...]string{"phone", "tel", "mobile", "cell", "call", "fax", "whatsapp", "sms", "text me", "dial", "contact", "reach me", "messag", "handy", "téléphone", "portable", "teléfono", "móvil", "telefono", "cellulare", "telefone", "celular", "телефон"}
 	notPhone     = [...]string{"order", "invoice", "ref", "tracking", "account", "acct", " id", "id:", "#", "no.", "serial", "isbn", "ticket", "case"}
 )
 
+// phoneSep marks the bytes that separate the digits of a phone number.
+var phoneSep = [256]bool{' ': true, '-': true, '.': true, '/': true, '(': true, ')': true}
+
 // phone checks a phone number at p: "+CC …" (intl) for any region, or a
-// national number in one of the configured regions.
+// national number in one of the configured regions. A number that
+// libphonenumber cannot confirm is still reported, with a lower score,
+// when a phone context word comes before it and it is written in groups
+// like a phone number. An extension ("x123", "ext. 123") is part of the
+// number.
 func (s *scanner) phone(p int, intl bool) {
 	t := s.text
-	if !intl && len(s.d.regions) == 0 {
-		return
-	}
 	j := p
 	if intl {
 		j++
 	}
 	digits, seps, nsep := 0, 0, 0
 	var groups [8]uint8
+	var gsep [8]byte
 	ng, glen := 0, 0
 	for j < len(t) && j-p <= 32 {
 		c := t[j]
@@ -785,7 +861,7 @@ func (s *scanner) phone(p int, intl bool) {
 			digits++
 			glen++
 			seps = 0
-		} else if strings.IndexByte(" -./()", c) >= 0 {
+		} else if phoneSep[c] {
 			seps++
 			if seps > 2 {
 				break
@@ -796,6 +872,7 @@ func (s *scanner) phone(p int, intl bool) {
 					return
 				}
 				groups[ng] = uint8(glen)
+				gsep[ng] = c
 				ng++
 				glen = 0
 			}
@@ -816,10 +893,17 @@ func (s *scanner) phone(p int, intl bool) {
 		ng++
 	}
 	e := j
-	for e > p && strings.IndexByte(" -./(", t[e-1]) >= 0 {
+	for e > p && phoneSep[t[e-1]] && t[e-1] != ')' {
 		e--
 	}
-	if class[s.at(e)]&cWord != 0 {
+	end := e // the end of the hit, past an extension
+	if x := s.extension(e); x > e {
+		end = x
+	} else if x < 0 {
+		s.wait(p)
+		return
+	}
+	if class[s.at(end)]&cWord != 0 {
 		return // glued to a word
 	}
 	if digits < 7 || digits > 15 || !s.eof {
@@ -827,23 +911,27 @@ func (s *scanner) phone(p int, intl bool) {
 	}
 	num := t[p:e]
 	ctx := s.context(p, 48, phoneContext[:]...)
-	if intl {
-		if !validPhone(num, "") {
-			return
-		}
-		score := 0.9
-		if ctx {
-			score = 0.95
-		}
-		s.add(ePhone, p, e, score)
+	g := groups[:ng]
+	if ng >= 3 && gsep[0] == gsep[1] && gsep[0] != ' ' && numericDate(num) || // 2015-12-22, 6/24/1991
+		ng == 4 && strings.Count(num, ".") == 3 || // an IPv4 address, a CPF
+		ng == 4 && gsep[0] == '.' && gsep[1] == '.' && gsep[2] == '-' {
 		return
 	}
-	g := groups[:ng]
+	if intl {
+		if validPhone(num, "") {
+			score := 0.9
+			if ctx {
+				score = 0.95
+			}
+			s.add(ePhone, p, end, score)
+		} else if ctx && phoneGroups(g) {
+			s.add(ePhone, p, end, 0.6)
+		}
+		return
+	}
 	switch {
-	case ng == 1 && !ctx, // a bare run of digits is more often an ID
-		ng == 3 && g[0] == 3 && g[1] == 2 && g[2] == 4, // SSN-shaped
-		ng == 3 && g[0] == 4 && g[1] == 2 && g[2] == 2, // a date
-		ng == 4 && strings.Count(num, ".") == 3:        // an IPv4 address
+	case ng <= 2 && !ctx, // a bare run of digits is more often an ID, two groups an address
+		ng == 3 && g[0] == 3 && g[1] == 2 && g[2] == 4: // SSN-shaped
 		return
 	}
 	if !ctx && s.context(p, 24, notPhone[:]...) {
@@ -855,10 +943,70 @@ func (s *scanner) phone(p int, intl bool) {
 			if ctx {
 				score = 0.9
 			}
-			s.add(ePhone, p, e, score)
+			s.add(ePhone, p, end, score)
 			return
 		}
 	}
+	if ctx && phoneGroups(g) {
+		s.add(ePhone, p, end, 0.6)
+	}
+}
+
+// phoneGroups reports whether digit groups look like a phone number
+// written by a person: one run of 7 to 12 digits, or two or more groups
+// of at most five digits (the first may be longer).
+func phoneGroups(g []uint8) bool {
+	switch len(g) {
+	case 1:
+		return g[0] >= 7 && g[0] <= 12
+	case 2: // an area code and a subscriber number
+		return g[0] <= 5 && g[1] <= 8
+	}
+	for _, n := range g[1:] {
+		if n > 5 {
+			return false
+		}
+	}
+	return g[0] <= 7
+}
+
+// extension returns the end of a phone extension ("x123", " ext. 123",
+// "ext123") that starts at e, e when there is none, and -1 when that
+// depends on text still to come.
+func (s *scanner) extension(e int) int {
+	t := s.text
+	j := e
+	if s.at(j) == ' ' {
+		j++
+	}
+	switch {
+	case s.at(j) == 'x' || s.at(j) == 'X':
+		j++
+	case j+3 <= len(t) && eqFold(t[j:j+3], "ext"):
+		j += 3
+		if s.at(j) == '.' {
+			j++
+		}
+		if s.at(j) == ' ' {
+			j++
+		}
+	default:
+		if rest := t[j:]; !s.eof && len(rest) < 3 && eqFold(rest, "ext"[:len(rest)]) {
+			return -1
+		}
+		return e
+	}
+	k := j
+	for k < len(t) && isDigit(t[k]) && k-j <= 6 {
+		k++
+	}
+	if s.open(k) {
+		return -1
+	}
+	if k == j || k-j > 6 || class[s.at(k)]&cWord != 0 {
+		return e
+	}
+	return k
 }
 
 func lower(c byte) byte {

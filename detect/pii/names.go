@@ -1,0 +1,313 @@
+package pii
+
+import (
+	_ "embed" // the first-name list
+	"strings"
+	"sync"
+	"unicode"
+	"unicode/utf8"
+)
+
+// firstNamesText is the first-name list built by
+// go run ./detect/pii/internal/mknames (US Social Security Administration
+// baby names given at least 1,000 times, and the Moby first-name lists,
+// less common English words): one lower-case name a line, with a "+"
+// after those in both lists.
+//
+//go:embed data/first-names.txt
+var firstNamesText string
+
+// firstNames is the set of names in firstNamesText, built on first use.
+var firstNames = sync.OnceValue(func() *wordSet {
+	s := &wordSet{m: make(map[string]struct{}, 16384)}
+	for _, l := range strings.Split(firstNamesText, "\n") {
+		s.add(strings.TrimSuffix(l, "+"))
+	}
+	return s
+})
+
+// soloNames are the names that are taken for a person on their own: those
+// in both source lists (marked "+").
+var soloNames = sync.OnceValue(func() *wordSet {
+	s := &wordSet{m: make(map[string]struct{}, 8192)}
+	for _, l := range strings.Split(firstNamesText, "\n") {
+		if n, ok := strings.CutSuffix(l, "+"); ok {
+			s.add(n)
+		}
+	}
+	return s
+})
+
+// nameTriggers maps the word just before a name (lower case, with its
+// trailing '.' or ':') to the phrases ending in it that introduce a name;
+// "" means the word alone does (a title such as "Mr." or "Frau").
+var nameTriggers = map[string][]string{}
+
+// triggerSet prefilters nameTriggers.
+var triggerSet = newWordSet()
+
+func init() {
+	for _, w := range []string{
+		"mr", "mr.", "mrs", "mrs.", "ms", "ms.", "miss", "mx.", "dr", "dr.", "prof", "prof.", "sir", "madam", "dear",
+		"herr", "frau", "m.", "mme", "mme.", "mlle", "monsieur", "madame",
+		"sr", "sr.", "sra", "sra.", "srta", "srta.", "señor", "señora", "don", "doña",
+		"sig.", "sig.ra", "signor", "signora", "dott.", "dott.ssa",
+		"dhr.", "mevr.", "name:", "named", "called", "nome:", "nom:", "nombre:",
+	} {
+		nameTriggers[w] = []string{""}
+		triggerSet.add(w)
+	}
+	for _, p := range []string{
+		"my name is", "name is", "his name is", "her name is", "i am", "i'm", "this is",
+		"je m'appelle", "je suis", "ich heiße", "ich heisse", "ich bin", "mein name ist",
+		"me llamo", "mi nombre es", "soy", "mi chiamo", "sono", "meu nome é", "me chamo", "меня зовут",
+		"signed", "regards,", "sincerely,", "contact person",
+	} {
+		k := strings.LastIndexByte(p, ' ')
+		last := p[k+1:]
+		nameTriggers[last] = append(nameTriggers[last], p)
+		triggerSet.add(last)
+	}
+}
+
+// capitalAt reports whether a capitalised word starts at i (an upper-case
+// letter, ASCII or not, after a non-letter) and the size of its first
+// letter.
+func (s *scanner) capitalAt(i int) (bool, int) {
+	if i >= len(s.text) {
+		return false, 0
+	}
+	c := s.text[i]
+	if c < utf8.RuneSelf {
+		return isUpper(c), 1
+	}
+	r, n := utf8.DecodeRuneInString(s.text[i:])
+	return unicode.IsUpper(r), n
+}
+
+// persons finds names after a title or an introducing phrase ("Mr. John
+// Smith", "Frau Müller", "my name is Ana María López", "Name: Åsa Laine";
+// only the capitalised words after the trigger are reported), and a first
+// name from the list followed by a capitalised word ("Julia Roberts",
+// "Maria J. Gonzales").
+func (s *scanner) persons() {
+	t := s.text
+	names, solo := firstNames(), soloNames()
+	var buf [16]byte
+	for j := 0; j < len(t); j++ {
+		// Skip eight bytes at a time while none is an upper-case ASCII
+		// letter or part of a multi-byte character.
+		for j+8 <= len(t) && !hasUpperOrHigh8(load8(t[j:j+8])) {
+			j += 8
+		}
+		if j == len(t) {
+			break
+		}
+		c := t[j]
+		if !(isUpper(c) || c >= 0xc0) {
+			continue
+		}
+		if j > 0 {
+			p := t[j-1]
+			if p != ' ' && p != '\n' && p != '\t' && p != '(' && p != '"' && p != '>' && p != '\'' {
+				continue
+			}
+		}
+		ok, _ := s.capitalAt(j)
+		if !ok {
+			continue
+		}
+		// The word, lowered (ASCII only; the list is ASCII).
+		k := j
+		n := 0
+		for k < len(t) && class[t[k]]&(cUpper|cLower) != 0 && n < len(buf) {
+			buf[n] = lower(t[k])
+			n++
+			k++
+		}
+		if n >= 2 && isUpper(t[j+1]) {
+			j = k - 1 // an acronym: "SELECT", "URL"
+			continue
+		}
+		if j > 0 && t[j-1] != '(' && t[j-1] != '"' && s.nameTrigger(j-1) {
+			// A title after a trigger ("Dear Mr."): the name follows it.
+			if triggerSet.has(buf[:n]) && nameTriggers[string(buf[:n])][0] == "" && (s.at(k) == '.' || s.at(k) == ' ') {
+				continue
+			}
+			j = s.person(j, 0.75) - 1
+			continue
+		}
+		if n < 3 || n == len(buf) || isLetter(s.at(k)) || isUpper(t[j+1]) {
+			continue
+		}
+		if !names.has(buf[:n]) {
+			continue
+		}
+		if s.open(k) || s.open(k+1) {
+			s.wait(j)
+			return
+		}
+		if s.cut(k + 1) {
+			s.wait(j)
+			return
+		}
+		if ok, _ := s.capitalAt(k + 1); !ok || s.at(k) != ' ' {
+			// A first name on its own.
+			if !monthSet.has(buf[:n]) && solo.has(buf[:n]) {
+				s.add(ePerson, j, k, 0.5)
+			}
+			j = k - 1
+			continue
+		}
+		j = s.person(j, 0.6) - 1
+	}
+}
+
+// nameTrigger reports whether the text just before the space at i ends
+// with a name trigger.
+func (s *scanner) nameTrigger(i int) bool {
+	t := s.text
+	b := i
+	for b > 0 && i-b < 12 && t[b-1] != ' ' && t[b-1] != '\n' && t[b-1] != '\t' {
+		b--
+	}
+	if b == i || i-b >= 12 || triggerSet.lens[lower(t[b])]&(1<<(i-b)) == 0 {
+		return false
+	}
+	var buf [12]byte
+	w := buf[:i-b]
+	for k := range w {
+		w[k] = lower(t[b+k])
+	}
+	// A trigger must itself start a word.
+	if b > 0 && isLetter(t[b-1]) {
+		return false
+	}
+	if !triggerSet.has(w) {
+		return false
+	}
+	phrases := nameTriggers[string(w)]
+	for _, p := range phrases {
+		if p == "" {
+			return true
+		}
+		if i >= len(p) && strings.EqualFold(t[i-len(p):i], p) && (i == len(p) || !isLetter(t[i-len(p)-1])) {
+			return true
+		}
+	}
+	return false
+}
+
+// person reads one to four capitalised words (or initials) at j, joined by
+// single spaces, and reports them as a name with score. It returns where
+// the scan may go on.
+func (s *scanner) person(j int, score float64) int {
+	t := s.text
+	end := j
+	words := 0
+	k := j
+	for words < 4 && k < len(t) {
+		if s.cut(k) {
+			s.wait(j)
+			return len(t)
+		}
+		ok, n := s.capitalAt(k)
+		if !ok {
+			break
+		}
+		e := k + n
+		for e < len(t) {
+			r, m := rune(t[e]), 1
+			if t[e] >= utf8.RuneSelf {
+				if !s.eof && !utf8.FullRuneInString(t[e:]) {
+					e = len(t) // a character cut by the end of the text so far
+					break
+				}
+				r, m = utf8.DecodeRuneInString(t[e:])
+			}
+			if !unicode.IsLetter(r) && r != '\'' && r != '-' {
+				break
+			}
+			e += m
+		}
+		if s.open(e) {
+			s.wait(j)
+			return len(t)
+		}
+		if e-k > n && isUpper(t[k+n]) {
+			break // an acronym ("NINO", "SQL"), not a name
+		}
+		if e-k == n && s.at(e) == '.' { // an initial: "J."
+			e++
+		}
+		if e-k < 2 && words > 0 {
+			break
+		}
+		words++
+		end = e
+		if s.at(e) != ' ' {
+			break
+		}
+		if s.open(e + 1) {
+			s.wait(j)
+			return len(t)
+		}
+		k = e + 1
+		// A particle between names: "Charles van Beers", "Ana de la Cruz".
+		for range 2 {
+			p := k
+			for p < len(t) && class[t[p]]&cLower != 0 && p-k < 4 {
+				p++
+			}
+			if p == k || s.at(p) != ' ' || !isParticle(t[k:p]) {
+				break
+			}
+			if s.open(p + 1) {
+				s.wait(j)
+				return len(t)
+			}
+			if ok, _ := s.capitalAt(p + 1); !ok && class[s.at(p+1)]&cLower == 0 {
+				break
+			}
+			k = p + 1
+		}
+		if ok, _ := s.capitalAt(k); !ok {
+			break
+		}
+	}
+	for end > j && (t[end-1] == '-' || t[end-1] == '\'') {
+		end--
+	}
+	if words == 0 || end-j < 2 {
+		return j + 1
+	}
+	s.add(ePerson, j, end, score)
+	return end
+}
+
+// hasUpperOrHigh8 reports whether any of the eight bytes of w is in
+// 'A'–'Z' or has its high bit set (the "has a byte between" word trick).
+func hasUpperOrHigh8(w uint64) bool {
+	const ones, highs, low7 = 0x0101010101010101, 0x8080808080808080, 0x7f7f7f7f7f7f7f7f
+	if w&highs != 0 {
+		return true
+	}
+	x := w & low7
+	const m, n = 'A' - 1, 'Z' + 1
+	return (ones*(127+n)-x)&^w&(x+ones*(127-m))&highs != 0
+}
+
+// isParticle reports whether w joins the parts of a name.
+func isParticle(w string) bool {
+	switch w {
+	case "van", "von", "der", "den", "de", "del", "la", "le", "da", "di", "do", "dos", "das", "du", "bin", "ibn", "al", "ten", "ter":
+		return true
+	}
+	return false
+}
+
+// cut reports whether a multi-byte character at i is cut short by the end
+// of a text that may still grow.
+func (s *scanner) cut(i int) bool {
+	return !s.eof && i < len(s.text) && s.text[i] >= utf8.RuneSelf && !utf8.FullRuneInString(s.text[i:])
+}

@@ -1,0 +1,107 @@
+package pii
+
+import (
+	"math/rand/v2"
+	"strings"
+	"testing"
+)
+
+// TestNoInvalidReported generates random digit strings in the shapes of
+// card numbers, IBANs and SSNs, in varied surroundings, and checks that
+// every card, IBAN or SSN hit passes its validator: Luhn for cards,
+// country length and mod-97 for IBANs, and the area, group and serial
+// rules for SSNs.
+func TestNoInvalidReported(t *testing.T) {
+	d := newDetector(t, nil)
+	r := rand.New(rand.NewPCG(11, 12))
+	digits := func(n int) string {
+		b := make([]byte, n)
+		for i := range b {
+			b[i] = byte('0' + r.IntN(10))
+		}
+		return string(b)
+	}
+	countries := []string{"DE", "GB", "FR", "ES", "NL", "IT", "BE", "CH", "PL", "SE"}
+	var cards, ibans, ssns int
+	for i := 0; i < 20000; i++ {
+		var v string
+		switch i % 3 {
+		case 0:
+			v = digits(12 + r.IntN(8))
+			if r.IntN(2) == 0 {
+				v = groupBy4(v, []string{" ", "-"}[r.IntN(2)])
+			}
+		case 1:
+			cc := countries[r.IntN(len(countries))]
+			v = cc + digits(ibanLen[cc]-2)
+			switch r.IntN(4) {
+			case 0:
+				v = groupBy4(v, " ")
+			case 1:
+				v = groupBy4(v, "-")
+			case 2:
+				v = strings.ToLower(v)
+			}
+		case 2:
+			v = digits(3) + "-" + digits(2) + "-" + digits(4)
+			if r.IntN(3) == 0 {
+				v = strings.ReplaceAll(v, "-", "")
+			}
+		}
+		text := []string{"card ", "SSN ", "IBAN ", "", "pay "}[r.IntN(5)] + v + []string{"", ".", " ok", ")"}[r.IntN(4)]
+		for _, h := range mustDetect(t, d, text) {
+			raw := text[h.Start:h.End]
+			clean := strings.NewReplacer(" ", "", "-", "").Replace(raw)
+			switch h.Rule {
+			case RuleCreditCard:
+				cards++
+				if !luhn([]byte(clean)) {
+					t.Fatalf("%q: card %q fails Luhn", text, raw)
+				}
+			case RuleIBAN:
+				ibans++
+				clean = strings.ToUpper(clean)
+				if len(clean) != ibanLen[clean[:2]] || !mod97([]byte(clean)) {
+					t.Fatalf("%q: IBAN %q is invalid", text, raw)
+				}
+			case RuleSSN:
+				ssns++
+				area, group, serial := atoi(clean[:3]), atoi(clean[3:5]), atoi(clean[5:])
+				if len(clean) != 9 || area == 0 || area == 666 || area >= 900 || group == 0 || serial == 0 {
+					t.Fatalf("%q: SSN %q is invalid", text, raw)
+				}
+			}
+		}
+	}
+	t.Logf("checked %d card, %d IBAN and %d SSN hits", cards, ibans, ssns)
+	if cards == 0 || ibans == 0 || ssns == 0 {
+		t.Fatal("the generator produced no hits of some kind")
+	}
+}
+
+func groupBy4(s, sep string) string {
+	var parts []string
+	for len(s) > 4 {
+		parts = append(parts, s[:4])
+		s = s[4:]
+	}
+	return strings.Join(append(parts, s), sep)
+}
+
+func TestHasUpperOrHigh8(t *testing.T) {
+	for c := 0; c < 256; c++ {
+		for pos := 0; pos < 8; pos++ {
+			b := []byte("abcdefgh")
+			b[pos] = byte(c)
+			want := false
+			for _, x := range b {
+				if x >= 'A' && x <= 'Z' || x >= 0x80 {
+					want = true
+				}
+			}
+			if got := hasUpperOrHigh8(load8(string(b))); got != want {
+				t.Fatalf("%q: %v, want %v", b, got, want)
+			}
+		}
+	}
+}
