@@ -90,6 +90,7 @@ type Detector struct {
 	maxGap   int
 	token    []byte // normalized: lower-case ASCII letters and digits
 	n        int    // shingle length in words (0: no overlap check)
+	top      uint64 // topPower(n)
 	shingles map[uint64]struct{}
 }
 
@@ -147,6 +148,7 @@ func (d *Detector) bind(system, token string) *Detector {
 	n := min(b.minWords, len(words))
 	if n >= 4 {
 		b.n = n
+		b.top = topPower(n)
 		b.shingles = make(map[uint64]struct{}, len(words)-n+1)
 		for i := 0; i+n <= len(words); i++ {
 			b.shingles[shingle(words[i:i+n])] = struct{}{}
@@ -266,13 +268,24 @@ func hashRune(h uint64, r rune) uint64 {
 	return h
 }
 
-// shingle combines word hashes in order.
+// shingleBase is the base of the polynomial rolling hash of shingles.
+const shingleBase = 0x9E3779B97F4A7C15
+
+// shingle combines word hashes in order: the sum of ws[i] times
+// shingleBase^(len(ws)-1-i), modulo 2^64, so that a tally can roll it.
 func shingle(ws []uint64) uint64 {
-	h := uint64(fnvOffset)
+	var h uint64
 	for _, w := range ws {
-		h ^= w
-		h *= fnvPrime
-		h = h<<29 | h>>35
+		h = h*shingleBase + w
 	}
 	return h
+}
+
+// topPower is shingleBase^(n-1) modulo 2^64.
+func topPower(n int) uint64 {
+	p := uint64(1)
+	for i := 1; i < n; i++ {
+		p *= shingleBase
+	}
+	return p
 }

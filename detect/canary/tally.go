@@ -35,6 +35,8 @@ type tally struct {
 	wstart    int
 	words     []word // ring of the last d.n words
 	nwords    int
+	wring     int    // next write position in words
+	roll      uint64 // shingle hash of the words in the ring
 	inRun     bool
 	tokenRing int // next write position in chars
 	chars     []char
@@ -149,7 +151,9 @@ func (t *tally) tokenChar(c byte, size int) {
 			t.nchars = 0
 		}
 		t.chars[t.tokenRing] = char{c: c, off: t.off, gap: t.gap}
-		t.tokenRing = (t.tokenRing + 1) % len(tok)
+		if t.tokenRing++; t.tokenRing == len(tok) {
+			t.tokenRing = 0
+		}
 		t.nchars++
 		if t.nchars >= len(tok) && c == tok[len(tok)-1] && t.matchToken() {
 			first := t.chars[t.tokenRing] // oldest
@@ -164,11 +168,14 @@ func (t *tally) tokenChar(c byte, size int) {
 // matchToken compares the ring with the token.
 func (t *tally) matchToken() bool {
 	tok := t.d.token
-	n := len(tok)
-	for k := 0; k < n; k++ {
-		ch := t.chars[(t.tokenRing+k)%n]
+	j := t.tokenRing // the oldest
+	for k := range tok {
+		ch := t.chars[j]
 		if ch.c != tok[k] || (k > 0 && ch.gap > t.d.maxGap) {
 			return false
+		}
+		if j++; j == len(tok) {
+			j = 0
 		}
 	}
 	return true
@@ -190,22 +197,22 @@ func (t *tally) endWord() {
 	if n == 0 {
 		return
 	}
-	t.words[t.nwords%n] = word{h: t.wh, start: t.wstart, end: t.off}
+	old := t.words[t.wring]
+	if t.nwords >= n {
+		t.roll -= old.h * t.d.top
+	}
+	t.roll = t.roll*shingleBase + t.wh
+	t.words[t.wring] = word{h: t.wh, start: t.wstart, end: t.off}
+	if t.wring++; t.wring == n {
+		t.wring = 0
+	}
 	t.nwords++
 	if t.nwords < n {
 		return
 	}
-	var ws [64]uint64
-	buf := ws[:0]
-	if n > len(ws) {
-		buf = make([]uint64, 0, n)
-	}
-	for k := 0; k < n; k++ {
-		buf = append(buf, t.words[(t.nwords+k)%n].h)
-	}
-	_, ok := t.d.shingles[shingle(buf)]
+	_, ok := t.d.shingles[t.roll]
 	if ok && !t.inRun {
-		first := t.words[t.nwords%n]
+		first := t.words[t.wring] // the oldest
 		t.hits = append(t.hits, detect.Hit{Rule: RuleOverlap, Start: first.start, End: t.off, Score: ScoreOverlap, Label: Label})
 	}
 	t.inRun = ok
