@@ -160,7 +160,12 @@ func fakeCard(r *draw, value string) string {
 	if !ok {
 		list = testCards['4']
 	}
-	return reshape(value, list[r.n(len(list))])
+	k := r.n(len(list))
+	out := reshape(value, list[k])
+	if out == value { // the value was a test number itself
+		out = reshape(value, list[(k+1)%len(list)])
+	}
+	return out
 }
 
 func fakeSSN(r *draw, value string) string {

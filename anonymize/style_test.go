@@ -71,6 +71,7 @@ func TestFaker(t *testing.T) {
 			return luhn(s) && s[0] == '4' && regexp.MustCompile(`^\d{4} \d{4} \d{4} \d{4}$`).MatchString(s)
 		}},
 		{"CREDIT_CARD", "5500-0000-0000-0004", func(s string) bool { return luhn(s) && s[0] == '5' && strings.Count(s, "-") == 3 }},
+		{"CREDIT_CARD", "4111111111111111", func(s string) bool { return luhn(s) && len(s) == 16 }}, // a test number itself
 		{"US_SSN", "536-22-1234", func(s string) bool { return regexp.MustCompile(`^9\d\d-\d\d-\d{4}$`).MatchString(s) }},
 		{"US_SSN", "536221234", func(s string) bool { return regexp.MustCompile(`^9\d{8}$`).MatchString(s) }},
 		{"IBAN", "DE89 3704 0044 0532 0130 00", func(s string) bool {

@@ -16,6 +16,7 @@ import (
 	"sync"
 	"time"
 
+	"github.com/rampartsec/rampart/anonymize"
 	"github.com/rampartsec/rampart/audit"
 	"github.com/rampartsec/rampart/auth"
 	"github.com/rampartsec/rampart/config"
@@ -68,6 +69,17 @@ type call struct {
 	upModel   string
 	pol       *policy.Policy
 	enc       *tokens.Encoding
+
+	// sess holds the request's placeholders (the vault), hashes and fakes;
+	// nil when the policy needs none. It is never logged or audited.
+	sess *anonymize.Session
+	// outRules are the policy's output rules bound to this request (the
+	// canary detector needs its system prompt and token).
+	outRules []*policy.Rule
+	// canary is the token added to the system prompt ("" without one);
+	// strip lists what is removed from every output text.
+	canary string
+	strip  []string
 
 	checks   []limit.Check
 	ticket   string
@@ -217,28 +229,54 @@ func (c *call) serve() {
 
 	c.pol = st.policies.Select(c.spec.path, p.Group)
 	var edits []openai.Edit
+	var redacted map[int]string
+	if c.pol != nil {
+		c.outRules = c.pol.Output
+		if needsSession(c.pol) {
+			c.sess = st.policies.NewSession()
+		}
+	}
 	if c.pol != nil && len(c.pol.Input) > 0 {
 		inputs := make([]detect.Input, len(req.Texts))
 		for i, t := range req.Texts {
 			inputs[i] = detect.Input{Text: t.Text, Role: t.Role, Surface: detect.SurfacePrompt}
 		}
-		out := policy.Check(c.ctx, c.pol.Input, inputs)
+		out := policy.CheckSession(c.ctx, c.pol.Input, inputs, c.sess)
 		c.record("input", out, func(i int) string { return req.Texts[i].Field }, func(i int) string { return req.Texts[i].Text })
 		if !c.enforce(out, "input", func(i int) string { return req.Texts[i].Field }) {
 			return
 		}
-		for i, s := range out.Redacted {
-			edits = append(edits, openai.Edit{Path: req.Texts[i].Path(), Value: s})
-		}
+		redacted = out.Redacted
 		c.keepPrompt(out)
 	} else {
 		c.keepPrompt(policy.Outcome{})
+	}
+	canaryAt := -1
+	if c.pol != nil && c.pol.Canary {
+		canaryAt = c.planCanary(redacted)
+	}
+	for i, s := range redacted {
+		if i != canaryAt {
+			edits = append(edits, openai.Edit{Path: req.Texts[i].Path(), Value: s})
+		}
+	}
+	if canaryAt >= 0 {
+		s, ok := redacted[canaryAt]
+		if !ok {
+			s = req.Texts[canaryAt].Text
+		}
+		edits = append(edits, openai.Edit{Path: req.Texts[canaryAt].Path(), Value: s + "\n\n" + canaryLine(c.canary)})
 	}
 	if upModel != req.Model {
 		edits = append(edits, openai.Edit{Path: []openai.PathElem{{Key: "model"}}, Value: upModel})
 	}
 	if len(edits) > 0 {
 		if raw, ok = c.rewrite(raw, edits, "request", "not sent"); !ok {
+			return
+		}
+	}
+	if c.canary != "" && canaryAt < 0 {
+		if raw, ok = c.insertCanary(raw); !ok {
 			return
 		}
 	}
@@ -480,8 +518,10 @@ func (c *call) keepPrompt(out policy.Outcome) {
 	}
 	var b strings.Builder
 	byText := make(map[int][]detect.Hit)
-	if mode != "full" {
-		for _, h := range out.Hits {
+	for _, h := range out.Hits {
+		// "full" keeps everything but anonymized values, which the
+		// provider never saw either.
+		if mode != "full" || h.Rule.Action == policy.Anonymize {
 			byText[h.Text] = append(byText[h.Text], h.Hit)
 		}
 	}
