@@ -91,6 +91,15 @@ func (c *call) insertCanary(doc []byte) ([]byte, bool) {
 		ins = append([]byte(`{"role":"system","content":`), openai.AppendString(nil, line)...)
 		ins = append(ins, '}')
 	} else {
+		p := []openai.PathElem{{Key: "instructions"}}
+		if _, _, ok := openai.Locate(doc, p); ok {
+			// "instructions": null — replace it rather than add a
+			// duplicate key.
+			out, err := openai.Splice(doc, p, line)
+			if err == nil {
+				return out, true
+			}
+		}
 		ins = append([]byte(`"instructions":`), openai.AppendString(nil, line)...)
 	}
 	start, end, ok := openai.Locate(doc, path)

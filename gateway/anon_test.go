@@ -339,6 +339,9 @@ func TestCanaryInjected(t *testing.T) {
 		{"instructions added", "/v1/responses", `{"model":"gpt-4o","input":"hi"}`, func(m map[string]any) bool {
 			return m["instructions"] == line && m["input"] == "hi"
 		}},
+		{"null instructions replaced", "/v1/responses", `{"model":"gpt-4o","instructions":null,"input":"hi"}`, func(m map[string]any) bool {
+			return m["instructions"] == line
+		}},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
