@@ -144,3 +144,36 @@ func (c *call) vault() *anonymize.Vault {
 func (c *call) restore(text string) string {
 	return anonymize.Restore(c.vault(), text, c.strip...)
 }
+
+// echoPaths are where the Responses API echoes a request's instructions:
+// in a response object, and in the response of a stream event.
+var echoPaths = [][]openai.PathElem{{{Key: "instructions"}}, {{Key: "response"}, {Key: "instructions"}}}
+
+// restoreEcho removes the canary line from, and restores the anonymized
+// values of, the instructions a Responses API answer echoes back.
+func (c *call) restoreEcho(doc []byte) []byte {
+	if c.req == nil || c.req.Route != openai.Responses || !c.restoring() {
+		return doc
+	}
+	for _, p := range echoPaths {
+		a, b, ok := openai.Locate(doc, p)
+		if !ok || doc[a] != '"' {
+			continue
+		}
+		s, err := openai.DecodeString(doc[a:b])
+		if err != nil {
+			continue
+		}
+		r := s
+		if c.canary != "" {
+			r = strings.ReplaceAll(r, "\n\n"+canaryLine(c.canary), "")
+		}
+		if r = c.restore(r); r == s {
+			continue
+		}
+		if out, err := openai.Splice(doc, p, r); err == nil {
+			doc = out
+		}
+	}
+	return doc
+}

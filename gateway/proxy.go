@@ -163,6 +163,7 @@ func (c *call) unary(resp *http.Response, upStart time.Time) {
 			}
 		}
 	}
+	body = c.restoreEcho(body)
 	c.status = resp.StatusCode
 	c.auditNow()
 	h := c.w.Header()

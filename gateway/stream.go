@@ -567,6 +567,7 @@ func (s *streamer) responsesEvent(ev sse.Event) bool {
 			return true
 		}
 	}
+	data = s.c.restoreEcho(data)
 	if terminal {
 		s.end(nil)
 		s.emit(ev.Type, data)
