@@ -49,13 +49,16 @@ func BenchmarkChat(b *testing.B) {
 	}
 }
 
-// BenchmarkAnonymizeCanary measures a streamed 4 KiB answer that echoes a
-// prompt with PII, with the default policy ("off") and with the PII
-// anonymized and restored and a canary checked and stripped ("on").
+// BenchmarkAnonymizeCanary measures a 4 KiB prompt with PII and a streamed
+// 4 KiB answer that repeats it with placeholders, with the default policy
+// ("off": the placeholders are plain text) and with the PII anonymized and
+// restored and a canary added, checked and stripped ("on"). The output
+// policy has the same work either way: no PII reaches it.
 func BenchmarkAnonymizeCanary(b *testing.B) {
-	var sb strings.Builder
+	var sb, rb strings.Builder
 	for sb.Len() < 4<<10 {
 		sb.WriteString("Write to jane.doe@corp-mail.example about card 4111 1111 1111 1111 and the invoice. ")
+		rb.WriteString("Write to <EMAIL_1> about card <CREDIT_CARD_1> and the invoice. ")
 	}
 	prompt := sb.String()
 	for _, on := range []bool{false, true} {
@@ -77,7 +80,7 @@ func BenchmarkAnonymizeCanary(b *testing.B) {
 					c.Policies[0].Output = append(c.Policies[0].Output, config.Rule{Detector: "leak", Action: "block"})
 				}
 			})
-			e.up.Set(fakeupstream.Behaviour{Echo: true, ChunkSize: 16})
+			e.up.Set(fakeupstream.Behaviour{Reply: rb.String(), ChunkSize: 16})
 			body := systemChat("You are a helpful assistant for the finance team. Answer concisely.", prompt, true)
 			client := &http.Client{Transport: &http.Transport{MaxIdleConnsPerHost: 16}}
 			b.SetBytes(int64(len(prompt)))
