@@ -445,6 +445,18 @@ func formatLimit(ch limit.Check) string {
 
 // record adds policy hits to the audit findings and metrics.
 func (c *call) record(dir string, out policy.Outcome, fieldOf func(int) string, textOf func(int) string) {
+	// Anonymized values leave no trace in excerpts: when a request has any,
+	// no excerpt shows a hint of a value or another hit in its context.
+	var byText map[int][]detect.Hit
+	for _, h := range out.Hits {
+		if h.Rule.Action == policy.Anonymize {
+			byText = make(map[int][]detect.Hit)
+			for _, o := range out.Hits {
+				byText[o.Text] = append(byText[o.Text], o.Hit)
+			}
+			break
+		}
+	}
 	for _, h := range out.Hits {
 		text := textOf(h.Text)
 		f := audit.Finding{
@@ -455,7 +467,11 @@ func (c *call) record(dir string, out policy.Outcome, fieldOf func(int) string, 
 			f.RuleID = h.Hit.Rule.ID
 		}
 		if h.End <= len(text) && h.Start >= 0 && h.Start <= h.End {
-			f.Excerpt = redact.Excerpt(text, h.Start, h.End)
+			if hs := byText[h.Text]; hs != nil {
+				f.Excerpt = redact.ExcerptHitNoHint(text, hs, indexOf(hs, h.Hit))
+			} else {
+				f.Excerpt = redact.Excerpt(text, h.Start, h.End)
+			}
 		}
 		c.findings = append(c.findings, f)
 		c.g.metrics.hits.WithLabelValues(h.Rule.Name, f.RuleID, dir, f.Action).Inc()
@@ -705,4 +721,14 @@ func (c *call) finish() {
 		}
 		c.g.log.LogAttrs(c.ctx, slog.LevelInfo, "request", attrs...)
 	}
+}
+
+// indexOf returns the index of h in hs (by span and rule), or -1.
+func indexOf(hs []detect.Hit, h detect.Hit) int {
+	for i, o := range hs {
+		if o.Start == h.Start && o.End == h.End && o.Rule == h.Rule {
+			return i
+		}
+	}
+	return -1
 }

@@ -154,7 +154,14 @@ const excerptContext = 24
 // "•••". The matched value itself is never returned. Out-of-range spans are
 // clamped.
 func Excerpt(text string, start, end int) string {
-	return excerpt(text, start, end, nil)
+	return excerpt(text, start, end, nil, true)
+}
+
+// ExcerptNoHint is Excerpt without the hint: the matched value shows only
+// as its length, e.g. "[(21 bytes)]". It serves values that must leave no
+// trace at all, such as anonymized ones.
+func ExcerptNoHint(text string, start, end int) string {
+	return excerpt(text, start, end, nil, false)
 }
 
 // ExcerptHit is Excerpt for hits[i], masking any other hit's span that falls
@@ -163,10 +170,19 @@ func ExcerptHit(text string, hits []detect.Hit, i int) string {
 	if i < 0 || i >= len(hits) {
 		return ""
 	}
-	return excerpt(text, hits[i].Start, hits[i].End, hits)
+	return excerpt(text, hits[i].Start, hits[i].End, hits, true)
 }
 
-func excerpt(text string, start, end int, others []detect.Hit) string {
+// ExcerptHitNoHint is ExcerptHit without the hint of the value (see
+// ExcerptNoHint).
+func ExcerptHitNoHint(text string, hits []detect.Hit, i int) string {
+	if i < 0 || i >= len(hits) {
+		return ""
+	}
+	return excerpt(text, hits[i].Start, hits[i].End, hits, false)
+}
+
+func excerpt(text string, start, end int, others []detect.Hit, hint bool) string {
 	start = min(max(start, 0), len(text))
 	end = min(max(end, start), len(text))
 	for start > 0 && start < len(text) && !utf8.RuneStart(text[start]) {
@@ -193,7 +209,7 @@ func excerpt(text string, start, end int, others []detect.Hit) string {
 	writeContext(&b, text, cs, start, others)
 	b.WriteByte('[')
 	v := text[start:end]
-	if h := hintLen(v); h > 0 {
+	if h := hintLen(v); h > 0 && hint {
 		b.WriteString(v[:h])
 		b.WriteString("…")
 	}

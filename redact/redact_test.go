@@ -221,3 +221,22 @@ func TestApplyFunc(t *testing.T) {
 		t.Fatal("no hits changed the text")
 	}
 }
+
+func TestExcerptNoHint(t *testing.T) {
+	text := "write to jane.doe@corp-mail.example today"
+	if got := redact.Excerpt(text, 9, 35); !strings.Contains(got, "[jane…(26 bytes)]") {
+		t.Fatalf("Excerpt = %q", got)
+	}
+	got := redact.ExcerptNoHint(text, 9, 35)
+	if got != "write to [(26 bytes)] today" {
+		t.Fatalf("ExcerptNoHint = %q", got)
+	}
+	card := "mail jane.doe@corp-mail.example card 4111 1111 1111 1111"
+	hits := []detect.Hit{hit(5, 31, "EMAIL"), hit(37, 56, "CREDIT_CARD")}
+	if got := redact.ExcerptHitNoHint(card, hits, 0); got != "mail [(26 bytes)] card •••…" {
+		t.Fatalf("ExcerptHitNoHint = %q", got)
+	}
+	if redact.ExcerptHitNoHint(card, hits, 2) != "" {
+		t.Fatal("out of range")
+	}
+}
