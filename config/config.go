@@ -38,6 +38,8 @@ type Config struct {
 	// Policies choose detectors, thresholds and actions per route and key
 	// group. The first policy whose match applies is used.
 	Policies []Policy `yaml:"policies"`
+	// Redaction configures the value-aware redaction styles.
+	Redaction Redaction `yaml:"redaction"`
 	// Audit configures the audit log.
 	Audit Audit `yaml:"audit"`
 	// Log configures the process log.
@@ -259,6 +261,18 @@ type Rule struct {
 	Threshold *float64 `yaml:"threshold"`
 	// OnError overrides the policy's fail mode for this rule.
 	OnError string `yaml:"on_error"`
+	// Redact is how a redact rule replaces a match: "mask" (default,
+	// "[REDACTED:LABEL]"), "hash" ("[LABEL:xxxxxxxx]", a keyed hash) or
+	// "synthetic" (a realistic fake of the same kind and shape).
+	Redact string `yaml:"redact"`
+}
+
+// Redaction configures the value-aware redaction styles.
+type Redaction struct {
+	// HashKey is a secret reference (env:NAME, file:PATH, vault:PATH) to
+	// the HMAC-SHA-256 key of the "hash" style. Empty: a random key per
+	// process, so equal values give equal tokens only until a restart.
+	HashKey string `yaml:"hash_key"`
 }
 
 // Audit configures the audit log.

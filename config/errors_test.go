@@ -12,7 +12,7 @@ import (
 const up = "upstreams: [{name: a, base_url: 'http://localhost:1/v1'}]\n"
 
 // testTypes are the detector types the tests validate against.
-var testTypes = []string{"length", "pii", "secrets"}
+var testTypes = []string{"canary", "length", "pii", "secrets"}
 
 func parseTest(src string, env map[string]string) (*Config, error) {
 	return ParseWithOptions("t.yaml", []byte(src), ParseOptions{
@@ -112,7 +112,31 @@ policies:
       - detector: pii
         action: blok
 `,
-			want: []string{`t.yaml:11: policies[0].input[1].action: unknown action "blok" (want block, redact, flag or log)`},
+			want: []string{`t.yaml:11: policies[0].input[1].action: unknown action "blok" (want block, redact, anonymize, flag or log)`},
+		},
+		{
+			name: "redaction styles, anonymize and canary rules",
+			src: up + `detectors:
+  pii: {type: pii}
+  leak: {type: canary}
+redaction:
+  hash_key: hunter2hunter2
+policies:
+  - name: p
+    input:
+      - {detector: pii, action: redact, redact: scramble}
+      - {detector: leak, action: block}
+    output:
+      - {detector: pii, action: anonymize}
+      - {detector: leak, action: flag, redact: hash}
+`,
+			want: []string{
+				`t.yaml:6: redaction.hash_key: a literal secret in the config file is not allowed: write hash_key: env:RAMPART_HASH_KEY (or file:PATH, vault:PATH) so the value stays out of the file`,
+				`t.yaml:10: policies[0].input[0].redact: unknown value "scramble" (want mask, hash or synthetic)`,
+				`t.yaml:11: policies[0].input[1].detector: "leak" is a canary detector, which checks outputs: use it in output rules`,
+				`t.yaml:13: policies[0].output[0].action: anonymize applies to input rules only: the gateway restores the anonymized values in the output itself`,
+				`t.yaml:14: policies[0].output[1].redact: applies only to action: redact (this rule's action is "flag")`,
+			},
 		},
 		{
 			name: "rule errors",
@@ -127,7 +151,7 @@ policies:
 `,
 			want: []string{
 				`t.yaml:7: policies[0].output[0].detector: unknown detector "nope" (defined: pii)`,
-				`t.yaml:7: policies[0].output[0].action: is required (want block, redact, flag or log)`,
+				`t.yaml:7: policies[0].output[0].action: is required (want block, redact, anonymize, flag or log)`,
 				`t.yaml:8: policies[0].output[0].threshold: 1.5 is out of range: want a number from 0 to 1`,
 				`t.yaml:9: policies[0].output[0].on_error: unknown value "ignore" (want block or allow)`,
 			},
@@ -136,8 +160,8 @@ policies:
 			name: "unknown detector type and missing type",
 			src:  up + "detectors:\n  a: {type: regexp}\n  b: {options: {x: 1}}\n",
 			want: []string{
-				`t.yaml:3: detectors.a.type: unknown detector type "regexp" (known: length, pii, secrets)`,
-				`t.yaml:4: detectors.b.type: is required (one of: length, pii, secrets)`,
+				`t.yaml:3: detectors.a.type: unknown detector type "regexp" (known: canary, length, pii, secrets)`,
+				`t.yaml:4: detectors.b.type: is required (one of: canary, length, pii, secrets)`,
 			},
 		},
 		{

@@ -33,7 +33,8 @@ type ValidateOptions struct {
 var (
 	storeDrivers  = []string{"sqlite", "postgres"}
 	limitBackends = []string{"memory", "redis"}
-	ruleActions   = []string{"block", "redact", "flag", "log"}
+	ruleActions   = []string{"block", "redact", "anonymize", "flag", "log"}
+	redactStyles  = []string{"mask", "hash", "synthetic"}
 	failModes     = []string{"block", "allow"}
 	auditPrompts  = []string{"none", "redacted", "full"}
 	logLevels     = []string{"debug", "info", "warn", "error"}
@@ -309,6 +310,7 @@ func (v *validator) limits(c *Config) {
 		}
 	}
 	v.secret("limits.redis.password", "password", l.Redis.Password, "RAMPART_REDIS_PASSWORD")
+	v.secret("redaction.hash_key", "hash_key", c.Redaction.HashKey, "RAMPART_HASH_KEY")
 	v.nonNegative("limits.redis.db", int64(l.Redis.DB))
 	v.limitSet("limits.key", l.Key)
 	v.limitSet("limits.ip", l.IP)
@@ -387,14 +389,15 @@ func (v *validator) policies(c *Config) {
 			rules []Rule
 		}{{"input", pol.Input}, {"output", pol.Output}} {
 			for j := range part.rules {
-				v.rule(joinIndex(p+"."+part.name, j), &part.rules[j], c.Detectors)
+				v.rule(joinIndex(p+"."+part.name, j), &part.rules[j], c.Detectors, part.name == "output")
 			}
 		}
 	}
 }
 
-func (v *validator) rule(p string, r *Rule, detectors map[string]Detector) {
-	switch _, ok := detectors[r.Detector]; {
+func (v *validator) rule(p string, r *Rule, detectors map[string]Detector, output bool) {
+	d, ok := detectors[r.Detector]
+	switch {
 	case r.Detector == "":
 		v.errorf(p+".detector", "is required: the name of an entry under detectors")
 	case !ok:
@@ -415,6 +418,19 @@ func (v *validator) rule(p string, r *Rule, detectors map[string]Detector) {
 	}
 	if r.OnError != "" {
 		v.oneOf(p+".on_error", r.OnError, failModes)
+	}
+	if r.Redact != "" {
+		if r.Action != "redact" {
+			v.errorf(p+".redact", "applies only to action: redact (this rule's action is %s)", quoteShort(r.Action))
+		} else {
+			v.oneOf(p+".redact", r.Redact, redactStyles)
+		}
+	}
+	if r.Action == "anonymize" && output {
+		v.errorf(p+".action", "anonymize applies to input rules only: the gateway restores the anonymized values in the output itself")
+	}
+	if ok && d.Type == "canary" && !output {
+		v.errorf(p+".detector", "%s is a canary detector, which checks outputs: use it in output rules", quoteShort(r.Detector))
 	}
 }
 

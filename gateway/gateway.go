@@ -21,12 +21,17 @@ import (
 
 	"github.com/prometheus/client_golang/prometheus"
 
+	"github.com/rampartsec/rampart/anonymize"
 	"github.com/rampartsec/rampart/audit"
 	"github.com/rampartsec/rampart/auth"
 	"github.com/rampartsec/rampart/config"
 	"github.com/rampartsec/rampart/detect"
+	// The canary detector type, whose tokens the gateway adds to system
+	// prompts.
+	_ "github.com/rampartsec/rampart/detect/canary"
 	"github.com/rampartsec/rampart/limit"
 	"github.com/rampartsec/rampart/policy"
+	"github.com/rampartsec/rampart/secretref"
 	"github.com/rampartsec/rampart/store"
 	"github.com/rampartsec/rampart/tokens"
 )
@@ -171,6 +176,16 @@ func (g *Gateway) build(ctx context.Context, cfg *config.Config) (*state, error)
 	st.policies, err = policy.Build(cfg, g.deps.Detectors)
 	if err != nil {
 		return nil, fmt.Errorf("gateway: %w", err)
+	}
+	if ref := cfg.Redaction.HashKey; ref != "" {
+		key, err := secretref.Resolve(ctx, ref)
+		if err != nil {
+			return nil, fmt.Errorf("gateway: redaction.hash_key: %w", err)
+		}
+		if key.IsZero() {
+			return nil, errors.New("gateway: redaction.hash_key: the secret is empty")
+		}
+		st.policies.Hasher = anonymize.NewHasher([]byte(key.Reveal()))
 	}
 	var jwt *auth.JWTVerifier
 	if cfg.Auth.JWT != nil {

@@ -16,6 +16,7 @@ import (
 	"sync"
 	"time"
 
+	"github.com/rampartsec/rampart/anonymize"
 	"github.com/rampartsec/rampart/audit"
 	"github.com/rampartsec/rampart/auth"
 	"github.com/rampartsec/rampart/config"
@@ -68,6 +69,17 @@ type call struct {
 	upModel   string
 	pol       *policy.Policy
 	enc       *tokens.Encoding
+
+	// sess holds the request's placeholders (the vault), hashes and fakes;
+	// nil when the policy needs none. It is never logged or audited.
+	sess *anonymize.Session
+	// outRules are the policy's output rules bound to this request (the
+	// canary detector needs its system prompt and token).
+	outRules []*policy.Rule
+	// canary is the token added to the system prompt ("" without one);
+	// strip lists what is removed from every output text.
+	canary string
+	strip  []string
 
 	checks   []limit.Check
 	ticket   string
@@ -217,28 +229,54 @@ func (c *call) serve() {
 
 	c.pol = st.policies.Select(c.spec.path, p.Group)
 	var edits []openai.Edit
+	var redacted map[int]string
+	if c.pol != nil {
+		c.outRules = c.pol.Output
+		if needsSession(c.pol) {
+			c.sess = st.policies.NewSession()
+		}
+	}
 	if c.pol != nil && len(c.pol.Input) > 0 {
 		inputs := make([]detect.Input, len(req.Texts))
 		for i, t := range req.Texts {
 			inputs[i] = detect.Input{Text: t.Text, Role: t.Role, Surface: detect.SurfacePrompt}
 		}
-		out := policy.Check(c.ctx, c.pol.Input, inputs)
+		out := policy.CheckSession(c.ctx, c.pol.Input, inputs, c.sess)
 		c.record("input", out, func(i int) string { return req.Texts[i].Field }, func(i int) string { return req.Texts[i].Text })
 		if !c.enforce(out, "input", func(i int) string { return req.Texts[i].Field }) {
 			return
 		}
-		for i, s := range out.Redacted {
-			edits = append(edits, openai.Edit{Path: req.Texts[i].Path(), Value: s})
-		}
+		redacted = out.Redacted
 		c.keepPrompt(out)
 	} else {
 		c.keepPrompt(policy.Outcome{})
+	}
+	canaryAt := -1
+	if c.pol != nil && c.pol.Canary {
+		canaryAt = c.planCanary(redacted)
+	}
+	for i, s := range redacted {
+		if i != canaryAt {
+			edits = append(edits, openai.Edit{Path: req.Texts[i].Path(), Value: s})
+		}
+	}
+	if canaryAt >= 0 {
+		s, ok := redacted[canaryAt]
+		if !ok {
+			s = req.Texts[canaryAt].Text
+		}
+		edits = append(edits, openai.Edit{Path: req.Texts[canaryAt].Path(), Value: s + "\n\n" + canaryLine(c.canary)})
 	}
 	if upModel != req.Model {
 		edits = append(edits, openai.Edit{Path: []openai.PathElem{{Key: "model"}}, Value: upModel})
 	}
 	if len(edits) > 0 {
 		if raw, ok = c.rewrite(raw, edits, "request", "not sent"); !ok {
+			return
+		}
+	}
+	if c.canary != "" && canaryAt < 0 {
+		if raw, ok = c.insertCanary(raw); !ok {
 			return
 		}
 	}
@@ -407,6 +445,18 @@ func formatLimit(ch limit.Check) string {
 
 // record adds policy hits to the audit findings and metrics.
 func (c *call) record(dir string, out policy.Outcome, fieldOf func(int) string, textOf func(int) string) {
+	// Anonymized values leave no trace in excerpts: when a request has any,
+	// no excerpt shows a hint of a value or another hit in its context.
+	var byText map[int][]detect.Hit
+	for _, h := range out.Hits {
+		if h.Rule.Action == policy.Anonymize {
+			byText = make(map[int][]detect.Hit)
+			for _, o := range out.Hits {
+				byText[o.Text] = append(byText[o.Text], o.Hit)
+			}
+			break
+		}
+	}
 	for _, h := range out.Hits {
 		text := textOf(h.Text)
 		f := audit.Finding{
@@ -417,7 +467,11 @@ func (c *call) record(dir string, out policy.Outcome, fieldOf func(int) string, 
 			f.RuleID = h.Hit.Rule.ID
 		}
 		if h.End <= len(text) && h.Start >= 0 && h.Start <= h.End {
-			f.Excerpt = redact.Excerpt(text, h.Start, h.End)
+			if hs := byText[h.Text]; hs != nil {
+				f.Excerpt = redact.ExcerptHitNoHint(text, hs, indexOf(hs, h.Hit))
+			} else {
+				f.Excerpt = redact.Excerpt(text, h.Start, h.End)
+			}
 		}
 		c.findings = append(c.findings, f)
 		c.g.metrics.hits.WithLabelValues(h.Rule.Name, f.RuleID, dir, f.Action).Inc()
@@ -480,8 +534,10 @@ func (c *call) keepPrompt(out policy.Outcome) {
 	}
 	var b strings.Builder
 	byText := make(map[int][]detect.Hit)
-	if mode != "full" {
-		for _, h := range out.Hits {
+	for _, h := range out.Hits {
+		// "full" keeps everything but anonymized values, which the
+		// provider never saw either.
+		if mode != "full" || h.Rule.Action == policy.Anonymize {
 			byText[h.Text] = append(byText[h.Text], h.Hit)
 		}
 	}
@@ -665,4 +721,14 @@ func (c *call) finish() {
 		}
 		c.g.log.LogAttrs(c.ctx, slog.LevelInfo, "request", attrs...)
 	}
+}
+
+// indexOf returns the index of h in hs (by span and rule), or -1.
+func indexOf(hs []detect.Hit, h detect.Hit) int {
+	for i, o := range hs {
+		if o.Start == h.Start && o.End == h.End && o.Rule == h.Rule {
+			return i
+		}
+	}
+	return -1
 }

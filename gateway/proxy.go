@@ -126,28 +126,44 @@ func (c *call) unary(resp *http.Response, upStart time.Time) {
 			c.completionTokens += c.enc.Count(t.Text)
 		}
 	}
-	if c.pol != nil && len(c.pol.Output) > 0 && len(parsed.Texts) > 0 {
+	// Output rules run on the answer as the upstream wrote it, with the
+	// placeholders in it; then the values are restored and the canary
+	// removed, so restored values are not taken for leaked data.
+	var out policy.Outcome
+	if len(c.outRules) > 0 && len(parsed.Texts) > 0 {
 		inputs := make([]detect.Input, len(parsed.Texts))
 		for i, t := range parsed.Texts {
 			inputs[i] = detect.Input{Text: t.Text, Role: detect.RoleAssistant, Surface: detect.SurfaceResponse}
 		}
-		out := policy.Check(c.ctx, c.pol.Output, inputs)
+		out = policy.CheckSession(c.ctx, c.outRules, inputs, c.sess)
 		fieldOf := func(i int) string { return parsed.Texts[i].Field }
 		c.record("output", out, fieldOf, func(i int) string { return parsed.Texts[i].Text })
 		if !c.enforce(out, "output", fieldOf) {
 			return
 		}
-		if len(out.Redacted) > 0 {
-			edits := make([]openai.Edit, 0, len(out.Redacted))
-			for i, s := range out.Redacted {
-				edits = append(edits, openai.Edit{Path: parsed.Texts[i].Path(), Value: s})
+	}
+	if len(out.Redacted) > 0 || c.restoring() {
+		var edits []openai.Edit
+		for i, t := range parsed.Texts {
+			s, red := out.Redacted[i]
+			if !red {
+				s = t.Text
 			}
+			if c.restoring() {
+				s = c.restore(s)
+			}
+			if red || s != t.Text {
+				edits = append(edits, openai.Edit{Path: t.Path(), Value: s})
+			}
+		}
+		if len(edits) > 0 {
 			var ok bool
 			if body, ok = c.rewrite(body, edits, "response", "withheld"); !ok {
 				return
 			}
 		}
 	}
+	body = c.restoreEcho(body)
 	c.status = resp.StatusCode
 	c.auditNow()
 	h := c.w.Header()

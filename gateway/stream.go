@@ -8,6 +8,7 @@ import (
 	"strings"
 	"time"
 
+	"github.com/rampartsec/rampart/anonymize"
 	"github.com/rampartsec/rampart/detect"
 	"github.com/rampartsec/rampart/gateway/openai"
 	"github.com/rampartsec/rampart/gateway/sse"
@@ -28,7 +29,10 @@ type partKey struct {
 
 // part is the redaction state of one streamed text.
 type part struct {
-	s        *redact.Stream
+	s *redact.Stream
+	// rest restores placeholders and strips the canary after redaction
+	// (nil when the request has neither).
+	rest     *anonymize.Restorer
 	raw      strings.Builder // what the upstream sent, for tokens and excerpts
 	rawBytes int
 	// template is the last event that carried this part, to build the event
@@ -72,7 +76,7 @@ func (c *call) stream(resp *http.Response, upStart time.Time) {
 		parts: make(map[partKey]*part), finished: make(map[int]bool), upStart: upStart,
 	}
 	if c.pol != nil {
-		s.rules = c.pol.Output
+		s.rules = c.outRules
 		s.byName = make(map[string]*policy.Rule, len(s.rules))
 		for _, r := range s.rules {
 			s.byName[r.Name] = r
@@ -164,7 +168,20 @@ func (s *streamer) partFor(k partKey) *part {
 		return p
 	}
 	p = &part{}
+	if s.c.restoring() {
+		p.rest = anonymize.NewRestorer(s.c.vault(), s.c.strip...)
+	}
 	if len(s.rules) > 0 {
+		var replace func(string, detect.Hit, string) string
+		if sess := s.c.sess; sess != nil {
+			replace = func(name string, h detect.Hit, v string) string {
+				style := anonymize.Mask
+				if r := s.byName[name]; r != nil {
+					style = r.Style
+				}
+				return sess.Replace(style, h.Label, v)
+			}
+		}
 		dets := make([]detect.Detector, len(s.rules))
 		names := make([]string, len(s.rules))
 		for i, r := range s.rules {
@@ -174,7 +191,7 @@ func (s *streamer) partFor(k partKey) *part {
 			Detectors: dets, Names: names,
 			Redact: func(name string, h detect.Hit) bool {
 				r := s.byName[name]
-				return r != nil && h.Score >= r.Threshold && r.Action >= policy.Redact
+				return r != nil && h.Score >= r.Threshold && r.Replaces()
 			},
 			OnError: func(name string, err error) bool {
 				r := s.byName[name]
@@ -185,7 +202,7 @@ func (s *streamer) partFor(k partKey) *part {
 				}
 				return false
 			},
-			Style: redact.StyleLabel, Role: detect.RoleAssistant, Surface: detect.SurfaceResponse,
+			Style: redact.StyleLabel, Replace: replace, Role: detect.RoleAssistant, Surface: detect.SurfaceResponse,
 		})
 	}
 	s.parts[k] = p
@@ -202,21 +219,42 @@ func (s *streamer) write(p *part, text string) (string, bool) {
 	}
 	p.rawBytes += len(text)
 	if p.s == nil {
-		return text, true
+		return p.restore(text, false), true
 	}
 	rel, hits, err := p.s.Write(text)
-	return rel, s.judge(p, hits, err)
+	if !s.judge(p, hits, err) {
+		return "", false
+	}
+	return p.restore(rel, false), true
+}
+
+// restore passes released text through the part's restorer; final flushes
+// it.
+func (p *part) restore(text string, final bool) string {
+	if p.rest == nil {
+		return text
+	}
+	out := p.rest.Write(text)
+	if final {
+		out += p.rest.Flush()
+	}
+	return out
 }
 
 // drain releases a part's held-back tail.
 func (s *streamer) drain(p *part) (string, bool) {
-	if p.done || p.s == nil {
-		p.done = true
+	if p.done {
 		return "", true
 	}
 	p.done = true
+	if p.s == nil {
+		return p.restore("", true), true
+	}
 	rel, hits, err := p.s.Flush()
-	return rel, s.judge(p, hits, err)
+	if !s.judge(p, hits, err) {
+		return "", false
+	}
+	return p.restore(rel, true), true
 }
 
 // judge records hits and ends the stream on a block or a detector failure.
@@ -484,12 +522,13 @@ func (s *streamer) responsesEvent(ev sse.Event) bool {
 	}
 	// Complete texts (done events, the final response) are checked whole;
 	// redacting them whole gives the same text the deltas spelled out.
+	var redacted map[int]string
 	if len(e.Texts) > 0 && len(s.rules) > 0 {
 		inputs := make([]detect.Input, len(e.Texts))
 		for i, t := range e.Texts {
 			inputs[i] = detect.Input{Text: t.Text, Role: detect.RoleAssistant, Surface: detect.SurfaceResponse}
 		}
-		out := policy.Check(s.c.ctx, s.rules, inputs)
+		out := policy.CheckSession(s.c.ctx, s.rules, inputs, s.c.sess)
 		if !s.sawDelta {
 			s.c.record("output", out, func(i int) string { return e.Texts[i].Field }, func(i int) string { return e.Texts[i].Text })
 		}
@@ -503,7 +542,21 @@ func (s *streamer) responsesEvent(ev sse.Event) bool {
 			return true
 		}
 		for i, r := range out.Redacted {
-			edits = append(edits, openai.Edit{Path: e.Texts[i].Path(), Value: r})
+			if !s.c.restoring() {
+				edits = append(edits, openai.Edit{Path: e.Texts[i].Path(), Value: r})
+			}
+		}
+		redacted = out.Redacted
+	}
+	if s.c.restoring() {
+		for i, t := range e.Texts {
+			v, red := redacted[i]
+			if !red {
+				v = t.Text
+			}
+			if v = s.c.restore(v); red || v != t.Text {
+				edits = append(edits, openai.Edit{Path: t.Path(), Value: v})
+			}
 		}
 	}
 	data := ev.Data
@@ -514,6 +567,7 @@ func (s *streamer) responsesEvent(ev sse.Event) bool {
 			return true
 		}
 	}
+	data = s.c.restoreEcho(data)
 	if terminal {
 		s.end(nil)
 		s.emit(ev.Type, data)

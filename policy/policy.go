@@ -1,8 +1,9 @@
 // Package policy turns the policies of rampart.yaml into decisions: which
 // detectors run on a request's input and on its output, with which
-// threshold, and what happens on a hit — block, redact, flag or log. It
-// also decides what happens when a detector fails: block (fail closed, the
-// default) or allow.
+// threshold, and what happens on a hit — block, redact (mask, keyed hash or
+// synthetic value), anonymize (a placeholder restored in the answer), flag
+// or log. It also decides what happens when a detector fails: block (fail
+// closed, the default) or allow.
 package policy
 
 import (
@@ -12,6 +13,7 @@ import (
 	"path"
 	"sort"
 
+	"github.com/rampartsec/rampart/anonymize"
 	"github.com/rampartsec/rampart/config"
 	"github.com/rampartsec/rampart/detect"
 	"github.com/rampartsec/rampart/redact"
@@ -27,10 +29,13 @@ const (
 	Log
 	Flag
 	Redact
+	// Anonymize replaces a match with a placeholder ("<EMAIL_1>") kept in
+	// the request's vault, which the gateway restores in the answer.
+	Anonymize
 	Block
 )
 
-var actionNames = [...]string{"none", "log", "flag", "redact", "block"}
+var actionNames = [...]string{"none", "log", "flag", "redact", "anonymize", "block"}
 
 // String returns the action's name.
 func (a Action) String() string {
@@ -40,14 +45,14 @@ func (a Action) String() string {
 	return fmt.Sprintf("action(%d)", a)
 }
 
-// ParseAction parses "block", "redact", "flag" or "log".
+// ParseAction parses "block", "redact", "anonymize", "flag" or "log".
 func ParseAction(s string) (Action, error) {
 	for i, n := range actionNames[1:] {
 		if n == s {
 			return Action(i + 1), nil
 		}
 	}
-	return None, fmt.Errorf("unknown action %q (want block, redact, flag or log)", s)
+	return None, fmt.Errorf("unknown action %q (want block, redact, anonymize, flag or log)", s)
 }
 
 // Rule applies one detector instance.
@@ -59,6 +64,42 @@ type Rule struct {
 	Threshold float64
 	// FailOpen lets a request through when the detector fails.
 	FailOpen bool
+	// Style is how a Redact rule replaces a match (Mask by default);
+	// Anonymize rules use anonymize.Placeholder.
+	Style anonymize.Style
+}
+
+// Replaces reports whether the rule's hits are replaced in the text.
+func (r *Rule) Replaces() bool { return r.Action == Redact || r.Action == Anonymize }
+
+// RequestScoped is implemented by detectors that judge an answer against
+// its request, such as the canary detector: ForRequest returns the detector
+// to use for one request, given the request's system prompt and the canary
+// token the gateway added to it ("" when none).
+type RequestScoped interface {
+	ForRequest(system, canary string) detect.Detector
+}
+
+// ForRequest returns rules with every RequestScoped detector bound to the
+// request; it returns rules itself when there is none.
+func ForRequest(rules []*Rule, system, canary string) []*Rule {
+	var out []*Rule
+	for i, r := range rules {
+		rs, ok := r.Detector.(RequestScoped)
+		if !ok {
+			continue
+		}
+		if out == nil {
+			out = append([]*Rule(nil), rules...)
+		}
+		bound := *r
+		bound.Detector = rs.ForRequest(system, canary)
+		out[i] = &bound
+	}
+	if out == nil {
+		return rules
+	}
+	return out
 }
 
 // Policy is a compiled policy.
@@ -68,18 +109,32 @@ type Policy struct {
 	Groups []string
 	Input  []*Rule
 	Output []*Rule
+	// Canary is set when an output rule's detector is RequestScoped: the
+	// gateway then adds a canary token to the request's system prompt.
+	Canary bool
+	// Anonymizes is set when an input rule anonymizes.
+	Anonymizes bool
 }
 
 // Set is every policy of a configuration, in order.
 type Set struct {
 	Policies  []*Policy
 	Detectors map[string]detect.Detector
+	// Hasher renders the "hash" redaction style; Build gives it a random
+	// key, which the caller replaces with the deployment's
+	// (redaction.hash_key).
+	Hasher *anonymize.Hasher
+}
+
+// NewSession returns the replacement state of one request.
+func (s *Set) NewSession() *anonymize.Session {
+	return anonymize.NewSession(s.Hasher)
 }
 
 // Build compiles cfg's detectors and policies with the detector types of
 // reg.
 func Build(cfg *config.Config, reg *detect.Registry) (*Set, error) {
-	set := &Set{Detectors: make(map[string]detect.Detector, len(cfg.Detectors))}
+	set := &Set{Detectors: make(map[string]detect.Detector, len(cfg.Detectors)), Hasher: anonymize.NewHasher(nil)}
 	names := make([]string, 0, len(cfg.Detectors))
 	for name := range cfg.Detectors {
 		names = append(names, name)
@@ -116,6 +171,25 @@ func Build(cfg *config.Config, reg *detect.Registry) (*Set, error) {
 					return nil, fmt.Errorf("policy %q %s[%d]: %w", p.Name, dir, j, err)
 				}
 				r := &Rule{Name: rc.Detector, Detector: d, Action: a, Threshold: 0.5, FailOpen: failOpen}
+				if r.Style, err = anonymize.ParseStyle(rc.Redact); err != nil {
+					return nil, fmt.Errorf("policy %q %s[%d]: %w", p.Name, dir, j, err)
+				}
+				if rc.Redact != "" && a != Redact {
+					return nil, fmt.Errorf("policy %q %s[%d]: redact: %s needs action: redact", p.Name, dir, j, rc.Redact)
+				}
+				if a == Anonymize {
+					if dir == "output" {
+						return nil, fmt.Errorf("policy %q output[%d]: anonymize applies to input rules only", p.Name, j)
+					}
+					r.Style = anonymize.Placeholder
+					p.Anonymizes = true
+				}
+				if _, ok := d.(RequestScoped); ok {
+					if dir == "input" {
+						return nil, fmt.Errorf("policy %q input[%d]: detector %q checks outputs; use it in output rules", p.Name, j, rc.Detector)
+					}
+					p.Canary = true
+				}
 				if rc.Threshold != nil {
 					r.Threshold = *rc.Threshold
 				}
@@ -198,13 +272,24 @@ type Outcome struct {
 var ErrDetector = errors.New("detector failed")
 
 // Check runs rules over texts and decides. It stops at the first block.
+// Hash, synthetic and anonymize replacements use a session of their own;
+// CheckSession shares one across calls.
 func Check(ctx context.Context, rules []*Rule, texts []detect.Input) Outcome {
+	return CheckSession(ctx, rules, texts, nil)
+}
+
+// CheckSession is Check with the request's replacement session: the same
+// value gets the same placeholder, hash or fake in every text checked with
+// sess. A nil sess gets a fresh one when a rule needs it.
+func CheckSession(ctx context.Context, rules []*Rule, texts []detect.Input, sess *anonymize.Session) Outcome {
 	var out Outcome
 	for ti, in := range texts {
 		if in.Text == "" {
 			continue
 		}
 		var redactHits []detect.Hit
+		var redactRules []*Rule
+		plain := true // every replacing rule masks
 		for _, r := range rules {
 			hits, err := r.Detector.Detect(ctx, in)
 			if err != nil {
@@ -232,8 +317,10 @@ func Check(ctx context.Context, rules []*Rule, texts []detect.Input) Outcome {
 						b := out.Hits[len(out.Hits)-1]
 						out.Blocked = &b
 					}
-				case Redact:
+				case Redact, Anonymize:
 					redactHits = append(redactHits, h)
+					redactRules = append(redactRules, r)
+					plain = plain && r.Style == anonymize.Mask
 				}
 			}
 		}
@@ -244,7 +331,16 @@ func Check(ctx context.Context, rules []*Rule, texts []detect.Input) Outcome {
 			if out.Redacted == nil {
 				out.Redacted = make(map[int]string)
 			}
-			out.Redacted[ti] = redact.Apply(in.Text, redactHits, redact.StyleLabel)
+			if plain {
+				out.Redacted[ti] = redact.Apply(in.Text, redactHits, redact.StyleLabel)
+				continue
+			}
+			if sess == nil {
+				sess = anonymize.NewSession(nil)
+			}
+			out.Redacted[ti] = redact.ApplyFunc(in.Text, redactHits, func(i int, v string) string {
+				return sess.Replace(redactRules[i].Style, redactHits[i].Label, v)
+			})
 		}
 	}
 	return out

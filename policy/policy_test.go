@@ -161,3 +161,97 @@ func TestBuildErrors(t *testing.T) {
 		t.Fatalf("err = %v", err)
 	}
 }
+
+// scoped is a RequestScoped detector that reports the bound system prompt
+// as a hit label.
+type scoped struct{ system string }
+
+func (scoped) Name() string           { return "scoped" }
+func (scoped) Rules() []*finding.Rule { return nil }
+func (s scoped) Detect(_ context.Context, in detect.Input) ([]detect.Hit, error) {
+	return []detect.Hit{{Start: 0, End: len(in.Text), Score: 1, Label: s.system}}, nil
+}
+func (scoped) ForRequest(system, _ string) detect.Detector { return scoped{system: system} }
+
+func TestReplacementStyles(t *testing.T) {
+	cfg := &config.Config{
+		Detectors: map[string]config.Detector{
+			"emails": {Type: "pii", Options: map[string]any{"entities": []any{"email"}}},
+			"cards":  {Type: "pii", Options: map[string]any{"entities": []any{"credit_card"}}},
+		},
+		Policies: []config.Policy{
+			{Name: "anon", Routes: []string{"/a"}, Input: []config.Rule{{Detector: "emails", Action: "anonymize"}, {Detector: "cards", Action: "redact", Redact: "hash"}}},
+			{Name: "synth", Routes: []string{"/s"}, Input: []config.Rule{{Detector: "emails", Action: "redact", Redact: "synthetic"}}},
+		},
+	}
+	set, err := policy.Build(cfg, registry())
+	if err != nil {
+		t.Fatal(err)
+	}
+	anon := set.Select("/a", "")
+	if !anon.Anonymizes || anon.Canary {
+		t.Fatalf("Anonymizes %v Canary %v", anon.Anonymizes, anon.Canary)
+	}
+	sess := set.NewSession()
+	texts := []detect.Input{
+		{Text: "mail jane@corp.example or bob@corp.example"},
+		{Text: "card 4111 1111 1111 1111, again jane@corp.example"},
+	}
+	out := policy.CheckSession(context.Background(), anon.Input, texts, sess)
+	if out.Action != policy.Anonymize {
+		t.Fatalf("action %v", out.Action)
+	}
+	if got, want := out.Redacted[0], "mail <EMAIL_1> or <EMAIL_2>"; got != want {
+		t.Errorf("text 0: %q, want %q", got, want)
+	}
+	got := out.Redacted[1]
+	if !strings.HasPrefix(got, "card [CREDIT_CARD:") || !strings.HasSuffix(got, ", again <EMAIL_1>") {
+		t.Errorf("text 1: %q", got)
+	}
+	if v, ok := sess.Vault.Lookup("<EMAIL_2>"); !ok || v != "bob@corp.example" {
+		t.Errorf("vault: %q %v", v, ok)
+	}
+	synth := set.Select("/s", "")
+	out = policy.Check(context.Background(), synth.Input, texts[:1])
+	if r := out.Redacted[0]; strings.Contains(r, "corp.example") || strings.Count(r, "@example.com") != 2 {
+		t.Errorf("synthetic: %q", r)
+	}
+}
+
+func TestBuildRejectsMisplacedActions(t *testing.T) {
+	reg := registry()
+	reg.Register("scoped", func(map[string]any) (detect.Detector, error) { return scoped{}, nil })
+	dets := map[string]config.Detector{"emails": {Type: "pii"}, "leak": {Type: "scoped"}}
+	tests := []struct {
+		name string
+		pol  config.Policy
+		want string
+	}{
+		{"anonymize output", config.Policy{Name: "p", Output: []config.Rule{{Detector: "emails", Action: "anonymize"}}}, "input rules only"},
+		{"style without redact", config.Policy{Name: "p", Input: []config.Rule{{Detector: "emails", Action: "flag", Redact: "hash"}}}, "needs action: redact"},
+		{"unknown style", config.Policy{Name: "p", Input: []config.Rule{{Detector: "emails", Action: "redact", Redact: "rot13"}}}, "unknown redaction style"},
+		{"scoped on input", config.Policy{Name: "p", Input: []config.Rule{{Detector: "leak", Action: "block"}}}, "checks outputs"},
+	}
+	for _, tt := range tests {
+		_, err := policy.Build(&config.Config{Detectors: dets, Policies: []config.Policy{tt.pol}}, reg)
+		if err == nil || !strings.Contains(err.Error(), tt.want) {
+			t.Errorf("%s: err %v, want %q", tt.name, err, tt.want)
+		}
+	}
+	set, err := policy.Build(&config.Config{Detectors: dets, Policies: []config.Policy{{Name: "p", Output: []config.Rule{{Detector: "leak", Action: "block"}, {Detector: "emails", Action: "flag"}}}}}, reg)
+	if err != nil {
+		t.Fatal(err)
+	}
+	p := set.Policies[0]
+	if !p.Canary {
+		t.Fatal("a RequestScoped output detector does not enable the canary")
+	}
+	bound := policy.ForRequest(p.Output, "the system prompt", "tok")
+	hs, _ := bound[0].Detector.Detect(context.Background(), detect.Input{Text: "x"})
+	if len(hs) != 1 || hs[0].Label != "the system prompt" || bound[1] != p.Output[1] || p.Output[0].Detector.(scoped).system != "" {
+		t.Fatalf("ForRequest bound wrongly: %+v", hs)
+	}
+	if rules := p.Input; len(policy.ForRequest(rules, "s", "t")) != 0 {
+		t.Fatal("ForRequest of no rules")
+	}
+}

@@ -73,10 +73,33 @@ func Apply(text string, hits []detect.Hit, style Style) string {
 	return b.String()
 }
 
+// ApplyFunc is Apply with each merged span replaced by replace(i, value):
+// i is the index in hits of the hit that gives the span its label (as in
+// Apply) and value is the text of the whole merged span. It serves
+// replacements that depend on the value, such as keyed hashes, synthetic
+// values and anonymization placeholders.
+func ApplyFunc(text string, hits []detect.Hit, replace func(i int, value string) string) string {
+	spans := mergeHits(hits, len(text))
+	if len(spans) == 0 {
+		return text
+	}
+	var b strings.Builder
+	b.Grow(len(text))
+	at := 0
+	for _, sp := range spans {
+		b.WriteString(text[at:sp.start])
+		b.WriteString(replace(sp.hit, text[sp.start:sp.end]))
+		at = sp.end
+	}
+	b.WriteString(text[at:])
+	return b.String()
+}
+
 // span is a merged redaction region.
 type span struct {
 	start, end int
 	label      string
+	hit        int // index of the hit the label comes from
 }
 
 // mergeHits clamps, orders and merges overlapping hits of a text of length n.
@@ -85,12 +108,12 @@ func mergeHits(hits []detect.Hit, n int) []span {
 		return nil
 	}
 	spans := make([]span, 0, len(hits))
-	for _, h := range hits {
+	for i, h := range hits {
 		s, e := max(h.Start, 0), min(h.End, n)
 		if s >= e {
 			continue
 		}
-		spans = append(spans, span{s, e, h.Label})
+		spans = append(spans, span{s, e, h.Label, i})
 	}
 	slices.SortFunc(spans, func(a, b span) int {
 		if a.start != b.start {
@@ -99,7 +122,10 @@ func mergeHits(hits []detect.Hit, n int) []span {
 		if a.end != b.end {
 			return b.end - a.end
 		}
-		return strings.Compare(a.label, b.label)
+		if c := strings.Compare(a.label, b.label); c != 0 {
+			return c
+		}
+		return a.hit - b.hit
 	})
 	out := spans[:0]
 	for _, sp := range spans {
@@ -128,7 +154,14 @@ const excerptContext = 24
 // "•••". The matched value itself is never returned. Out-of-range spans are
 // clamped.
 func Excerpt(text string, start, end int) string {
-	return excerpt(text, start, end, nil)
+	return excerpt(text, start, end, nil, true)
+}
+
+// ExcerptNoHint is Excerpt without the hint: the matched value shows only
+// as its length, e.g. "[(21 bytes)]". It serves values that must leave no
+// trace at all, such as anonymized ones.
+func ExcerptNoHint(text string, start, end int) string {
+	return excerpt(text, start, end, nil, false)
 }
 
 // ExcerptHit is Excerpt for hits[i], masking any other hit's span that falls
@@ -137,10 +170,19 @@ func ExcerptHit(text string, hits []detect.Hit, i int) string {
 	if i < 0 || i >= len(hits) {
 		return ""
 	}
-	return excerpt(text, hits[i].Start, hits[i].End, hits)
+	return excerpt(text, hits[i].Start, hits[i].End, hits, true)
 }
 
-func excerpt(text string, start, end int, others []detect.Hit) string {
+// ExcerptHitNoHint is ExcerptHit without the hint of the value (see
+// ExcerptNoHint).
+func ExcerptHitNoHint(text string, hits []detect.Hit, i int) string {
+	if i < 0 || i >= len(hits) {
+		return ""
+	}
+	return excerpt(text, hits[i].Start, hits[i].End, hits, false)
+}
+
+func excerpt(text string, start, end int, others []detect.Hit, hint bool) string {
 	start = min(max(start, 0), len(text))
 	end = min(max(end, start), len(text))
 	for start > 0 && start < len(text) && !utf8.RuneStart(text[start]) {
@@ -167,7 +209,7 @@ func excerpt(text string, start, end int, others []detect.Hit) string {
 	writeContext(&b, text, cs, start, others)
 	b.WriteByte('[')
 	v := text[start:end]
-	if h := hintLen(v); h > 0 {
+	if h := hintLen(v); h > 0 && hint {
 		b.WriteString(v[:h])
 		b.WriteString("…")
 	}

@@ -200,3 +200,43 @@ func BenchmarkStreamWrite(b *testing.B) {
 		})
 	}
 }
+
+func TestApplyFunc(t *testing.T) {
+	text := "mail a@b.example or c@d.example now"
+	hits := []detect.Hit{hit(20, 31, "EMAIL"), hit(5, 16, "EMAIL"), hit(5, 9, "X")}
+	var seen []string
+	got := redact.ApplyFunc(text, hits, func(i int, v string) string {
+		seen = append(seen, hits[i].Label+"="+v)
+		return "<" + hits[i].Label + ">"
+	})
+	if want := "mail <EMAIL> or <EMAIL> now"; got != want {
+		t.Fatalf("ApplyFunc = %q, want %q", got, want)
+	}
+	// The merged span [5,16) takes the label of the longer hit and its
+	// whole text as the value.
+	if len(seen) != 2 || seen[0] != "EMAIL=a@b.example" || seen[1] != "EMAIL=c@d.example" {
+		t.Fatalf("replace called with %q", seen)
+	}
+	if redact.ApplyFunc(text, nil, nil) != text {
+		t.Fatal("no hits changed the text")
+	}
+}
+
+func TestExcerptNoHint(t *testing.T) {
+	text := "write to jane.doe@corp-mail.example today"
+	if got := redact.Excerpt(text, 9, 35); !strings.Contains(got, "[jane…(26 bytes)]") {
+		t.Fatalf("Excerpt = %q", got)
+	}
+	got := redact.ExcerptNoHint(text, 9, 35)
+	if got != "write to [(26 bytes)] today" {
+		t.Fatalf("ExcerptNoHint = %q", got)
+	}
+	card := "mail jane.doe@corp-mail.example card 4111 1111 1111 1111"
+	hits := []detect.Hit{hit(5, 31, "EMAIL"), hit(37, 56, "CREDIT_CARD")}
+	if got := redact.ExcerptHitNoHint(card, hits, 0); got != "mail [(26 bytes)] card •••…" {
+		t.Fatalf("ExcerptHitNoHint = %q", got)
+	}
+	if redact.ExcerptHitNoHint(card, hits, 2) != "" {
+		t.Fatal("out of range")
+	}
+}

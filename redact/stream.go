@@ -39,6 +39,11 @@ type StreamConfig struct {
 	Redact func(detector string, h detect.Hit) bool
 	// Style renders the masks.
 	Style Style
+	// Replace, when set, renders each mask instead of Style: it is called
+	// with the detector's name, the hit that gives the merged span its
+	// label and the span's text (see ApplyFunc). It must give the same
+	// result for the same arguments within a stream.
+	Replace func(detector string, h detect.Hit, value string) string
 	// OnError is called when a span detector fails. Returning true drops
 	// that detector for the rest of the stream and goes on (fail open);
 	// false, or a nil OnError, stops the stream with a *DetectorError (fail
@@ -266,6 +271,7 @@ func (s *Stream) release(final bool) (string, []Hit, error) {
 	}
 	var out []Hit
 	var mask []detect.Hit
+	var maskDet []string
 	for _, p := range found {
 		if p.h.End > cut {
 			continue
@@ -276,6 +282,7 @@ func (s *Stream) release(final bool) (string, []Hit, error) {
 			h.Start -= s.rel
 			h.End -= s.rel
 			mask = append(mask, h)
+			maskDet = append(maskDet, p.det)
 		}
 		g := p.h
 		g.Start += s.winBase
@@ -290,7 +297,14 @@ func (s *Stream) release(final bool) (string, []Hit, error) {
 	})
 	clear(found)
 	s.scratch = found[:0]
-	released := Apply(string(s.win[s.rel:cut]), mask, s.cfg.Style)
+	var released string
+	if s.cfg.Replace != nil {
+		released = ApplyFunc(string(s.win[s.rel:cut]), mask, func(i int, v string) string {
+			return s.cfg.Replace(maskDet[i], mask[i], v)
+		})
+	} else {
+		released = Apply(string(s.win[s.rel:cut]), mask, s.cfg.Style)
+	}
 	s.advance(cut)
 	return released, out, nil
 }

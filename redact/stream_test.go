@@ -556,3 +556,46 @@ func TestStreamDetectorFailure(t *testing.T) {
 		}
 	}
 }
+
+// TestStreamReplace: with a value-aware Replace the streamed text equals
+// ApplyFunc of the whole text, at every two-way split.
+func TestStreamReplace(t *testing.T) {
+	dets := detectors(t)
+	text := "Mail jane.doe@corp.example, card 4111 1111 1111 1111, again jane.doe@corp.example."
+	replace := func(det string, h detect.Hit, v string) string { return "<" + det + ":" + h.Label + ":" + v[:2] + ">" }
+	var all []detect.Hit
+	var names []string
+	for _, d := range dets {
+		hs, err := d.Detect(context.Background(), detect.Input{Text: text})
+		if err != nil {
+			t.Fatal(err)
+		}
+		for range hs {
+			names = append(names, d.Name())
+		}
+		all = append(all, hs...)
+	}
+	want := redact.ApplyFunc(text, all, func(i int, v string) string { return replace(names[i], all[i], v) })
+	if !strings.Contains(want, "<pii:EMAIL:ja>") || !strings.Contains(want, "<pii:CREDIT_CARD:41>") {
+		t.Fatalf("reference %q lacks the replacements", want)
+	}
+	for i := 0; i <= len(text); i++ {
+		s := redact.NewStream(context.Background(), redact.StreamConfig{Detectors: dets, Replace: replace})
+		var b strings.Builder
+		for _, c := range []string{text[:i], text[i:]} {
+			out, _, err := s.Write(c)
+			if err != nil {
+				t.Fatal(err)
+			}
+			b.WriteString(out)
+		}
+		out, _, err := s.Flush()
+		if err != nil {
+			t.Fatal(err)
+		}
+		b.WriteString(out)
+		if b.String() != want {
+			t.Fatalf("split %d: %q, want %q", i, b.String(), want)
+		}
+	}
+}
