@@ -257,7 +257,8 @@ type Rule struct {
 	Detector string `yaml:"detector"`
 	// Action is "block", "redact", "flag" or "log".
 	Action string `yaml:"action"`
-	// Threshold: hits scoring below it are ignored; default 0.5.
+	// Threshold: hits scoring below it are ignored; default the
+	// detector's calibrated operating point (detect.ThresholdOf).
 	Threshold *float64 `yaml:"threshold"`
 	// OnError overrides the policy's fail mode for this rule.
 	OnError string `yaml:"on_error"`

@@ -23,7 +23,6 @@ const (
 	defAuditPrompts  = "redacted"
 	defLogLevel      = "info"
 	defLogFormat     = "json"
-	defRuleThreshold = 0.5
 	defPolicyOnError = "block"
 	defAuthHeader    = "authorization"
 	defUpstreamTO    = 600 * time.Second
@@ -60,7 +59,7 @@ const (
 //	limits.redis.prefix          rampart:
 //	limits.max_messages          1000
 //	policies[].on_error          block
-//	policies[].*[].threshold     0.5
+//	policies[].*[].threshold     the detector's calibrated operating point
 //	policies[].*[].on_error      the policy's on_error
 //	audit.prompts                redacted
 //	log.level                    info
@@ -107,10 +106,6 @@ func (c *Config) ApplyDefaults() {
 		for _, rules := range [][]Rule{p.Input, p.Output} {
 			for j := range rules {
 				r := &rules[j]
-				if r.Threshold == nil {
-					t := defRuleThreshold
-					r.Threshold = &t
-				}
 				setString(&r.OnError, p.OnError)
 			}
 		}

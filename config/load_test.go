@@ -67,18 +67,17 @@ func TestDefault(t *testing.T) {
 	if diff := cmp.Diff(wantDetectors, c.Detectors); diff != "" {
 		t.Errorf("detectors (-want +got):\n%s", diff)
 	}
-	half := 0.5
 	wantPolicies := []Policy{{
 		Name:    "default",
 		OnError: "block",
 		Input: []Rule{
-			{Detector: "secrets", Action: "flag", Threshold: &half, OnError: "block"},
-			{Detector: "pii", Action: "log", Threshold: &half, OnError: "block"},
-			{Detector: "prompt_size", Action: "block", Threshold: &half, OnError: "block"},
+			{Detector: "secrets", Action: "flag", OnError: "block"},
+			{Detector: "pii", Action: "log", OnError: "block"},
+			{Detector: "prompt_size", Action: "block", OnError: "block"},
 		},
 		Output: []Rule{
-			{Detector: "secrets", Action: "redact", Threshold: &half, OnError: "block"},
-			{Detector: "payment_cards", Action: "redact", Threshold: &half, OnError: "block"},
+			{Detector: "secrets", Action: "redact", OnError: "block"},
+			{Detector: "payment_cards", Action: "redact", OnError: "block"},
 		},
 	}}
 	if diff := cmp.Diff(wantPolicies, c.Policies); diff != "" {

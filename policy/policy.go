@@ -170,7 +170,7 @@ func Build(cfg *config.Config, reg *detect.Registry) (*Set, error) {
 				if err != nil {
 					return nil, fmt.Errorf("policy %q %s[%d]: %w", p.Name, dir, j, err)
 				}
-				r := &Rule{Name: rc.Detector, Detector: d, Action: a, Threshold: 0.5, FailOpen: failOpen}
+				r := &Rule{Name: rc.Detector, Detector: d, Action: a, Threshold: detect.ThresholdOf(d), FailOpen: failOpen}
 				if r.Style, err = anonymize.ParseStyle(rc.Redact); err != nil {
 					return nil, fmt.Errorf("policy %q %s[%d]: %w", p.Name, dir, j, err)
 				}

@@ -6,6 +6,7 @@
 package builtin
 
 import (
+	_ "github.com/rampartsec/rampart/detect/canary"   // system-prompt leaks
 	_ "github.com/rampartsec/rampart/detect/length"   // prompt and message size
 	_ "github.com/rampartsec/rampart/detect/pii"      // personal data
 	_ "github.com/rampartsec/rampart/detect/secrets"  // credentials

@@ -28,6 +28,7 @@ package canary
 
 import (
 	"context"
+	"encoding/json"
 	"fmt"
 	"unicode"
 	"unicode/utf8"
@@ -288,4 +289,22 @@ func topPower(n int) uint64 {
 		p *= shingleBase
 	}
 	return p
+}
+
+// DetectRow implements detect.RowDetector for labelled datasets: the row's
+// "system" field (and "canary", the token, when present) bind the detector like
+// ForRequest before it inspects in.Text.
+func (d *Detector) DetectRow(ctx context.Context, in detect.Input, row map[string]json.RawMessage) ([]detect.Hit, error) {
+	var system, token string
+	for name, dst := range map[string]*string{"system": &system, "canary": &token} {
+		if raw, ok := row[name]; ok {
+			if err := json.Unmarshal(raw, dst); err != nil {
+				return nil, fmt.Errorf("row field %q: %w", name, err)
+			}
+		}
+	}
+	if system == "" && token == "" {
+		return d.Detect(ctx, in)
+	}
+	return d.bind(system, token).Detect(ctx, in)
 }
