@@ -7,7 +7,7 @@ import (
 )
 
 // Report is the outcome of an evaluation. Its JSON field names are stable
-// (docs/detectors-evalcmd.md); a figure that is undefined (a ratio with a
+// (docs/detectors/check-and-eval.md); a figure that is undefined (a ratio with a
 // zero denominator) is null.
 type Report struct {
 	// Detector is the detector type evaluated.

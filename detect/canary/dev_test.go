@@ -11,7 +11,7 @@ import (
 	"github.com/rampartsec/rampart/detect"
 )
 
-// devRow is a row of testdata/dev.jsonl (see docs/detectors-anon.md).
+// devRow is a row of testdata/dev.jsonl (see docs/detectors/anonymize-and-canary.md).
 type devRow struct {
 	Text   string `json:"text"`
 	Label  string `json:"label"`

@@ -109,7 +109,7 @@ func TestScores(t *testing.T) {
 		}
 	}
 	// German: neutral short sentences sit close to the threshold (see
-	// docs/detectors-toxicity.md); an insult must still rank above them.
+	// docs/detectors/toxicity.md); an insult must still rank above them.
 	if a, b := score("Der Zug kommt heute pünktlich an."), score("Halt die Fresse, du dummer Vollidiot."); a >= b {
 		t.Errorf("German: neutral sentence %.3f not below the insult %.3f", a, b)
 	}

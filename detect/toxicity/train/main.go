@@ -5,7 +5,7 @@
 //
 //	go run ./detect/toxicity/train -shared ../shared/datasets -seed 1
 //
-// The split is fixed by the seed: see docs/detectors-toxicity.md.
+// The split is fixed by the seed: see docs/detectors/toxicity.md.
 package main
 
 import (
