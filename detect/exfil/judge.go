@@ -21,14 +21,14 @@ type verdict struct {
 const (
 	slope       = 2.0  // logistic slope per unit of ln(1+bytes)
 	allowImage  = 24.0 // data bytes an auto-loading URL may carry at score 0.5
-	allowRefDef = 40.0 // … a reference definition not seen used by an image
-	allowLink   = 64.0 // … a clickable link
-	allowBare   = 96.0 // … a bare URL in text
+	allowRefDef = 32.0 // … a reference definition not seen used by an image
+	allowLink   = 32.0 // … a clickable link
+	allowBare   = 48.0 // … a bare URL in text
 	wPath       = 0.7  // path segments carry ids (documents, commits) more often than data
 	wHash       = 0.5  // a hex run of a hash's length (32, 40, 64) in a path
 	wText       = 0.5  // free text (words joined by + or %20) per byte
 	wFragment   = 0.5  // a fragment is not sent with the request
-	wSigned     = 0.3  // values of URL-signing parameters (S3, GCS, Azure SAS, CloudFront)
+	wSigned     = 0.0  // values of URL-signing parameters (S3, GCS, Azure SAS, CloudFront)
 	bonusIP     = 2.0  // an IP-literal host
 	bonusQuery  = 1.0  // query plus fragment over max_query_bytes
 	bonusQuery4 = 0.5  // … over four times max_query_bytes
@@ -313,7 +313,7 @@ func (f *fields) addPath(seg string) {
 func (f *fields) addQuery(q string) {
 	for q != "" {
 		var kv string
-		i := strings.IndexAny(q, "&;")
+		i := strings.IndexByte(q, '&')
 		if i < 0 {
 			kv, q = q, ""
 		} else {
@@ -327,7 +327,7 @@ func (f *fields) addQuery(q string) {
 		}
 		f.add(key, w)
 		f.add(val, w)
-		if w == 1 {
+		if w > 0 {
 			f.plain += len(kv) + 1
 		}
 	}
@@ -341,8 +341,9 @@ func (f *fields) add(v string, w float64) {
 
 // value returns the bytes of data a URL component appears to carry: the
 // length of every run that looks encoded (base64, base64url, hex, base32),
-// the bytes behind runs of percent-escapes other than spaces, and a share
-// of free text (three or more words).
+// the whole component when it holds an e-mail address, and a share of it
+// when it is free text (two or more words, or eight or more
+// percent-escapes).
 func (f *fields) value(v string, path bool) float64 {
 	b := 0.0
 	var st runStats
@@ -381,10 +382,10 @@ func (f *fields) value(v string, path bool) float64 {
 		}
 	}
 	flush()
-	if pct >= 8 {
-		b += float64(pct)
-	}
-	if words >= 2 {
+	switch {
+	case hasEmail(v):
+		b = max(b, float64(len(v)))
+	case words >= 2 || pct >= 8:
 		b += f.text * float64(len(v))
 	}
 	return b
@@ -406,6 +407,29 @@ func looksBase64(v string) bool {
 }
 
 func isLower(c byte) bool { return c >= 'a' && c <= 'z' }
+
+// hasEmail reports whether v holds "x@y.z" (the '@' possibly escaped as
+// %40).
+func hasEmail(v string) bool {
+	for i := 1; i < len(v); i++ {
+		n := 0
+		switch {
+		case v[i] == '@':
+			n = 1
+		case v[i] == '%' && i+2 < len(v) && v[i+1] == '4' && v[i+2] == '0':
+			n = 3
+		default:
+			continue
+		}
+		if !isAlnum(v[i-1]) || i+n >= len(v) || !isAlnum(v[i+n]) {
+			continue
+		}
+		if d := strings.IndexByte(v[i+n:], '.'); d > 0 && i+n+d+1 < len(v) && isAlpha(v[i+n+d+1]) {
+			return true
+		}
+	}
+	return false
+}
 func isHex(c byte) bool   { return c >= '0' && c <= '9' || c|0x20 >= 'a' && c|0x20 <= 'f' }
 
 // signingKey reports whether a query key is a URL-signing parameter whose
@@ -427,7 +451,7 @@ type runStats struct {
 	upper, lower, digit     int
 	other                   int // - _ + / =
 	hexLetters, caseChanges int
-	last                    byte
+	last                    byte // the last letter
 	counts                  [128]uint16
 }
 
@@ -442,6 +466,7 @@ func (r *runStats) add(c byte) {
 		if isLower(r.last) {
 			r.caseChanges++
 		}
+		r.last = c
 	case c >= 'a' && c <= 'z':
 		r.lower++
 		if c <= 'f' {
@@ -450,12 +475,12 @@ func (r *runStats) add(c byte) {
 		if r.last >= 'A' && r.last <= 'Z' {
 			r.caseChanges++
 		}
+		r.last = c
 	case c >= '0' && c <= '9':
 		r.digit++
 	default:
 		r.other++
 	}
-	r.last = c
 }
 
 func (r *runStats) hexOnly() bool {
@@ -477,10 +502,10 @@ func (r *runStats) entropy() float64 {
 
 // encoded reports whether the run looks like encoded data rather than
 // words, slugs or numbers. Hex needs digits and letters and 2.8 bits per
-// byte; mixed-case runs (base64) digits, both cases and an entropy of 80 %
-// of what a random run of their length would have; lowercase or uppercase
-// runs with digits (base32, DNS labels) at least 20 bytes without
-// separators and the same relative entropy.
+// byte; mixed-case runs (base64) digits or symbols, both cases changing at
+// least every fifth letter and an entropy of 80 % of what a random run of
+// their length would have; lowercase or uppercase runs with digits (base32,
+// DNS labels) at least 20 bytes without separators and 75 %.
 func (r *runStats) encoded(dns bool) bool {
 	least := minRun
 	if dns {
@@ -499,7 +524,7 @@ func (r *runStats) encoded(dns bool) bool {
 	case r.upper > 0 && r.lower > 0:
 		return (r.digit > 0 || r.other > 0) && r.caseChanges*5 >= r.upper+r.lower && rel(64) >= 0.8
 	default:
-		return r.other == 0 && r.digit >= 2 && r.upper+r.lower >= 2 && (dns || r.n >= 20) && rel(32) >= 0.8
+		return r.other == 0 && r.digit >= 2 && r.upper+r.lower >= 2 && (dns || r.n >= 20) && rel(32) >= 0.75
 	}
 }
 
