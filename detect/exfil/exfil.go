@@ -179,8 +179,8 @@ func normaliseDomain(s string) (string, error) {
 	s = strings.TrimPrefix(s, "*.")
 	s = strings.TrimPrefix(s, ".")
 	s = strings.TrimSuffix(s, ".")
-	if s == "" {
-		return "", fmt.Errorf("empty domain")
+	if s == "" || strings.Contains(s, "..") {
+		return "", fmt.Errorf("empty label")
 	}
 	a, err := idna.Lookup.ToASCII(s)
 	if err != nil {
@@ -234,7 +234,16 @@ func (d *Detector) Detect(ctx context.Context, in detect.Input) ([]detect.Hit, e
 func (d *Detector) Hold(text string) int {
 	s := scanner{text: text, eof: false, d: d, pending: len(text)}
 	s.scan()
-	return min(s.pending, openBracket(text))
+	p := min(s.pending, openBracket(text))
+	if d.bare {
+		// A trailing word may be the scheme of a bare URL to come.
+		i := len(text)
+		for i > 0 && len(text)-i < maxSchem && isAlpha(text[i-1]) {
+			i--
+		}
+		p = min(p, i)
+	}
+	return p
 }
 
 // openBracket returns the start of the earliest '[' (with a '!' before it)

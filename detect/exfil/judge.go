@@ -2,6 +2,7 @@ package exfil
 
 import (
 	"math"
+	"net/netip"
 	"strings"
 	"unicode/utf8"
 
@@ -29,7 +30,7 @@ const (
 	wText       = 0.5  // free text (words joined by + or %20) per byte
 	wFragment   = 0.5  // a fragment is not sent with the request
 	wSigned     = 0.0  // values of URL-signing parameters (S3, GCS, Azure SAS, CloudFront)
-	bonusIP     = 2.0  // an IP-literal host
+	bonusIP     = 3.0  // a public IP-literal host (its whole query counts as data)
 	bonusQuery  = 1.0  // query plus fragment over max_query_bytes
 	bonusQuery4 = 0.5  // … over four times max_query_bytes
 	scoreScript = 0.9  // javascript: or vbscript: in an image
@@ -118,7 +119,7 @@ func (d *Detector) judgeHTTP(u string, k kind) verdict {
 	var f fields
 	f.text = wText
 	f.add(user, 1)
-	ip := isIPHost(host)
+	ip := isPublicIP(host)
 	norm, ok := normaliseHost(host)
 	if !ok {
 		return verdict{}
@@ -139,12 +140,14 @@ func (d *Detector) judgeHTTP(u string, k kind) verdict {
 	z := 0.0
 	if ip {
 		z += bonusIP
+		f.bytes += float64(len(query))
 	}
 	if q := f.plain + len(frag); q > d.maxQuery {
 		z += bonusQuery
 		if q > 4*d.maxQuery {
 			z += bonusQuery4
 		}
+		f.bytes += float64(q - d.maxQuery)
 	}
 	e := f.bytes + dnsBytes
 	v := verdict{dns: dnsBytes > f.bytes}
@@ -229,11 +232,30 @@ func (d *Detector) allowed(host string) bool {
 	return false
 }
 
-// isIPHost reports whether a host is an IP literal: [v6], dotted or
-// integer IPv4 (decimal, octal or hex forms that browsers accept).
-func isIPHost(h string) bool {
-	if strings.HasPrefix(h, "[") {
-		return true
+// isPublicIP reports whether a host is an IP literal that is not
+// loopback, private, link-local or unspecified: [v6], dotted or integer
+// IPv4 (decimal, octal or hex forms that browsers accept).
+func isPublicIP(h string) bool {
+	if strings.HasPrefix(h, "[") && strings.HasSuffix(h, "]") {
+		a, err := netip.ParseAddr(h[1 : len(h)-1])
+		return err != nil || public(a)
+	}
+	if h == "" || h[0] < '0' || h[0] > '9' {
+		return false
+	}
+	dots, digits := 0, true
+	for i := 0; i < len(h); i++ {
+		switch c := h[i]; {
+		case c == '.':
+			dots++
+		case c < '0' || c > '9':
+			digits = false
+		}
+	}
+	if digits && dots == 3 {
+		if a, err := netip.ParseAddr(h); err == nil {
+			return public(a)
+		}
 	}
 	if h == "" {
 		return false
@@ -257,6 +279,19 @@ func isIPHost(h string) bool {
 // the registrable domain (eTLD+1): the concatenated labels when they look
 // encoded, plus whatever exceeds 40 bytes or three labels.
 func subdomainBytes(host string) float64 {
+	// The labels left of eTLD+1 lie within those left of the last two:
+	// when these are too few and short to score, skip the suffix lookup
+	// (which allocates).
+	left, labels := len(host), 0
+	for i := len(host) - 1; i >= 0 && labels < 2; i-- {
+		if host[i] == '.' {
+			labels++
+			left = i
+		}
+	}
+	if labels < 2 || left < 12 && strings.Count(host[:left], ".") < 3 {
+		return 0
+	}
 	suffix, _ := publicsuffix.PublicSuffix(host)
 	if len(host) <= len(suffix)+1 {
 		return 0
@@ -268,7 +303,7 @@ func subdomainBytes(host string) float64 {
 	}
 	sub := rest[:dot]
 	var st runStats
-	labels := 1
+	labels = 1
 	for i := 0; i < len(sub); i++ {
 		if sub[i] == '.' {
 			labels++
@@ -287,6 +322,10 @@ func subdomainBytes(host string) float64 {
 		b += float64(8 * (labels - 3))
 	}
 	return b
+}
+
+func public(a netip.Addr) bool {
+	return !a.IsLoopback() && !a.IsPrivate() && !a.IsLinkLocalUnicast() && !a.IsUnspecified()
 }
 
 func splitPath(rest string) (path, query, frag string) {
@@ -430,7 +469,7 @@ func hasEmail(v string) bool {
 	}
 	return false
 }
-func isHex(c byte) bool   { return c >= '0' && c <= '9' || c|0x20 >= 'a' && c|0x20 <= 'f' }
+func isHex(c byte) bool { return c >= '0' && c <= '9' || c|0x20 >= 'a' && c|0x20 <= 'f' }
 
 // signingKey reports whether a query key is a URL-signing parameter whose
 // value is expected to be high-entropy.

@@ -8,27 +8,27 @@ import (
 
 // Bounds of the constructs the scanner recognises, in bytes.
 const (
-	maxText   = 1024          // link text or alt text, searched back from its ']'
-	maxURL    = 4096          // a URL; longer ones are reported as overlong
-	maxTitle  = 256           // a link title
-	maxWS     = 64            // whitespace between the parts of a construct
-	maxTag    = 8192          // an HTML tag from '<' to '>'
-	maxSpan   = maxTag + 1    // the longest hit plus the byte that ends it
-	maxEsc    = 32            // backslashes counted before a bracket
-	defWindow = maxText * 4   // where a reference definition's image uses are looked for
-	minScore  = 0.05          // hits scoring less are not reported
-	maxSchem  = 10            // letters of a bare URL's scheme
-	maxParens = 32            // nesting of parentheses in a link destination
-	overImage = 0.9           // score of an overlong image URL
-	overLink  = 0.7           // score of an overlong link URL
-	unlisted  = 0.9           // score of an image outside the allowlist
-	maxTagNm  = 32            // an HTML tag name or autolink scheme
-	maxNest   = 4             // links nested in link text reduced by Replacement
-	noOpen    = -1            // openOf: no '[' opens the text
-	tooFar    = -2            // openOf: the text is longer than maxText
-	ranOut    = -3            // a construct ran off the end of a text that may grow
-	invalid   = -4            // not a construct
-	overlong  = -5            // a URL longer than maxURL
+	maxText   = 1024        // link text or alt text, searched back from its ']'
+	maxURL    = 4096        // a URL; longer ones are reported as overlong
+	maxTitle  = 256         // a link title
+	maxWS     = 64          // whitespace between the parts of a construct
+	maxTag    = 8192        // an HTML tag from '<' to '>'
+	maxSpan   = maxTag + 1  // the longest hit plus the byte that ends it
+	maxEsc    = 32          // backslashes counted before a bracket
+	defWindow = maxText * 4 // where a reference definition's image uses are looked for
+	minScore  = 0.05        // hits scoring less are not reported
+	maxSchem  = 10          // letters of a bare URL's scheme
+	maxParens = 32          // nesting of parentheses in a link destination
+	overImage = 0.9         // score of an overlong image URL
+	overLink  = 0.7         // score of an overlong link URL
+	unlisted  = 0.9         // score of an image outside the allowlist
+	maxTagNm  = 32          // an HTML tag name or autolink scheme
+	maxNest   = 4           // links nested in link text reduced by Replacement
+	noOpen    = -1          // openOf: no '[' opens the text
+	tooFar    = -2          // openOf: the text is longer than maxText
+	ranOut    = -3          // a construct ran off the end of a text that may grow
+	invalid   = -4          // not a construct
+	overlong  = -5          // a URL longer than maxURL
 )
 
 // kind is the kind of construct a URL was found in; it sets how much data
@@ -789,10 +789,11 @@ func isAlnum(c byte) bool { return isAlpha(c) || c >= '0' && c <= '9' }
 // bareURL handles the ':' at i of a bare http(s):// URL.
 func (s *scanner) bareURL(i int) {
 	t := s.text
+	if i+1 == len(t) || i+2 == len(t) && t[i+1] == '/' {
+		s.wait(max(i-maxSchem, 0))
+		return
+	}
 	if i+2 >= len(t) {
-		if i+2 == len(t) || t[i+1] == '/' || i+1 == len(t) {
-			s.wait(max(i-maxSchem-1, 0))
-		}
 		return
 	}
 	if t[i+1] != '/' || t[i+2] != '/' {
