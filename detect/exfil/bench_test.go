@@ -2,6 +2,7 @@ package exfil
 
 import (
 	"context"
+	"strings"
 	"testing"
 
 	"github.com/rampartsec/rampart/detect"
@@ -29,6 +30,30 @@ func BenchmarkDetect(b *testing.B) {
 			ctx := context.Background()
 			b.SetBytes(int64(len(in.Text)))
 			b.ReportAllocs()
+			for b.Loop() {
+				if _, err := d.Detect(ctx, in); err != nil {
+					b.Fatal(err)
+				}
+			}
+		})
+	}
+}
+
+// BenchmarkAdversarial measures 64 KiB texts built to make every trigger
+// do its bounded maximum of work.
+func BenchmarkAdversarial(b *testing.B) {
+	for _, tc := range []struct{ name, unit string }{
+		{"close-paren", ")]("},
+		{"brackets", "]"},
+		{"defs", "![a][a]\n[a]: <x>\n"},
+		{"tags", "<img src=x alt=\"a"},
+		{"escapes", "\\\\[x]("},
+	} {
+		b.Run(tc.name, func(b *testing.B) {
+			d := newDetector(b, map[string]any{"bare_urls": true})
+			in := detect.Input{Text: strings.Repeat(tc.unit, (64<<10)/len(tc.unit))}
+			ctx := context.Background()
+			b.SetBytes(int64(len(in.Text)))
 			for b.Loop() {
 				if _, err := d.Detect(ctx, in); err != nil {
 					b.Fatal(err)

@@ -212,7 +212,7 @@ func (d *Detector) Detect(ctx context.Context, in detect.Input) ([]detect.Hit, e
 	if err := ctx.Err(); err != nil {
 		return nil, err
 	}
-	s := scanner{text: in.Text, eof: true, d: d, pending: len(in.Text)}
+	s := scanner{text: in.Text, eof: true, d: d, pending: len(in.Text), lastBang: -1}
 	s.scan()
 	if len(s.hits) > 1 {
 		slices.SortFunc(s.hits, func(a, b detect.Hit) int {
@@ -232,7 +232,7 @@ func (d *Detector) Detect(ctx context.Context, in detect.Input) ([]detect.Hit, e
 // change a hit: the start of a construct that runs to the end of the text,
 // of an unmatched '[' near the end, or of a trailing bare URL.
 func (d *Detector) Hold(text string) int {
-	s := scanner{text: text, eof: false, d: d, pending: len(text)}
+	s := scanner{text: text, eof: false, d: d, pending: len(text), lastBang: -1}
 	s.scan()
 	p := min(s.pending, openBracket(text))
 	if d.bare {

