@@ -8,7 +8,7 @@
 #
 # Environment:
 #   RAMPART      a rampart binary to use (default: built from this checkout)
-#   TOOLS        libraries to run (default: llm-guard llm_guardrail hai-guardrails-pattern hai-guardrails)
+#   TOOLS        libraries to run (default: llm-guard llm_guardrail openai-guardrails hai-guardrails-pattern hai-guardrails)
 #   HAI_SAMPLE   rows of each dev file hai-guardrails' heuristic mode runs on
 #                (default 100: it checks about 0.2 items per second); every
 #                k-th row is taken so the sample spans the file
@@ -29,7 +29,7 @@ tasks=("$@")
 if [ ${#tasks[@]} -eq 0 ]; then
 	tasks=(injection pii secrets toxicity exfil)
 fi
-read -r -a tools <<<"${TOOLS:-llm-guard llm_guardrail hai-guardrails-pattern hai-guardrails}"
+read -r -a tools <<<"${TOOLS:-llm-guard llm_guardrail openai-guardrails hai-guardrails-pattern hai-guardrails}"
 hai_sample=${HAI_SAMPLE:-100}
 out=${OUT:-$(mktemp -d)}
 mkdir -p "$out"
@@ -51,6 +51,7 @@ echo "compare.sh: $(uname -m), $(nproc) cores, node $(node --version), $(go vers
 for t in "${tools[@]}"; do
 	case $t in
 	hai-guardrails | hai-guardrails-pattern) pkg=@presidio-dev/hai-guardrails ;;
+	openai-guardrails) pkg=@openai/guardrails ;;
 	*) pkg=$t ;;
 	esac
 	printf '  %s = %s %s\n' "$t" "$pkg" "$(jq -r .version "$here/node_modules/$pkg/package.json")"

@@ -18,6 +18,11 @@
 //                           pii guard, toxicity + profanity guards
 //   llm_guardrail           llm_guardrail: its bundled TF-IDF + logistic
 //                           regression injection and jailbreak models
+//   openai-guardrails       @openai/guardrails: its offline checks — pii
+//                           (regexes, block: true), secretKeysCheck
+//                           ("balanced") and urls (default config) for exfil;
+//                           its jailbreak and prompt-injection checks call
+//                           an LLM
 // A tool that has no check for a task exits with status 3.
 
 import { readFileSync, writeFileSync } from 'node:fs'
@@ -162,8 +167,40 @@ async function llmGuardrailCheck(task) {
   }
 }
 
+// --- @openai/guardrails -------------------------------------------------------
+
+async function openaiCheck(task) {
+  const g = await import('@openai/guardrails')
+  let fn
+  switch (task) {
+    case 'pii': {
+      const cfg = g.PIIConfig.parse({ block: true })
+      fn = (text) => g.pii({}, text, cfg)
+      break
+    }
+    case 'secrets': {
+      const cfg = g.SecretKeysConfig.parse({})
+      fn = (text) => g.secretKeysCheck({}, text, cfg)
+      break
+    }
+    case 'exfil': {
+      const cfg = g.UrlsConfig.parse({})
+      fn = (text) => g.urls({}, text, cfg)
+      break
+    }
+    default:
+      return null // jailbreak, prompt injection and moderation need OpenAI's API
+  }
+  return async (text) => {
+    const r = await fn(text)
+    const flagged = Boolean(r.tripwireTriggered)
+    return { score: flagged ? 1 : 0, flagged }
+  }
+}
+
 async function makeCheck(tool, task) {
   switch (tool) {
+    case 'openai-guardrails': return openaiCheck(task)
     case 'hai-guardrails': return haiCheck(task, 'heuristic')
     case 'hai-guardrails-pattern': return haiCheck(task, 'pattern')
     case 'llm-guard': return llmGuardCheck(task)
