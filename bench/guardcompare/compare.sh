@@ -14,6 +14,8 @@
 #                k-th row is taken so the sample spans the file
 #   OUT          directory for predictions and reports (default: a new temporary one)
 #
+#   bench/guardcompare/compare.sh --table DIR   # print the table of a finished run again
+#
 # Dev files are detect/<task>/testdata/dev.jsonl; a missing one is skipped
 # with a message. Quality comes from `rampart eval --predictions` on each
 # tool's `{"score", "flagged", "ms"}` lines (Rampart's own from `rampart
@@ -24,6 +26,35 @@ set -euo pipefail
 here=$(cd "$(dirname "$0")" && pwd)
 root=$(cd "$here/../.." && pwd)
 cd "$root"
+
+# table DIR prints the side-by-side table of the run whose files are in DIR.
+table() {
+	local dir=$1 task tool r ips note
+	{
+		printf 'task\ttool\tn\tprecision\trecall\tF1\tFPR\titems/s\tnote\n'
+		while read -r task; do
+			for tool in rampart $(cat "$dir/tools"); do
+				r="$dir/$task-$tool.json"
+				note=$(cat "$dir/$task-$tool.note" 2>/dev/null || true)
+				if [ ! -f "$r" ]; then
+					printf '%s\t%s\t–\t–\t–\t–\t–\t–\t%s\n' "$task" "$tool" "$note"
+					continue
+				fi
+				ips=$(cat "$dir/$task-$tool.ips")
+				jq -r --arg tool "$tool" --arg task "$task" --arg ips "$ips" --arg note "$note" \
+					'def f: if . == null then "–" else (. * 1000 | round / 1000 | tostring) end;
+					 [$task, $tool, (.overall.n|tostring), (.overall.precision|f), (.overall.recall|f), (.overall.f1|f), (.overall.fpr|f), $ips, $note] | @tsv' "$r"
+			done
+		done <"$dir/tasks"
+	} | column -t -s $'\t'
+}
+
+if [ "${1:-}" = --table ]; then
+	[ -d "${2:-}" ] || { echo "usage: compare.sh --table DIR" >&2; exit 2; }
+	table "$2"
+	exit 0
+fi
+
 
 tasks=("$@")
 if [ ${#tasks[@]} -eq 0 ]; then
@@ -57,19 +88,13 @@ for t in "${tools[@]}"; do
 	printf '  %s = %s %s\n' "$t" "$pkg" "$(jq -r .version "$here/node_modules/$pkg/package.json")"
 done
 
-# row TOOL TASK REPORT.json ITEMS_PER_S NOTE
-rows=()
-row() {
-	local r=$3
-	rows+=("$(jq -r --arg tool "$1" --arg task "$2" --arg ips "$4" --arg note "$5" \
-		'def f: if . == null then "–" else (. * 1000 | round / 1000 | tostring) end;
-		 [$task, $tool, (.overall.n|tostring), (.overall.precision|f), (.overall.recall|f), (.overall.f1|f), (.overall.fpr|f), $ips, $note] | @tsv' "$r")")
-}
-
 ips_from_ms() { # items per second from the "ms" fields of a predictions file
-	jq -s 'map(.ms // 0) | add as $ms | if $ms > 0 then (length / ($ms / 1000) | round) else "–" end' "$1"
+	jq -s 'map(.ms // 0) | add as $ms | if $ms > 0 then (length / ($ms / 1000)) else null end
+		| if . == null then "–" elif . < 10 then (. * 100 | round / 100) else round end' "$1"
 }
 
+: >"$out/tasks"
+printf '%s\n' "${tools[@]}" >"$out/tools"
 for task in "${tasks[@]}"; do
 	data="detect/$task/testdata/dev.jsonl"
 	if [ ! -f "$data" ]; then
@@ -80,11 +105,12 @@ for task in "${tasks[@]}"; do
 		echo "skip $task: rampart has no detector $task ($(head -c 200 "$out/$task-rampart.err"))"
 		continue
 	fi
+	echo "$task" >>"$out/tasks"
 	# Rampart's predictions, in the shape every tool writes.
 	"$rampart" check --detector "$task" --jsonl <"$data" >"$out/$task-rampart.pred" 2>/dev/null || true
 	"$rampart" eval --detector "$task" --data "$data" --predictions "$out/$task-rampart.pred" --format json >"$out/$task-rampart.json"
 	ips=$(jq '.speed | if . == null or .total_ms == 0 then "–" else (.items / (.total_ms / 1000) | round) end' "$out/$task-rampart-speed.json")
-	row rampart "$task" "$out/$task-rampart.json" "$ips" ""
+	echo "$ips" >"$out/$task-rampart.ips"
 	for tool in "${tools[@]}"; do
 		tdata=$data
 		note=""
@@ -93,7 +119,7 @@ for task in "${tasks[@]}"; do
 			k=$(((n + hai_sample - 1) / hai_sample))
 			tdata="$out/$task-sample.jsonl"
 			awk -v k="$k" '(NR - 1) % k == 0' "$data" >"$tdata"
-			note="every ${k}th row ($(wc -l <"$tdata") rows)"
+			note="1 row in $k ($(wc -l <"$tdata") rows)"
 		fi
 		pred="$out/$task-$tool.pred"
 		set +e
@@ -101,19 +127,17 @@ for task in "${tasks[@]}"; do
 		rc=$?
 		set -e
 		if [ $rc -eq 3 ]; then
-			rows+=("$task	$tool	–	–	–	–	–	–	no offline $task check")
+			echo "no offline $task check" >"$out/$task-$tool.note"
 			continue
 		elif [ $rc -ne 0 ]; then
-			rows+=("$task	$tool	–	–	–	–	–	–	failed (see $out/$task-$tool.log)")
+			echo "failed (see $out/$task-$tool.log)" >"$out/$task-$tool.note"
 			continue
 		fi
 		"$rampart" eval --detector "$task" --data "$tdata" --predictions "$pred" --format json >"$out/$task-$tool.json"
-		row "$tool" "$task" "$out/$task-$tool.json" "$(ips_from_ms "$pred")" "$note"
+		ips_from_ms "$pred" >"$out/$task-$tool.ips"
+		echo "$note" >"$out/$task-$tool.note"
 	done
 done
 
 echo
-{
-	printf 'task\ttool\tn\tprecision\trecall\tF1\tFPR\titems/s\tnote\n'
-	printf '%s\n' "${rows[@]}"
-} | column -t -s $'\t'
+table "$out"
