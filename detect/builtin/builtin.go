@@ -7,6 +7,7 @@ package builtin
 
 import (
 	_ "github.com/rampartsec/rampart/detect/canary"   // system-prompt leaks
+	_ "github.com/rampartsec/rampart/detect/exfil"    // data-carrying links and images
 	_ "github.com/rampartsec/rampart/detect/length"   // prompt and message size
 	_ "github.com/rampartsec/rampart/detect/pii"      // personal data
 	_ "github.com/rampartsec/rampart/detect/secrets"  // credentials

@@ -33,7 +33,7 @@
 // the redact package (Spanner, LookBehinder, Holder), and Replacement gives
 // the text that keeps a redacted link's text or image's alt text.
 //
-// The score of a URL is described in docs/detectors-exfil.md: a logistic
+// The score of a URL is described in docs/detectors/exfil-and-comparison.md: a logistic
 // function of the number of bytes of data the URL appears to carry,
 // relative to a per-construct allowance, plus fixed terms for IP-literal
 // hosts and overlong query strings.

@@ -16,7 +16,7 @@ type verdict struct {
 	dns   bool // most of the data is in subdomain labels
 }
 
-// Weights of the score (see docs/detectors-exfil.md). They were set by
+// Weights of the score (see docs/detectors/exfil-and-comparison.md). They were set by
 // hand from what the fields of benign and exfiltrating URLs look like, not
 // fitted to the evaluation set.
 const (
