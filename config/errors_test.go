@@ -12,7 +12,7 @@ import (
 const up = "upstreams: [{name: a, base_url: 'http://localhost:1/v1'}]\n"
 
 // testTypes are the detector types the tests validate against.
-var testTypes = []string{"canary", "length", "pii", "secrets"}
+var testTypes = []string{"canary", "exfil", "injection", "length", "pii", "secrets", "toxicity", "unicode"}
 
 func parseTest(src string, env map[string]string) (*Config, error) {
 	return ParseWithOptions("t.yaml", []byte(src), ParseOptions{
@@ -160,8 +160,8 @@ policies:
 			name: "unknown detector type and missing type",
 			src:  up + "detectors:\n  a: {type: regexp}\n  b: {options: {x: 1}}\n",
 			want: []string{
-				`t.yaml:3: detectors.a.type: unknown detector type "regexp" (known: canary, length, pii, secrets)`,
-				`t.yaml:4: detectors.b.type: is required (one of: canary, length, pii, secrets)`,
+				`t.yaml:3: detectors.a.type: unknown detector type "regexp" (known: canary, exfil, injection, length, pii, secrets, toxicity, unicode)`,
+				`t.yaml:4: detectors.b.type: is required (one of: canary, exfil, injection, length, pii, secrets, toxicity, unicode)`,
 			},
 		},
 		{

@@ -63,6 +63,9 @@ func TestDefault(t *testing.T) {
 		"pii":           {Type: "pii"},
 		"payment_cards": {Type: "pii", Options: map[string]any{"entities": []any{"credit_card"}}},
 		"prompt_size":   {Type: "length", Options: map[string]any{"max_bytes": 1048576}},
+		"injection":     {Type: "injection"},
+		"unicode":       {Type: "unicode"},
+		"exfil":         {Type: "exfil"},
 	}
 	if diff := cmp.Diff(wantDetectors, c.Detectors); diff != "" {
 		t.Errorf("detectors (-want +got):\n%s", diff)
@@ -74,10 +77,14 @@ func TestDefault(t *testing.T) {
 			{Detector: "secrets", Action: "flag", OnError: "block"},
 			{Detector: "pii", Action: "log", OnError: "block"},
 			{Detector: "prompt_size", Action: "block", OnError: "block"},
+			{Detector: "injection", Action: "flag", OnError: "block"},
+			{Detector: "unicode", Action: "flag", OnError: "block"},
 		},
 		Output: []Rule{
 			{Detector: "secrets", Action: "redact", OnError: "block"},
 			{Detector: "payment_cards", Action: "redact", OnError: "block"},
+			{Detector: "exfil", Action: "redact", OnError: "block"},
+			{Detector: "unicode", Action: "redact", OnError: "block"},
 		},
 	}}
 	if diff := cmp.Diff(wantPolicies, c.Policies); diff != "" {

@@ -83,6 +83,15 @@ type Spanner interface {
 	MaxSpan() int
 }
 
+// Replacer is implemented by detectors whose matches have a better
+// replacement than a mask, one that keeps the harmless part of the match:
+// the exfil detector keeps a link's text and drops its URL. Replacement
+// returns what replaces text[h.Start:h.End] when a redact rule with the
+// default (mask) style redacts it.
+type Replacer interface {
+	Replacement(text string, h Hit) string
+}
+
 // Factory builds a detector from its options (the detector's section of the
 // config, already decoded from YAML into generic values).
 type Factory func(opts map[string]any) (Detector, error)

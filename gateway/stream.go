@@ -55,9 +55,12 @@ type streamer struct {
 	rc     *http.ResponseController
 	rules  []*policy.Rule
 	byName map[string]*policy.Rule
-	parts  map[partKey]*part
-	order  []partKey
-	buf    []byte
+	// replacers is set when an output rule's detector renders its own
+	// replacement (detect.Replacer).
+	replacers bool
+	parts     map[partKey]*part
+	order     []partKey
+	buf       []byte
 	// sawDelta is set once a streamed delta was seen (Responses): whole
 	// texts in later events are then checked without recording findings
 	// again.
@@ -80,6 +83,9 @@ func (c *call) stream(resp *http.Response, upStart time.Time) {
 		s.byName = make(map[string]*policy.Rule, len(s.rules))
 		for _, r := range s.rules {
 			s.byName[r.Name] = r
+			if _, ok := r.Detector.(detect.Replacer); ok {
+				s.replacers = true
+			}
 		}
 	}
 	h := c.w.Header()
@@ -173,13 +179,15 @@ func (s *streamer) partFor(k partKey) *part {
 	}
 	if len(s.rules) > 0 {
 		var replace func(string, detect.Hit, string) string
-		if sess := s.c.sess; sess != nil {
+		if sess := s.c.sess; sess != nil || s.replacers {
 			replace = func(name string, h detect.Hit, v string) string {
-				style := anonymize.Mask
 				if r := s.byName[name]; r != nil {
-					style = r.Style
+					return r.Replace(sess, h, v)
 				}
-				return sess.Replace(style, h.Label, v)
+				if sess == nil {
+					return redact.StyleLabel.Mask(h.Label)
+				}
+				return sess.Replace(anonymize.Mask, h.Label, v)
 			}
 		}
 		dets := make([]detect.Detector, len(s.rules))

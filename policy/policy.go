@@ -320,7 +320,7 @@ func CheckSession(ctx context.Context, rules []*Rule, texts []detect.Input, sess
 				case Redact, Anonymize:
 					redactHits = append(redactHits, h)
 					redactRules = append(redactRules, r)
-					plain = plain && r.Style == anonymize.Mask
+					plain = plain && r.Style == anonymize.Mask && !replaces(r)
 				}
 			}
 		}
@@ -339,9 +339,30 @@ func CheckSession(ctx context.Context, rules []*Rule, texts []detect.Input, sess
 				sess = anonymize.NewSession(nil)
 			}
 			out.Redacted[ti] = redact.ApplyFunc(in.Text, redactHits, func(i int, v string) string {
-				return sess.Replace(redactRules[i].Style, redactHits[i].Label, v)
+				return redactRules[i].Replace(sess, redactHits[i], v)
 			})
 		}
 	}
 	return out
+}
+
+// replaces reports whether r's detector renders its own replacement for the
+// mask style (detect.Replacer).
+func replaces(r *Rule) bool {
+	_, ok := r.Detector.(detect.Replacer)
+	return ok && r.Style == anonymize.Mask
+}
+
+// Replace renders what replaces value, the text of hit h, when r redacts or
+// anonymizes it: the detector's own replacement for the mask style when it
+// has one (a link's text without its URL), else sess's rendering of r's
+// style. sess may be nil only when r's style is Mask.
+func (r *Rule) Replace(sess *anonymize.Session, h detect.Hit, value string) string {
+	if rep, ok := r.Detector.(detect.Replacer); ok && r.Style == anonymize.Mask {
+		return rep.Replacement(value, detect.Hit{Rule: h.Rule, Start: 0, End: len(value), Score: h.Score, Label: h.Label})
+	}
+	if sess == nil {
+		return redact.StyleLabel.Mask(h.Label)
+	}
+	return sess.Replace(r.Style, h.Label, value)
 }

@@ -11,9 +11,7 @@ import (
 	"github.com/rampartsec/rampart/finding"
 	"github.com/rampartsec/rampart/policy"
 
-	_ "github.com/rampartsec/rampart/detect/length"
-	_ "github.com/rampartsec/rampart/detect/pii"
-	_ "github.com/rampartsec/rampart/detect/secrets"
+	_ "github.com/rampartsec/rampart/detect/builtin"
 )
 
 // broken is a detector that always fails, to exercise fail-closed and
