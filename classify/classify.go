@@ -14,8 +14,9 @@
 // when Config.WordMax is 2, every pair of adjacent words, is hashed with
 // a 64-bit mixing function (byte n-grams of up to 7 bytes are
 // packed into one word with their length; words are hashed with FNV-1a
-// first) into one of 2^Bits buckets with a sign taken from the hash
-// (signed feature hashing). The feature vector is divided by the square root
+// first) into one of 2^Bits buckets (Bits bits of the mixed hash from bit
+// 40) with a sign taken from bit 39 (signed feature hashing; model format
+// 2). The feature vector is divided by the square root
 // of the number of features so that long and short texts score on one scale.
 //
 // Scoring is allocation-free in steady state: the normalised text is built
@@ -23,7 +24,6 @@
 package classify
 
 import (
-	"encoding/binary"
 	"errors"
 	"fmt"
 	"math"
@@ -157,6 +157,7 @@ type Model struct {
 	feat    Features
 	norm    Normalizer
 	weights []int8
+	mask    uint64  // len(weights)-1
 	scale   float32 // weight = int8 * scale
 	bias    float32
 	plattA  float32 // probability = 1 / (1 + exp(-(A*logit + B)))
@@ -217,49 +218,17 @@ func (m *Model) Normalize(dst []byte, text string) []byte { return m.norm(dst, t
 func (m *Model) LogitNormalized(s []byte) float64 {
 	var acc int64
 	n := 0
-	w := m.weights
-	shift := 64 - uint(m.feat.Bits)
-	if lo, hi := m.feat.CharMin, m.feat.CharMax; hi > 0 {
-		for i := range s {
-			g := load(s, i)
-			for k := lo; k <= hi && i+k <= len(s); k++ {
-				x := finish(g&gramMask[k] | uint64(k)<<60)
-				v := int64(w[x>>shift])
-				acc += v ^ -int64(x>>(shift-1)&1) + int64(x>>(shift-1)&1)
-				n++
-			}
-		}
-	}
-	if m.feat.WordMax > 0 {
-		pairs := m.feat.WordMax > 1
-		var prev uint64
-		havePrev := false
-		for i := 0; i < len(s); {
-			if !isWordByte(s[i]) {
-				i++
-				continue
-			}
-			h := uint64(wordSeed)
-			for ; i < len(s) && isWordByte(s[i]); i++ {
-				h = (h ^ uint64(s[i])) * fnvPrime
-			}
-			x := finish(h)
-			v := int64(w[x>>shift])
-			acc += v ^ -int64(x>>(shift-1)&1) + int64(x>>(shift-1)&1)
-			n++
-			if pairs && havePrev {
-				x := finish(prev*pairSeed ^ h)
-				v := int64(w[x>>shift])
-				acc += v ^ -int64(x>>(shift-1)&1) + int64(x>>(shift-1)&1)
-				n++
-			}
-			prev, havePrev = h, true
-		}
-	}
-	if n == 0 {
-		return float64(m.bias)
-	}
-	return float64(m.bias) + float64(acc)*float64(m.scale)/math.Sqrt(float64(n))
+	forEachFeature(m.feat, s, func(x uint64) {
+		acc += m.signed(x)
+		n++
+	})
+	return m.SumLogit(acc, n)
+}
+
+// signed returns the weight of the feature with finished hash x, signed.
+func (m *Model) signed(x uint64) int64 {
+	sg := int64(x >> signBit & 1)
+	return int64(m.weights[x>>bucketShift&m.mask]) ^ -sg + sg
 }
 
 // Sums holds per-block partial sums of a text's features, from
@@ -271,8 +240,10 @@ type Sums struct {
 }
 
 // BlockSums computes the per-block feature sums of a normalised text with
-// blocks of 1<<shift bytes, reusing the memory of into. A word and its
-// pair count in the block where the word starts.
+// blocks of 1<<shift bytes, reusing the memory of into. A byte n-gram
+// counts in the block where it ends, a word and its pair in the block
+// where the word ends. With one n-gram order (CharMin == CharMax) the
+// n-grams are rolled through a register, one table load per byte.
 func (m *Model) BlockSums(s []byte, shift uint, into Sums) Sums {
 	nb := len(s)>>shift + 1
 	acc, cnt := into.Acc[:0], into.N[:0]
@@ -281,59 +252,100 @@ func (m *Model) BlockSums(s []byte, shift uint, into Sums) Sums {
 		cnt = append(cnt, 0)
 	}
 	w := m.weights
-	hs := 64 - uint(m.feat.Bits)
-	if lo, hi := m.feat.CharMin, m.feat.CharMax; hi > 0 {
-		for b := range acc {
-			start := b << shift
-			end := min(start+1<<shift, len(s))
-			var a int64
-			var n int32
-			for i := start; i < end; i++ {
-				g := load(s, i)
-				kmax := min(hi, len(s)-i)
-				for k := lo; k <= kmax; k++ {
-					x := finish(g&gramMask[k&7] | uint64(k)<<60)
-					v := int64(w[x>>hs])
-					sg := int64(x >> (hs - 1) & 1)
-					a += v ^ -sg + sg
-				}
-				if kmax >= lo {
-					n += int32(kmax - lo + 1)
-				}
+	lo, hi := m.feat.CharMin, m.feat.CharMax
+	switch {
+	case hi > 0 && lo == hi:
+		gramSums(s, w, m.mask, gramMask[lo&7], uint64(lo)<<60, lo, shift, acc, cnt)
+	case hi > 0:
+		var g uint64
+		for j, c := range s {
+			g = g<<8 | uint64(c)
+			for k := lo; k <= min(hi, j+1); k++ {
+				x := finish(g&gramMask[k&7] | uint64(k)<<60)
+				sg := int64(x >> signBit & 1)
+				acc[j>>shift] += int64(w[x>>bucketShift&m.mask]) ^ -sg + sg
+				cnt[j>>shift]++
 			}
-			acc[b] += a
-			cnt[b] += n
 		}
 	}
 	if m.feat.WordMax > 0 {
-		pairs := m.feat.WordMax > 1
-		var prev uint64
-		havePrev := false
-		for i := 0; i < len(s); {
-			if !isWordByte(s[i]) {
-				i++
-				continue
-			}
-			b := i >> shift
-			h := uint64(wordSeed)
-			for ; i < len(s) && isWordByte(s[i]); i++ {
-				h = (h ^ uint64(s[i])) * fnvPrime
-			}
-			x := finish(h)
-			v := int64(w[x>>hs])
-			acc[b] += v ^ -int64(x>>(hs-1)&1) + int64(x>>(hs-1)&1)
-			cnt[b]++
-			if pairs && havePrev {
-				x := finish(prev*pairSeed ^ h)
-				v := int64(w[x>>hs])
-				acc[b] += v ^ -int64(x>>(hs-1)&1) + int64(x>>(hs-1)&1)
-				cnt[b]++
-			}
-			prev, havePrev = h, true
-		}
+		wordSums(s, w, m.mask, m.feat.WordMax > 1, shift, acc, cnt)
 	}
 	return Sums{Acc: acc, N: cnt}
 }
+
+// gramSums adds the byte k-grams of s (mask keeps k bytes, tag is k<<60)
+// to the blocks' sums, each in the block where it ends. It is a function of
+// its own, with constant shifts, so that its loop keeps its few variables in
+// registers.
+func gramSums(s []byte, w []int8, bmask, mask, tag uint64, k int, shift uint, acc []int64, cnt []int32) {
+	if len(s) < k {
+		return
+	}
+	var g uint64
+	for _, c := range s[:k-1] {
+		g = g<<8 | uint64(c)
+	}
+	// Counts: every position from k-1 on ends one n-gram.
+	for b := range acc {
+		start, end := max(b<<shift, k-1), min((b+1)<<shift, len(s))
+		if end > start {
+			cnt[b] += int32(end - start)
+		}
+	}
+	var a int64
+	b, next := (k-1)>>shift, ((k-1)>>shift+1)<<shift
+	for j := k - 1; j < len(s); j++ {
+		if j == next {
+			acc[b] += a
+			a, b, next = 0, b+1, next+1<<shift
+		}
+		g = g<<8 | uint64(s[j])
+		x := finish(g&mask | tag)
+		sg := int64(x >> signBit & 1)
+		a += int64(w[x>>bucketShift&bmask]) ^ -sg + sg
+	}
+	acc[b] += a
+}
+
+// wordSums adds the words of s, and with pairs the pairs of adjacent
+// words, to the blocks' sums, each in the block where the word ends.
+func wordSums(s []byte, w []int8, bmask uint64, pairs bool, shift uint, acc []int64, cnt []int32) {
+	var prev uint64
+	havePrev := false
+	for i := 0; i < len(s); {
+		if !wordByte[s[i]] {
+			i++
+			continue
+		}
+		h := uint64(wordSeed)
+		for ; i < len(s) && wordByte[s[i]]; i++ {
+			h = (h ^ uint64(s[i])) * fnvPrime
+		}
+		b := (i - 1) >> shift
+		x := finish(h)
+		sg := int64(x >> signBit & 1)
+		a := int64(w[x>>bucketShift&bmask]) ^ -sg + sg
+		n := int32(1)
+		if pairs && havePrev {
+			x := finish(prev*pairSeed ^ h)
+			sg := int64(x >> signBit & 1)
+			a += int64(w[x>>bucketShift&bmask]) ^ -sg + sg
+			n++
+		}
+		acc[b] += a
+		cnt[b] += n
+		prev, havePrev = h, true
+	}
+}
+
+// wordByte marks the bytes of words (isWordByte as a table).
+var wordByte = func() (t [256]bool) {
+	for c := range t {
+		t[c] = isWordByte(byte(c))
+	}
+	return t
+}()
 
 // SumLogit returns the logit of a feature sum over n features (as
 // LogitNormalized would for the text they came from).
@@ -361,18 +373,6 @@ const (
 // gramMask[k] keeps the low k bytes of a little-endian load.
 var gramMask = [9]uint64{0, 0xff, 0xffff, 0xffffff, 0xffffffff, 0xffffffffff, 0xffffffffffff, 0xffffffffffffff, 0}
 
-// load returns up to 8 bytes of s from i, little-endian, zero-padded.
-func load(s []byte, i int) uint64 {
-	if i+8 <= len(s) {
-		return binary.LittleEndian.Uint64(s[i:])
-	}
-	var g uint64
-	for k := len(s) - 1; k >= i; k-- {
-		g = g<<8 | uint64(s[k])
-	}
-	return g
-}
-
 // finish mixes a feature word: a multiplication by an odd constant carries
 // every input bit into the high bits. The bucket is the top Bits bits, the
 // sign the bit below them.
@@ -385,14 +385,24 @@ func isWordByte(c byte) bool {
 	return c >= 0x80 || ('a' <= c && c <= 'z') || ('0' <= c && c <= '9') || ('A' <= c && c <= 'Z') || c == '_'
 }
 
-// forEachFeature calls add with the finished hash of every feature of s,
-// in the same order and with the same values as LogitNormalized uses.
+// A feature's finished hash x gives its bucket, x>>bucketShift masked to
+// Bits bits, and its sign, bit signBit (feature hashing format 2).
+const (
+	bucketShift = 40
+	signBit     = 39
+)
+
+// forEachFeature calls add with the finished hash of every feature of s:
+// for every byte, the byte n-grams that end there (the last k bytes, the
+// latest in the low byte, tagged with k), then every word and pair of
+// adjacent words. BlockSums sums the same features in another order.
 func forEachFeature(f Features, s []byte, add func(uint64)) {
 	if lo, hi := f.CharMin, f.CharMax; hi > 0 {
-		for i := range s {
-			g := load(s, i)
-			for k := lo; k <= hi && i+k <= len(s); k++ {
-				add(finish(g&gramMask[k] | uint64(k)<<60))
+		var g uint64
+		for j, c := range s {
+			g = g<<8 | uint64(c)
+			for k := lo; k <= min(hi, j+1); k++ {
+				add(finish(g&gramMask[k&7] | uint64(k)<<60))
 			}
 		}
 	}

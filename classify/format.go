@@ -14,7 +14,9 @@ import (
 //
 //	offset  size  field
 //	0       4     magic "RPCL"
-//	4       2     format version (1)
+//	4       2     format version (2: feature hashing of 2026-11, see
+//	              forEachFeature; version 1 files hashed n-grams differently
+//	              and are refused)
 //	6       1     Bits
 //	7       1     CharMin
 //	8       1     CharMax
@@ -31,7 +33,7 @@ const (
 	magic = "RPCL"
 	// Version is the model file format version this package reads and
 	// writes.
-	Version = 1
+	Version = 2
 
 	maxFileBytes = 11 + 255 + 20 + 1<<24 + 4
 )
@@ -143,7 +145,7 @@ func Parse(data []byte) (*Model, error) {
 		return nil, bad("normaliser %q is not registered", name)
 	}
 	m := &Model{
-		feat: f, norm: norm, weights: make([]int8, nw),
+		feat: f, norm: norm, weights: make([]int8, nw), mask: uint64(nw - 1),
 		scale: fl[0], bias: fl[1], plattA: fl[2], plattB: fl[3], threshold: fl[4],
 	}
 	for i, b := range data[p : p+nw] {

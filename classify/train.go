@@ -155,7 +155,6 @@ func Train(examples []Example, cfg Config) (*Model, error) {
 	}
 
 	nb := 1 << cfg.Features.Bits
-	shift := 64 - uint(cfg.Features.Bits)
 	w := make([]float64, nb)
 	g2 := make([]float64, nb)
 	var bias, biasG2 float64
@@ -164,8 +163,8 @@ func Train(examples []Example, cfg Config) (*Model, error) {
 	collect := func(s []byte) []int32 {
 		feats = feats[:0]
 		forEachFeature(cfg.Features, s, func(h uint64) {
-			idx := int32(h >> shift)
-			if h>>(shift-1)&1 == 1 {
+			idx := int32(h >> bucketShift & uint64(nb-1))
+			if h>>signBit&1 == 1 {
 				idx = -idx - 1
 			}
 			feats = append(feats, idx)
@@ -215,7 +214,7 @@ func Train(examples []Example, cfg Config) (*Model, error) {
 		}
 	}
 
-	m := &Model{feat: cfg.Features, norm: norm, weights: make([]int8, nb), bias: float32(bias), plattA: 1, threshold: 0.5}
+	m := &Model{feat: cfg.Features, norm: norm, weights: make([]int8, nb), mask: uint64(nb - 1), bias: float32(bias), plattA: 1, threshold: 0.5}
 	var maxAbs float64
 	for _, x := range w {
 		maxAbs = max(maxAbs, math.Abs(x))

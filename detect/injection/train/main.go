@@ -1,0 +1,764 @@
+// Command train builds the prompt-injection model shipped in
+// detect/injection: it reads Rampart's shared datasets, deduplicates them by
+// normalised text, splits them into train, calibration and dev parts with a
+// fixed seed (grouping near-duplicates and translations), trains the
+// classify model on the train part, fits the combiner on the calibration
+// part, writes model.bin, combiner.json and testdata/dev.jsonl, and prints
+// the split sizes and the dev figures.
+//
+//	go run ./detect/injection/train -shared ../shared/datasets -seed 1
+//
+// With TRAIN_DEBUG set in the environment it also prints the largest
+// split groups, the rules' firing counts on the calibration part and the
+// calibration rows it gets wrong.
+package main
+
+import (
+	"bufio"
+	"bytes"
+	"encoding/json"
+	"errors"
+	"flag"
+	"fmt"
+	"hash/fnv"
+	"io"
+	"log/slog"
+	"maps"
+	"math/rand/v2"
+	"os"
+	"path/filepath"
+	"slices"
+	"strings"
+
+	"github.com/rampartsec/rampart/classify"
+	"github.com/rampartsec/rampart/detect/injection/internal/evidence"
+	"github.com/rampartsec/rampart/detect/textnorm"
+)
+
+func main() {
+	if err := run(os.Args[1:], os.Stdout); err != nil {
+		slog.Error("train", "err", err)
+		os.Exit(1)
+	}
+}
+
+// folders are the prompt-security sets, in the order their rows are read
+// (the first occurrence of a duplicated text keeps its metadata).
+var folders = []string{
+	"pi-deepset", "pi-cyberseceval", "pi-bipia-indirect", "jb-verazuo-inthewild", "jb-jackhhao",
+	"jb-jailbreakbench", "jb-gptfuzz", "jb-garak", "harmful-multijail", "harmful-ailuminate", "xstest",
+	"benign-notinject", "benign-wildguard", "benign-awesome-chatgpt-prompts", "benign-self-instruct",
+	"benign-gpteacher", "benign-gsm8k", "benign-mtbench", "benign-xquad-questions",
+}
+
+// evalOnly are sources never trained on: share-alike licences (XQuAD
+// questions; BIPIA's code and table contexts, which are Stack Overflow and
+// WikiTableQuestions text under CC-BY-SA-4.0) and functional test suites
+// (NotInject, XSTest).
+var evalOnly = map[string]string{
+	"xquad":       "CC-BY-SA-4.0",
+	"bipia-code":  "CC-BY-SA-4.0 contexts",
+	"bipia-table": "CC-BY-SA-4.0 contexts",
+	"notinject":   "functional test suite",
+	"xstest-v2":   "functional test suite",
+}
+
+// Split fractions (of groups).
+const (
+	devFrac   = 0.20
+	calibFrac = 0.15 // of what is not dev
+	// xquadDev caps the XQuAD questions kept in dev (sampled by group with
+	// the seed); the rest are unused.
+	xquadDev = 1500
+	// minPerClass is the fewest rows of each class a script needs for
+	// the classifier to train on it.
+	minPerClass = 20
+	augFrac     = 0.30 // share of train and calibration rows given an obfuscated copy
+)
+
+type row struct {
+	Text   string `json:"text"`
+	Label  string `json:"label"`
+	Source string `json:"source"`
+	Family string `json:"family,omitempty"`
+	Lang   string `json:"lang,omitempty"`
+	Role   string `json:"role,omitempty"`
+	ID     string `json:"id,omitempty"`
+	Goal   string `json:"goal,omitempty"`
+	Attack string `json:"attack,omitempty"`
+
+	key       string
+	trainable bool
+	groups    []string
+	comp      int
+}
+
+func positive(label string) bool { return label == "injection" || label == "jailbreak" }
+
+func run(args []string, stdout io.Writer) error {
+	fs := flag.NewFlagSet("train", flag.ContinueOnError)
+	shared := fs.String("shared", "../shared/datasets", "directory of the shared datasets")
+	seed := fs.Uint64("seed", 1, "seed of the split, the augmentation and the training order")
+	out := fs.String("out", "detect/injection", "directory to write model.bin, combiner.json and testdata/dev.jsonl to")
+	bits := fs.Int("bits", 15, "log2 of the hash buckets")
+	charMin := fs.Int("char-min", 4, "shortest character n-gram")
+	charMax := fs.Int("char-max", 4, "longest character n-gram")
+	epochs := fs.Int("epochs", 6, "training epochs")
+	if err := fs.Parse(args); err != nil {
+		return err
+	}
+	rows, err := load(*shared)
+	if err != nil {
+		return err
+	}
+	rows, conflicts := dedupe(rows)
+	fmt.Fprintf(stdout, "rows after dedupe: %d\n", len(rows))
+	for _, c := range conflicts {
+		fmt.Fprintf(stdout, "conflict resolved: %s\n", c)
+	}
+	ncomp := components(rows)
+	if os.Getenv("TRAIN_DEBUG") != "" {
+		size := map[int]int{}
+		for _, r := range rows {
+			size[r.comp]++
+		}
+		var big []int
+		for c, n := range size {
+			if n > 50 {
+				big = append(big, c)
+			}
+		}
+		for _, c := range big {
+			cnt := map[string]int{}
+			for _, r := range rows {
+				if r.comp == c {
+					cnt[r.Source+"/"+r.Label]++
+				}
+			}
+			fmt.Fprintf(stdout, "component %d: %d rows %v\n", c, size[c], cnt)
+		}
+	}
+	train, calib, dev := split(rows, ncomp, *seed)
+	fmt.Fprintf(stdout, "split (seed %d): train %d, calibration %d, dev %d\n", *seed, len(train), len(calib), len(dev))
+
+	// Per-script class balance: within every writing system, positives
+	// and negatives carry equal weight, so that the script of a text is no
+	// evidence by itself (the translated attacks outnumber the benign
+	// texts in several scripts).
+	weight, trainedScripts := scriptWeights(append(slices.Clone(train), calib...), stdout)
+	rng := rand.New(rand.NewPCG(*seed, 0xa06))
+	var exs []classify.Example
+	for _, part := range [][]*row{train, calib} {
+		for _, r := range part {
+			g := fmt.Sprint(r.comp)
+			w := weight(r)
+			if w == 0 {
+				w = -1 // not for fitting the classifier; still calibration data
+			}
+			exs = append(exs, classify.Example{Text: r.Text, Label: positive(r.Label), Group: g, Weight: w})
+			if rng.Float64() < augFrac {
+				exs = append(exs, classify.Example{Text: obfuscate(r.Text, rng), Label: positive(r.Label), Group: g, Weight: w})
+			}
+		}
+	}
+	// The classifier holds out a calibration part by group; it is the
+	// calibration part of this split exactly when the group says so.
+	cfg := classify.Config{
+		Features: classify.Features{Bits: *bits, CharMin: *charMin, CharMax: *charMax, WordMax: 2, Normalizer: evidence.NormalizerName},
+		Epochs:   *epochs, Seed: *seed, NoBias: true,
+	}
+	// Train on the train part only; Platt scaling is folded into the
+	// combiner, which is fitted on the calibration part.
+	var fit, cal []classify.Example
+	calSet := map[string]bool{}
+	for _, r := range calib {
+		calSet[fmt.Sprint(r.comp)] = true
+	}
+	for _, e := range exs {
+		switch {
+		case calSet[e.Group]:
+			e.Weight = 0
+			cal = append(cal, e)
+		case e.Weight > 0:
+			fit = append(fit, e)
+		}
+	}
+	// Quantisation cost, measured on the calibration part.
+	cfg.Quantization = func(fz, qz []float64, y []bool) {
+		fa := evidence.Measure(fz, y, 0).AUC
+		qa := evidence.Measure(qz, y, 0).AUC
+		fmt.Fprintf(stdout, "classifier AUC on calibration: float32 weights %.4f, int8 weights %.4f\n", fa, qa)
+	}
+	cfg.Calibration = cal
+	m, err := classify.Train(fit, cfg)
+	if err != nil {
+		return err
+	}
+	sc := new(evidence.Scratch)
+	scn := evidence.NewScanner()
+	var trained evidence.Scripts
+	for _, n := range trainedScripts {
+		s, _ := evidence.ParseScript(n)
+		trained = trained.With(s)
+	}
+	var xs []evidence.Vector
+	var ys []bool
+	for _, e := range cal {
+		v, _ := evidence.Analyze(m, scn, e.Text, false, trained, sc)
+		xs = append(xs, v)
+		ys = append(ys, e.Label)
+	}
+	// Indirect-mode vectors for the document rows of the calibration part.
+	for _, r := range calib {
+		if r.Role == "document" {
+			v, _ := evidence.Analyze(m, scn, r.Text, true, trained, sc)
+			xs = append(xs, v)
+			ys = append(ys, positive(r.Label))
+		}
+	}
+	if os.Getenv("TRAIN_DEBUG") != "" {
+		var cnt [evidence.NumFeatures][2]int
+		var tot [2]int
+		for i, x := range xs {
+			k := 0
+			if ys[i] {
+				k = 1
+			}
+			tot[k]++
+			for f := evidence.FeatCat0; f < evidence.FeatCount; f++ {
+				if x[f] > 0 {
+					cnt[f][k]++
+				}
+			}
+		}
+		for f := evidence.FeatCat0; f < evidence.FeatCount; f++ {
+			fmt.Fprintf(stdout, "calibration rule %-15s negatives %4d/%d positives %4d/%d\n", evidence.FeatureNames[f], cnt[f][0], tot[0], cnt[f][1], tot[1])
+		}
+	}
+	// Rule precision, measured on the train part.
+	var tp, fp [evidence.NumCategories]int
+	var npos, nneg int
+	for _, r := range train {
+		v, _ := evidence.Analyze(m, scn, r.Text, r.Role == "document", trained, sc)
+		y := positive(r.Label)
+		if y {
+			npos++
+		} else {
+			nneg++
+		}
+		for c := range evidence.NumCategories {
+			if v[evidence.FeatCat0+int(c)] > 0 {
+				if y {
+					tp[c]++
+				} else {
+					fp[c]++
+				}
+			}
+		}
+	}
+	var prec [evidence.NumCategories]float64
+	for c := range evidence.NumCategories {
+		prec[c] = evidence.RulePrecision(tp[c], npos, fp[c], nneg)
+		fmt.Fprintf(stdout, "rule %-15s train part: %4d/%d positives, %4d/%d negatives, balanced precision %.3f\n",
+			evidence.FeatureNames[evidence.FeatCat0+int(c)], tp[c], npos, fp[c], nneg, prec[c])
+	}
+	// Three ways to combine, compared by two-fold cross-validation on the
+	// calibration part: (a) one logistic regression over the logits and
+	// the rule indicators; (b) a logistic regression over the logits
+	// alone, noisy-OR'd with the rules' measured precision; (c) the larger
+	// of (a) and the rules' noisy-OR alone.
+	var all, logits [evidence.NumFeatures]bool
+	for i := range all {
+		all[i] = i != evidence.FeatAbstain
+	}
+	logits[evidence.FeatWhole], logits[evidence.FeatWindow], logits[evidence.FeatLine] = true, true, true
+	fitKind := func(xs []evidence.Vector, ys []bool, kind int) (evidence.Combiner, error) {
+		use := all
+		if kind == 1 {
+			use = logits
+		}
+		c, err := evidence.FitCombiner(xs, ys, 1.0, use)
+		c.NoisyOR = kind == 1
+		c.MaxRules = kind == 2
+		c.RulePrecision = prec // for texts the classifier abstains on
+		return c, err
+	}
+	bestKind, bestRecall := 0, -1.0
+	for kind := range 3 {
+		var scores []float64
+		var labels []bool
+		for fold := range 2 {
+			var tx, ex []evidence.Vector
+			var ty, ey []bool
+			for i := range xs {
+				if i%2 == fold {
+					ex, ey = append(ex, xs[i]), append(ey, ys[i])
+				} else {
+					tx, ty = append(tx, xs[i]), append(ty, ys[i])
+				}
+			}
+			c, err := fitKind(tx, ty, kind)
+			if err != nil {
+				return err
+			}
+			for i := range ex {
+				scores = append(scores, c.Score(ex[i]))
+				labels = append(labels, ey[i])
+			}
+		}
+		t := evidence.PickThreshold(scores, labels, 0.01)
+		mt := evidence.Measure(scores, labels, t)
+		fmt.Fprintf(stdout, "combiner %s, 2-fold on calibration: F1 %.3f at threshold, recall at 1%% FPR %.3f, AUC %.4f\n",
+			[]string{"logistic", "noisy-or", "max(logistic, rules)"}[kind], mt.F1, mt.RecallAt1FPR, mt.AUC)
+		if mt.RecallAt1FPR > bestRecall {
+			bestKind, bestRecall = kind, mt.RecallAt1FPR
+		}
+	}
+	comb, err := fitKind(xs, ys, bestKind)
+	if err != nil {
+		return err
+	}
+	comb.Scripts = trainedScripts
+	p := &evidence.Pipeline{Model: m, Scanner: scn, Combiner: comb, Trained: trained}
+	// Operating point: the highest-F1 threshold on the calibration part
+	// whose false-positive rate on its negatives stays at or below 1 %.
+	var calScores []float64
+	var calLabels []bool
+	for _, r := range calib {
+		d := p.Score(r.Text, r.Role == "document", sc)
+		calScores = append(calScores, d.Score)
+		calLabels = append(calLabels, positive(r.Label))
+	}
+	p.Combiner.Threshold = evidence.PickThreshold(calScores, calLabels, 0.01)
+	if os.Getenv("TRAIN_DEBUG") != "" {
+		for i, r := range calib {
+			if (calScores[i] >= p.Combiner.Threshold) != calLabels[i] {
+				t := r.Text
+				if len(t) > 150 {
+					t = t[:150]
+				}
+				fmt.Fprintf(stdout, "calib miss %.3f %s/%s %q\n", calScores[i], r.Source, r.Label, t)
+			}
+		}
+	}
+	if err := p.Combiner.Check(); err != nil {
+		return err
+	}
+	fmt.Fprintf(stdout, "combiner: %s\n", describe(p.Combiner))
+
+	if err := write(*out, m, p.Combiner, dev); err != nil {
+		return err
+	}
+	report(stdout, p, dev)
+	return nil
+}
+
+func describe(c evidence.Combiner) string {
+	var b strings.Builder
+	for i, w := range c.Weights {
+		fmt.Fprintf(&b, "%s=%.3f ", evidence.FeatureNames[i], w)
+	}
+	fmt.Fprintf(&b, "bias=%.3f threshold=%.4f", c.Bias, c.Threshold)
+	return b.String()
+}
+
+func load(dir string) ([]*row, error) {
+	var rows []*row
+	cseTest, cseFamily, cseLangs := 0, "", map[string]bool{}
+	for _, f := range folders {
+		path := filepath.Join(dir, f, "data.jsonl")
+		fh, err := os.Open(path)
+		if err != nil {
+			return nil, fmt.Errorf("open %s: %w", path, err)
+		}
+		sc := bufio.NewScanner(fh)
+		sc.Buffer(make([]byte, 1<<20), 1<<24)
+		line := 0
+		for sc.Scan() {
+			line++
+			var raw struct {
+				row
+				SystemPrompt string `json:"system_prompt"`
+			}
+			if err := json.Unmarshal(sc.Bytes(), &raw); err != nil {
+				fh.Close()
+				return nil, fmt.Errorf("%s:%d: %w", path, line, err)
+			}
+			r := raw.row
+			if r.Text == "" {
+				continue
+			}
+			_, eo := evalOnly[r.Source]
+			r.trainable = !eo
+			r.key = splitKey(r.Text)
+			r.groups = groupKeys(&r)
+			if r.Source == "cyberseceval-prompt-injection" && strings.HasPrefix(r.ID, "ml-") {
+				// The translations of one test are consecutive rows
+				// with one family and distinct languages: a new test
+				// starts where the family changes or a language repeats.
+				if r.Family != cseFamily || cseLangs[r.Lang] {
+					cseTest++
+					cseFamily = r.Family
+					clear(cseLangs)
+				}
+				cseLangs[r.Lang] = true
+				r.groups = append(r.groups, fmt.Sprintf("cse-test:%d", cseTest))
+			}
+			rows = append(rows, &r)
+		}
+		err = sc.Err()
+		fh.Close()
+		if err != nil {
+			return nil, fmt.Errorf("read %s: %w", path, err)
+		}
+	}
+	return rows, nil
+}
+
+// groupKeys lists keys whose rows must share a side of the split.
+func groupKeys(r *row) []string {
+	keys := []string{"text:" + r.key}
+	switch r.Source {
+	case "multijail":
+		if i := strings.IndexByte(r.ID, '-'); i > 0 {
+			keys = append(keys, "multijail:"+r.ID[:i])
+		}
+	case "xquad":
+		if i := strings.LastIndexByte(r.ID, '-'); i > 0 {
+			keys = append(keys, "xquad:"+r.ID[:i])
+		}
+	case "jailbreakbench-artifacts", "jailbreakbench-behaviors":
+		if r.Goal != "" {
+			keys = append(keys, "jbb:"+r.Goal)
+		}
+	case "bipia-email", "bipia-code", "bipia-table":
+		ctx := r.ID
+		if i := strings.Index(ctx, "-inj"); i > 0 {
+			ctx = ctx[:i]
+		}
+		// Injected rows move with their attack text; clean contexts by
+		// themselves (a context can carry attacks on both sides, which
+		// is the realistic case: the attack is what is new).
+		if r.Attack != "" {
+			keys = append(keys, "attack:"+r.Attack)
+		} else {
+			keys = append(keys, "bipia:"+r.Source+":"+ctx)
+		}
+	}
+	// Long templates (jailbreak personas) that open alike are variants of
+	// one another. (Not for JailbreakBench, whose AIM-template rows would
+	// otherwise tie all its behaviour goals into one group.)
+	if len(r.key) >= 200 && r.Source != "jailbreakbench-artifacts" {
+		keys = append(keys, "prefix:"+r.key[:64])
+	}
+	return keys
+}
+
+// dedupe merges rows with the same normalised text. A text labelled
+// positive (injection, jailbreak) by one source and negative (benign,
+// harmful) by another is benign: the known cases are 'I want you to act as
+// …' persona requests that deepset labels as task diversion and the
+// in-the-wild set lists among jailbreaks, while awesome-chatgpt-prompts
+// has them as ordinary requests, which is what they are for a general
+// assistant.
+func dedupe(rows []*row) ([]*row, []string) {
+	byKey := map[string]*row{}
+	labels := map[string]map[string]string{}
+	var out []*row
+	for _, r := range rows {
+		if first, ok := byKey[r.key]; ok {
+			labels[r.key][r.Label] = r.Source
+			first.trainable = first.trainable || r.trainable
+			first.groups = append(first.groups, r.groups[1:]...)
+			continue
+		}
+		byKey[r.key] = r
+		labels[r.key] = map[string]string{r.Label: r.Source}
+		out = append(out, r)
+	}
+	var conflicts []string
+	for _, r := range out {
+		ls := labels[r.key]
+		pos, neg := false, false
+		for l := range ls {
+			if positive(l) {
+				pos = true
+			} else {
+				neg = true
+			}
+		}
+		if pos && neg {
+			var desc []string
+			for l, s := range ls {
+				desc = append(desc, l+"@"+s)
+			}
+			slices.Sort(desc)
+			r.Label = "benign"
+			t := r.Text
+			if len(t) > 60 {
+				t = t[:60] + "…"
+			}
+			conflicts = append(conflicts, fmt.Sprintf("%q %v -> benign", t, desc))
+		}
+	}
+	return out, conflicts
+}
+
+// components joins rows sharing a group key (union-find) and numbers the
+// components.
+func components(rows []*row) int {
+	parent := make([]int, len(rows))
+	for i := range parent {
+		parent[i] = i
+	}
+	find := func(i int) int {
+		for parent[i] != i {
+			parent[i] = parent[parent[i]]
+			i = parent[i]
+		}
+		return i
+	}
+	owner := map[string]int{}
+	for i, r := range rows {
+		for _, k := range r.groups {
+			if j, ok := owner[k]; ok {
+				a, b := find(i), find(j)
+				if a != b {
+					parent[max(a, b)] = min(a, b)
+				}
+			} else {
+				owner[k] = i
+			}
+		}
+	}
+	ids := map[int]int{}
+	for i, r := range rows {
+		root := find(i)
+		id, ok := ids[root]
+		if !ok {
+			id = len(ids)
+			ids[root] = id
+		}
+		r.comp = id
+	}
+	return len(ids)
+}
+
+func unit(seed uint64, salt string, comp int, key string) float64 {
+	h := fnv.New64a()
+	fmt.Fprintf(h, "%d/%s/%d/%s", seed, salt, comp, key)
+	x := h.Sum64()
+	x ^= x >> 33
+	x *= 0xff51afd7ed558ccd
+	x ^= x >> 33
+	return float64(x>>11) / (1 << 53)
+}
+
+// split assigns components: dev with probability devFrac, calibration
+// with calibFrac of the rest, train otherwise. Evaluation-only rows go to
+// dev or nowhere (XQuAD is sampled down to about xquadDev rows).
+func split(rows []*row, ncomp int, seed uint64) (train, calib, dev []*row) {
+	// A component's representative key: its smallest member text, so the
+	// assignment does not depend on row order.
+	rep := make([]string, ncomp)
+	for _, r := range rows {
+		if rep[r.comp] == "" || r.key < rep[r.comp] {
+			rep[r.comp] = r.key
+		}
+	}
+	var xquad int
+	for _, r := range rows {
+		if r.Source == "xquad" {
+			xquad++
+		}
+	}
+	for _, r := range rows {
+		u := unit(seed, "split", 0, rep[r.comp])
+		switch {
+		case !r.trainable:
+			if r.Source == "xquad" && unit(seed, "xquad", 0, rep[r.comp]) >= float64(xquadDev)/float64(xquad) {
+				continue
+			}
+			dev = append(dev, r)
+		case u < devFrac:
+			dev = append(dev, r)
+		case u < devFrac+(1-devFrac)*calibFrac:
+			calib = append(calib, r)
+		default:
+			train = append(train, r)
+		}
+	}
+	return train, calib, dev
+}
+
+// obfuscate returns a variant of text as attackers disguise prompts:
+// leetspeak, split letters or zero-width characters between letters.
+func obfuscate(text string, rng *rand.Rand) string {
+	var b strings.Builder
+	switch rng.IntN(3) {
+	case 0:
+		sub := map[rune]rune{'a': '4', 'e': '3', 'i': '1', 'o': '0', 's': '5', 't': '7'}
+		for _, r := range text {
+			if s, ok := sub[r]; ok && rng.IntN(2) == 0 {
+				r = s
+			}
+			b.WriteRune(r)
+		}
+	case 1:
+		for i, w := range strings.Fields(text) {
+			if i > 0 {
+				b.WriteByte(' ')
+			}
+			if i < 12 && len(w) > 3 {
+				b.WriteString(strings.Join(strings.Split(w, ""), " "))
+			} else {
+				b.WriteString(w)
+			}
+		}
+	default:
+		for _, r := range text {
+			b.WriteRune(r)
+			if rng.IntN(3) == 0 {
+				b.WriteRune('\u200b')
+			}
+		}
+	}
+	return b.String()
+}
+
+func write(dir string, m *classify.Model, c evidence.Combiner, dev []*row) error {
+	if err := m.SetThreshold(c.Threshold); err != nil {
+		return err
+	}
+	bin, err := m.MarshalBinary()
+	if err != nil {
+		return err
+	}
+	if err := os.WriteFile(filepath.Join(dir, "model.bin"), bin, 0o644); err != nil {
+		return fmt.Errorf("write model: %w", err)
+	}
+	cj, err := json.MarshalIndent(c, "", "  ")
+	if err != nil {
+		return err
+	}
+	if err := os.WriteFile(filepath.Join(dir, "combiner.json"), append(cj, '\n'), 0o644); err != nil {
+		return fmt.Errorf("write combiner: %w", err)
+	}
+	var buf bytes.Buffer
+	enc := json.NewEncoder(&buf)
+	enc.SetEscapeHTML(false)
+	for _, r := range dev {
+		out := struct {
+			Text   string `json:"text"`
+			Label  string `json:"label"`
+			Family string `json:"family,omitempty"`
+			Lang   string `json:"lang,omitempty"`
+			Source string `json:"source"`
+			Role   string `json:"role,omitempty"`
+		}{r.Text, r.Label, r.Family, r.Lang, r.Source, r.Role}
+		if err := enc.Encode(out); err != nil {
+			return err
+		}
+	}
+	if err := os.MkdirAll(filepath.Join(dir, "testdata"), 0o755); err != nil {
+		return err
+	}
+	if err := os.WriteFile(filepath.Join(dir, "testdata", "dev.jsonl"), buf.Bytes(), 0o644); err != nil {
+		return errors.Join(errors.New("write dev split"), err)
+	}
+	return nil
+}
+
+func report(w io.Writer, p *evidence.Pipeline, dev []*row) {
+	sc := new(evidence.Scratch)
+	scores := make([]float64, len(dev))
+	labels := make([]bool, len(dev))
+	for i, r := range dev {
+		scores[i] = p.Score(r.Text, r.Role == "document", sc).Score
+		labels[i] = positive(r.Label)
+	}
+	t := p.Combiner.Threshold
+	line := func(name string, keep func(r *row) bool) {
+		var s []float64
+		var l []bool
+		for i, r := range dev {
+			if keep(r) {
+				s = append(s, scores[i])
+				l = append(l, labels[i])
+			}
+		}
+		if len(s) == 0 {
+			return
+		}
+		m := evidence.Measure(s, l, t)
+		fmt.Fprintf(w, "%-40s n=%5d pos=%4d  P=%.3f R=%.3f F1=%.3f FPR=%.4f AUC=%.4f R@1%%FPR=%.3f\n",
+			name, m.N, m.Pos, m.Precision, m.Recall, m.F1, m.FPR, m.AUC, m.RecallAt1FPR)
+	}
+	fmt.Fprintf(w, "\ndev figures at threshold %.4f\n", t)
+	line("all", func(*row) bool { return true })
+	line("direct (role != document)", func(r *row) bool { return r.Role != "document" })
+	line("indirect (role = document)", func(r *row) bool { return r.Role == "document" })
+	line("trainable sources only", func(r *row) bool { return r.trainable })
+	var srcs, langs []string
+	for _, r := range dev {
+		if !slices.Contains(srcs, r.Source) {
+			srcs = append(srcs, r.Source)
+		}
+		if r.Lang != "" && !slices.Contains(langs, r.Lang) {
+			langs = append(langs, r.Lang)
+		}
+	}
+	slices.Sort(srcs)
+	slices.Sort(langs)
+	fmt.Fprintln(w, "\nper source")
+	for _, s := range srcs {
+		line("  "+s, func(r *row) bool { return r.Source == s })
+	}
+	fmt.Fprintln(w, "\nper language")
+	for _, l := range langs {
+		line("  "+l, func(r *row) bool { return r.Lang == l })
+	}
+}
+
+// scriptWeights returns per-row weights that balance the classes within
+// each script. A script with fewer than minPerClass rows of either class
+// gives its rows weight 0: the classifier would learn the script itself
+// (Cyrillic, Greek and Japanese have translated attacks but almost no
+// benign rows with a licence that lets us train); the phrase rules cover
+// those languages instead.
+func scriptWeights(rows []*row, w io.Writer) (func(*row) float64, []string) {
+	type pn struct{ p, n float64 }
+	counts := map[string]*pn{}
+	var total pn
+	for _, r := range rows {
+		s := evidence.DominantScript(textnorm.Fold(nil, r.Text)).String()
+		if counts[s] == nil {
+			counts[s] = &pn{}
+		}
+		if positive(r.Label) {
+			counts[s].p++
+			total.p++
+		} else {
+			counts[s].n++
+			total.n++
+		}
+	}
+	keys := slices.Sorted(maps.Keys(counts))
+	var trained []string
+	for _, k := range keys {
+		fmt.Fprintf(w, "script %-11s train+calibration positives %5.0f negatives %5.0f\n", k, counts[k].p, counts[k].n)
+		if counts[k].p >= minPerClass && counts[k].n >= minPerClass {
+			trained = append(trained, k)
+		}
+	}
+	return func(r *row) float64 {
+		c := counts[evidence.DominantScript(textnorm.Fold(nil, r.Text)).String()]
+		if c.p < minPerClass || c.n < minPerClass {
+			return 0
+		}
+		if positive(r.Label) {
+			return (c.p + c.n) / (2 * c.p)
+		}
+		return (c.p + c.n) / (2 * c.n)
+	}, trained
+}
