@@ -75,11 +75,13 @@ const (
 // still grow: candidates that run into its end are not reported but noted
 // in pending (the earliest start of one).
 type scanner struct {
-	text    string
-	eof     bool
-	on      *[numRules]bool
-	hits    []detect.Hit
-	pending int
+	text       string
+	eof        bool
+	set        *loaded
+	on         []bool // indexed like set.rules
+	anyPattern bool   // some pattern rule is on
+	hits       []detect.Hit
+	pending    int
 }
 
 func (s *scanner) add(r, start, end int, score float64, label string) {
@@ -87,9 +89,9 @@ func (s *scanner) add(r, start, end int, score float64, label string) {
 		return
 	}
 	if label == "" {
-		label = labels[r]
+		label = s.set.labels[r]
 	}
-	s.hits = append(s.hits, detect.Hit{Rule: allRules[r], Start: start, End: end, Score: score, Label: label})
+	s.hits = append(s.hits, detect.Hit{Rule: s.set.rules[r], Start: start, End: end, Score: score, Label: label})
 }
 
 func (s *scanner) wait(start int) {
@@ -188,6 +190,7 @@ func (s *scanner) scan() {
 			}
 		}
 	}
+	s.patterns()
 }
 
 // dash handles a '-' at p: "sk-", "glpat-", "xoxb-", "xapp-", "-----BEGIN ".
@@ -283,6 +286,9 @@ func (s *scanner) openAI(start int) {
 		return
 	}
 	key := s.text[body:end]
+	if strings.HasPrefix(key, "or-") {
+		return // OpenRouter: a pattern rule
+	}
 	for _, p := range [...]string{"proj-", "svcacct-", "admin-", "None-"} {
 		if strings.HasPrefix(key, p) {
 			key = key[len(p):]

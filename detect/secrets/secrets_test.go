@@ -217,7 +217,7 @@ func TestRuleMetadata(t *testing.T) {
 	seen := map[string]bool{}
 	for i, r := range Rules() {
 		if !strings.HasPrefix(r.ID, "secrets.") || seen[r.ID] || r.Title == "" || r.Remediation == "" ||
-			r.Layer != finding.LayerOutput || r.Severity < finding.Medium || labels[i] == "" {
+			r.Layer != finding.LayerOutput || r.Severity < finding.Medium || ruleSet.labels[i] == "" {
 			t.Errorf("rule %+v", r)
 		}
 		seen[r.ID] = true
