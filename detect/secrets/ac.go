@@ -4,12 +4,12 @@ package secrets
 // compiled into a dense DFA over byte classes: every byte of the text
 // costs two table loads, whatever the number of keywords.
 type keywordSet struct {
-	cls   [256]uint8 // byte → class; 0 for bytes in no keyword
-	ncls  int
+	cls  [256]uint8 // byte → class; 0 for bytes in no keyword
+	ncls int
 	// next maps state*ncls + class to the next state, with hasOut set
 	// when keywords end there.
 	next  []uint16
-	depth []uint8  // length of the longest keyword prefix a state stands for
+	depth []uint8 // length of the longest keyword prefix a state stands for
 	// out[state] lists the keywords (indices into kws) that end in state,
 	// including those reached by failure links; nil for most states.
 	out [][]uint16
