@@ -67,7 +67,7 @@ var notSecret = [...]string{
 // placeholders in a value mark it as an example rather than a secret.
 var placeholders = [...]string{
 	"xxxx", "****", "...", "…", "your", "changeme", "change_me", "example", "placeholder", "redacted",
-	"dummy", "sample", "password", "secret", "token", "<", "${", "{{", "%s", "process.env", "environ",
+	"dummy", "fake", "sample", "password", "secret", "token", "<", "${", "{{", "%s", "process.env", "environ",
 	"getenv", "null", "none", "undefined",
 }
 
@@ -150,7 +150,16 @@ func (s *scanner) assign(p int) {
 	if aws && s.on[rAWSSecret] && ve-vs == 40 && s.awsValue(vs, ve) {
 		return
 	}
-	if !s.on[rGeneric] || !plausibleValue(v) {
+	if aws && containsFold(key, "aws") && s.on[rAWSSecret] {
+		return // the key names an AWS secret key and the value is not one
+	}
+	// Hand-picked passwords have less entropy than generated keys: a quoted
+	// literal assigned to a password needs less.
+	minBits := 3.0
+	if label == "PASSWORD" && vs > 0 && strings.IndexByte("\"'`", t[vs-1]) >= 0 {
+		minBits = 2.5
+	}
+	if !s.on[rGeneric] || !plausibleValue(v, minBits) {
 		return
 	}
 	score := 0.6
@@ -168,7 +177,9 @@ func (s *scanner) awsValue(vs, ve int) bool {
 			return false
 		}
 	}
-	if strings.Contains(v, "EXAMPLE") || !looksRandom(v, 4.0) || !hasAll(v, cUpper|cLower) {
+	// The key name vouches for the format: a 40-byte value needs only to
+	// look random, not to have the full entropy of a generated key.
+	if strings.Contains(v, "EXAMPLE") || containsFold(v, "fake") || !looksRandom(v, 3.0) {
 		return false
 	}
 	s.add(rAWSSecret, vs, ve, 0.95, "")
@@ -248,9 +259,9 @@ func (s *scanner) value(i int) (int, int, status) {
 }
 
 // plausibleValue reports whether an assigned value looks like a real secret:
-// 8 to 256 bytes, high entropy, mixed classes, not a placeholder or a
-// reference to one.
-func plausibleValue(v string) bool {
+// 8 to 256 bytes, at least minBits of entropy per byte, mixed classes, no
+// runs ("aaaaa", "12345"), not a placeholder or a reference to one.
+func plausibleValue(v string, minBits float64) bool {
 	if len(v) < 8 || len(v) > maxValue {
 		return false
 	}
@@ -278,7 +289,7 @@ func plausibleValue(v string) bool {
 	if other {
 		n++
 	}
-	if n < 2 || cls == cDigit || entropy(v) < 3.0 {
+	if n < 2 || cls == cDigit || entropy(v) < minBits || hasRuns(v) {
 		return false
 	}
 	for _, p := range placeholders {

@@ -193,7 +193,8 @@ func (s *scanner) scan() {
 	s.patterns()
 }
 
-// dash handles a '-' at p: "sk-", "glpat-", "xoxb-", "xapp-", "-----BEGIN ".
+// dash handles a '-' at p: "sk-", "glpat-", "xoxb-" (and xoxa-, xoxe-,
+// xoxp-, xoxr-, xoxs-), "xapp-", "-----BEGIN ".
 func (s *scanner) dash(p int) {
 	t := s.text
 	if p >= 2 && t[p-2] == 's' && t[p-1] == 'k' && s.startsWord(p-2, cWord) {
@@ -210,7 +211,7 @@ func (s *scanner) dash(p int) {
 		s.simple(rGitLab, p-5, p+1, cWord, 20, 64, 0, 0.9)
 		return
 	}
-	if p >= 4 && (t[p-4:p-1] == "xox" && strings.IndexByte("baprs", t[p-1]) >= 0 || t[p-4:p] == "xapp") &&
+	if p >= 4 && (t[p-4:p-1] == "xox" && strings.IndexByte("abeprs", t[p-1]) >= 0 || t[p-4:p] == "xapp") &&
 		s.on[rSlack] && s.startsWord(p-4, cWord) {
 		s.slack(p - 4)
 		return
@@ -305,7 +306,7 @@ func (s *scanner) openAI(start int) {
 	s.add(rOpenAI, start, end, score, "")
 }
 
-// slack matches xox[baprs]- and xapp- tokens, which carry numeric segments.
+// slack matches xox[abeprs]- and xapp- tokens, which carry numeric segments.
 func (s *scanner) slack(start int) {
 	body := start + 5
 	end, st := s.token(body, cAlnum|cURL, 10, 250, cWord)
@@ -371,7 +372,7 @@ func (s *scanner) upperA(p int) {
 		if st != yes {
 			return
 		}
-		if s.eof && (strings.HasSuffix(t[p:end], "EXAMPLE") || !looksRandom(t[p+4:end], 2.5)) {
+		if s.eof && (strings.HasSuffix(t[p:end], "EXAMPLE") || containsFold(t[p:end], "fake") || !looksRandom(t[p+4:end], 2.5)) {
 			return
 		}
 		if s.on[rAWSKeyID] {
@@ -423,7 +424,7 @@ func (s *scanner) awsSecret(i int, score float64) {
 		return
 	}
 	v := s.text[i:end]
-	if strings.Contains(v, "EXAMPLE") || !looksRandom(v, 4.0) || !hasAll(v, cUpper|cLower) {
+	if strings.Contains(v, "EXAMPLE") || containsFold(v, "fake") || !looksRandom(v, 4.0) || !hasAll(v, cUpper|cLower) {
 		return
 	}
 	s.add(rAWSSecret, i, end, score, "")

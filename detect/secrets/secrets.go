@@ -229,6 +229,10 @@ func ruleIndex(id string) (int, error) {
 	return 0, fmt.Errorf("unknown rule %q (known: %s)", id, strings.Join(ids, ", "))
 }
 
+// Threshold is the score at which a text counts as carrying a secret:
+// every rule's hit scores at least 0.6, so any hit.
+func (d *Detector) Threshold() float64 { return 0.5 }
+
 // Name returns "secrets".
 func (d *Detector) Name() string { return Type }
 
