@@ -1,6 +1,9 @@
 package secrets
 
 import (
+	"fmt"
+	"math/rand/v2"
+	"slices"
 	"strings"
 	"testing"
 )
@@ -125,6 +128,47 @@ func TestKeywordSet(t *testing.T) {
 	}
 	if d != 1 {
 		t.Fatalf("final depth %d, want 1 (\"s\" may start a keyword)", d)
+	}
+}
+
+// TestKeywordSetNaive compares the automaton over the real keywords with a
+// naive search on random texts made of keyword pieces.
+func TestKeywordSetNaive(t *testing.T) {
+	ks := ruleSet.keywords
+	r := rand.New(rand.NewPCG(3, 3))
+	for n := 0; n < 2000; n++ {
+		var b strings.Builder
+		for b.Len() < 200 {
+			switch r.IntN(3) {
+			case 0:
+				w := ks.kws[r.IntN(len(ks.kws))].text
+				w = w[:1+r.IntN(len(w))]
+				if r.IntN(2) == 0 {
+					w = strings.ToUpper(w)
+				}
+				b.WriteString(w)
+			case 1:
+				b.WriteByte(" _-.aeiost"[r.IntN(10)])
+			default:
+				b.WriteString("to ")
+			}
+		}
+		text := b.String()
+		var got, want []string
+		ks.scan(text, func(end int, w uint16) { got = append(got, fmt.Sprint(end, ks.kws[w].text)) })
+		low := strings.ToLower(text)
+		for end := 1; end <= len(low); end++ {
+			for _, kw := range ks.kws {
+				if strings.HasSuffix(low[:end], kw.text) {
+					want = append(want, fmt.Sprint(end, kw.text))
+				}
+			}
+		}
+		slices.Sort(got)
+		slices.Sort(want)
+		if !slices.Equal(got, want) {
+			t.Fatalf("%q:\n got %v\nwant %v", text, got, want)
+		}
 	}
 }
 

@@ -48,7 +48,7 @@ var families = map[string]string{
 	"np.huggingface.1": "huggingface", "kingfisher.huggingface.1": "huggingface",
 	"np.groq.1": "groq", "kingfisher.groq.1": "groq",
 	"kingfisher.azureopenai.1": "azure-openai",
-	"np.aws.1": "aws", "np.aws.2": "aws", "np.aws.6": "aws",
+	"np.aws.1":                 "aws", "np.aws.2": "aws", "np.aws.6": "aws",
 	"kingfisher.aws.1": "aws", "kingfisher.aws.2": "aws",
 	"np.google.5": "google", "kingfisher.gcp.1": "google",
 	"np.azure.1": "azure", "kingfisher.azure.1": "azure", "kingfisher.azurestorage.key.1": "azure",
@@ -88,7 +88,7 @@ type Row struct {
 	// UpstreamLabel is the source's label where the placeholder policy
 	// changed it (see placeholder).
 	UpstreamLabel string `json:"upstream_label,omitempty"`
-	Split    string `json:"split,omitempty"`
+	Split         string `json:"split,omitempty"`
 }
 
 func main() {
@@ -404,7 +404,9 @@ func negatives(root string, seed uint64) ([]Row, error) {
 		{"uuid", func() string { return "Request " + uuid() + " failed with status 503; retrying in 2s." }},
 		{"uuid", func() string { return `{"id": "` + uuid() + `", "user_id": "` + uuid() + `", "status": "active"}` }},
 		{"uuid", func() string { return "trace_id=" + rnd(hex, 32) + " span_id=" + rnd(hex, 16) }},
-		{"git-sha", func() string { return "commit " + rnd(hex, 40) + "\nAuthor: Ada <ada@example.org>\n\n    Fix the flaky test" }},
+		{"git-sha", func() string {
+			return "commit " + rnd(hex, 40) + "\nAuthor: Ada <ada@example.org>\n\n    Fix the flaky test"
+		}},
 		{"git-sha", func() string { return "Merged in " + rnd(hex, 7) + "; see " + rnd(hex, 40) + " for the revert." }},
 		{"digest", func() string { return "image: ghcr.io/acme/api@sha256:" + rnd(hex, 64) }},
 		{"digest", func() string { return rnd(hex, 64) + "  rampart_linux_amd64.tar.gz" }},
