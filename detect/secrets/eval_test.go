@@ -129,6 +129,10 @@ func evaluate(t *testing.T, d *Detector, rows []evalRow, verbose bool) (map[stri
 		}
 		if g == "shared" {
 			cs = append(cs, get(fams, r.Family))
+			if r.Family != "generic" && r.Family != "database" {
+				// Provider formats, without the fuzzy families.
+				cs = append(cs, get(groups, "shared-providers"))
+			}
 		}
 		for _, c := range cs {
 			switch {

@@ -1,19 +1,32 @@
-// Package secrets detects credentials in text: cloud and SaaS API keys,
-// tokens, private keys, JWTs, passwords in assignments and URLs, and
-// Rampart's own API keys.
+// Package secrets detects credentials in text: LLM provider keys (OpenAI,
+// Anthropic, Hugging Face, Cohere, Mistral, Groq, Google AI, Azure OpenAI,
+// OpenRouter, xAI, DeepSeek, Perplexity, Replicate, Together, Fireworks),
+// cloud credentials (AWS key pairs, GCP service-account keys, Azure
+// connection strings), GitHub, GitLab, Slack, Stripe, npm, PyPI, Twilio,
+// SendGrid, Datadog, Pinecone and LangSmith tokens, PEM private keys, JWTs,
+// passwords in assignments and URLs, and Rampart's own API keys.
 //
 // It registers the detector type "secrets" with detect.Default. Options:
 //
 //	rules:   [ids]  only these rules ("secrets.github-token" or "github-token")
 //	exclude: [ids]  all rules but these
 //
-// Scanning is anchored: the text is searched with strings.IndexByte and
-// strings.Index for the few bytes every credential format starts with or is
-// keyed by ('-', '_', '=', ':', 'A', "eyJ"), and only around those anchors
-// does a rule look further, so text without candidates costs little more
-// than those searches. Every rule's match is bounded (MaxSpan) and depends
-// on at most LookBehind bytes before it, so the detector is safe to run on
-// streamed text with the redact package.
+// The rules are data: rules.yaml (embedded) gives every rule its id,
+// title, severity, redaction label, keywords and true and false cases, and
+// is checked when the package loads (New reports a broken file). The most
+// common formats have hand-written anchored scanners (the rule names its
+// scanner): the text is searched for the few bytes every such credential
+// starts with or is keyed by ('-', '_', '=', ':', 'A', "eyJ"), and only
+// around those does a rule look further. The other rules carry an RE2
+// pattern: an Aho-Corasick automaton finds every rule keyword,
+// case-insensitively, in one pass, and a rule's pattern runs only in a
+// bounded window around a keyword of its own. Matches that look like
+// placeholders (xxxx, YOUR_…, example, dummy, fake, ${…}, runs such as
+// "aaaaa" or "12345") are not reported.
+//
+// Every rule's match is bounded (MaxSpan) and depends on at most
+// LookBehind bytes before it, so the detector is safe to run on streamed
+// text with the redact package.
 package secrets
 
 import (
