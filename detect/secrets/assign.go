@@ -83,8 +83,12 @@ func (s *scanner) assign(p int) {
 		}
 		return
 	}
+	kp := p // where the operator starts
 	if op == '=' && p > 0 && strings.IndexByte(":=!<>", t[p-1]) >= 0 {
-		return // the second byte of :=, ==, !=, <=, >=
+		if t[p-1] != '!' || p > 1 && t[p-2] == '=' {
+			return // the second byte of :=, ==, <=, >=, ===
+		}
+		kp = p - 1 // !=
 	}
 	if op == ':' && (p > 0 && t[p-1] == ':' || s.at(p+1) == ':') {
 		return // ::
@@ -95,7 +99,10 @@ func (s *scanner) assign(p int) {
 			end++
 		}
 	}
-	key := s.keyBefore(p)
+	if op == '=' && s.at(end) == '=' {
+		end++ // ===, !==
+	}
+	key := s.keyBefore(kp)
 	if key == "" {
 		return
 	}
@@ -145,6 +152,9 @@ func (s *scanner) assign(p int) {
 		}
 	}
 	if !s.eof {
+		if op == ':' && ve < len(t) && strings.IndexByte(t[ve:], '\n') < 0 && strings.IndexByte(t[ve:], '\r') < 0 {
+			s.wait(vs) // a YAML value: what follows on its line decides
+		}
 		return // only holding: the verdict cannot change
 	}
 	if aws && s.on[rAWSSecret] && ve-vs == 40 && s.awsValue(vs, ve) {
@@ -159,14 +169,172 @@ func (s *scanner) assign(p int) {
 	if label == "PASSWORD" && vs > 0 && strings.IndexByte("\"'`", t[vs-1]) >= 0 {
 		minBits = 2.5
 	}
-	if !s.on[rGeneric] || !plausibleValue(v, minBits) {
+	if !s.on[rGeneric] {
 		return
 	}
-	score := 0.6
-	if entropy(v) >= 4.0 {
-		score = 0.8
+	if (vs == 0 || strings.IndexByte("\"'`", t[vs-1]) < 0) && memberAccess(v) {
+		return // code: cfg.db.password
 	}
-	s.add(rGeneric, vs, ve, score, label)
+	if plausibleValue(v, minBits) {
+		score := 0.6
+		if entropy(v) >= 4.0 {
+			score = 0.8
+		}
+		s.add(rGeneric, vs, ve, score, label)
+		return
+	}
+	if passwordKey(key) && lowValue(v) && s.literal(kp, end, vs, ve) {
+		s.add(rGeneric, vs, ve, 0.6, "PASSWORD")
+	}
+}
+
+// literal reports whether the value t[vs:ve], assigned by the operator
+// t[kp:end], is a literal rather than a variable: a quoted string; an
+// unquoted value written without spaces around '=' after a command-line
+// flag (--password=…), a query or connection-string parameter (?password=,
+// ;Pwd=) or an upper-case environment variable (DB_PASSWORD=…); or a YAML
+// value (a key at the start of its line, the value alone on the rest of
+// it).
+func (s *scanner) literal(kp, end, vs, ve int) bool {
+	t := s.text
+	if vs > 0 && strings.IndexByte("\"'`", t[vs-1]) >= 0 {
+		return true
+	}
+	ks := kp
+	for ks > 0 && class[t[ks-1]]&(cWord|cDot) != 0 {
+		ks--
+	}
+	key := t[ks:kp]
+	switch t[kp] {
+	case '=':
+		if end-kp != 1 || vs != end || kp == ks || strings.IndexByte(key, '.') >= 0 || strings.IndexByte(t[vs:ve], '.') >= 0 {
+			return false
+		}
+		if key[0] == '-' || ks > 0 && strings.IndexByte("?&;", t[ks-1]) >= 0 {
+			return true
+		}
+		return !hasAll(key, cLower) && (ks == 0 || isSpace(t[ks-1]))
+	case ':':
+		if end-kp != 1 || vs == end || strings.IndexByte(key, '.') >= 0 || strings.IndexByte(t[vs:ve], '.') >= 0 {
+			return false
+		}
+		// The key starts its line (after indentation or a list dash).
+		i := ks
+		for i > 0 && (t[i-1] == ' ' || t[i-1] == '\t' || t[i-1] == '-') {
+			i--
+		}
+		if i > 0 && t[i-1] != '\n' && t[i-1] != '\r' {
+			return false
+		}
+		// The value ends its line (or a comment follows).
+		for j := ve; j < len(t); j++ {
+			switch c := t[j]; {
+			case c == '\n' || c == '\r' || c == '#' && j > ve:
+				return true
+			case c != ' ' && c != '\t':
+				return false
+			}
+		}
+		return true
+	}
+	return false
+}
+
+// passwordKey reports whether a key name ends with a password-like word:
+// password, passwd, passphrase or pwd, or a whole word secret or pass (
+// "DB_PASS", "creds.Secret", but not "bypass"). Keys of labels, hints and
+// forms ("password_label", "forgot_password") do not count.
+func passwordKey(key string) bool {
+	key = strings.TrimLeft(key, "-$")
+	if i := strings.LastIndexByte(key, '.'); i >= 0 {
+		key = key[i+1:]
+	}
+	for _, w := range [...]string{"forgot", "reset", "label", "hint", "prompt", "field", "input", "policy", "regex", "pattern", "format", "length"} {
+		if containsFold(key, w) {
+			return false
+		}
+	}
+	for _, w := range [...]string{"password", "passwd", "passphrase"} {
+		if hasSuffixFold(key, w) {
+			return true
+		}
+	}
+	for _, w := range [...]string{"pwd", "pass", "secret"} {
+		if !hasSuffixFold(key, w) {
+			continue
+		}
+		i := len(key) - len(w)
+		if i == 0 || key[i-1] == '_' || key[i-1] == '-' || class[key[i-1]]&cLower != 0 && class[key[i]]&cUpper != 0 {
+			return true
+		}
+	}
+	return false
+}
+
+// lowValues are whole values that name a type, a state or nothing rather
+// than a password.
+var lowValues = [...]string{
+	"true", "false", "yes", "no", "on", "off", "null", "nil", "none", "string", "str", "text", "int", "bool",
+	"boolean", "number", "any", "object", "required", "optional", "hidden", "masked", "empty", "default",
+	"value", "pass", "pwd", "passwd", "admin", "secret",
+}
+
+// lowValue reports whether a value assigned to a password-like key is a
+// hand-picked password even though its entropy is low ("team10",
+// "open-sesame", "hunter2"): 4 to 64 bytes with at least three letters or
+// digits, not a reference ($VAR, %s, {{…}}), path or URL, not a run
+// ("aaaaa", "12345"), not a placeholder or a type name.
+func lowValue(v string) bool {
+	if len(v) < 4 || len(v) > 64 || strings.IndexByte("$%{<*#\\!|>/.:&,;=", v[0]) >= 0 || v[len(v)-1] == ':' || strings.Contains(v, "://") {
+		return false
+	}
+	alnum := 0
+	for i := 0; i < len(v); i++ {
+		if class[v[i]]&cAlnum != 0 {
+			alnum++
+		}
+	}
+	if alnum < 3 || hasRuns(v) || strings.Trim(v, v[:1]) == "" {
+		return false
+	}
+	for _, p := range placeholders {
+		if p != "secret" && containsFold(v, p) {
+			return false // "secret" only as the whole value: "Secret123" is a password
+		}
+	}
+	for _, w := range [...]string{"test", "example", "demo", "enter", "replace", "insert"} {
+		if containsFold(v, w) {
+			return false
+		}
+	}
+	for _, w := range lowValues {
+		if eqFold(v, w) {
+			return false
+		}
+	}
+	return true
+}
+
+// prose handles a quote at p after " is ": "The password is 'Secret123'".
+// A quoted hand-picked password after a password-like word is a finding.
+func (s *scanner) prose(p int) {
+	t := s.text
+	key := s.keyBefore(p - 3)
+	if !s.on[rGeneric] || !passwordKey(key) {
+		return
+	}
+	vs, ve, st := s.value(p)
+	if st == more {
+		s.wait(vs)
+		return
+	}
+	if st != yes || !s.eof {
+		return
+	}
+	v := t[vs:ve]
+	if plausibleValue(v, 2.5) || lowValue(v) {
+		s.add(rGeneric, vs, ve, 0.6, "PASSWORD")
+	}
 }
 
 // awsValue reports an AWS secret key assigned to an AWS-looking key name.
@@ -343,7 +511,7 @@ func (s *scanner) urlPassword(i int) {
 		s.wait(i)
 		return
 	}
-	if j == i || j-i > maxValue || j >= len(t) || t[j] != ':' {
+	if j-i > maxValue || j >= len(t) || t[j] != ':' {
 		return
 	}
 	ps := j + 1
@@ -358,16 +526,33 @@ func (s *scanner) urlPassword(i int) {
 	if k == ps || k-ps > maxValue || k >= len(t) || t[k] != '@' {
 		return
 	}
-	pw := t[ps:k]
-	if len(pw) < 3 || strings.IndexByte("$<{%*", pw[0]) >= 0 || strings.Trim(pw, pw[:1]) == "" {
+	// The user name may be empty: redis://:password@host.
+	if pw := t[ps:k]; urlPlaceholder(pw) {
 		return
 	}
-	for _, w := range [...]string{"password", "pass", "passwd", "pwd", "secret", "token", "xxx", "changeme", "your"} {
-		if eqFold(pw, w) || len(w) > 4 && containsFold(pw, w) {
-			return
+	s.add(rURLPassword, ps, k, 0.8, "")
+}
+
+// urlPlaceholder reports a URL password that stands for one: shorter than
+// three bytes, a variable or template ($VAR, ${…}, <…>, {{…}}, %s), masked
+// (****, one byte repeated), or a word that names the field (password,
+// pass, pwd, changeme, your…, xxx). A password in a URL is otherwise a
+// finding whatever its entropy: "user:secret@localhost" connects.
+func urlPlaceholder(pw string) bool {
+	if len(pw) < 3 || strings.IndexByte("$<{%*[", pw[0]) >= 0 || strings.Trim(pw, pw[:1]) == "" {
+		return true
+	}
+	for _, w := range [...]string{"pass", "passwd", "pwd", "pw", "changeme", "change_me", "redacted", "masked", "hidden"} {
+		if eqFold(pw, w) {
+			return true
 		}
 	}
-	s.add(rURLPassword, ps, k, 0.8, "")
+	for _, w := range [...]string{"password", "xxx", "your", "placeholder", "****", "..."} {
+		if containsFold(pw, w) {
+			return true
+		}
+	}
+	return false
 }
 
 func lower(c byte) byte {
@@ -402,4 +587,29 @@ func eqFold(a, b string) bool { return len(a) == len(b) && strings.EqualFold(a, 
 
 func hasSuffixFold(s, suf string) bool {
 	return len(s) >= len(suf) && strings.EqualFold(s[len(s)-len(suf):], suf)
+}
+
+// memberAccess reports whether an unquoted value reads as code: two or
+// more identifiers joined by dots ("req.body.pwd", "settings.DB_PASS").
+func memberAccess(v string) bool {
+	dots, start := 0, true
+	for i := 0; i < len(v); i++ {
+		c := v[i]
+		switch {
+		case c == '.':
+			if start {
+				return false
+			}
+			dots++
+			start = true
+		case start:
+			if class[c]&(cUpper|cLower) == 0 && c != '_' {
+				return false
+			}
+			start = false
+		case class[c]&cAlnum == 0 && c != '_':
+			return false
+		}
+	}
+	return dots > 0 && !start
 }

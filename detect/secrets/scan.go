@@ -148,6 +148,7 @@ const (
 	aJ
 	aAssign
 	aW
+	aQuote
 )
 
 var anchor [256]uint8
@@ -161,6 +162,8 @@ func init() {
 	anchor[':'] = aAssign
 	anchor['w'] = aW
 	anchor['W'] = aW
+	anchor['"'] = aQuote
+	anchor['\''] = aQuote
 }
 
 // scan visits every anchor byte in one pass and lets the rules look around
@@ -182,6 +185,11 @@ func (s *scanner) scan() {
 			}
 		case aAssign:
 			s.assign(i)
+		case aQuote:
+			// "password is '…'"
+			if i >= 4 && t[i-1] == ' ' && t[i-2] == 's' && t[i-3] == 'i' && t[i-4] == ' ' {
+				s.prose(i)
+			}
 		case aW:
 			// "aws" before a 40-byte secret access key.
 			if i >= 1 && lower(t[i-1]) == 'a' && lower(s.at(i+1)) == 's' && s.on[rAWSSecret] &&
