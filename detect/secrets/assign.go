@@ -175,6 +175,9 @@ func (s *scanner) assign(p int) {
 	if (vs == 0 || strings.IndexByte("\"'`", t[vs-1]) < 0) && memberAccess(v) {
 		return // code: cfg.db.password
 	}
+	if secretRef(v) {
+		return // a reference to the secret, not the secret
+	}
 	if plausibleValue(v, minBits) {
 		score := 0.6
 		if entropy(v) >= 4.0 {
@@ -249,7 +252,7 @@ func passwordKey(key string) bool {
 	if i := strings.LastIndexByte(key, '.'); i >= 0 {
 		key = key[i+1:]
 	}
-	for _, w := range [...]string{"forgot", "reset", "label", "hint", "prompt", "field", "input", "policy", "regex", "pattern", "format", "length"} {
+	for _, w := range [...]string{"forgot", "reset", "label", "hint", "prompt", "field", "input", "policy", "regex", "pattern", "format", "length", "invalid", "error", "errcode"} {
 		if containsFold(key, w) {
 			return false
 		}
@@ -285,17 +288,24 @@ var lowValues = [...]string{
 // digits, not a reference ($VAR, %s, {{…}}), path or URL, not a run
 // ("aaaaa", "12345"), not a placeholder or a type name.
 func lowValue(v string) bool {
-	if len(v) < 4 || len(v) > 64 || strings.IndexByte("$%{<*#\\!|>/.:&,;=", v[0]) >= 0 || v[len(v)-1] == ':' || strings.Contains(v, "://") {
+	if len(v) < 4 || len(v) > 64 || strings.IndexByte("$%{<*#\\!|>/.:&,;=^~", v[0]) >= 0 || v[len(v)-1] == ':' || strings.Contains(v, "://") {
 		return false
 	}
-	alnum := 0
+	alnum, cls := 0, uint8(0)
 	for i := 0; i < len(v); i++ {
-		if class[v[i]]&cAlnum != 0 {
+		c := class[v[i]]
+		if c&cAlnum != 0 {
 			alnum++
+		}
+		if v[i] != '_' {
+			cls |= c
 		}
 	}
 	if alnum < 3 || hasRuns(v) || strings.Trim(v, v[:1]) == "" {
 		return false
+	}
+	if cls&^(cDigit|cDot|cURL) == 0 || cls == cUpper {
+		return false // a version, an OID or an address (1.3.6.1); a constant (TRUNCATE)
 	}
 	for _, p := range placeholders {
 		if p != "secret" && containsFold(v, p) {
@@ -612,4 +622,16 @@ func memberAccess(v string) bool {
 		}
 	}
 	return dots > 0 && !start
+}
+
+// secretRef reports a reference to a secret kept elsewhere, as Rampart's
+// configuration and secret managers write them: env:NAME, file:/path,
+// vault:…, aws-sm:…, gcp-sm:…, azure-kv:…, op://…
+func secretRef(v string) bool {
+	for _, p := range [...]string{"env:", "file:", "vault:", "aws-sm:", "gcp-sm:", "azure-kv:", "op:", "secretref:", "ref:"} {
+		if hasPrefixFold(v, p) {
+			return true
+		}
+	}
+	return false
 }
