@@ -31,6 +31,10 @@ func keywordIn(key string) string {
 				hasPrefixFold(r, "accesskey") || hasPrefixFold(r, "access_key") {
 				return "SECRET"
 			}
+			if hasPrefixFold(r, "appkey") || hasPrefixFold(r, "app_key") || hasPrefixFold(r, "app-key") ||
+				hasPrefixFold(r, "application_key") || hasPrefixFold(r, "applicationkey") {
+				return "SECRET"
+			}
 			if hasPrefixFold(r, "authorization") {
 				return "TOKEN"
 			}
@@ -356,8 +360,10 @@ func (s *scanner) awsValue(vs, ve int) bool {
 		}
 	}
 	// The key name vouches for the format: a 40-byte value needs only to
-	// look random, not to have the full entropy of a generated key.
-	if strings.Contains(v, "EXAMPLE") || containsFold(v, "fake") || !looksRandom(v, 3.0) {
+	// look random, not to have the full entropy of a generated key. It
+	// has both cases (a random 40-byte base64 string without one has odds
+	// of about 1e-9); a lower-case hex digest (a SHA-1) is not a key.
+	if strings.Contains(v, "EXAMPLE") || containsFold(v, "fake") || !looksRandom(v, 3.0) || !hasAll(v, cUpper|cLower) {
 		return false
 	}
 	s.add(rAWSSecret, vs, ve, 0.95, "")
@@ -374,6 +380,9 @@ func (s *scanner) keyBefore(p int) string {
 	}
 	if i > 0 && (t[i-1] == '"' || t[i-1] == '\'' || t[i-1] == '`') {
 		i--
+		if i > 0 && t[i-1] == '\\' {
+			i-- // \"key\": code or JSON inside a string literal
+		}
 	}
 	j := i
 	for j > 0 && i-j < 64 && class[t[j-1]]&(cWord|cDot) != 0 {
@@ -396,15 +405,19 @@ func (s *scanner) value(i int) (int, int, status) {
 		return i, i, no // a value would start at or after the end: nothing to hold
 	}
 	var q byte
+	esc := false // \"value\": code or JSON inside a string literal
 	if c := t[i]; c == '"' || c == '\'' || c == '`' {
 		q = c
 		i++
+	} else if c == '\\' && i+1 < len(t) && (t[i+1] == '"' || t[i+1] == '\'') {
+		q, esc = t[i+1], true
+		i += 2
 	}
 	j := i
 	lim := min(len(t), i+maxValue+1)
 	for j < lim {
 		c := t[j]
-		if c <= ' ' || c >= 0x7f || c == q {
+		if c <= ' ' || c >= 0x7f || c == q || esc && c == '\\' {
 			break
 		}
 		if q == 0 && strings.IndexByte("\"'`,;&()[]{}<>", c) >= 0 {
@@ -420,6 +433,15 @@ func (s *scanner) value(i int) (int, int, status) {
 			return i, j, more
 		}
 		if q != 0 {
+			return i, j, no
+		}
+		return i, j, yes
+	}
+	if esc {
+		if j+1 >= len(t) && !s.eof {
+			return i, j, more
+		}
+		if t[j] != '\\' || j+1 >= len(t) || t[j+1] != q {
 			return i, j, no
 		}
 		return i, j, yes
