@@ -156,8 +156,8 @@ func (s *scanner) assign(p int) {
 		}
 	}
 	if !s.eof {
-		if op == ':' && ve < len(t) && strings.IndexByte(t[ve:], '\n') < 0 && strings.IndexByte(t[ve:], '\r') < 0 {
-			s.wait(vs) // a YAML value: what follows on its line decides
+		if ve < len(t) && strings.Trim(t[ve:], " \t") == "" {
+			s.wait(vs) // a YAML or INI value: what follows on its line decides
 		}
 		return // only holding: the verdict cannot change
 	}
@@ -176,13 +176,16 @@ func (s *scanner) assign(p int) {
 	if !s.on[rGeneric] {
 		return
 	}
-	if (vs == 0 || strings.IndexByte("\"'`", t[vs-1]) < 0) && memberAccess(v) {
-		return // code: cfg.db.password
+	quoted := vs > 0 && strings.IndexByte("\"'`", t[vs-1]) >= 0
+	if !quoted && (memberAccess(v) || t[kp] == '!' || op == '=' && t[p+1] == '=' || op == ':' && strings.IndexByte(v, ':') >= 0) {
+		// code (cfg.db.password, token.style == yaml_PLAIN_SCALAR_STYLE) or
+		// a list of fields (groupname:password:GID:user_list)
+		return
 	}
 	if secretRef(v) {
 		return // a reference to the secret, not the secret
 	}
-	if plausibleValue(v, minBits) {
+	if plausibleValue(v, minBits) && (!wordsOnly(v) || passwordKey(key) && s.literal(kp, end, vs, ve)) {
 		score := 0.6
 		if entropy(v) >= 4.0 {
 			score = 0.8
@@ -207,44 +210,57 @@ func (s *scanner) literal(kp, end, vs, ve int) bool {
 	if vs > 0 && strings.IndexByte("\"'`", t[vs-1]) >= 0 {
 		return true
 	}
-	ks := kp
+	ke := kp // the key's end, before any spaces
+	for ke > 0 && kp-ke < 4 && (t[ke-1] == ' ' || t[ke-1] == '\t') {
+		ke--
+	}
+	ks := ke
 	for ks > 0 && class[t[ks-1]]&(cWord|cDot) != 0 {
 		ks--
 	}
-	key := t[ks:kp]
+	key := t[ks:ke]
 	switch t[kp] {
 	case '=':
-		if end-kp != 1 || vs != end || kp == ks || strings.IndexByte(key, '.') >= 0 || strings.IndexByte(t[vs:ve], '.') >= 0 {
+		if end-kp != 1 || strings.IndexByte(key, '.') >= 0 || strings.IndexByte(t[vs:ve], '.') >= 0 {
 			return false
+		}
+		if ke != kp || vs != end {
+			return false // "password = hunter2": code as often as INI
 		}
 		if key[0] == '-' || ks > 0 && strings.IndexByte("?&;", t[ks-1]) >= 0 {
 			return true
 		}
 		return !hasAll(key, cLower) && (ks == 0 || isSpace(t[ks-1]))
 	case ':':
-		if end-kp != 1 || vs == end || strings.IndexByte(key, '.') >= 0 || strings.IndexByte(t[vs:ve], '.') >= 0 {
+		if end-kp != 1 || vs == end || ke != kp || strings.IndexByte(key, '.') >= 0 || strings.IndexByte(t[vs:ve], '.') >= 0 {
 			return false
 		}
-		// The key starts its line (after indentation or a list dash).
-		i := ks
-		for i > 0 && (t[i-1] == ' ' || t[i-1] == '\t' || t[i-1] == '-') {
-			i--
-		}
-		if i > 0 && t[i-1] != '\n' && t[i-1] != '\r' {
-			return false
-		}
-		// The value ends its line (or a comment follows).
-		for j := ve; j < len(t); j++ {
-			switch c := t[j]; {
-			case c == '\n' || c == '\r' || c == '#' && j > ve:
-				return true
-			case c != ' ' && c != '\t':
-				return false
-			}
-		}
-		return true
+		return lineStart(t, ks) && lineEnd(t, ve)
 	}
 	return false
+}
+
+// lineStart reports whether only indentation or a list dash comes before
+// i on its line.
+func lineStart(t string, i int) bool {
+	for i > 0 && (t[i-1] == ' ' || t[i-1] == '\t' || t[i-1] == '-') {
+		i--
+	}
+	return i == 0 || t[i-1] == '\n' || t[i-1] == '\r'
+}
+
+// lineEnd reports whether only spaces, or spaces and a comment, follow i
+// on its line.
+func lineEnd(t string, i int) bool {
+	for j := i; j < len(t); j++ {
+		switch c := t[j]; {
+		case c == '\n' || c == '\r' || (c == '#' || c == ';') && j > i:
+			return true
+		case c != ' ' && c != '\t':
+			return false
+		}
+	}
+	return true
 }
 
 // passwordKey reports whether a key name ends with a password-like word:
@@ -656,4 +672,16 @@ func secretRef(v string) bool {
 		}
 	}
 	return false
+}
+
+// wordsOnly reports a value of letters and underscores only: an
+// identifier or a name ("STANDARD_RIGHTS_READ", "PrivKeyVal"), which a
+// generated key or token of 8 bytes or more rarely is.
+func wordsOnly(v string) bool {
+	for i := 0; i < len(v); i++ {
+		if class[v[i]]&(cUpper|cLower) == 0 && v[i] != '_' {
+			return false
+		}
+	}
+	return true
 }
