@@ -33,6 +33,7 @@ func TestRuleCases(t *testing.T) {
 			if hits := mustDetect(t, d, neg); len(hits) > 0 {
 				t.Errorf("%s negative %d %q: hit %s at %q", sp.ID, i+1, neg, hits[0].Rule.ID, neg[hits[0].Start:hits[0].End])
 			}
+			checkContract(t, d, neg, cutsFor(neg))
 		}
 	}
 	if n < 100 {
