@@ -171,8 +171,11 @@ func init() {
 func (s *scanner) scan() {
 	t := s.text
 	for i := 0; i < len(t); i++ {
-		switch anchor[t[i]] {
-		case aNone:
+		a := anchor[t[i]]
+		if a == aNone {
+			continue // most bytes: one predictable branch, no jump table
+		}
+		switch a {
 		case aDash:
 			s.dash(i)
 		case aUnderscore:
