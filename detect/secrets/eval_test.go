@@ -170,9 +170,10 @@ func logTable(t *testing.T, title string, m map[string]*counts) {
 // internal/mkdev) and holds it to floors a little below the figures
 // measured when the file was first built (docs/detectors-secrets.md):
 // on the shared rows of the families it claims together with the realistic
-// negatives, precision 0.95 and recall 0.70 (the issue asks for 0.95; the
-// generic, database-URL and AWS families fall short, see the docs); on the
-// rules' own cases, everything right. Run with -v for the tables; with -evalfile to
+// negatives, precision 0.95 and recall 0.78 (measured 0.958 and 0.800;
+// the issue asks for 0.95 recall, which the generic, database and a few
+// provider rows keep it from, see the docs); on the realistic negatives,
+// no false positive; on the rules' own cases, everything right. Run with -v for the tables; with -evalfile to
 // evaluate another file (such as testdata/tune.jsonl) and list its errors.
 func TestDevSet(t *testing.T) {
 	d := newDetector(t, nil)
@@ -186,8 +187,8 @@ func TestDevSet(t *testing.T) {
 	if *evalFile != "" {
 		return
 	}
-	if c := groups["shared+negatives"]; c == nil || c.precision() < 0.95 || c.recall() < 0.70 {
-		t.Errorf("shared rows and negatives: %v, want precision of at least 0.95 and recall of at least 0.70", c)
+	if c := groups["shared+negatives"]; c == nil || c.precision() < 0.95 || c.recall() < 0.78 {
+		t.Errorf("shared rows and negatives: %v, want precision of at least 0.95 and recall of at least 0.78", c)
 	}
 	if c := groups["negatives"]; c == nil || c.fp > 0 {
 		t.Errorf("realistic negatives: %v, want no false positive", c)
