@@ -90,7 +90,7 @@ var (
 	RuleHuggingFace = rule("huggingface-token", "Hugging Face access token", finding.High, refsCred)
 	RulePrivateKey  = rule("private-key", "PEM private key", finding.Critical, refsKey)
 	RuleJWT         = rule("jwt", "JSON Web Token", finding.Medium, refsCred)
-	RuleGeneric     = rule("generic-assignment", "High-entropy value assigned to a password, secret or token", finding.High, refsCred)
+	RuleGeneric     = rule("generic-assignment", "Password, secret or token assigned in code, configuration or prose", finding.High, refsCred)
 	RuleURLPassword = rule("url-password", "Password in a URL", finding.High, refsCred)
 	RuleRampart     = rule("rampart-api-key", "Rampart API key", finding.Critical, refsCred)
 )
