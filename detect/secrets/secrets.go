@@ -4,7 +4,8 @@
 // cloud credentials (AWS key pairs, GCP service-account keys, Azure
 // connection strings), GitHub, GitLab, Slack, Stripe, npm, PyPI, Twilio,
 // SendGrid, Datadog, Pinecone and LangSmith tokens, PEM private keys, JWTs,
-// passwords in assignments and URLs, and Rampart's own API keys.
+// passwords in assignments, comparisons, prose ("the password is '…'") and
+// URLs, and Rampart's own API keys.
 //
 // It registers the detector type "secrets" with detect.Default. Options:
 //
@@ -22,7 +23,11 @@
 // case-insensitively, in one pass, and a rule's pattern runs only in a
 // bounded window around a keyword of its own. Matches that look like
 // placeholders (xxxx, YOUR_…, example, dummy, fake, ${…}, runs such as
-// "aaaaa" or "12345") are not reported.
+// "aaaaa" or "12345") are not reported. A value assigned to a generic key
+// (token, api_key, …) must look generated; a literal after a password-like
+// key (quoted, a flag, an environment variable, a YAML value) and a
+// password in a URL are reported whatever their entropy, unless they are
+// references (env:NAME, $VAR), placeholders or code (cfg.password).
 //
 // Every rule's match is bounded (MaxSpan) and depends on at most
 // LookBehind bytes before it, so the detector is safe to run on streamed
