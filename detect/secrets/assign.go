@@ -31,6 +31,10 @@ func keywordIn(key string) string {
 				hasPrefixFold(r, "accesskey") || hasPrefixFold(r, "access_key") {
 				return "SECRET"
 			}
+			if hasPrefixFold(r, "appkey") || hasPrefixFold(r, "app_key") || hasPrefixFold(r, "app-key") ||
+				hasPrefixFold(r, "application_key") || hasPrefixFold(r, "applicationkey") {
+				return "SECRET"
+			}
 			if hasPrefixFold(r, "authorization") {
 				return "TOKEN"
 			}
@@ -67,7 +71,7 @@ var notSecret = [...]string{
 // placeholders in a value mark it as an example rather than a secret.
 var placeholders = [...]string{
 	"xxxx", "****", "...", "…", "your", "changeme", "change_me", "example", "placeholder", "redacted",
-	"dummy", "sample", "password", "secret", "token", "<", "${", "{{", "%s", "process.env", "environ",
+	"dummy", "fake", "sample", "password", "secret", "token", "<", "${", "{{", "%s", "process.env", "environ",
 	"getenv", "null", "none", "undefined",
 }
 
@@ -83,8 +87,12 @@ func (s *scanner) assign(p int) {
 		}
 		return
 	}
+	kp := p // where the operator starts
 	if op == '=' && p > 0 && strings.IndexByte(":=!<>", t[p-1]) >= 0 {
-		return // the second byte of :=, ==, !=, <=, >=
+		if t[p-1] != '!' || p > 1 && t[p-2] == '=' {
+			return // the second byte of :=, ==, <=, >=, ===
+		}
+		kp = p - 1 // !=
 	}
 	if op == ':' && (p > 0 && t[p-1] == ':' || s.at(p+1) == ':') {
 		return // ::
@@ -95,7 +103,10 @@ func (s *scanner) assign(p int) {
 			end++
 		}
 	}
-	key := s.keyBefore(p)
+	if op == '=' && s.at(end) == '=' {
+		end++ // ===, !==
+	}
+	key := s.keyBefore(kp)
 	if key == "" {
 		return
 	}
@@ -145,19 +156,215 @@ func (s *scanner) assign(p int) {
 		}
 	}
 	if !s.eof {
+		if ve < len(t) && strings.Trim(t[ve:], " \t") == "" {
+			s.wait(vs) // a YAML or INI value: what follows on its line decides
+		}
 		return // only holding: the verdict cannot change
 	}
 	if aws && s.on[rAWSSecret] && ve-vs == 40 && s.awsValue(vs, ve) {
 		return
 	}
-	if !s.on[rGeneric] || !plausibleValue(v) {
+	if aws && containsFold(key, "aws") && s.on[rAWSSecret] {
+		return // the key names an AWS secret key and the value is not one
+	}
+	// Hand-picked passwords have less entropy than generated keys: a quoted
+	// literal assigned to a password needs less.
+	minBits := 3.0
+	if label == "PASSWORD" && vs > 0 && strings.IndexByte("\"'`", t[vs-1]) >= 0 {
+		minBits = 2.5
+	}
+	if !s.on[rGeneric] {
 		return
 	}
-	score := 0.6
-	if entropy(v) >= 4.0 {
-		score = 0.8
+	quoted := vs > 0 && strings.IndexByte("\"'`", t[vs-1]) >= 0
+	if !quoted && (memberAccess(v) || t[kp] == '!' || op == '=' && t[p+1] == '=' || op == ':' && strings.IndexByte(v, ':') >= 0) {
+		// code (cfg.db.password, token.style == yaml_PLAIN_SCALAR_STYLE) or
+		// a list of fields (groupname:password:GID:user_list)
+		return
 	}
-	s.add(rGeneric, vs, ve, score, label)
+	if secretRef(v) {
+		return // a reference to the secret, not the secret
+	}
+	if plausibleValue(v, minBits) && (!wordsOnly(v) || passwordKey(key) && s.literal(kp, end, vs, ve)) {
+		score := 0.6
+		if entropy(v) >= 4.0 {
+			score = 0.8
+		}
+		s.add(rGeneric, vs, ve, score, label)
+		return
+	}
+	if passwordKey(key) && lowValue(v) && s.literal(kp, end, vs, ve) {
+		s.add(rGeneric, vs, ve, 0.6, "PASSWORD")
+	}
+}
+
+// literal reports whether the value t[vs:ve], assigned by the operator
+// t[kp:end], is a literal rather than a variable: a quoted string; an
+// unquoted value written without spaces around '=' after a command-line
+// flag (--password=…), a query or connection-string parameter (?password=,
+// ;Pwd=) or an upper-case environment variable (DB_PASSWORD=…); or a YAML
+// value (a key at the start of its line, the value alone on the rest of
+// it).
+func (s *scanner) literal(kp, end, vs, ve int) bool {
+	t := s.text
+	if vs > 0 && strings.IndexByte("\"'`", t[vs-1]) >= 0 {
+		return true
+	}
+	ke := kp // the key's end, before any spaces
+	for ke > 0 && kp-ke < 4 && (t[ke-1] == ' ' || t[ke-1] == '\t') {
+		ke--
+	}
+	ks := ke
+	for ks > 0 && class[t[ks-1]]&(cWord|cDot) != 0 {
+		ks--
+	}
+	key := t[ks:ke]
+	switch t[kp] {
+	case '=':
+		if end-kp != 1 || strings.IndexByte(key, '.') >= 0 || strings.IndexByte(t[vs:ve], '.') >= 0 {
+			return false
+		}
+		if ke != kp || vs != end {
+			return false // "password = hunter2": code as often as INI
+		}
+		if key[0] == '-' || ks > 0 && strings.IndexByte("?&;", t[ks-1]) >= 0 {
+			return true
+		}
+		return !hasAll(key, cLower) && (ks == 0 || isSpace(t[ks-1]))
+	case ':':
+		if end-kp != 1 || vs == end || ke != kp || strings.IndexByte(key, '.') >= 0 || strings.IndexByte(t[vs:ve], '.') >= 0 {
+			return false
+		}
+		return lineStart(t, ks) && lineEnd(t, ve)
+	}
+	return false
+}
+
+// lineStart reports whether only indentation or a list dash comes before
+// i on its line.
+func lineStart(t string, i int) bool {
+	for i > 0 && (t[i-1] == ' ' || t[i-1] == '\t' || t[i-1] == '-') {
+		i--
+	}
+	return i == 0 || t[i-1] == '\n' || t[i-1] == '\r'
+}
+
+// lineEnd reports whether only spaces, or spaces and a comment, follow i
+// on its line.
+func lineEnd(t string, i int) bool {
+	for j := i; j < len(t); j++ {
+		switch c := t[j]; {
+		case c == '\n' || c == '\r' || (c == '#' || c == ';') && j > i:
+			return true
+		case c != ' ' && c != '\t':
+			return false
+		}
+	}
+	return true
+}
+
+// passwordKey reports whether a key name ends with a password-like word:
+// password, passwd, passphrase or pwd, or a whole word secret or pass (
+// "DB_PASS", "creds.Secret", but not "bypass"). Keys of labels, hints and
+// forms ("password_label", "forgot_password") do not count.
+func passwordKey(key string) bool {
+	key = strings.TrimLeft(key, "-$")
+	if i := strings.LastIndexByte(key, '.'); i >= 0 {
+		key = key[i+1:]
+	}
+	for _, w := range [...]string{"forgot", "reset", "label", "hint", "prompt", "field", "input", "policy", "regex", "pattern", "format", "length", "invalid", "error", "errcode"} {
+		if containsFold(key, w) {
+			return false
+		}
+	}
+	for _, w := range [...]string{"password", "passwd", "passphrase"} {
+		if hasSuffixFold(key, w) {
+			return true
+		}
+	}
+	for _, w := range [...]string{"pwd", "pass", "secret"} {
+		if !hasSuffixFold(key, w) {
+			continue
+		}
+		i := len(key) - len(w)
+		if i == 0 || key[i-1] == '_' || key[i-1] == '-' || class[key[i-1]]&cLower != 0 && class[key[i]]&cUpper != 0 {
+			return true
+		}
+	}
+	return false
+}
+
+// lowValues are whole values that name a type, a state or nothing rather
+// than a password.
+var lowValues = [...]string{
+	"true", "false", "yes", "no", "on", "off", "null", "nil", "none", "string", "str", "text", "int", "bool",
+	"boolean", "number", "any", "object", "required", "optional", "hidden", "masked", "empty", "default",
+	"value", "pass", "pwd", "passwd", "admin", "secret",
+}
+
+// lowValue reports whether a value assigned to a password-like key is a
+// hand-picked password even though its entropy is low ("team10",
+// "open-sesame", "hunter2"): 4 to 64 bytes with at least three letters or
+// digits, not a reference ($VAR, %s, {{…}}), path or URL, not a run
+// ("aaaaa", "12345"), not a placeholder or a type name.
+func lowValue(v string) bool {
+	if len(v) < 4 || len(v) > 64 || strings.IndexByte("$%{<*#\\!|>/.:&,;=^~", v[0]) >= 0 || v[len(v)-1] == ':' || strings.Contains(v, "://") {
+		return false
+	}
+	alnum, cls := 0, uint8(0)
+	for i := 0; i < len(v); i++ {
+		c := class[v[i]]
+		if c&cAlnum != 0 {
+			alnum++
+		}
+		if v[i] != '_' {
+			cls |= c
+		}
+	}
+	if alnum < 3 || hasRuns(v) || strings.Trim(v, v[:1]) == "" {
+		return false
+	}
+	if cls&^(cDigit|cDot|cURL) == 0 || cls == cUpper {
+		return false // a version, an OID or an address (1.3.6.1); a constant (TRUNCATE)
+	}
+	for _, p := range placeholders {
+		if p != "secret" && containsFold(v, p) {
+			return false // "secret" only as the whole value: "Secret123" is a password
+		}
+	}
+	for _, w := range [...]string{"test", "example", "demo", "enter", "replace", "insert"} {
+		if containsFold(v, w) {
+			return false
+		}
+	}
+	for _, w := range lowValues {
+		if eqFold(v, w) {
+			return false
+		}
+	}
+	return true
+}
+
+// prose handles a quote at p after " is ": "The password is 'Secret123'".
+// A quoted hand-picked password after a password-like word is a finding.
+func (s *scanner) prose(p int) {
+	t := s.text
+	key := s.keyBefore(p - 3)
+	if !s.on[rGeneric] || !passwordKey(key) {
+		return
+	}
+	vs, ve, st := s.value(p)
+	if st == more {
+		s.wait(vs)
+		return
+	}
+	if st != yes || !s.eof {
+		return
+	}
+	v := t[vs:ve]
+	if plausibleValue(v, 2.5) || lowValue(v) {
+		s.add(rGeneric, vs, ve, 0.6, "PASSWORD")
+	}
 }
 
 // awsValue reports an AWS secret key assigned to an AWS-looking key name.
@@ -168,7 +375,11 @@ func (s *scanner) awsValue(vs, ve int) bool {
 			return false
 		}
 	}
-	if strings.Contains(v, "EXAMPLE") || !looksRandom(v, 4.0) || !hasAll(v, cUpper|cLower) {
+	// The key name vouches for the format: a 40-byte value needs only to
+	// look random, not to have the full entropy of a generated key. It
+	// has both cases (a random 40-byte base64 string without one has odds
+	// of about 1e-9); a lower-case hex digest (a SHA-1) is not a key.
+	if strings.Contains(v, "EXAMPLE") || containsFold(v, "fake") || !looksRandom(v, 3.0) || !hasAll(v, cUpper|cLower) {
 		return false
 	}
 	s.add(rAWSSecret, vs, ve, 0.95, "")
@@ -185,6 +396,9 @@ func (s *scanner) keyBefore(p int) string {
 	}
 	if i > 0 && (t[i-1] == '"' || t[i-1] == '\'' || t[i-1] == '`') {
 		i--
+		if i > 0 && t[i-1] == '\\' {
+			i-- // \"key\": code or JSON inside a string literal
+		}
 	}
 	j := i
 	for j > 0 && i-j < 64 && class[t[j-1]]&(cWord|cDot) != 0 {
@@ -207,15 +421,19 @@ func (s *scanner) value(i int) (int, int, status) {
 		return i, i, no // a value would start at or after the end: nothing to hold
 	}
 	var q byte
+	esc := false // \"value\": code or JSON inside a string literal
 	if c := t[i]; c == '"' || c == '\'' || c == '`' {
 		q = c
 		i++
+	} else if c == '\\' && i+1 < len(t) && (t[i+1] == '"' || t[i+1] == '\'') {
+		q, esc = t[i+1], true
+		i += 2
 	}
 	j := i
 	lim := min(len(t), i+maxValue+1)
 	for j < lim {
 		c := t[j]
-		if c <= ' ' || c >= 0x7f || c == q {
+		if c <= ' ' || c >= 0x7f || c == q || esc && c == '\\' {
 			break
 		}
 		if q == 0 && strings.IndexByte("\"'`,;&()[]{}<>", c) >= 0 {
@@ -235,6 +453,15 @@ func (s *scanner) value(i int) (int, int, status) {
 		}
 		return i, j, yes
 	}
+	if esc {
+		if j+1 >= len(t) && !s.eof {
+			return i, j, more
+		}
+		if t[j] != '\\' || j+1 >= len(t) || t[j+1] != q {
+			return i, j, no
+		}
+		return i, j, yes
+	}
 	if q != 0 {
 		if t[j] != q {
 			return i, j, no
@@ -248,9 +475,9 @@ func (s *scanner) value(i int) (int, int, status) {
 }
 
 // plausibleValue reports whether an assigned value looks like a real secret:
-// 8 to 256 bytes, high entropy, mixed classes, not a placeholder or a
-// reference to one.
-func plausibleValue(v string) bool {
+// 8 to 256 bytes, at least minBits of entropy per byte, mixed classes, no
+// runs ("aaaaa", "12345"), not a placeholder or a reference to one.
+func plausibleValue(v string, minBits float64) bool {
 	if len(v) < 8 || len(v) > maxValue {
 		return false
 	}
@@ -278,7 +505,7 @@ func plausibleValue(v string) bool {
 	if other {
 		n++
 	}
-	if n < 2 || cls == cDigit || entropy(v) < 3.0 {
+	if n < 2 || cls == cDigit || entropy(v) < minBits || hasRuns(v) {
 		return false
 	}
 	for _, p := range placeholders {
@@ -332,7 +559,7 @@ func (s *scanner) urlPassword(i int) {
 		s.wait(i)
 		return
 	}
-	if j == i || j-i > maxValue || j >= len(t) || t[j] != ':' {
+	if j-i > maxValue || j >= len(t) || t[j] != ':' {
 		return
 	}
 	ps := j + 1
@@ -347,16 +574,33 @@ func (s *scanner) urlPassword(i int) {
 	if k == ps || k-ps > maxValue || k >= len(t) || t[k] != '@' {
 		return
 	}
-	pw := t[ps:k]
-	if len(pw) < 3 || strings.IndexByte("$<{%*", pw[0]) >= 0 || strings.Trim(pw, pw[:1]) == "" {
+	// The user name may be empty: redis://:password@host.
+	if pw := t[ps:k]; urlPlaceholder(pw) {
 		return
 	}
-	for _, w := range [...]string{"password", "pass", "passwd", "pwd", "secret", "token", "xxx", "changeme", "your"} {
-		if eqFold(pw, w) || len(w) > 4 && containsFold(pw, w) {
-			return
+	s.add(rURLPassword, ps, k, 0.8, "")
+}
+
+// urlPlaceholder reports a URL password that stands for one: shorter than
+// three bytes, a variable or template ($VAR, ${…}, <…>, {{…}}, %s), masked
+// (****, one byte repeated), or a word that names the field (password,
+// pass, pwd, changeme, your…, xxx). A password in a URL is otherwise a
+// finding whatever its entropy: "user:secret@localhost" connects.
+func urlPlaceholder(pw string) bool {
+	if len(pw) < 3 || strings.IndexByte("$<{%*[", pw[0]) >= 0 || strings.Trim(pw, pw[:1]) == "" {
+		return true
+	}
+	for _, w := range [...]string{"pass", "passwd", "pwd", "pw", "changeme", "change_me", "redacted", "masked", "hidden"} {
+		if eqFold(pw, w) {
+			return true
 		}
 	}
-	s.add(rURLPassword, ps, k, 0.8, "")
+	for _, w := range [...]string{"password", "xxx", "your", "placeholder", "****", "..."} {
+		if containsFold(pw, w) {
+			return true
+		}
+	}
+	return false
 }
 
 func lower(c byte) byte {
@@ -391,4 +635,53 @@ func eqFold(a, b string) bool { return len(a) == len(b) && strings.EqualFold(a, 
 
 func hasSuffixFold(s, suf string) bool {
 	return len(s) >= len(suf) && strings.EqualFold(s[len(s)-len(suf):], suf)
+}
+
+// memberAccess reports whether an unquoted value reads as code: two or
+// more identifiers joined by dots ("req.body.pwd", "settings.DB_PASS").
+func memberAccess(v string) bool {
+	dots, start := 0, true
+	for i := 0; i < len(v); i++ {
+		c := v[i]
+		switch {
+		case c == '.':
+			if start {
+				return false
+			}
+			dots++
+			start = true
+		case start:
+			if class[c]&(cUpper|cLower) == 0 && c != '_' {
+				return false
+			}
+			start = false
+		case class[c]&cAlnum == 0 && c != '_':
+			return false
+		}
+	}
+	return dots > 0 && !start
+}
+
+// secretRef reports a reference to a secret kept elsewhere, as Rampart's
+// configuration and secret managers write them: env:NAME, file:/path,
+// vault:…, aws-sm:…, gcp-sm:…, azure-kv:…, op://…
+func secretRef(v string) bool {
+	for _, p := range [...]string{"env:", "file:", "vault:", "aws-sm:", "gcp-sm:", "azure-kv:", "op:", "secretref:", "ref:"} {
+		if hasPrefixFold(v, p) {
+			return true
+		}
+	}
+	return false
+}
+
+// wordsOnly reports a value of letters and underscores only: an
+// identifier or a name ("STANDARD_RIGHTS_READ", "PrivKeyVal"), which a
+// generated key or token of 8 bytes or more rarely is.
+func wordsOnly(v string) bool {
+	for i := 0; i < len(v); i++ {
+		if class[v[i]]&(cUpper|cLower) == 0 && v[i] != '_' {
+			return false
+		}
+	}
+	return true
 }

@@ -39,7 +39,7 @@ func (s *scanner) pem(p int) {
 			}
 			break
 		}
-		if class[c]&(cAny64|cSpace) == 0 && strings.IndexByte("=:,\\.", c) < 0 {
+		if class[c]&(cAny64|cSpace) == 0 && strings.IndexByte("=:,\\.\"", c) < 0 {
 			break
 		}
 		if i == len(t)-1 && !s.eof {
@@ -127,6 +127,14 @@ func (s *scanner) pemBody(h, limit int) (int, status) {
 			n = 2
 		case open && (rest == "\r" || rest == `\` || rest == `\r` || rest == `\r\`):
 			return 0, more
+		case rest[0] == '"':
+			n = concatBreak(rest)
+			if n < 0 {
+				if open {
+					return 0, more
+				}
+				n = 0
+			}
 		}
 		if n == 0 && lines > 0 {
 			break
@@ -165,7 +173,7 @@ func (s *scanner) pemBody(h, limit int) (int, status) {
 		if j == limit && open {
 			return 0, more
 		}
-		if j < limit && t[j] != '\n' && t[j] != '\r' && t[j] != '\\' {
+		if j < limit && t[j] != '\n' && t[j] != '\r' && t[j] != '\\' && t[j] != '"' {
 			break // the line goes on with something that is not base64
 		}
 		best = max(best, j-i)
@@ -179,4 +187,52 @@ func (s *scanner) pemBody(h, limit int) (int, status) {
 		end--
 	}
 	return end, yes
+}
+
+// concatBreak returns the length of a line break in a string literal split
+// over source lines: a closing quote, "+" and a line break, indentation and
+// an opening quote (the "+" may also start the next line). It returns 0
+// when rest does not start with one and -1 when rest ends before it could
+// tell.
+func concatBreak(rest string) int {
+	i := 0
+	skip := func() {
+		for i < len(rest) && (rest[i] == ' ' || rest[i] == '\t') {
+			i++
+		}
+	}
+	if rest[0] != '"' {
+		return 0
+	}
+	i++
+	skip()
+	plus := false
+	if i < len(rest) && rest[i] == '+' {
+		plus = true
+		i++
+		skip()
+	}
+	if i < len(rest) && rest[i] == '\r' {
+		i++
+	}
+	if i == len(rest) {
+		return -1
+	}
+	if rest[i] != '\n' {
+		return 0
+	}
+	i++
+	skip()
+	if !plus && i < len(rest) && rest[i] == '+' {
+		plus = true
+		i++
+		skip()
+	}
+	if i == len(rest) {
+		return -1
+	}
+	if !plus || rest[i] != '"' {
+		return 0
+	}
+	return i + 1
 }

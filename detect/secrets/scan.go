@@ -75,11 +75,13 @@ const (
 // still grow: candidates that run into its end are not reported but noted
 // in pending (the earliest start of one).
 type scanner struct {
-	text    string
-	eof     bool
-	on      *[numRules]bool
-	hits    []detect.Hit
-	pending int
+	text       string
+	eof        bool
+	set        *loaded
+	on         []bool // indexed like set.rules
+	anyPattern bool   // some pattern rule is on
+	hits       []detect.Hit
+	pending    int
 }
 
 func (s *scanner) add(r, start, end int, score float64, label string) {
@@ -87,9 +89,9 @@ func (s *scanner) add(r, start, end int, score float64, label string) {
 		return
 	}
 	if label == "" {
-		label = labels[r]
+		label = s.set.labels[r]
 	}
-	s.hits = append(s.hits, detect.Hit{Rule: allRules[r], Start: start, End: end, Score: score, Label: label})
+	s.hits = append(s.hits, detect.Hit{Rule: s.set.rules[r], Start: start, End: end, Score: score, Label: label})
 }
 
 func (s *scanner) wait(start int) {
@@ -146,6 +148,7 @@ const (
 	aJ
 	aAssign
 	aW
+	aQuote
 )
 
 var anchor [256]uint8
@@ -159,6 +162,8 @@ func init() {
 	anchor[':'] = aAssign
 	anchor['w'] = aW
 	anchor['W'] = aW
+	anchor['"'] = aQuote
+	anchor['\''] = aQuote
 }
 
 // scan visits every anchor byte in one pass and lets the rules look around
@@ -166,8 +171,11 @@ func init() {
 func (s *scanner) scan() {
 	t := s.text
 	for i := 0; i < len(t); i++ {
-		switch anchor[t[i]] {
-		case aNone:
+		a := anchor[t[i]]
+		if a == aNone {
+			continue // most bytes: one predictable branch, no jump table
+		}
+		switch a {
 		case aDash:
 			s.dash(i)
 		case aUnderscore:
@@ -180,6 +188,11 @@ func (s *scanner) scan() {
 			}
 		case aAssign:
 			s.assign(i)
+		case aQuote:
+			// "password is '…'"
+			if i >= 4 && t[i-1] == ' ' && t[i-2] == 's' && t[i-3] == 'i' && t[i-4] == ' ' {
+				s.prose(i)
+			}
 		case aW:
 			// "aws" before a 40-byte secret access key.
 			if i >= 1 && lower(t[i-1]) == 'a' && lower(s.at(i+1)) == 's' && s.on[rAWSSecret] &&
@@ -188,9 +201,11 @@ func (s *scanner) scan() {
 			}
 		}
 	}
+	s.patterns()
 }
 
-// dash handles a '-' at p: "sk-", "glpat-", "xoxb-", "xapp-", "-----BEGIN ".
+// dash handles a '-' at p: "sk-", "glpat-", "xoxb-" (and xoxa-, xoxe-,
+// xoxp-, xoxr-, xoxs-), "xapp-", "-----BEGIN ".
 func (s *scanner) dash(p int) {
 	t := s.text
 	if p >= 2 && t[p-2] == 's' && t[p-1] == 'k' && s.startsWord(p-2, cWord) {
@@ -207,7 +222,7 @@ func (s *scanner) dash(p int) {
 		s.simple(rGitLab, p-5, p+1, cWord, 20, 64, 0, 0.9)
 		return
 	}
-	if p >= 4 && (t[p-4:p-1] == "xox" && strings.IndexByte("baprs", t[p-1]) >= 0 || t[p-4:p] == "xapp") &&
+	if p >= 4 && (t[p-4:p-1] == "xox" && strings.IndexByte("abeprs", t[p-1]) >= 0 || t[p-4:p] == "xapp") &&
 		s.on[rSlack] && s.startsWord(p-4, cWord) {
 		s.slack(p - 4)
 		return
@@ -283,6 +298,9 @@ func (s *scanner) openAI(start int) {
 		return
 	}
 	key := s.text[body:end]
+	if strings.HasPrefix(key, "or-") {
+		return // OpenRouter: a pattern rule
+	}
 	for _, p := range [...]string{"proj-", "svcacct-", "admin-", "None-"} {
 		if strings.HasPrefix(key, p) {
 			key = key[len(p):]
@@ -299,7 +317,7 @@ func (s *scanner) openAI(start int) {
 	s.add(rOpenAI, start, end, score, "")
 }
 
-// slack matches xox[baprs]- and xapp- tokens, which carry numeric segments.
+// slack matches xox[abeprs]- and xapp- tokens, which carry numeric segments.
 func (s *scanner) slack(start int) {
 	body := start + 5
 	end, st := s.token(body, cAlnum|cURL, 10, 250, cWord)
@@ -365,7 +383,7 @@ func (s *scanner) upperA(p int) {
 		if st != yes {
 			return
 		}
-		if s.eof && (strings.HasSuffix(t[p:end], "EXAMPLE") || !looksRandom(t[p+4:end], 2.5)) {
+		if s.eof && (strings.HasSuffix(t[p:end], "EXAMPLE") || containsFold(t[p:end], "fake") || !looksRandom(t[p+4:end], 2.5)) {
 			return
 		}
 		if s.on[rAWSKeyID] {
@@ -417,7 +435,7 @@ func (s *scanner) awsSecret(i int, score float64) {
 		return
 	}
 	v := s.text[i:end]
-	if strings.Contains(v, "EXAMPLE") || !looksRandom(v, 4.0) || !hasAll(v, cUpper|cLower) {
+	if strings.Contains(v, "EXAMPLE") || containsFold(v, "fake") || !looksRandom(v, 4.0) || !hasAll(v, cUpper|cLower) {
 		return
 	}
 	s.add(rAWSSecret, i, end, score, "")

@@ -1,19 +1,37 @@
-// Package secrets detects credentials in text: cloud and SaaS API keys,
-// tokens, private keys, JWTs, passwords in assignments and URLs, and
-// Rampart's own API keys.
+// Package secrets detects credentials in text: LLM provider keys (OpenAI,
+// Anthropic, Hugging Face, Cohere, Mistral, Groq, Google AI, Azure OpenAI,
+// OpenRouter, xAI, DeepSeek, Perplexity, Replicate, Together, Fireworks),
+// cloud credentials (AWS key pairs, GCP service-account keys, Azure
+// connection strings), GitHub, GitLab, Slack, Stripe, npm, PyPI, Twilio,
+// SendGrid, Datadog, Pinecone and LangSmith tokens, PEM private keys, JWTs,
+// passwords in assignments, comparisons, prose ("the password is '…'") and
+// URLs, and Rampart's own API keys.
 //
 // It registers the detector type "secrets" with detect.Default. Options:
 //
 //	rules:   [ids]  only these rules ("secrets.github-token" or "github-token")
 //	exclude: [ids]  all rules but these
 //
-// Scanning is anchored: the text is searched with strings.IndexByte and
-// strings.Index for the few bytes every credential format starts with or is
-// keyed by ('-', '_', '=', ':', 'A', "eyJ"), and only around those anchors
-// does a rule look further, so text without candidates costs little more
-// than those searches. Every rule's match is bounded (MaxSpan) and depends
-// on at most LookBehind bytes before it, so the detector is safe to run on
-// streamed text with the redact package.
+// The rules are data: rules.yaml (embedded) gives every rule its id,
+// title, severity, redaction label, keywords and true and false cases, and
+// is checked when the package loads (New reports a broken file). The most
+// common formats have hand-written anchored scanners (the rule names its
+// scanner): the text is searched for the few bytes every such credential
+// starts with or is keyed by ('-', '_', '=', ':', 'A', "eyJ"), and only
+// around those does a rule look further. The other rules carry an RE2
+// pattern: an Aho-Corasick automaton finds every rule keyword,
+// case-insensitively, in one pass, and a rule's pattern runs only in a
+// bounded window around a keyword of its own. Matches that look like
+// placeholders (xxxx, YOUR_…, example, dummy, fake, ${…}, runs such as
+// "aaaaa" or "12345") are not reported. A value assigned to a generic key
+// (token, api_key, …) must look generated; a literal after a password-like
+// key (quoted, a flag, an environment variable, a YAML value) and a
+// password in a URL are reported whatever their entropy, unless they are
+// references (env:NAME, $VAR), placeholders or code (cfg.password).
+//
+// Every rule's match is bounded (MaxSpan) and depends on at most
+// LookBehind bytes before it, so the detector is safe to run on streamed
+// text with the redact package.
 package secrets
 
 import (
@@ -60,7 +78,8 @@ func rule(id, title string, sev finding.Severity, refs finding.References) *find
 	}
 }
 
-// The rules, in the order of ruleIndex.
+// The rules with hand-written scanners, in the order of the r* indices.
+// Their titles and severities are set from rules.yaml at start-up.
 var (
 	RuleOpenAI      = rule("openai-api-key", "OpenAI API key", finding.Critical, refsCred)
 	RuleAnthropic   = rule("anthropic-api-key", "Anthropic API key", finding.Critical, refsCred)
@@ -76,12 +95,13 @@ var (
 	RuleHuggingFace = rule("huggingface-token", "Hugging Face access token", finding.High, refsCred)
 	RulePrivateKey  = rule("private-key", "PEM private key", finding.Critical, refsKey)
 	RuleJWT         = rule("jwt", "JSON Web Token", finding.Medium, refsCred)
-	RuleGeneric     = rule("generic-assignment", "High-entropy value assigned to a password, secret or token", finding.High, refsCred)
+	RuleGeneric     = rule("generic-assignment", "Password, secret or token assigned in code, configuration or prose", finding.High, refsCred)
 	RuleURLPassword = rule("url-password", "Password in a URL", finding.High, refsCred)
 	RuleRampart     = rule("rampart-api-key", "Rampart API key", finding.Critical, refsCred)
 )
 
-// Indices into allRules, used by the scanner to test whether a rule is on.
+// Indices of the hand-written rules in the rule set, used by the scanner
+// to test whether a rule is on.
 const (
 	rOpenAI = iota
 	rAnthropic
@@ -103,28 +123,56 @@ const (
 	numRules
 )
 
-var allRules = [numRules]*finding.Rule{
+var builtinRules = []*finding.Rule{
 	RuleOpenAI, RuleAnthropic, RuleAWSKeyID, RuleAWSSecret, RuleGCPAPIKey, RuleGCPService,
 	RuleAzure, RuleGitHub, RuleGitLab, RuleSlack, RuleStripe, RuleHuggingFace, RulePrivateKey,
 	RuleJWT, RuleGeneric, RuleURLPassword, RuleRampart,
 }
 
-// Labels name what matched in redaction masks.
-var labels = [numRules]string{
-	"OPENAI_API_KEY", "ANTHROPIC_API_KEY", "AWS_ACCESS_KEY", "AWS_SECRET_KEY", "GCP_API_KEY",
-	"GCP_SERVICE_ACCOUNT_KEY", "AZURE_KEY", "GITHUB_TOKEN", "GITLAB_TOKEN", "SLACK_TOKEN",
-	"STRIPE_KEY", "HUGGINGFACE_TOKEN", "PRIVATE_KEY", "JWT", "SECRET", "PASSWORD", "RAMPART_API_KEY",
+// ruleSet is the parsed rules.yaml; ruleSetErr is why it could not be
+// loaded (New reports it).
+var ruleSet, ruleSetErr = buildSet(rulesYAML)
+
+// buildSet loads a rules file and compiles its keyword prefilter.
+func buildSet(data []byte) (*loaded, error) {
+	l, err := loadRules(data, builtinRules)
+	if err != nil {
+		return nil, err
+	}
+	var kws []keyword
+	for i, rr := range l.regexes {
+		for _, k := range l.specs[rr.spec].Keywords {
+			kws = append(kws, keyword{text: strings.ToLower(k), rule: i})
+		}
+		l.maxBefore = max(l.maxBefore, rr.before)
+		l.lookBehind = max(l.lookBehind, rr.before+maxKeyword+rr.context+maxExtend)
+	}
+	l.lookBehind = max(l.lookBehind, lookBehind)
+	if len(kws) > 0 {
+		ks, ok := newKeywordSet(kws)
+		if !ok {
+			return nil, fmt.Errorf("rules file: too many keywords for the prefilter")
+		}
+		l.keywords = ks
+	}
+	return l, nil
 }
 
-// Rules returns every rule the detector family knows, in a fixed order.
+// Rules returns every rule the detector family knows, in a fixed order:
+// those with hand-written scanners first, then the pattern rules in the
+// order of rules.yaml.
 func Rules() []*finding.Rule {
-	return append([]*finding.Rule(nil), allRules[:]...)
+	if ruleSet == nil {
+		return append([]*finding.Rule(nil), builtinRules...)
+	}
+	return append([]*finding.Rule(nil), ruleSet.rules...)
 }
 
 // Detector finds credentials. It is safe for concurrent use.
 type Detector struct {
-	on    [numRules]bool
-	rules []*finding.Rule
+	on         []bool
+	anyPattern bool
+	rules      []*finding.Rule
 }
 
 var (
@@ -148,7 +196,10 @@ func New(opts map[string]any) (*Detector, error) {
 	if err != nil {
 		return nil, err
 	}
-	d := &Detector{}
+	if ruleSetErr != nil {
+		return nil, ruleSetErr
+	}
+	d := &Detector{on: make([]bool, len(ruleSet.rules))}
 	if only == nil {
 		for i := range d.on {
 			d.on[i] = true
@@ -168,10 +219,13 @@ func New(opts map[string]any) (*Detector, error) {
 		}
 		d.on[i] = false
 	}
-	for i, r := range allRules {
+	for i, r := range ruleSet.rules {
 		if d.on[i] {
 			d.rules = append(d.rules, r)
 		}
+	}
+	for _, rr := range ruleSet.regexes {
+		d.anyPattern = d.anyPattern || d.on[rr.idx]
 	}
 	return d, nil
 }
@@ -181,17 +235,21 @@ func ruleIndex(id string) (int, error) {
 	if !strings.HasPrefix(full, Type+".") {
 		full = Type + "." + id
 	}
-	for i, r := range allRules {
+	for i, r := range ruleSet.rules {
 		if r.ID == full {
 			return i, nil
 		}
 	}
-	ids := make([]string, len(allRules))
-	for i, r := range allRules {
+	ids := make([]string, len(ruleSet.rules))
+	for i, r := range ruleSet.rules {
 		ids[i] = r.ID
 	}
 	return 0, fmt.Errorf("unknown rule %q (known: %s)", id, strings.Join(ids, ", "))
 }
+
+// Threshold is the score at which a text counts as carrying a secret:
+// every rule's hit scores at least 0.6, so any hit.
+func (d *Detector) Threshold() float64 { return 0.5 }
 
 // Name returns "secrets".
 func (d *Detector) Name() string { return Type }
@@ -206,14 +264,14 @@ func (d *Detector) MaxSpan() int { return maxSpan }
 // LookBehind is how far before a hit its context can lie: the AWS key ID
 // that makes a 40-character string an AWS secret key, the key name in an
 // assignment, the JSON key of a service-account private key.
-func (d *Detector) LookBehind() int { return lookBehind }
+func (d *Detector) LookBehind() int { return ruleSet.lookBehind }
 
 // Detect returns the credentials in in.Text, ordered by Start (then End).
 func (d *Detector) Detect(ctx context.Context, in detect.Input) ([]detect.Hit, error) {
 	if err := ctx.Err(); err != nil {
 		return nil, err
 	}
-	s := scanner{text: in.Text, eof: true, on: &d.on, pending: len(in.Text)}
+	s := scanner{text: in.Text, eof: true, set: ruleSet, on: d.on, anyPattern: d.anyPattern, pending: len(in.Text)}
 	s.scan()
 	sortHits(s.hits)
 	return dropGeneric(dedupe(s.hits)), nil
@@ -225,7 +283,7 @@ func (d *Detector) Detect(ctx context.Context, in detect.Input) ([]detect.Hit, e
 // that runs to the end of the text, such as a PEM key still missing its END
 // line.
 func (d *Detector) Hold(text string) int {
-	s := scanner{text: text, eof: false, on: &d.on, pending: len(text)}
+	s := scanner{text: text, eof: false, set: ruleSet, on: d.on, anyPattern: d.anyPattern, pending: len(text)}
 	s.scan()
 	return min(s.pending, trailingRun(text, maxSpan))
 }

@@ -217,7 +217,7 @@ func TestRuleMetadata(t *testing.T) {
 	seen := map[string]bool{}
 	for i, r := range Rules() {
 		if !strings.HasPrefix(r.ID, "secrets.") || seen[r.ID] || r.Title == "" || r.Remediation == "" ||
-			r.Layer != finding.LayerOutput || r.Severity < finding.Medium || labels[i] == "" {
+			r.Layer != finding.LayerOutput || r.Severity < finding.Medium || ruleSet.labels[i] == "" {
 			t.Errorf("rule %+v", r)
 		}
 		seen[r.ID] = true
@@ -262,7 +262,9 @@ var fillers = []string{
 	"the", "key", "is", "password:", "token=", "secret = ", "aws", "AKIA", "sk-", "sk-ant-", "ghp_", "github_pat_",
 	"glpat-", "xoxb-", "hf_", "rk_", "sk_live_", "eyJ", ".", "-----BEGIN ", "RSA PRIVATE KEY-----", "-----END ",
 	"\\n", "\n", "\r\n", " ", "  ", "\"", "'", ":", "=", "://", "@", "AccountKey=", "é", "🎉", "0123", "AbC9",
-	"Authorization: Bearer ", "\"private_key\": \"",
+	"Authorization: Bearer ", "\"private_key\": \"", "gsk_", "cohere", "MISTRAL_API_KEY=", "azure openai ", "SG.",
+	"https://hooks.slack.com/services/", "whsec_", "glptt-", "npm_", "twilio ", "datadog", "sk-or-v1-", "r8_", "pplx-",
+	"xai-", "deepseek", "together", "fw_", "pcsk_", "lsv2_pt_", "api_org_", "\" +\n\"",
 }
 
 func randomText(r *rand.Rand, g *secretstest.Gen) string {
@@ -272,6 +274,11 @@ func randomText(r *rand.Rand, g *secretstest.Gen) string {
 		func() string { return g.PEM(1+g.Intn(2), []string{"\n", `\n`, "\r\n"}[g.Intn(3)]) },
 		func() string { return g.Password(8 + g.Intn(20)) },
 		func() string { return g.From(b64, 40) },
+		func() string {
+			// A true case of some rule in rules.yaml.
+			sp := ruleSet.specs[g.Intn(len(ruleSet.specs))]
+			return sp.Examples[g.Intn(len(sp.Examples))]
+		},
 	}
 	var b strings.Builder
 	for n := 3 + r.IntN(30); n > 0; n-- {
@@ -313,6 +320,11 @@ func FuzzDetect(f *testing.F) {
 		f.Add(randomText(r, g))
 	}
 	f.Add("-----BEGIN RSA PRIVATE KEY-----\\n\\r\\")
+	for _, sp := range ruleSet.specs {
+		for _, ex := range sp.Examples {
+			f.Add(ex)
+		}
+	}
 	f.Add("a=b:c://d:e@f")
 	d := newDetector(f, nil)
 	f.Fuzz(func(t *testing.T, text string) {

@@ -1,0 +1,121 @@
+package secrets
+
+import "testing"
+
+func TestPasswordKey(t *testing.T) {
+	for _, tc := range []struct {
+		key  string
+		want bool
+	}{
+		{"password", true},
+		{"AdminPassword", true},
+		{"PGPASSWORD", true},
+		{"$db_password", true},
+		{"--password", true},
+		{"DB_PASS", true},
+		{"creds.Secret", true},
+		{"client_secret", true},
+		{"Pwd", true},
+		{"passphrase", true},
+		{"bypass", false},
+		{"compass", false},
+		{"passwordLabel", false},
+		{"forgot_password", false},
+		{"password_reset", false},
+		{"ERRCODE_INVALID_PASSWORD", false},
+		{"api_key", false},
+		{"token", false},
+		{"secrets", false},
+	} {
+		if got := passwordKey(tc.key); got != tc.want {
+			t.Errorf("passwordKey(%q) = %v, want %v", tc.key, got, tc.want)
+		}
+	}
+}
+
+func TestLowValue(t *testing.T) {
+	for _, tc := range []struct {
+		v    string
+		want bool
+	}{
+		{"team10", true},
+		{"open-sesame", true},
+		{"goodspec", true},
+		{"Secret123", true},
+		{"hunter2", true},
+		{"abc", false},           // too short
+		{"12345", false},         // a run
+		{"aaaaaa", false},        // one byte
+		{"password", false},      // names the field
+		{"mypassword1", false},   // names the field
+		{"secret", false},        // the whole value names the field
+		{"${DB_PASS}", false},    // a reference
+		{"%s", false},            // a format verb
+		{"<password>", false},    // a placeholder
+		{"string", false},        // a type
+		{"required", false},      // a state
+		{"1.3.6.1.4.1", false},   // an OID
+		{"^1.0.0", false},        // a version range
+		{"TRUNCATE", false},      // a constant
+		{"test1234", false},      // a test value
+		{"Password:", false},     // a label
+		{",remember:", false},    // a piece of code
+		{"https://a.b/c", false}, // a URL
+	} {
+		if got := lowValue(tc.v); got != tc.want {
+			t.Errorf("lowValue(%q) = %v, want %v", tc.v, got, tc.want)
+		}
+	}
+}
+
+func TestURLPlaceholder(t *testing.T) {
+	for _, tc := range []struct {
+		pw   string
+		want bool
+	}{
+		{"secret", false},
+		{"hunter2", false},
+		{"3eCa3P", false},
+		{"password", true},
+		{"mypassword", true},
+		{"pass", true},
+		{"pw", true},
+		{"****", true},
+		{"${DB_PASSWORD}", true},
+		{"<password>", true},
+		{"xxxxxx", true},
+		{"your-password", true},
+	} {
+		if got := urlPlaceholder(tc.pw); got != tc.want {
+			t.Errorf("urlPlaceholder(%q) = %v, want %v", tc.pw, got, tc.want)
+		}
+	}
+}
+
+func TestCodeShapes(t *testing.T) {
+	for _, tc := range []struct {
+		v                        string
+		member, words, reference bool
+	}{
+		{"req.body.pwd", true, false, false},
+		{"settings.DB_PASS", true, false, false},
+		{"a1.b2", true, false, false},
+		{"1.2.3", false, false, false},
+		{"hunter2", false, false, false},
+		{"STANDARD_RIGHTS_READ", false, true, false},
+		{"clientCredential", false, true, false},
+		{"env:OPENAI_API_KEY", false, false, true},
+		{"file:/run/secrets/key", false, false, true},
+		{"J0lKWRDrbFadbQfORwB58AO38ZrXr7NJ", false, false, false},
+	} {
+		if got := memberAccess(tc.v); got != tc.member {
+			t.Errorf("memberAccess(%q) = %v, want %v", tc.v, got, tc.member)
+		}
+		if got := wordsOnly(tc.v); got != tc.words {
+			t.Errorf("wordsOnly(%q) = %v, want %v", tc.v, got, tc.words)
+		}
+		if got := secretRef(tc.v); got != tc.reference {
+			t.Errorf("secretRef(%q) = %v, want %v", tc.v, got, tc.reference)
+		}
+	}
+}
