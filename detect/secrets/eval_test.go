@@ -168,7 +168,7 @@ func logTable(t *testing.T, title string, m map[string]*counts) {
 
 // TestDevSet measures the detector on testdata/dev.jsonl (built by
 // internal/mkdev) and holds it to floors a little below the figures
-// measured when the file was first built (docs/detectors-secrets.md):
+// measured when the file was first built (docs/detectors/secrets.md):
 // on the shared rows of the families it claims together with the realistic
 // negatives, precision 0.95 and recall 0.78 (measured 0.958 and 0.800;
 // the issue asks for 0.95 recall, which the generic, database and a few
