@@ -24,6 +24,7 @@
 package classify
 
 import (
+	"encoding/binary"
 	"errors"
 	"fmt"
 	"math"
@@ -158,6 +159,7 @@ type Model struct {
 	norm    Normalizer
 	weights []int8
 	mask    uint64  // len(weights)-1
+	version uint16  // file format: 1 or 2, the feature hashing
 	scale   float32 // weight = int8 * scale
 	bias    float32
 	plattA  float32 // probability = 1 / (1 + exp(-(A*logit + B)))
@@ -218,7 +220,7 @@ func (m *Model) Normalize(dst []byte, text string) []byte { return m.norm(dst, t
 func (m *Model) LogitNormalized(s []byte) float64 {
 	var acc int64
 	n := 0
-	forEachFeature(m.feat, s, func(x uint64) {
+	forEachFeature(m.feat, m.version, s, func(x uint64) {
 		acc += m.signed(x)
 		n++
 	})
@@ -227,6 +229,11 @@ func (m *Model) LogitNormalized(s []byte) float64 {
 
 // signed returns the weight of the feature with finished hash x, signed.
 func (m *Model) signed(x uint64) int64 {
+	if m.version == 1 {
+		hs := 64 - uint(m.feat.Bits)
+		sg := int64(x >> (hs - 1) & 1)
+		return int64(m.weights[x>>hs]) ^ -sg + sg
+	}
 	sg := int64(x >> signBit & 1)
 	return int64(m.weights[x>>bucketShift&m.mask]) ^ -sg + sg
 }
@@ -250,6 +257,10 @@ func (m *Model) BlockSums(s []byte, shift uint, into Sums) Sums {
 	for range nb {
 		acc = append(acc, 0)
 		cnt = append(cnt, 0)
+	}
+	if m.version == 1 {
+		m.blockSumsV1(s, shift, acc, cnt)
+		return Sums{Acc: acc, N: cnt}
 	}
 	w := m.weights
 	lo, hi := m.feat.CharMin, m.feat.CharMax
@@ -392,12 +403,69 @@ const (
 	signBit     = 39
 )
 
+// blockSumsV1 is BlockSums for version 1 models: n-grams are the
+// little-endian load of k bytes from where they start, and count in that
+// block; words count in the block where they end.
+func (m *Model) blockSumsV1(s []byte, shift uint, acc []int64, cnt []int32) {
+	if lo, hi := m.feat.CharMin, m.feat.CharMax; hi > 0 {
+		for i := range s {
+			g := load(s, i)
+			for k := lo; k <= hi && i+k <= len(s); k++ {
+				acc[i>>shift] += m.signed(finish(g&gramMask[k&7] | uint64(k)<<60))
+				cnt[i>>shift]++
+			}
+		}
+	}
+	if m.feat.WordMax > 0 {
+		var prev uint64
+		havePrev := false
+		for i := 0; i < len(s); {
+			if !wordByte[s[i]] {
+				i++
+				continue
+			}
+			h := uint64(wordSeed)
+			for ; i < len(s) && wordByte[s[i]]; i++ {
+				h = (h ^ uint64(s[i])) * fnvPrime
+			}
+			b := (i - 1) >> shift
+			acc[b] += m.signed(finish(h))
+			cnt[b]++
+			if m.feat.WordMax > 1 && havePrev {
+				acc[b] += m.signed(finish(prev*pairSeed ^ h))
+				cnt[b]++
+			}
+			prev, havePrev = h, true
+		}
+	}
+}
+
+// load returns up to 8 bytes of s from i, little-endian, zero-padded.
+func load(s []byte, i int) uint64 {
+	if i+8 <= len(s) {
+		return binary.LittleEndian.Uint64(s[i:])
+	}
+	var g uint64
+	for k := len(s) - 1; k >= i; k-- {
+		g = g<<8 | uint64(s[k])
+	}
+	return g
+}
+
 // forEachFeature calls add with the finished hash of every feature of s:
 // for every byte, the byte n-grams that end there (the last k bytes, the
-// latest in the low byte, tagged with k), then every word and pair of
-// adjacent words. BlockSums sums the same features in another order.
-func forEachFeature(f Features, s []byte, add func(uint64)) {
-	if lo, hi := f.CharMin, f.CharMax; hi > 0 {
+// latest in the low byte, tagged with k; in version 1, the n-grams that
+// start there, the first byte in the low byte), then every word and pair
+// of adjacent words. BlockSums sums the same features in another order.
+func forEachFeature(f Features, version uint16, s []byte, add func(uint64)) {
+	if lo, hi := f.CharMin, f.CharMax; hi > 0 && version == 1 {
+		for i := range s {
+			g := load(s, i)
+			for k := lo; k <= hi && i+k <= len(s); k++ {
+				add(finish(g&gramMask[k&7] | uint64(k)<<60))
+			}
+		}
+	} else if hi > 0 {
 		var g uint64
 		for j, c := range s {
 			g = g<<8 | uint64(c)

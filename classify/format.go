@@ -14,9 +14,9 @@ import (
 //
 //	offset  size  field
 //	0       4     magic "RPCL"
-//	4       2     format version (2: feature hashing of 2026-11, see
-//	              forEachFeature; version 1 files hashed n-grams differently
-//	              and are refused)
+//	4       2     format version: 2, or 1 for files written before the
+//	              feature hashing changed (both are read and scored with
+//	              their own hashing; Train writes 2)
 //	6       1     Bits
 //	7       1     CharMin
 //	8       1     CharMax
@@ -31,8 +31,9 @@ import (
 
 const (
 	magic = "RPCL"
-	// Version is the model file format version this package reads and
-	// writes.
+	// Version is the model file format version Train's models are
+	// written with. Version 1 files (the feature hashing before
+	// 2026-11-27) are still read and scored as they were trained.
 	Version = 2
 
 	maxFileBytes = 11 + 255 + 20 + 1<<24 + 4
@@ -57,7 +58,7 @@ func (m *Model) MarshalBinary() ([]byte, error) { return m.appendBinary(nil), ni
 
 func (m *Model) appendBinary(b []byte) []byte {
 	b = append(b, magic...)
-	b = binary.LittleEndian.AppendUint16(b, Version)
+	b = binary.LittleEndian.AppendUint16(b, m.version)
 	b = append(b, byte(m.feat.Bits), byte(m.feat.CharMin), byte(m.feat.CharMax), byte(m.feat.WordMax))
 	b = append(b, byte(len(m.feat.Normalizer)))
 	b = append(b, m.feat.Normalizer...)
@@ -97,8 +98,9 @@ func Parse(data []byte) (*Model, error) {
 	if !bytes.Equal(data[:4], []byte(magic)) {
 		return nil, bad("bad magic %q", data[:4])
 	}
-	if v := binary.LittleEndian.Uint16(data[4:]); v != Version {
-		return nil, bad("unsupported version %d (this build reads %d)", v, Version)
+	version := binary.LittleEndian.Uint16(data[4:])
+	if version != 1 && version != 2 {
+		return nil, bad("unsupported version %d (this build reads 1 and 2)", version)
 	}
 	f := Features{Bits: int(data[6]), CharMin: int(data[7]), CharMax: int(data[8]), WordMax: int(data[9])}
 	nameLen := int(data[10])
@@ -145,7 +147,7 @@ func Parse(data []byte) (*Model, error) {
 		return nil, bad("normaliser %q is not registered", name)
 	}
 	m := &Model{
-		feat: f, norm: norm, weights: make([]int8, nw), mask: uint64(nw - 1),
+		feat: f, norm: norm, weights: make([]int8, nw), mask: uint64(nw - 1), version: version,
 		scale: fl[0], bias: fl[1], plattA: fl[2], plattB: fl[3], threshold: fl[4],
 	}
 	for i, b := range data[p : p+nw] {

@@ -162,7 +162,7 @@ func Train(examples []Example, cfg Config) (*Model, error) {
 	var feats []int32
 	collect := func(s []byte) []int32 {
 		feats = feats[:0]
-		forEachFeature(cfg.Features, s, func(h uint64) {
+		forEachFeature(cfg.Features, Version, s, func(h uint64) {
 			idx := int32(h >> bucketShift & uint64(nb-1))
 			if h>>signBit&1 == 1 {
 				idx = -idx - 1
@@ -214,7 +214,7 @@ func Train(examples []Example, cfg Config) (*Model, error) {
 		}
 	}
 
-	m := &Model{feat: cfg.Features, norm: norm, weights: make([]int8, nb), mask: uint64(nb - 1), bias: float32(bias), plattA: 1, threshold: 0.5}
+	m := &Model{feat: cfg.Features, norm: norm, weights: make([]int8, nb), mask: uint64(nb - 1), version: Version, bias: float32(bias), plattA: 1, threshold: 0.5}
 	var maxAbs float64
 	for _, x := range w {
 		maxAbs = max(maxAbs, math.Abs(x))

@@ -24,6 +24,7 @@ import (
 	"io"
 	"log/slog"
 	"maps"
+	"math"
 	"math/rand/v2"
 	"os"
 	"path/filepath"
@@ -104,6 +105,8 @@ func run(args []string, stdout io.Writer) error {
 	charMin := fs.Int("char-min", 4, "shortest character n-gram")
 	charMax := fs.Int("char-max", 4, "longest character n-gram")
 	epochs := fs.Int("epochs", 6, "training epochs")
+	fitHarmful := fs.Bool("fit-harmful", true, "fit the classifier on harmful requests as negatives (false: they are calibration data only)")
+	sourceBalance := fs.Bool("source-balance", false, "within each class, weight sources by the square root of their size rather than their size")
 	if err := fs.Parse(args); err != nil {
 		return err
 	}
@@ -146,12 +149,18 @@ func run(args []string, stdout io.Writer) error {
 	// evidence by itself (the translated attacks outnumber the benign
 	// texts in several scripts).
 	weight, trainedScripts := scriptWeights(append(slices.Clone(train), calib...), stdout)
+	if *sourceBalance {
+		weight = sourceBalanced(append(slices.Clone(train), calib...), weight)
+	}
 	rng := rand.New(rand.NewPCG(*seed, 0xa06))
 	var exs []classify.Example
 	for _, part := range [][]*row{train, calib} {
 		for _, r := range part {
 			g := fmt.Sprint(r.comp)
 			w := weight(r)
+			if !*fitHarmful && r.Label == "harmful" {
+				w = 0
+			}
 			if w == 0 {
 				w = -1 // not for fitting the classifier; still calibration data
 			}
@@ -761,4 +770,41 @@ func scriptWeights(rows []*row, w io.Writer) (func(*row) float64, []string) {
 		}
 		return (c.p + c.n) / (2 * c.n)
 	}, trained
+}
+
+// sourceBalanced rescales w so that, within each class, a source of n rows
+// carries weight in proportion to sqrt(n) rather than n, keeping each
+// class's total weight: large sources (in-the-wild jailbreak templates,
+// code-generation prompts) then dominate the fit less.
+func sourceBalanced(rows []*row, w func(*row) float64) func(*row) float64 {
+	n := map[string]float64{}
+	key := func(r *row) string { return fmt.Sprint(positive(r.Label), "/", r.Source) }
+	for _, r := range rows {
+		n[key(r)]++
+	}
+	var before, after [2]float64
+	for _, r := range rows {
+		c := 0
+		if positive(r.Label) {
+			c = 1
+		}
+		b := max(w(r), 0)
+		before[c] += b
+		after[c] += b / math.Sqrt(n[key(r)])
+	}
+	return func(r *row) float64 {
+		b := w(r)
+		if b <= 0 {
+			return b
+		}
+		c := 0
+		if positive(r.Label) {
+			c = 1
+		}
+		k := n[key(r)]
+		if k == 0 || after[c] == 0 {
+			return b
+		}
+		return b / math.Sqrt(k) * before[c] / after[c]
+	}
 }
