@@ -32,7 +32,8 @@ type Config struct {
 	// Positive lists the labels that count as positive.
 	Positive []string
 	// PositiveBySpans makes a row that carries a span field positive when
-	// it has at least one gold span, of any type, whatever its label.
+	// it has at least one gold span of an evaluated type (one TypeMap or
+	// MapType maps), whatever its label.
 	PositiveBySpans bool
 	// TypeMap maps dataset span types to detector labels; {"*": "*"}
 	// matches any type with any label. Unmapped types and labels are left
@@ -347,9 +348,9 @@ func (a *accumulator) add(line int, row Row, score float64, flagged bool, pred [
 			a.spanField = field
 		}
 		a.spanRows++
-		a.addSpans(gold, pred)
+		evaluated := a.addSpans(gold, pred)
 		if a.cfg.PositiveBySpans {
-			positive = len(gold) > 0
+			positive = evaluated > 0
 		}
 	}
 	a.all.Add(positive, flagged)
@@ -379,7 +380,10 @@ func (a *accumulator) add(line int, row Row, score float64, flagged bool, pred [
 }
 
 // addSpans matches one row's spans type by type.
-func (a *accumulator) addSpans(gold []Span, pred []labelled) {
+// addSpans matches a row's gold and predicted spans and returns how many
+// gold spans are of an evaluated type.
+func (a *accumulator) addSpans(gold []Span, pred []labelled) int {
+	evaluated := 0
 	byType := map[string][2][]Span{} // type -> gold, pred
 	for _, g := range gold {
 		t, ok := a.cfg.TypeMap[g.Type]
@@ -394,6 +398,7 @@ func (a *accumulator) addSpans(gold []Span, pred []labelled) {
 			a.notEvalG[g.Type]++
 			continue
 		}
+		evaluated++
 		e := byType[t]
 		e[0] = append(e[0], g)
 		byType[t] = e
@@ -421,6 +426,7 @@ func (a *accumulator) addSpans(gold []Span, pred []labelled) {
 		c.matched += MatchSpans(e[0], e[1], MinIoU, false)
 		c.exact += MatchSpans(e[0], e[1], MinIoU, true)
 	}
+	return evaluated
 }
 
 func (a *accumulator) report() *Report {

@@ -22,7 +22,7 @@ type Report struct {
 	Threshold float64 `json:"threshold"`
 	// PositiveLabels are the labels counted as positive.
 	PositiveLabels []string `json:"positive_labels"`
-	// PositiveBySpans is true when rows with a gold span (of any type)
+	// PositiveBySpans is true when rows with a gold span of an evaluated type
 	// counted as positive.
 	PositiveBySpans bool `json:"positive_by_spans,omitempty"`
 	// Overall is the confusion matrix and its ratios over every row.

@@ -101,13 +101,21 @@ for task in "${tasks[@]}"; do
 		echo "skip $task: $data does not exist (yet)"
 		continue
 	fi
-	if ! "$rampart" eval --detector "$task" --data "$data" --format json >"$out/$task-rampart-speed.json" 2>"$out/$task-rampart.err"; then
+	# The libraries' pii checks look for the validated types only (e-mail,
+	# phone, card, IBAN, SSN, IP), and so does the positive set of the pii
+	# task; Rampart runs with the same entity types so that its names and
+	# addresses do not count against it as false positives.
+	opts=()
+	if [ "$task" = pii ]; then
+		opts=(--option 'entities=[email, phone_number, credit_card, iban, us_ssn, ip_address]')
+	fi
+	if ! "$rampart" eval --detector "$task" "${opts[@]}" --data "$data" --format json >"$out/$task-rampart-speed.json" 2>"$out/$task-rampart.err"; then
 		echo "skip $task: rampart has no detector $task ($(head -c 200 "$out/$task-rampart.err"))"
 		continue
 	fi
 	echo "$task" >>"$out/tasks"
 	# Rampart's predictions, in the shape every tool writes.
-	"$rampart" check --detector "$task" --jsonl <"$data" >"$out/$task-rampart.pred" 2>/dev/null || true
+	"$rampart" check --detector "$task" "${opts[@]}" --jsonl <"$data" >"$out/$task-rampart.pred" 2>/dev/null || true
 	"$rampart" eval --detector "$task" --data "$data" --predictions "$out/$task-rampart.pred" --format json >"$out/$task-rampart.json"
 	ips=$(jq '.speed | if . == null or .total_ms == 0 then "–" else (.items / (.total_ms / 1000) | round) end' "$out/$task-rampart-speed.json")
 	echo "$ips" >"$out/$task-rampart.ips"
