@@ -249,8 +249,10 @@ func load64(s string, i int) uint64 {
 // Latin letter) can score, so the scan tracks word boundaries and judges
 // only those words; ASCII is skipped eight bytes at a time.
 func mixedScript(hits []detect.Hit, s string) []detect.Hit {
-	inWord, cand := false, false
-	ws := 0 // start of the current word
+	// ws is where the current word starts, or would start: after the last
+	// character that is neither a letter nor a mark, and after the marks
+	// that follow it. The scan is inside a word when ws < i.
+	ws, cand := 0, false
 	for i := 0; i < len(s); {
 		c := s[i]
 		if c < utf8.RuneSelf {
@@ -263,15 +265,9 @@ func mixedScript(hits []detect.Hit, s string) []detect.Hit {
 					t := x | 0x20*ones8
 					ge := t + (0x80-'a')*ones8     // high bit: t >= 'a'
 					gt := t + (0x80-('z'+1))*ones8 // high bit: t > 'z'
-					non := ^(ge &^ gt) & highs8    // high bit: not a letter
-					if non == 0 {
-						if !inWord {
-							inWord, ws = true, i
-						}
-					} else if k := (63 - bits.LeadingZeros64(non)) >> 3; k == 7 {
-						inWord = false
-					} else {
-						inWord, ws = true, i+k+1
+					if non := ^(ge &^ gt) & highs8; non != 0 {
+						// After the last byte that is not a letter.
+						ws = i + 8 - bits.LeadingZeros64(non)>>3
 					}
 					i += 8
 				}
@@ -282,41 +278,43 @@ func mixedScript(hits []detect.Hit, s string) []detect.Hit {
 					continue
 				}
 			}
-			if asciiLetter(c) {
-				if !inWord {
-					inWord, ws = true, i
-				}
-			} else if inWord {
+			if !asciiLetter(c) {
 				if cand {
 					hits = judgeWord(hits, s, ws, i)
+					cand = false
 				}
-				inWord, cand = false, false
+				ws = i + 1
 			}
 			i++
 			continue
 		}
-		r, n := utf8.DecodeRuneInString(s[i:])
+		var r rune
+		n := 2
+		if c1 := s[min(i+1, len(s)-1)]; c >= 0xC2 && c < 0xE0 && i+1 < len(s) && c1&0xC0 == 0x80 {
+			r = rune(c&0x1F)<<6 | rune(c1&0x3F)
+		} else {
+			r, n = utf8.DecodeRuneInString(s[i:])
+		}
 		f := runeInfo(r)
 		switch {
 		case f&fLetter != 0:
-			if !inWord {
-				inWord, ws = true, i
-			}
 			if f&fLookLike != 0 && f>>clsShift != clsForeign {
 				cand = true
 			}
-		case f&fMark != 0 && inWord:
-		default:
-			if inWord {
-				if cand {
-					hits = judgeWord(hits, s, ws, i)
-				}
-				inWord, cand = false, false
+		case f&fMark != 0:
+			if ws == i { // not in a word: a word starts at a letter
+				ws = i + n
 			}
+		default:
+			if cand {
+				hits = judgeWord(hits, s, ws, i)
+				cand = false
+			}
+			ws = i + n
 		}
 		i += n
 	}
-	if inWord && cand {
+	if cand {
 		hits = judgeWord(hits, s, ws, len(s))
 	}
 	return hits

@@ -252,20 +252,24 @@ func firstNonASCII(s string) int {
 // ends, without collecting them.
 func (d *Detector) invisible(hits []detect.Hit, s string, p int) []detect.Hit {
 	var cur textnorm.Span // the run being extended; Kind 0 when none
+	// textnorm.Invisible steps over every byte that does not start a
+	// sequence (continuation bytes) or only inside a sequence it decodes,
+	// so it looks at every lead byte; only invLead bytes can start an
+	// invisible character (a lone byte at the end decodes to U+FFFD,
+	// which is not one), so the others are stepped over one by one.
 	for i := p; i < len(s); {
 		b := s[i]
-		if b < utf8.RuneSelf {
+		if !invLead[b] {
 			i++
-			for i+8 <= len(s) && load64(s, i)&highs8 == 0 {
-				i += 8
+			if b < utf8.RuneSelf {
+				for i+8 <= len(s) && load64(s, i)&highs8 == 0 {
+					i += 8
+				}
 			}
 			continue
 		}
 		if !mayBeInvisible(s[i:]) {
 			i++
-			for i < len(s) && !utf8.RuneStart(s[i]) {
-				i++
-			}
 			continue
 		}
 		r, n := utf8.DecodeRuneInString(s[i:])
@@ -288,6 +292,13 @@ func (d *Detector) invisible(hits []detect.Hit, s string, p int) []detect.Hit {
 		hits = d.judgeRun(hits, s, cur)
 	}
 	return hits
+}
+
+// invLead marks the bytes that mayBeInvisible can accept as the first
+// byte of a sequence.
+var invLead = [256]bool{
+	0xC2: true, 0xCD: true, 0xD8: true, 0xDB: true, 0xDC: true, 0xE0: true, 0xE1: true,
+	0xE2: true, 0xE3: true, 0xEF: true, 0xF0: true, 0xF3: true,
 }
 
 // mayBeInvisible reports whether the UTF-8 sequence at the start of s
