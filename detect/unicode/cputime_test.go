@@ -33,15 +33,28 @@ func TestThroughputCPUTime(t *testing.T) {
 		return time.Duration(ts.Nano())
 	}
 	d := newDetector(t, nil)
-	for _, name := range []string{"prose_en.txt", "prose_mixed.txt"} {
-		b, err := os.ReadFile("../textnorm/testdata/" + name)
-		if err != nil {
-			t.Fatal(err)
-		}
-		in := detect.Input{Text: string(b[:4096])}
-		f := func() {
-			if _, err := d.Detect(context.Background(), in); err != nil {
+	for _, name := range []string{"prose_en.txt", "prose_mixed.txt", "mixed-4k"} {
+		var ins []detect.Input
+		if name == "mixed-4k" {
+			for _, p := range jsonlTexts(t, "../builtin/testdata/mixed-4k.jsonl") {
+				ins = append(ins, detect.Input{Text: p})
+			}
+		} else {
+			b, err := os.ReadFile("../textnorm/testdata/" + name)
+			if err != nil {
 				t.Fatal(err)
+			}
+			ins = append(ins, detect.Input{Text: string(b[:4096])})
+		}
+		size := 0
+		for _, in := range ins {
+			size += len(in.Text)
+		}
+		f := func() {
+			for _, in := range ins {
+				if _, err := d.Detect(context.Background(), in); err != nil {
+					t.Fatal(err)
+				}
 			}
 		}
 		f()
@@ -61,6 +74,6 @@ func TestThroughputCPUTime(t *testing.T) {
 		}
 		slices.Sort(rounds)
 		med := rounds[len(rounds)/2]
-		t.Logf("%-16s Detect %8v (%6.1f MB/s)", name, med, float64(len(in.Text))/med.Seconds()/1e6)
+		t.Logf("%-16s Detect %8v (%6.1f MB/s)", name, med, float64(size)/med.Seconds()/1e6)
 	}
 }

@@ -210,20 +210,12 @@ func (d *Detector) Detect(ctx context.Context, in detect.Input) ([]detect.Hit, e
 	}
 	s := in.Text
 	var hits []detect.Hit
-	ascii := true
-	for i := 0; i < len(s); i++ {
-		if s[i] >= utf8.RuneSelf {
-			ascii = false
-			break
-		}
-	}
-	if ascii {
+	p := firstNonASCII(s)
+	if p == len(s) {
 		return nil, nil
 	}
 	if d.on[cTag] || d.on[cZeroWidth] || d.on[cBidi] || d.on[cVS] {
-		for _, sp := range textnorm.Invisible(s) {
-			hits = d.judgeRun(hits, s, sp)
-		}
+		hits = d.invisible(hits, s, p)
 	}
 	if d.on[cMixed] {
 		hits = mixedScript(hits, s)
@@ -235,6 +227,112 @@ func (d *Detector) Detect(ctx context.Context, in detect.Input) ([]detect.Hit, e
 		return a.End - b.End
 	})
 	return hits, nil
+}
+
+// firstNonASCII returns the index of the first byte of s that is not
+// ASCII, or len(s).
+func firstNonASCII(s string) int {
+	i := 0
+	for ; i+8 <= len(s); i += 8 {
+		if load64(s, i)&highs8 != 0 {
+			break
+		}
+	}
+	for ; i < len(s); i++ {
+		if s[i] >= utf8.RuneSelf {
+			break
+		}
+	}
+	return i
+}
+
+// invisible judges the runs of invisible characters in s from p (all
+// before p is ASCII): the runs textnorm.Invisible lists, found the same
+// way but skipping ASCII eight bytes at a time and judging each run as it
+// ends, without collecting them.
+func (d *Detector) invisible(hits []detect.Hit, s string, p int) []detect.Hit {
+	var cur textnorm.Span // the run being extended; Kind 0 when none
+	// textnorm.Invisible steps over every byte that does not start a
+	// sequence (continuation bytes) or only inside a sequence it decodes,
+	// so it looks at every lead byte; only invLead bytes can start an
+	// invisible character (a lone byte at the end decodes to U+FFFD,
+	// which is not one), so the others are stepped over one by one.
+	for i := p; i < len(s); {
+		b := s[i]
+		if !invLead[b] {
+			i++
+			if b < utf8.RuneSelf {
+				for i+8 <= len(s) && load64(s, i)&highs8 == 0 {
+					i += 8
+				}
+			}
+			continue
+		}
+		if !mayBeInvisible(s[i:]) {
+			i++
+			continue
+		}
+		r, n := utf8.DecodeRuneInString(s[i:])
+		k := textnorm.KindOf(r)
+		if k == 0 {
+			i += n
+			continue
+		}
+		if cur.Kind == k && cur.End == i {
+			cur.End = i + n
+		} else {
+			if cur.Kind != 0 {
+				hits = d.judgeRun(hits, s, cur)
+			}
+			cur = textnorm.Span{Start: i, End: i + n, Kind: k}
+		}
+		i += n
+	}
+	if cur.Kind != 0 {
+		hits = d.judgeRun(hits, s, cur)
+	}
+	return hits
+}
+
+// invLead marks the bytes that mayBeInvisible can accept as the first
+// byte of a sequence.
+var invLead = [256]bool{
+	0xC2: true, 0xCD: true, 0xD8: true, 0xDB: true, 0xDC: true, 0xE0: true, 0xE1: true,
+	0xE2: true, 0xE3: true, 0xEF: true, 0xF0: true, 0xF3: true,
+}
+
+// mayBeInvisible reports whether the UTF-8 sequence at the start of s
+// (len(s) >= 1, s[0] >= 0x80) can encode an invisible character or a C1
+// control, judging by its first two bytes: a cheap pre-check, the same as
+// textnorm's.
+func mayBeInvisible(s string) bool {
+	if len(s) < 2 {
+		return true
+	}
+	b := s[1]
+	switch s[0] {
+	case 0xC2: // C1 controls, U+00AD
+		return b < 0xA0 || b == 0xAD
+	case 0xCD: // U+034F
+		return b == 0x8F
+	case 0xD8, 0xDB, 0xDC: // U+0600–U+0605, U+061C, U+06DD, U+070F
+		return true
+	case 0xE0: // U+0890, U+0891, U+08E2
+		return b == 0xA2 || b == 0xA3
+	case 0xE1: // U+115F, U+1160, U+17B4, U+17B5, U+180B–U+180F
+		return b == 0x85 || b == 0x9E || b == 0xA0
+	case 0xE2: // U+200B–U+206F
+		return b == 0x80 || b == 0x81
+	case 0xE3: // U+3164
+		return b == 0x85
+	case 0xEF: // U+FE00–U+FE0F, U+FEFF, U+FFA0, U+FFF9–U+FFFB
+		return b == 0xB8 || b == 0xBB || b == 0xBE || b == 0xBF
+	case 0xF0: // U+110BD, U+110CD, U+13430–, U+1BCA0–, U+1D173–
+		return b == 0x91 || b == 0x93 || b == 0x9B || b == 0x9D
+	case 0xF3: // tags, variation selectors supplement
+		return b == 0xA0
+	}
+	return false
 }
 
 // prevRune returns the rune before s[:i] (utf8.RuneError at the start).
