@@ -287,6 +287,25 @@ func (o Options) Bool(key string, def bool) (bool, error) {
 	return b, nil
 }
 
+// Number returns an option value as a float64 when it is a number: a
+// float64 or float32 (as JSON and YAML decode them), or an int, int64 or
+// uint64. Detectors check the range themselves.
+func Number(v any) (float64, bool) {
+	switch v := v.(type) {
+	case float64:
+		return v, true
+	case float32:
+		return float64(v), true
+	case int:
+		return float64(v), true
+	case int64:
+		return float64(v), true
+	case uint64:
+		return float64(v), true
+	}
+	return 0, false
+}
+
 // Thresholder is implemented by detectors that know their calibrated
 // operating point: the score at or above which a text counts as flagged
 // (`rampart check`, `rampart eval`). A detector that does not implement it

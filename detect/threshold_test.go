@@ -38,3 +38,18 @@ func TestThresholdOf(t *testing.T) {
 		})
 	}
 }
+
+func TestNumber(t *testing.T) {
+	for _, tc := range []struct {
+		v    any
+		want float64
+		ok   bool
+	}{
+		{0.25, 0.25, true}, {float32(0.5), 0.5, true}, {1, 1, true}, {int64(2), 2, true}, {uint64(3), 3, true},
+		{"0.5", 0, false}, {true, 0, false}, {nil, 0, false}, {int32(1), 0, false},
+	} {
+		if got, ok := Number(tc.v); got != tc.want || ok != tc.ok {
+			t.Errorf("Number(%#v) = %v, %v; want %v, %v", tc.v, got, ok, tc.want, tc.ok)
+		}
+	}
+}

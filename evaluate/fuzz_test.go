@@ -3,10 +3,12 @@ package evaluate
 import (
 	"bytes"
 	"context"
+	"encoding/json"
 	"errors"
 	"io"
 	"strings"
 	"testing"
+	"unicode/utf8"
 )
 
 func FuzzLineReader(f *testing.F) {
@@ -80,6 +82,55 @@ func FuzzEvaluatePredictions(f *testing.F) {
 			if v != nil && !(*v >= 0 && *v <= 1) {
 				t.Fatalf("figure %v outside [0, 1]", *v)
 			}
+		}
+	})
+}
+
+// FuzzRowSpans checks the code point to byte conversion of gold spans (it
+// replaces detect/pii's FuzzByteOffsets): a span inside the text converts
+// to the byte offsets CodePointsToBytes gives, which fall on rune
+// boundaries and keep the span's code point length; one outside is an
+// error.
+func FuzzRowSpans(f *testing.F) {
+	f.Add("héllo wörld", 1, 4)
+	f.Add("日本語のテキスト", 0, 8)
+	f.Add("", 0, 0)
+	f.Add("abc", 2, 5)
+	f.Fuzz(func(t *testing.T, text string, start, end int) {
+		if !utf8.ValidString(text) {
+			return
+		}
+		line, err := json.Marshal(map[string]any{"text": text, "entities": []map[string]any{{"type": "X", "start": start, "end": end}}})
+		if err != nil {
+			t.Fatal(err)
+		}
+		r, err := ParseRow(line)
+		if err != nil {
+			t.Fatal(err)
+		}
+		spans, has, err := r.Spans("entities")
+		n := utf8.RuneCountInString(text)
+		if start < 0 || end < start || end > n {
+			if err == nil || !has {
+				t.Fatalf("span [%d, %d) of %d code points: no error", start, end, n)
+			}
+			return
+		}
+		if err != nil || !has || len(spans) != 1 {
+			t.Fatalf("span [%d, %d) of %d code points: %v, %v, %v", start, end, n, spans, has, err)
+		}
+		s := spans[0]
+		if s.Start != CodePointsToBytes(text, start) || s.End != CodePointsToBytes(text, end) {
+			t.Fatalf("span [%d, %d) → [%d, %d), CodePointsToBytes gives [%d, %d)", start, end, s.Start, s.End,
+				CodePointsToBytes(text, start), CodePointsToBytes(text, end))
+		}
+		for _, o := range []int{s.Start, s.End} {
+			if o < len(text) && !utf8.RuneStart(text[o]) {
+				t.Fatalf("span [%d, %d) → [%d, %d): offset %d is inside a rune", start, end, s.Start, s.End, o)
+			}
+		}
+		if got := utf8.RuneCountInString(text[s.Start:s.End]); got != end-start {
+			t.Fatalf("span [%d, %d) → %q, %d code points", start, end, text[s.Start:s.End], got)
 		}
 	})
 }

@@ -47,6 +47,16 @@ func (c Counts) FPR() *float64 { return ratio(c.FP, c.FP+c.TN) }
 // when there are neither positives nor flagged items.
 func (c Counts) F1() *float64 { return ratio(2*c.TP, 2*c.TP+c.FP+c.FN) }
 
+// Or returns *v, or undefined when v is nil: a figure of Counts or Scores
+// as a plain number, for logs and floors that give an undefined ratio a
+// value (0, or 1 for "nothing wrong").
+func Or(v *float64, undefined float64) float64 {
+	if v == nil {
+		return undefined
+	}
+	return *v
+}
+
 // AUC returns the area under the ROC curve of scores pos (positives) and
 // neg (negatives): the Mann–Whitney probability that a random positive
 // scores above a random negative, ties counting one half. ok is false when

@@ -60,6 +60,20 @@ func TestCountsAdd(t *testing.T) {
 	}
 }
 
+func TestOr(t *testing.T) {
+	if got := Or(nil, 1); got != 1 {
+		t.Errorf("Or(nil, 1) = %v, want 1", got)
+	}
+	if got := Or(ptr(0.25), 1); got != 0.25 {
+		t.Errorf("Or(0.25, 1) = %v, want 0.25", got)
+	}
+	// The undefined figures of an empty matrix.
+	var c Counts
+	if got := Or(c.Precision(), 0); got != 0 {
+		t.Errorf("Or(empty precision, 0) = %v, want 0", got)
+	}
+}
+
 func TestAUC(t *testing.T) {
 	tests := []struct {
 		name     string

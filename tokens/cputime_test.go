@@ -1,16 +1,12 @@
-//go:build linux
-
 package tokens
 
 import (
 	"os"
-	"runtime"
-	"slices"
 	"testing"
 	"time"
 
+	"github.com/rampartsec/rampart/internal/cputime"
 	"github.com/tiktoken-go/tokenizer"
-	"golang.org/x/sys/unix"
 )
 
 // TestThroughputCPUTime measures what BenchmarkCount measures, but in CPU
@@ -25,39 +21,12 @@ func TestThroughputCPUTime(t *testing.T) {
 	if os.Getenv("TOKENS_CPUTIME") == "" {
 		t.Skip("set TOKENS_CPUTIME=1 to run")
 	}
-	runtime.LockOSThread()
-	defer runtime.UnlockOSThread()
-	threadCPU := func() time.Duration {
-		var ts unix.Timespec
-		if err := unix.ClockGettime(unix.CLOCK_THREAD_CPUTIME_ID, &ts); err != nil {
-			t.Fatal(err)
-		}
-		return time.Duration(ts.Nano())
+	if !cputime.Supported() {
+		t.Skip("thread CPU time is not available on this platform")
 	}
-	// median returns the median CPU time per call of f over 15 rounds of
-	// about 20 ms each.
-	median := func(f func()) time.Duration {
-		f()
-		start, n := threadCPU(), 0
-		for threadCPU()-start < 5*time.Millisecond {
-			f()
-			n++
-		}
-		per := max(1, int(20*time.Millisecond/((threadCPU()-start)/time.Duration(n))))
-		var rounds []time.Duration
-		for range 15 {
-			start := threadCPU()
-			for range per {
-				f()
-			}
-			rounds = append(rounds, (threadCPU()-start)/time.Duration(per))
-		}
-		slices.Sort(rounds)
-		return rounds[len(rounds)/2]
-	}
+	median, mbps := cputime.Median, cputime.MBps
 	b := &testing.B{}
 	texts := benchTexts(b)
-	mbps := func(n int, d time.Duration) float64 { return float64(n) / d.Seconds() / 1e6 }
 	for _, r := range refs {
 		if err := r.enc.Load(); err != nil {
 			t.Fatal(err)

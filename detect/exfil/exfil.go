@@ -147,29 +147,13 @@ func New(opts map[string]any) (*Detector, error) {
 	}
 	d.threshold = 0.5
 	if v, ok := o["threshold"]; ok && v != nil {
-		f, ok := toFloat(v)
+		f, ok := detect.Number(v)
 		if !ok || math.IsNaN(f) || f <= 0 || f > 1 {
 			return nil, fmt.Errorf("option \"threshold\": %v is not a number in (0, 1]", v)
 		}
 		d.threshold = f
 	}
 	return d, nil
-}
-
-func toFloat(v any) (float64, bool) {
-	switch v := v.(type) {
-	case float64:
-		return v, true
-	case float32:
-		return float64(v), true
-	case int:
-		return float64(v), true
-	case int64:
-		return float64(v), true
-	case uint64:
-		return float64(v), true
-	}
-	return 0, false
 }
 
 // normaliseDomain lowercases a domain, drops a leading "*." or "." and a

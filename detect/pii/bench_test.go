@@ -42,23 +42,7 @@ func mixedProse() string {
 // BenchmarkProse4K runs the detector with its defaults on a 4 KiB prompt
 // of prose with a little code, an e-mail address and a phone number.
 func BenchmarkProse4K(b *testing.B) {
-	d, err := New(nil)
-	if err != nil {
-		b.Fatal(err)
-	}
-	text := mixedProse()
-	in := detect.Input{Text: text}
-	ctx := context.Background()
-	if _, err := d.Detect(ctx, in); err != nil {
-		b.Fatal(err)
-	}
-	b.SetBytes(int64(len(text)))
-	b.ReportAllocs()
-	for b.Loop() {
-		if _, err := d.Detect(ctx, in); err != nil {
-			b.Fatal(err)
-		}
-	}
+	benchDefaults(b, mixedProse())
 }
 
 // mixedPrompt is a 4 KiB prompt dense with numbers (versions, amounts,
@@ -80,11 +64,16 @@ func mixedPrompt() string {
 // BenchmarkMixed4K runs the detector with its defaults on a mixed 4 KiB
 // prompt.
 func BenchmarkMixed4K(b *testing.B) {
+	benchDefaults(b, mixedPrompt())
+}
+
+// benchDefaults runs the detector with its defaults on text, after one
+// untimed call.
+func benchDefaults(b *testing.B, text string) {
 	d, err := New(nil)
 	if err != nil {
 		b.Fatal(err)
 	}
-	text := mixedPrompt()
 	in := detect.Input{Text: text}
 	ctx := context.Background()
 	if _, err := d.Detect(ctx, in); err != nil {

@@ -1,17 +1,12 @@
-//go:build linux
-
 package pii
 
 import (
 	"context"
 	"os"
-	"runtime"
-	"slices"
 	"testing"
-	"time"
 
 	"github.com/rampartsec/rampart/detect"
-	"golang.org/x/sys/unix"
+	"github.com/rampartsec/rampart/internal/cputime"
 )
 
 // TestThroughputCPUTime measures what BenchmarkMixed4K measures, in CPU
@@ -25,25 +20,19 @@ func TestThroughputCPUTime(t *testing.T) {
 		t.Log("set PII_CPUTIME=1 to measure")
 		return
 	}
-	runtime.LockOSThread()
-	defer runtime.UnlockOSThread()
-	threadCPU := func() time.Duration {
-		var ts unix.Timespec
-		if err := unix.ClockGettime(unix.CLOCK_THREAD_CPUTIME_ID, &ts); err != nil {
-			t.Fatal(err)
-		}
-		return time.Duration(ts.Nano())
+	if !cputime.Supported() {
+		t.Skip("thread CPU time is not available on this platform")
 	}
 	d, err := New(nil)
 	if err != nil {
 		t.Fatal(err)
 	}
 	for _, tc := range []struct{ name, text string }{{"prose 4 KiB", mixedProse()}, {"number-dense 4 KiB", mixedPrompt()}} {
-		measure(t, threadCPU, d, tc.name, tc.text)
+		measure(t, d, tc.name, tc.text)
 	}
 }
 
-func measure(t *testing.T, threadCPU func() time.Duration, d detect.Detector, name, text string) {
+func measure(t *testing.T, d detect.Detector, name, text string) {
 	in := detect.Input{Text: text}
 	ctx := context.Background()
 	call := func() {
@@ -52,24 +41,8 @@ func measure(t *testing.T, threadCPU func() time.Duration, d detect.Detector, na
 		}
 	}
 	call()
-	const per = 200
-	var rounds []time.Duration
-	for range 15 {
-		start := threadCPU()
-		for range per {
-			call()
-		}
-		rounds = append(rounds, (threadCPU()-start)/per)
-	}
-	slices.Sort(rounds)
-	med := rounds[len(rounds)/2]
-	var single []time.Duration
-	for range 2000 {
-		start := threadCPU()
-		call()
-		single = append(single, threadCPU()-start)
-	}
-	slices.Sort(single)
+	med := cputime.MedianOf(cputime.Rounds, 200, call)
+	single := cputime.Calls(2000, call)
 	p99 := single[len(single)*99/100]
-	t.Logf("%s: median %v per call, %.1f MB/s of CPU time; p99 of single calls %v", name, med, float64(len(text))/med.Seconds()/1e6, p99)
+	t.Logf("%s: median %v per call, %.1f MB/s of CPU time; p99 of single calls %v", name, med, cputime.MBps(len(text), med), p99)
 }

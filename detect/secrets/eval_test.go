@@ -12,6 +12,7 @@ import (
 	"testing"
 
 	"github.com/rampartsec/rampart/detect"
+	"github.com/rampartsec/rampart/evaluate"
 )
 
 var evalFile = flag.String("evalfile", "", "evaluate this JSONL file instead of testdata/dev.jsonl, and report errors")
@@ -51,27 +52,15 @@ func readRows(t *testing.T, path string) []evalRow {
 	return rows
 }
 
-// counts are a confusion matrix.
-type counts struct{ tp, fp, fn, tn int }
+// counts are a confusion matrix; an undefined ratio counts as 1 (nothing
+// wrong).
+type counts struct{ evaluate.Counts }
 
-func (c counts) precision() float64 { return ratio(c.tp, c.tp+c.fp) }
-func (c counts) recall() float64    { return ratio(c.tp, c.tp+c.fn) }
-func (c counts) f1() float64 {
-	p, r := c.precision(), c.recall()
-	if p+r == 0 {
-		return 0
-	}
-	return 2 * p * r / (p + r)
-}
+func (c counts) precision() float64 { return evaluate.Or(c.Precision(), 1) }
+func (c counts) recall() float64    { return evaluate.Or(c.Recall(), 1) }
+func (c counts) f1() float64        { return evaluate.Or(c.F1(), 1) }
 func (c counts) String() string {
-	return fmt.Sprintf("P %.3f R %.3f F1 %.3f (tp %d fp %d fn %d tn %d)", c.precision(), c.recall(), c.f1(), c.tp, c.fp, c.fn, c.tn)
-}
-
-func ratio(a, b int) float64 {
-	if b == 0 {
-		return 1
-	}
-	return float64(a) / float64(b)
+	return fmt.Sprintf("P %.3f R %.3f F1 %.3f (tp %d fp %d fn %d tn %d)", c.precision(), c.recall(), c.f1(), c.TP, c.FP, c.FN, c.TN)
 }
 
 // flagged scores a text as the evaluation contract does: the highest hit
@@ -81,17 +70,17 @@ func flagged(t *testing.T, d *Detector, text string) bool {
 	if err != nil {
 		t.Fatal(err)
 	}
-	score := 0.0
-	for _, h := range hits {
-		score = max(score, h.Score)
+	score, err := evaluate.ScoreOf(hits)
+	if err != nil {
+		t.Fatal(err)
 	}
 	return score >= d.Threshold()
 }
 
-// evaluate returns the confusion matrices per group ("rules", "shared",
+// measureRows returns the confusion matrices per group ("rules", "shared",
 // "negatives") and per family of the shared rows, logging every error when
 // verbose.
-func evaluate(t *testing.T, d *Detector, rows []evalRow, verbose bool) (map[string]*counts, map[string]*counts) {
+func measureRows(t *testing.T, d *Detector, rows []evalRow, verbose bool) (map[string]*counts, map[string]*counts) {
 	groups, fams := map[string]*counts{}, map[string]*counts{}
 	get := func(m map[string]*counts, k string) *counts {
 		if m[k] == nil {
@@ -110,18 +99,7 @@ func evaluate(t *testing.T, d *Detector, rows []evalRow, verbose bool) (map[stri
 		pos, got := r.Label == "secret", flagged(t, d, r.Text)
 		if g == "shared" {
 			// The same rows with the source's labels, placeholders included.
-			c := get(groups, "shared-as-labelled")
-			orig := pos || r.UpstreamLabel == "secret"
-			switch {
-			case orig && got:
-				c.tp++
-			case orig:
-				c.fn++
-			case got:
-				c.fp++
-			default:
-				c.tn++
-			}
+			get(groups, "shared-as-labelled").Add(pos || r.UpstreamLabel == "secret", got)
 		}
 		cs := []*counts{get(groups, g), get(groups, "all")}
 		if g != "rules" {
@@ -135,16 +113,7 @@ func evaluate(t *testing.T, d *Detector, rows []evalRow, verbose bool) (map[stri
 			}
 		}
 		for _, c := range cs {
-			switch {
-			case pos && got:
-				c.tp++
-			case pos:
-				c.fn++
-			case got:
-				c.fp++
-			default:
-				c.tn++
-			}
+			c.Add(pos, got)
 		}
 		if verbose && pos != got {
 			t.Logf("%s %s/%s %s: %.200q", map[bool]string{true: "FN", false: "FP"}[pos], r.Family, r.Upstream, r.Label, r.Text)
@@ -181,7 +150,7 @@ func TestDevSet(t *testing.T) {
 	if *evalFile != "" {
 		path, verbose = *evalFile, true
 	}
-	groups, fams := evaluate(t, d, readRows(t, path), verbose)
+	groups, fams := measureRows(t, d, readRows(t, path), verbose)
 	logTable(t, path+" by source", groups)
 	logTable(t, path+" shared rows by family", fams)
 	if *evalFile != "" {
@@ -190,7 +159,7 @@ func TestDevSet(t *testing.T) {
 	if c := groups["shared+negatives"]; c == nil || c.precision() < 0.95 || c.recall() < 0.78 {
 		t.Errorf("shared rows and negatives: %v, want precision of at least 0.95 and recall of at least 0.78", c)
 	}
-	if c := groups["negatives"]; c == nil || c.fp > 0 {
+	if c := groups["negatives"]; c == nil || c.FP > 0 {
 		t.Errorf("realistic negatives: %v, want no false positive", c)
 	}
 	if c := groups["rules"]; c == nil || c.precision() < 1 || c.recall() < 1 {
@@ -201,6 +170,6 @@ func TestDevSet(t *testing.T) {
 // TestOutOfScope reports recall on the shared rows of families the
 // detector does not claim (no floor: it is a measure of coverage).
 func TestOutOfScope(t *testing.T) {
-	groups, _ := evaluate(t, newDetector(t, nil), readRows(t, "testdata/out-of-scope.jsonl"), false)
+	groups, _ := measureRows(t, newDetector(t, nil), readRows(t, "testdata/out-of-scope.jsonl"), false)
 	logTable(t, "out-of-scope rows", groups)
 }

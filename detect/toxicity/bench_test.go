@@ -9,6 +9,7 @@ import (
 	"time"
 
 	"github.com/rampartsec/rampart/detect"
+	"github.com/rampartsec/rampart/internal/cputime"
 )
 
 // benchText returns about n bytes of English prose (the textnorm package's
@@ -35,7 +36,7 @@ func benchDetect(b *testing.B, opts map[string]any, text string) {
 	b.ResetTimer()
 	runtime.LockOSThread() // thread CPU time needs one thread
 	defer runtime.UnlockOSThread()
-	cpu := threadCPU()
+	cpu, _ := cputime.Thread()
 	n := 0
 	for b.Loop() {
 		if _, err := d.Detect(ctx, in); err != nil {
@@ -48,8 +49,9 @@ func benchDetect(b *testing.B, opts map[string]any, text string) {
 
 // reportCPU reports CPU ns/op and MB/s of CPU time.
 func reportCPU(b *testing.B, start time.Duration, n, size int) {
-	d := threadCPU() - start
-	if n == 0 || d <= 0 {
+	end, ok := cputime.Thread()
+	d := end - start
+	if !ok || n == 0 || d <= 0 {
 		return
 	}
 	per := float64(d.Nanoseconds()) / float64(n)
@@ -78,7 +80,7 @@ func BenchmarkClassifier4KiB(b *testing.B) {
 	b.ReportAllocs()
 	runtime.LockOSThread() // thread CPU time needs one thread
 	defer runtime.UnlockOSThread()
-	cpu := threadCPU()
+	cpu, _ := cputime.Thread()
 	n := 0
 	for b.Loop() {
 		m.Classifier.Logit(text)

@@ -223,7 +223,7 @@ func NewWith(m *Model, terms []Term, opts map[string]any) (*Detector, error) {
 		d.threshold = m.LexThreshold
 	}
 	if v, ok := o["threshold"]; ok && v != nil {
-		t, ok := toFloat(v)
+		t, ok := detect.Number(v)
 		if !ok || !(t >= 0 && t <= 1) {
 			return nil, fmt.Errorf("option \"threshold\": want a number in [0, 1], got %v", v)
 		}
@@ -256,22 +256,6 @@ func NewWith(m *Model, terms []Term, opts map[string]any) (*Detector, error) {
 	}
 	d.lex = NewLexicon(terms, keep)
 	return d, nil
-}
-
-func toFloat(v any) (float64, bool) {
-	switch v := v.(type) {
-	case float64:
-		return v, true
-	case float32:
-		return float64(v), true
-	case int:
-		return float64(v), true
-	case int64:
-		return float64(v), true
-	case uint64:
-		return float64(v), true
-	}
-	return 0, false
 }
 
 // Name returns "toxicity".

@@ -12,6 +12,7 @@ import (
 
 	"github.com/rampartsec/rampart/detect"
 	"github.com/rampartsec/rampart/detect/toxicity"
+	metrics "github.com/rampartsec/rampart/evaluate"
 )
 
 // scored is a dev row with the detector's score.
@@ -85,64 +86,42 @@ func table(w io.Writer, by string, all []scored, key func(scored) string, th flo
 	fmt.Fprintf(w, "| %s | n | toxic | precision | recall | F1 | FPR | ROC AUC | recall at 1%% FPR |\n|---|---|---|---|---|---|---|---|---|\n", by)
 	for _, k := range keys {
 		g := groups[k]
-		var tp, fp, fn, pos int
+		var c metrics.Counts
 		for _, s := range g {
-			y := s.r.Label == "toxic"
-			f := s.score >= th
-			if y {
-				pos++
-			}
-			switch {
-			case y && f:
-				tp++
-			case !y && f:
-				fp++
-			case y && !f:
-				fn++
-			}
+			c.Add(s.r.Label == "toxic", s.score >= th)
 		}
-		p, r := ratio(tp, tp+fp), ratio(tp, tp+fn)
 		f1 := "–"
-		if tp > 0 {
-			f1 = fmt.Sprintf("%.3f", 2*float64(tp)/float64(2*tp+fp+fn))
+		if c.TP > 0 {
+			f1 = dash(c.F1())
 		}
-		fmt.Fprintf(w, "| %s | %d | %d | %s | %s | %s | %s | %s | %s |\n", k, len(g), pos, p, r, f1, ratio(fp, len(g)-pos), auc(g), recallAtFPR(g, 0.01))
+		fmt.Fprintf(w, "| %s | %d | %d | %s | %s | %s | %s | %s | %s |\n", k, len(g), c.TP+c.FN, dash(c.Precision()), dash(c.Recall()), f1, dash(c.FPR()), auc(g), recallAtFPR(g, 0.01))
 	}
 	fmt.Fprintln(w)
 }
 
-func ratio(a, b int) string {
-	if b == 0 {
+// dash formats a figure, "–" when it is undefined.
+func dash(v *float64) string {
+	if v == nil {
 		return "–"
 	}
-	return fmt.Sprintf("%.3f", float64(a)/float64(b))
+	return fmt.Sprintf("%.3f", *v)
 }
 
 // auc is the ROC AUC (ties count half), "–" with one class only.
 func auc(g []scored) string {
-	s := slices.Clone(g)
-	sort.SliceStable(s, func(i, j int) bool { return s[i].score < s[j].score })
-	var pos, neg, rankSum float64
-	for i := 0; i < len(s); {
-		j := i
-		for j < len(s) && s[j].score == s[i].score {
-			j++
+	var pos, neg []float64
+	for _, s := range g {
+		if s.r.Label == "toxic" {
+			pos = append(pos, s.score)
+		} else {
+			neg = append(neg, s.score)
 		}
-		avg := float64(i+j+1) / 2
-		for k := i; k < j; k++ {
-			if s[k].r.Label == "toxic" {
-				pos++
-				rankSum += avg
-			} else {
-				neg++
-			}
-		}
-		i = j
 	}
-	if pos == 0 || neg == 0 {
+	v, ok := metrics.AUC(pos, neg)
+	if !ok {
 		return "–"
 	}
-	return fmt.Sprintf("%.3f", (rankSum-pos*(pos+1)/2)/(pos*neg))
+	return dash(&v)
 }
 
 // accuracy prints HateCheck's accuracy per functionality.

@@ -1,0 +1,10 @@
+//go:build !linux
+
+package cputime
+
+import "time"
+
+// Thread returns the CPU time the calling OS thread has used so far and
+// whether it could be read. Outside Linux it is not read: Thread returns 0,
+// false.
+func Thread() (time.Duration, bool) { return 0, false }
