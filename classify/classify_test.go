@@ -10,6 +10,7 @@ import (
 	"os"
 	"path/filepath"
 	"runtime"
+	"slices"
 	"strings"
 	"testing"
 )
@@ -412,5 +413,34 @@ func TestVersion1(t *testing.T) {
 	}
 	if !bytes.Equal(out, data) {
 		t.Error("version 1 model not written back unchanged")
+	}
+}
+
+func TestSublinear(t *testing.T) {
+	tests := []struct {
+		in   []int32
+		idx  []int32
+		vals []float64 // before L2 normalisation
+	}{
+		{[]int32{3}, []int32{3}, []float64{1}},
+		{[]int32{3, 3, -1, 3}, []int32{-1, 3}, []float64{1, 1 + math.Log(3)}},
+		{[]int32{5, 5, 2, 2}, []int32{2, 5}, []float64{1 + math.Log(2), 1 + math.Log(2)}},
+	}
+	for _, tt := range tests {
+		idx, vals := sublinear(slices.Clone(tt.in), nil)
+		if !slices.Equal(idx, tt.idx) {
+			t.Errorf("sublinear(%v) indices %v, want %v", tt.in, idx, tt.idx)
+			continue
+		}
+		var norm float64
+		for _, v := range tt.vals {
+			norm += v * v
+		}
+		norm = math.Sqrt(norm)
+		for k := range vals {
+			if math.Abs(vals[k]-tt.vals[k]/norm) > 1e-12 {
+				t.Errorf("sublinear(%v) value %d = %v, want %v", tt.in, k, vals[k], tt.vals[k]/norm)
+			}
+		}
 	}
 }

@@ -52,6 +52,14 @@ type Config struct {
 	// under the float weights and under the stored int8 weights, and its
 	// labels, so that the cost of quantisation can be measured.
 	Quantization func(float, quant []float64, labels []bool)
+	// SublinearTF is a training-time experiment: the fit (and the float
+	// logits passed to Quantization) use 1+ln(count) per hashed feature
+	// instead of its count, and divide by the L2 norm of that vector
+	// instead of the square root of the feature count. The Model's own
+	// scoring does not implement it (it sums counts in one pass), so the
+	// quantised logits, the Platt scaling and the model's scores of such a
+	// model do not match its fit: use it only to measure the float logits.
+	SublinearTF bool
 }
 
 func (c *Config) defaults() {
@@ -171,6 +179,7 @@ func Train(examples []Example, cfg Config) (*Model, error) {
 		})
 		return feats
 	}
+	var vals []float64
 	rng := rand.New(rand.NewPCG(cfg.Seed, 0x5eed))
 	order := slices.Clone(split.Fit)
 	for range cfg.Epochs {
@@ -181,9 +190,15 @@ func Train(examples []Example, cfg Config) (*Model, error) {
 			if len(fs) == 0 {
 				continue
 			}
+			if cfg.SublinearTF {
+				fs, vals = sublinear(fs, vals)
+			}
 			v := 1 / math.Sqrt(float64(len(fs)))
 			z := bias
-			for _, f := range fs {
+			for k, f := range fs {
+				if cfg.SublinearTF {
+					v = vals[k]
+				}
 				if f < 0 {
 					z -= w[-f-1] * v
 				} else {
@@ -198,7 +213,10 @@ func Train(examples []Example, cfg Config) (*Model, error) {
 				cw *= e.Weight
 			}
 			g := (sigmoid(z) - y) * cw
-			for _, f := range fs {
+			for k, f := range fs {
+				if cfg.SublinearTF {
+					v = vals[k]
+				}
 				idx, s := f, v
 				if f < 0 {
 					idx, s = -f-1, -v
@@ -240,15 +258,25 @@ func Train(examples []Example, cfg Config) (*Model, error) {
 					fz[k] = bias
 					continue
 				}
+				if cfg.SublinearTF {
+					fs, vals = sublinear(fs, vals)
+				}
 				acc := 0.0
-				for _, f := range fs {
+				for j, f := range fs {
+					x := 1.0
+					if cfg.SublinearTF {
+						x = vals[j]
+					}
 					if f < 0 {
-						acc -= w[-f-1]
+						acc -= w[-f-1] * x
 					} else {
-						acc += w[f]
+						acc += w[f] * x
 					}
 				}
-				fz[k] = bias + acc/math.Sqrt(float64(len(fs)))
+				if !cfg.SublinearTF {
+					acc /= math.Sqrt(float64(len(fs)))
+				}
+				fz[k] = bias + acc
 			}
 			cfg.Quantization(fz, z, y)
 		}
@@ -336,4 +364,30 @@ func FitPlatt(z []float64, y []bool) (a, b float64, err error) {
 		}
 	}
 	return a, b, nil
+}
+
+// sublinear turns a list of signed bucket indices (one per feature
+// occurrence) into distinct signed indices, in place, with values
+// (1+ln count) divided by the L2 norm of those values (SublinearTF).
+func sublinear(fs []int32, vals []float64) ([]int32, []float64) {
+	slices.Sort(fs)
+	vals = vals[:0]
+	out := fs[:0]
+	var ss float64
+	for i := 0; i < len(fs); {
+		j := i
+		for j < len(fs) && fs[j] == fs[i] {
+			j++
+		}
+		x := 1 + math.Log(float64(j-i))
+		out = append(out, fs[i])
+		vals = append(vals, x)
+		ss += x * x
+		i = j
+	}
+	inv := 1 / math.Sqrt(ss)
+	for k := range vals {
+		vals[k] *= inv
+	}
+	return out, vals
 }
