@@ -1,6 +1,10 @@
 package textnorm
 
-import "strings"
+import (
+	"math/bits"
+	"strings"
+	"unicode/utf8"
+)
 
 // commonWords are frequent English words (and words instructions to a
 // model use) that rot13 detection looks for. Words of one letter are left
@@ -25,6 +29,12 @@ const wordBits = 5
 
 var (
 	wordSet [1 << 10]uint64
+	// rotSet holds the words of two to seven letters whose rot13 is in
+	// wordSet, as their lower-case bytes packed little-endian.
+	rotSet [1 << 10]uint64
+	// rotPair has bit n of entry 26*a+b set when a word of rotSet has n
+	// letters and starts with the letters 'a'+a, 'a'+b: a cheap filter.
+	rotPair [26 * 26]uint8
 	rot13Of [128]byte // letter → 1..26 code of its rot13; 0 for non-letters
 	codeOf  [128]byte // letter → 1..26
 )
@@ -51,6 +61,34 @@ func init() {
 			h = (h + 1) & (len(wordSet) - 1)
 		}
 		wordSet[h] = k
+		if len(w) <= 7 {
+			var p uint64
+			for i := len(w) - 1; i >= 0; i-- {
+				p = p<<8 | uint64((w[i]-'a'+13)%26+'a')
+			}
+			rotPair[int(byte(p)-'a')*26+int(byte(p>>8)-'a')] |= 1 << len(w)
+			h := wordHash(p)
+			for rotSet[h] != 0 && rotSet[h] != p {
+				h = (h + 1) & (len(rotSet) - 1)
+			}
+			rotSet[h] = p
+		}
+	}
+}
+
+// isRotCommon reports whether the packed lower-case word k (see rotSet)
+// is common English once rot13'd.
+func isRotCommon(k uint64) bool {
+	h := wordHash(k)
+	for {
+		w := rotSet[h]
+		if w == k {
+			return true
+		}
+		if w == 0 {
+			return false
+		}
+		h = (h + 1) & (len(rotSet) - 1)
 	}
 }
 
@@ -160,6 +198,29 @@ func scanText(s string, add func(i, j int, enc, text string) bool) bool {
 				if tok < 0 {
 					tok = i
 				}
+				if i+8 <= len(s) {
+					// A word of up to seven letters, eight bytes at a time.
+					v := load8(s, i)
+					x := v&^highs8 | 0x20*ones8
+					letter := (x + (0x80-'a')*ones8) &^ (x + (0x80-'z'-1)*ones8) &^ v & highs8
+					if nonLetter := ^letter & highs8; nonLetter != 0 {
+						n := bits.TrailingZeros64(nonLetter) / 8
+						words++
+						if n >= 2 && rotPair[int(byte(x)-'a')*26+int(byte(x>>8)-'a')]&(1<<n) != 0 && isRotCommon(x&(1<<(8*n)-1)) {
+							rot++
+						}
+						i += n
+						if s[i] == ' ' {
+							// The space after the word, as below.
+							if i-tok >= minBase64 && !splitRun(s, tok, i, add) {
+								return false
+							}
+							tok = -1
+							i++
+						}
+						continue
+					}
+				}
 				j := i
 				var rk uint64
 				for j < len(s) && rotCode[s[j]] != 0 {
@@ -195,8 +256,15 @@ func scanText(s string, add func(i, j int, enc, text string) bool) bool {
 			return false
 		}
 		words, rot = 0, 0
-		segStart = i + 1
 		i++
+		if c >= utf8.RuneSelf {
+			// The rest of a run of non-ASCII bytes: each ends an empty
+			// segment.
+			for i < len(s) && s[i] >= utf8.RuneSelf {
+				i++
+			}
+		}
+		segStart = i
 	}
 	return st.flush()
 }

@@ -17,6 +17,8 @@
 package textnorm
 
 import (
+	"encoding/binary"
+	"math/bits"
 	"slices"
 	"sync"
 	"unicode"
@@ -78,10 +80,14 @@ var leet = [128]byte{'0': 'o', '1': 'i', '3': 'e', '4': 'a', '5': 's', '7': 't',
 // U+FFFD. ASCII text takes a fast path; Fold allocates only when dst is
 // too small (and, for non-ASCII text, for pooled scratch space).
 func Fold(dst []byte, s string) []byte {
-	if out, ok := foldASCII(dst, s); ok {
+	start := len(dst)
+	out, bad, cut := foldASCIIRun(dst, s, start, true)
+	if bad < 0 {
 		return out
 	}
-	return foldUnicode(dst, s)
+	// out holds the folded s[:cut], which ends with whitespace; the rest
+	// is folded on its own.
+	return foldUnicode(out, s, cut, bad, start)
 }
 
 // lowerASCII maps ASCII bytes to lower case.
@@ -95,18 +101,81 @@ var lowerASCII = func() (t [128]byte) {
 	return t
 }()
 
-// foldASCII folds s if it is printable ASCII (and whitespace); it reports
-// false, leaving dst's contents alone, when s is not.
-func foldASCII(dst []byte, s string) ([]byte, bool) {
-	start := len(dst)
+// foldASCIIRun appends the folded form of the ASCII text s, which starts
+// and ends at word boundaries, to dst: words lower-cased and unleeted,
+// whitespace collapsed (dst[start:] is the output so far), everything else
+// copied; it returns -1 and 0. With stop, s may have other bytes: at the
+// first non-ASCII byte or control character other than whitespace it
+// stops and returns dst with the folded form of s[:cut] appended, the
+// byte's offset and cut, the end of the last whitespace character before
+// it (0 when there is none).
+func foldASCIIRun(dst []byte, s string, start int, stop bool) (out []byte, bad, cut int) {
+	w := len(dst)
+	wCut := w
 	dst = slices.Grow(dst, len(s))
-	out := dst[:start+len(s)]
-	w := start
+	out = dst[:w+len(s)]
 	word, hasLeet := -1, false
+	slowTo := 0 // s[:slowTo] is taken byte by byte
 	for i := 0; i < len(s); i++ {
+		if !hasLeet && i >= slowTo && i+8 <= len(s) {
+			// Eight bytes at a time: letters, printable punctuation and
+			// single whitespace characters with no leet character are
+			// taken up to the first other byte. The masks are exact per
+			// byte: s is ASCII, so no sum carries into the next byte.
+			v := load8(s, i)
+			x := v | 0x20*ones8
+			letter := (x + (0x80-'a')*ones8) &^ (x + (0x80-'z'-1)*ones8) & highs8
+			upper := (v + (0x80-'A')*ones8) &^ (v + (0x80-'Z'-1)*ones8) & highs8
+			digit := (v + (0x80-'0')*ones8) &^ (v + (0x80-'9'-1)*ones8) & highs8
+			at := eq8(v, '@')
+			dollar := eq8(v, '$')
+			ws := eq8(v, ' ') | (v+(0x80-0x09)*ones8)&^(v+(0x80-0x0E)*ones8)&highs8
+			ctrl := ^(v+(0x80-0x20)*ones8)&highs8&^ws | (v+ones8)&highs8 // other controls, DEL
+			// Bytes from a non-ASCII one on may have wrong bits (sums
+			// carry upwards), but only bytes before the first bad one
+			// are used.
+			bad := v&highs8 | ctrl | digit | at | dollar | ws&(ws<<8)
+			if ws&0x80 != 0 && (w == start || out[w-1] == ' ') {
+				bad |= 0x80
+			}
+			k := 8
+			if bad != 0 {
+				k = bits.TrailingZeros64(bad) / 8
+				slowTo = i + k + 1 // the bad byte goes byte by byte
+				if k == 0 {
+					goto slow
+				}
+				m := uint64(1)<<(8*k) - 1
+				letter &= m
+				upper &= m
+				ws &= m
+			}
+			if ws != 0 {
+				m := (ws >> 7) * 0xFF
+				v = v&^m | m&(' '*ones8)
+				last := (63-bits.LeadingZeros64(ws))/8 + 1
+				cut, wCut = i+last, w+last
+			}
+			binary.LittleEndian.PutUint64(out[w:], v+upper>>2)
+			nonLetter := ^letter & highs8 & (uint64(1)<<(8*k) - 1)
+			if k == 8 {
+				nonLetter = ^letter & highs8
+			}
+			if letter>>(8*k-1)&1 == 0 {
+				word = -1
+			} else if nonLetter != 0 {
+				word = w + (63-bits.LeadingZeros64(nonLetter))/8 + 1
+			} else if word < 0 {
+				word = w
+			}
+			w += k
+			i += k - 1
+			continue
+		}
+	slow:
 		c := s[i]
-		if c >= utf8.RuneSelf {
-			return dst[:start], false
+		if c >= utf8.RuneSelf || stop && asciiClass[c] == cCtrl {
+			return out[:wCut], i, cut
 		}
 		cl := asciiClass[c]
 		if cl >= cLetter {
@@ -126,23 +195,21 @@ func foldASCII(dst []byte, s string) ([]byte, bool) {
 			}
 			word, hasLeet = -1, false
 		}
-		switch cl {
-		case cSpace:
+		if cl == cSpace {
 			if w == start || out[w-1] != ' ' {
 				out[w] = ' '
 				w++
 			}
-		case cCtrl:
-			return dst[:start], false
-		default:
-			out[w] = c
-			w++
+			cut, wCut = i+1, w
+			continue
 		}
+		out[w] = c
+		w++
 	}
 	if word >= 0 && hasLeet {
 		unleet(out[word:w])
 	}
-	return out[:w], true
+	return out[:w], -1, 0
 }
 
 // unleet undoes leetspeak in the lower-case ASCII word w (letters, digits,
@@ -192,6 +259,49 @@ func foldASCIIWord(dst []byte, w string) []byte {
 	return dst
 }
 
+const (
+	ones8  = 0x0101010101010101
+	highs8 = 0x8080808080808080
+)
+
+// load8 reads the 8 bytes of s at i as a little-endian word.
+func load8(s string, i int) uint64 {
+	return binary.LittleEndian.Uint64(unsafe.Slice(unsafe.StringData(s[i:i+8]), 8))
+}
+
+// eq8 returns the high bit of each byte of the ASCII word v that equals c.
+func eq8(v uint64, c byte) uint64 {
+	t := v ^ uint64(c)*ones8
+	return ^((t + 0x7F*ones8) | t) & highs8
+}
+
+// clean8 reports whether the word v has only ASCII bytes that are not
+// control characters other than whitespace (\t–\r) and not DEL.
+func clean8(v uint64) bool {
+	return dirty8(v) == 0
+}
+
+// dirty8 is non-zero when clean8(v) is false.
+func dirty8(v uint64) uint64 {
+	low := (v - 0x09*ones8) &^ v                              // a byte < 0x09
+	mid := (v + (0x80-0x0E)*ones8) &^ (v + (0x80-0x20)*ones8) // a byte in 0x0E–0x1F
+	del := v ^ 0x7F*ones8
+	del = (del - ones8) &^ del
+	return (v | low | mid | del) & highs8
+}
+
+// nextNonASCII returns the offset of the first non-ASCII byte of s at or
+// after i, or len(s).
+func nextNonASCII(s string, i int) int {
+	for i+8 <= len(s) && load8(s, i)&highs8 == 0 {
+		i += 8
+	}
+	for i < len(s) && s[i] < utf8.RuneSelf {
+		i++
+	}
+	return i
+}
+
 var scratchPool = sync.Pool{New: func() any { b := make([]byte, 0, 1024); return &b }}
 
 // dropped reports whether Fold removes r.
@@ -208,6 +318,10 @@ func needsStrip(s string) bool {
 		return true
 	}
 	for i := 0; i < len(s); i++ {
+		if i+8 <= len(s) && clean8(load8(s, i)) {
+			i += 7
+			continue
+		}
 		c := s[i]
 		if c < utf8.RuneSelf {
 			if asciiClass[c] == cCtrl {
@@ -225,14 +339,14 @@ func needsStrip(s string) bool {
 	return false
 }
 
-// needsLower returns the offset of the first non-ASCII rune of s that
-// changes when lower-cased, or -1 (ASCII is lower-cased word by word
+// needsLower returns the offset of the first non-ASCII rune of s at or
+// after from that changes when lower-cased, or -1 (ASCII is lower-cased word by word
 // later).
-func needsLower(s string) int {
-	for i := 0; i < len(s); {
+func needsLower(s string, from int) int {
+	for i := from; i < len(s); {
 		c := s[i]
 		if c < utf8.RuneSelf {
-			i++
+			i = nextNonASCII(s, i+1)
 			continue
 		}
 		if (c >= 0xE3 && c <= 0xE9 || c >= 0xEB && c <= 0xED) && i+2 < len(s) {
@@ -261,13 +375,18 @@ func bytesString(b []byte) string {
 	return unsafe.String(&b[0], len(b))
 }
 
-func foldUnicode(dst []byte, s string) []byte {
+// foldUnicode appends the folded s[cut:] to dst, which holds the folded
+// s[:cut] from start on; s[:clean] is printable ASCII or whitespace, and
+// s[cut-1] whitespace.
+func foldUnicode(dst []byte, s string, cut, clean, start int) []byte {
+	prefix := s[:cut]
+	s, clean = s[cut:], clean-cut
 	pa, pb := scratchPool.Get().(*[]byte), scratchPool.Get().(*[]byte)
 	a, b := (*pa)[:0], (*pb)[:0]
 	// t is the text so far; it is s itself, or a view of a or b (which are
 	// never written while t points into them).
 	t := s
-	if needsStrip(s) {
+	if needsStrip(s[clean:]) {
 		// Remove invisible and control characters; invalid UTF-8 becomes
 		// U+FFFD.
 		for i := 0; i < len(s); {
@@ -297,8 +416,9 @@ func foldUnicode(dst []byte, s string) []byte {
 		if b, changed = appendNFKC(b[:0], t); changed {
 			a, b = b, a
 			t = bytesString(a)
+			clean = 0
 		}
-		first := needsLower(t)
+		first := needsLower(t, clean)
 		if first < 0 {
 			break
 		}
@@ -340,11 +460,11 @@ func foldUnicode(dst []byte, s string) []byte {
 			break
 		}
 	}
-	start := len(dst)
-	dst, mapped := foldWords(dst, t)
-	if out := dst[start:]; mapped && norm.NFKC.QuickSpan(out) != len(out) {
+	rest := len(dst)
+	dst, mapped := foldWords(dst, t, start, prefix)
+	if out := dst[rest:]; mapped && norm.NFKC.QuickSpan(out) != len(out) {
 		b = norm.NFKC.Append(b[:0], out...)
-		dst = append(dst[:start], b...)
+		dst = append(dst[:rest], b...)
 	}
 	*pa, *pb = a[:0], b[:0]
 	if cap(a) <= 1<<16 {
@@ -362,8 +482,8 @@ func isWordRune(r rune) bool {
 	if r < utf8.RuneSelf {
 		return asciiClass[r] >= cLetter
 	}
-	if plainForeign(r) {
-		return true
+	if uint32(r) < 1<<16 {
+		return wordRuneBits[r>>6]&(1<<(r&63)) != 0
 	}
 	return unicode.IsLetter(r) || unicode.IsMark(r) || unicode.IsDigit(r)
 }
@@ -398,7 +518,7 @@ func classify(w string) wordInfo {
 			}
 			continue
 		}
-		if unicode.IsLetter(r) {
+		if isLetter(r) {
 			if pendingLeet {
 				wi.leet = true
 			}
@@ -412,7 +532,7 @@ func classify(w string) wordInfo {
 			}
 			continue
 		}
-		if !unicode.IsLetter(r) {
+		if !isLetter(r) {
 			continue
 		}
 		letters++
@@ -453,11 +573,20 @@ func classify(w string) wordInfo {
 	return wi
 }
 
-// mostlyLatin reports whether s has at least four Latin letters (once
-// confusables in mixed words are mapped) for every letter of another script,
-// not counting words made only of exact confusables.
-func mostlyLatin(s string) bool {
-	latin, others := 0, 0
+// mostlyLatin reports whether prefix+s (prefix ending with whitespace)
+// has at least four Latin letters (once confusables in mixed words are
+// mapped) for every letter of another script, not counting words made only
+// of exact confusables.
+func mostlyLatin(prefix, s string) bool {
+	l1, o1 := letterCounts(prefix)
+	l2, o2 := letterCounts(s)
+	latin, others := l1+l2, o1+o2
+	return latin > 0 && others*4 <= latin
+}
+
+// letterCounts counts the Latin letters and the letters of other scripts
+// for mostlyLatin.
+func letterCounts(s string) (latin, others int) {
 	for i := 0; i < len(s); {
 		r, n := utf8.DecodeRuneInString(s[i:])
 		if !isWordRune(r) {
@@ -472,20 +601,37 @@ func mostlyLatin(s string) bool {
 		}
 		i = j
 	}
-	return latin > 0 && others*4 <= latin
+	return latin, others
 }
 
 // foldWords maps confusables and leetspeak word by word, lower-cases ASCII
 // and collapses whitespace, appending the result to dst. It reports whether
 // it mapped a character of a word with non-ASCII characters, which can
 // leave the result not in NFKC (a mapped letter followed by a mark).
-func foldWords(dst []byte, s string) ([]byte, bool) {
+//
+// dst[start:] is the output so far, the folded form of prefix, which ends
+// with whitespace.
+func foldWords(dst []byte, s string, start int, prefix string) ([]byte, bool) {
 	mapped := false
 	mostly := -1 // not computed yet
-	start := len(dst)
 	for i := 0; i < len(s); {
 		c := s[i]
 		if c < utf8.RuneSelf {
+			// A run of ASCII up to the word that touches the next
+			// non-ASCII character.
+			if p := nextNonASCII(s, i+1); p-i >= 8 {
+				q := p
+				if q < len(s) {
+					for q > i && asciiClass[s[q-1]] >= cLetter {
+						q--
+					}
+				}
+				if q > i {
+					dst, _, _ = foldASCIIRun(dst, s[i:q], start, false)
+					i = q
+					continue
+				}
+			}
 			switch asciiClass[c] {
 			case cSpace:
 				if len(dst) == start || dst[len(dst)-1] != ' ' {
@@ -528,7 +674,7 @@ func foldWords(dst []byte, s string) ([]byte, bool) {
 		if wi.whole {
 			if mostly < 0 {
 				mostly = 0
-				if mostlyLatin(s) {
+				if mostlyLatin(prefix, s) {
 					mostly = 1
 				}
 			}
@@ -599,7 +745,7 @@ func foldWord(dst []byte, w string, wi wordInfo, mapConf bool) ([]byte, bool) {
 			}
 			continue
 		}
-		if unicode.IsLetter(r) {
+		if isLetter(r) {
 			if p, _, ok := lookupConf(r); ok && (mapConf || IsLatin(r)) {
 				dst = append(dst, p...)
 				mapped = true
@@ -633,7 +779,7 @@ func Joined(dst []byte, folded []byte) []byte {
 		} else {
 			var r rune
 			r, n = utf8.DecodeRuneInString(s[i:])
-			if prevWord || !unicode.IsLetter(r) {
+			if prevWord || !isLetter(r) {
 				prevWord = isWordRune(r)
 				i += n
 				continue
@@ -694,7 +840,7 @@ func isSeparator(c byte) bool {
 // singleLetter reports whether the rune r of n bytes at s[i:] is a letter
 // standing alone: no word rune right before or after it.
 func singleLetter(s string, i int, r rune, n int) bool {
-	if !unicode.IsLetter(r) {
+	if !isLetter(r) {
 		return false
 	}
 	if i > 0 {

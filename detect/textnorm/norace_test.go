@@ -1,0 +1,5 @@
+//go:build !race
+
+package textnorm
+
+const raceEnabled = false
