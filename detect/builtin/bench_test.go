@@ -118,8 +118,8 @@ func benchRules(b *testing.B, prompts []string, rules []*policy.Rule) {
 const (
 	targetMBps  = 50.0
 	targetP99us = 1000.0
-	floorMBps   = 10.0
-	floorP99us  = 2500.0
+	floorMBps   = 15.0
+	floorP99us  = targetP99us
 )
 
 // TestDefaultInputSpeed measures every default input detector together on
