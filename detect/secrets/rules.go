@@ -124,11 +124,24 @@ type loaded struct {
 
 var validID = regexp.MustCompile(`^[a-z0-9]+(?:-[a-z0-9]+)*$`)
 
+// decodeRules decodes a rules file strictly. The YAML decoder is
+// third-party code that panics on some malformed documents (found by
+// FuzzLoadRules); a bug in it must give an error, not bring the process
+// down.
+func decodeRules(data []byte, f *ruleFile) (err error) {
+	defer func() {
+		if r := recover(); r != nil {
+			err = fmt.Errorf("YAML decoder failed on this input: %v", r)
+		}
+	}()
+	return yaml.UnmarshalWithOptions(data, f, yaml.Strict())
+}
+
 // loadRules parses and checks a rules file. builtin are the hand-written
 // rules, indexed as in scanners; their metadata is taken from the file.
 func loadRules(data []byte, builtin []*finding.Rule) (*loaded, error) {
 	var f ruleFile
-	if err := yaml.UnmarshalWithOptions(data, &f, yaml.Strict()); err != nil {
+	if err := decodeRules(data, &f); err != nil {
 		return nil, fmt.Errorf("rules file: %w", err)
 	}
 	if len(f.Rules) == 0 {
