@@ -95,10 +95,11 @@ func KindOf(r rune) Kind {
 	return 0
 }
 
-// mayBeInvisible reports whether the UTF-8 sequence at the start of s
+// MayBeInvisible reports whether the UTF-8 sequence at the start of s
 // (len(s) >= 1, s[0] >= 0x80) can encode an invisible character or a C1
-// control, judging by its first two bytes: a cheap pre-check.
-func mayBeInvisible(s string) bool {
+// control, judging by its first two bytes: a cheap pre-check for scanners
+// that skip everything else (false means KindOf is 0 for that character).
+func MayBeInvisible(s string) bool {
 	if len(s) < 2 {
 		return true
 	}
@@ -139,7 +140,7 @@ func Invisible(s string) []Span {
 			i++
 			continue
 		}
-		if !mayBeInvisible(s[i:]) {
+		if !MayBeInvisible(s[i:]) {
 			i++
 			for i < len(s) && !utf8.RuneStart(s[i]) {
 				i++

@@ -329,7 +329,7 @@ func needsStrip(s string) bool {
 			}
 			continue
 		}
-		if mayBeInvisible(s[i:]) {
+		if MayBeInvisible(s[i:]) {
 			r, _ := utf8.DecodeRuneInString(s[i:])
 			if r == utf8.RuneError || dropped(r) {
 				return true

@@ -268,7 +268,7 @@ func (d *Detector) invisible(hits []detect.Hit, s string, p int) []detect.Hit {
 			}
 			continue
 		}
-		if !mayBeInvisible(s[i:]) {
+		if !textnorm.MayBeInvisible(s[i:]) {
 			i++
 			continue
 		}
@@ -294,45 +294,11 @@ func (d *Detector) invisible(hits []detect.Hit, s string, p int) []detect.Hit {
 	return hits
 }
 
-// invLead marks the bytes that mayBeInvisible can accept as the first
+// invLead marks the bytes that textnorm.MayBeInvisible can accept as the first
 // byte of a sequence.
 var invLead = [256]bool{
 	0xC2: true, 0xCD: true, 0xD8: true, 0xDB: true, 0xDC: true, 0xE0: true, 0xE1: true,
 	0xE2: true, 0xE3: true, 0xEF: true, 0xF0: true, 0xF3: true,
-}
-
-// mayBeInvisible reports whether the UTF-8 sequence at the start of s
-// (len(s) >= 1, s[0] >= 0x80) can encode an invisible character or a C1
-// control, judging by its first two bytes: a cheap pre-check, the same as
-// textnorm's.
-func mayBeInvisible(s string) bool {
-	if len(s) < 2 {
-		return true
-	}
-	b := s[1]
-	switch s[0] {
-	case 0xC2: // C1 controls, U+00AD
-		return b < 0xA0 || b == 0xAD
-	case 0xCD: // U+034F
-		return b == 0x8F
-	case 0xD8, 0xDB, 0xDC: // U+0600–U+0605, U+061C, U+06DD, U+070F
-		return true
-	case 0xE0: // U+0890, U+0891, U+08E2
-		return b == 0xA2 || b == 0xA3
-	case 0xE1: // U+115F, U+1160, U+17B4, U+17B5, U+180B–U+180F
-		return b == 0x85 || b == 0x9E || b == 0xA0
-	case 0xE2: // U+200B–U+206F
-		return b == 0x80 || b == 0x81
-	case 0xE3: // U+3164
-		return b == 0x85
-	case 0xEF: // U+FE00–U+FE0F, U+FEFF, U+FFA0, U+FFF9–U+FFFB
-		return b == 0xB8 || b == 0xBB || b == 0xBE || b == 0xBF
-	case 0xF0: // U+110BD, U+110CD, U+13430–, U+1BCA0–, U+1D173–
-		return b == 0x91 || b == 0x93 || b == 0x9B || b == 0x9D
-	case 0xF3: // tags, variation selectors supplement
-		return b == 0xA0
-	}
-	return false
 }
 
 // prevRune returns the rune before s[:i] (utf8.RuneError at the start).
