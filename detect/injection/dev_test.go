@@ -14,7 +14,7 @@ import (
 	"time"
 
 	"github.com/rampartsec/rampart/detect"
-	"github.com/rampartsec/rampart/detect/injection/internal/evidence"
+	"github.com/rampartsec/rampart/detect/injection/internal/metrics"
 )
 
 type devRow struct {
@@ -95,7 +95,7 @@ func TestDevFigures(t *testing.T) {
 				s, l = append(s, scores[i]), append(l, labels[i])
 			}
 		}
-		m := evidence.Measure(s, l, d.Threshold())
+		m := metrics.Measure(s, l, d.Threshold())
 		t.Logf("%-15s n=%5d pos=%4d P=%.3f R=%.3f F1=%.3f FPR=%.4f AUC=%.4f recall@1%%FPR=%.3f",
 			tt.name, m.N, m.Pos, m.Precision, m.Recall, m.F1, m.FPR, m.AUC, m.RecallAt1FPR)
 		if m.Pos > 0 && (m.F1 < tt.minF1 || m.RecallAt1FPR < tt.minR1FPR) {

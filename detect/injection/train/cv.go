@@ -7,6 +7,7 @@ import (
 
 	"github.com/rampartsec/rampart/classify"
 	"github.com/rampartsec/rampart/detect/injection/internal/evidence"
+	"github.com/rampartsec/rampart/detect/injection/internal/metrics"
 )
 
 // crossValidate reports k-fold cross-validated figures of a training
@@ -76,10 +77,10 @@ func crossValidate(w io.Writer, rows []*row, exs []classify.Example, cfg classif
 		}
 		return s
 	}
-	mw, ml := evidence.Measure(logit(evidence.FeatWhole), ys, 0), evidence.Measure(logit(evidence.FeatLine), ys, 0)
+	mw, ml := metrics.Measure(logit(evidence.FeatWhole), ys, 0), metrics.Measure(logit(evidence.FeatLine), ys, 0)
 	fmt.Fprintf(w, "cv %d-fold classifier (out of fold, n=%d): AUC whole %.4f line %.4f; recall at 1%% FPR whole %.3f line %.3f\n",
 		k, len(xs), mw.AUC, ml.AUC, mw.RecallAt1FPR, ml.RecallAt1FPR)
-	mf := evidence.Measure(floatZ, floatY, 0)
+	mf := metrics.Measure(floatZ, floatY, 0)
 	fmt.Fprintf(w, "cv %d-fold classifier float weights, whole text (out of fold): AUC %.4f, recall at 1%% FPR %.3f\n", k, mf.AUC, mf.RecallAt1FPR)
 	var use [evidence.NumFeatures]bool
 	for i := range use {
@@ -103,8 +104,8 @@ func crossValidate(w io.Writer, rows []*row, exs []classify.Example, cfg classif
 		for i := range tx {
 			ts = append(ts, comb.Score(tx[i]))
 		}
-		thrC[cf] = evidence.PickThreshold(ts, ty, 0.01)
-		thrU[cf] = evidence.PickThreshold(ts, ty, 1)
+		thrC[cf] = metrics.PickThreshold(ts, ty, 0.01)
+		thrU[cf] = metrics.PickThreshold(ts, ty, 1)
 		for i := range xs {
 			if i%2 == cf {
 				scores[i] = comb.Score(xs[i])
@@ -112,7 +113,7 @@ func crossValidate(w io.Writer, rows []*row, exs []classify.Example, cfg classif
 		}
 	}
 	// F1 with each fold's threshold chosen on the other fold's training part.
-	f1At := func(thr [2]float64, sel func(int) bool) (evidence.Metrics, float64) {
+	f1At := func(thr [2]float64, sel func(int) bool) (metrics.Metrics, float64) {
 		var tp, fp, fn, neg int
 		for i, s := range scores {
 			if !sel(i) {
@@ -131,7 +132,7 @@ func crossValidate(w io.Writer, rows []*row, exs []classify.Example, cfg classif
 				neg++
 			}
 		}
-		var m evidence.Metrics
+		var m metrics.Metrics
 		if tp > 0 {
 			p, r := float64(tp)/float64(tp+fp), float64(tp)/float64(tp+fn)
 			m.Precision, m.Recall, m.F1 = p, r, 2*p*r/(p+r)
@@ -149,7 +150,7 @@ func crossValidate(w io.Writer, rows []*row, exs []classify.Example, cfg classif
 				ss, ls = append(ss, scores[i]), append(ls, ys[i])
 			}
 		}
-		m := evidence.Measure(ss, ls, 0.5)
+		m := metrics.Measure(ss, ls, 0.5)
 		mc, fc := f1At(thrC, sl.sel)
 		mu, fu := f1At(thrU, sl.sel)
 		fmt.Fprintf(w, "cv combiner %-8s n=%5d pos=%4d AUC %.4f R@1%%FPR %.3f | F1 %.3f (FPR %.4f) at FPR<=1%% threshold | F1 %.3f (FPR %.4f) at max-F1 threshold\n",

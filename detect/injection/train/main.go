@@ -33,6 +33,7 @@ import (
 
 	"github.com/rampartsec/rampart/classify"
 	"github.com/rampartsec/rampart/detect/injection/internal/evidence"
+	"github.com/rampartsec/rampart/detect/injection/internal/metrics"
 	"github.com/rampartsec/rampart/detect/textnorm"
 )
 
@@ -211,8 +212,8 @@ func run(args []string, stdout io.Writer) error {
 	}
 	// Quantisation cost, measured on the calibration part.
 	cfg.Quantization = func(fz, qz []float64, y []bool) {
-		fa := evidence.Measure(fz, y, 0).AUC
-		qa := evidence.Measure(qz, y, 0).AUC
+		fa := metrics.Measure(fz, y, 0).AUC
+		qa := metrics.Measure(qz, y, 0).AUC
 		fmt.Fprintf(stdout, "classifier AUC on calibration: float32 weights %.4f, int8 weights %.4f\n", fa, qa)
 	}
 	cfg.Calibration = cal
@@ -332,8 +333,8 @@ func run(args []string, stdout io.Writer) error {
 				labels = append(labels, ey[i])
 			}
 		}
-		t := evidence.PickThreshold(scores, labels, 0.01)
-		mt := evidence.Measure(scores, labels, t)
+		t := metrics.PickThreshold(scores, labels, 0.01)
+		mt := metrics.Measure(scores, labels, t)
 		fmt.Fprintf(stdout, "combiner %s, 2-fold on calibration: F1 %.3f at threshold, recall at 1%% FPR %.3f, AUC %.4f\n",
 			[]string{"logistic", "noisy-or", "max(logistic, rules)"}[kind], mt.F1, mt.RecallAt1FPR, mt.AUC)
 		if mt.RecallAt1FPR > bestRecall {
@@ -359,7 +360,7 @@ func run(args []string, stdout io.Writer) error {
 		calScores = append(calScores, d.Score)
 		calLabels = append(calLabels, positive(r.Label))
 	}
-	p.Combiner.Threshold = evidence.PickThreshold(calScores, calLabels, *thrMaxFPR)
+	p.Combiner.Threshold = metrics.PickThreshold(calScores, calLabels, *thrMaxFPR)
 	if os.Getenv("TRAIN_DEBUG") != "" {
 		for i, r := range calib {
 			if (calScores[i] >= p.Combiner.Threshold) != calLabels[i] {
@@ -720,7 +721,7 @@ func report(w io.Writer, p *evidence.Pipeline, dev []*row) {
 		if len(s) == 0 {
 			return
 		}
-		m := evidence.Measure(s, l, t)
+		m := metrics.Measure(s, l, t)
 		fmt.Fprintf(w, "%-40s n=%5d pos=%4d  P=%.3f R=%.3f F1=%.3f FPR=%.4f AUC=%.4f R@1%%FPR=%.3f\n",
 			name, m.N, m.Pos, m.Precision, m.Recall, m.F1, m.FPR, m.AUC, m.RecallAt1FPR)
 	}

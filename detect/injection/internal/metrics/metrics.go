@@ -1,9 +1,15 @@
-package evidence
+// Package metrics gives the injection training command and tests their
+// figures at one threshold, the training command's threshold choice, and
+// the recall at a false-positive budget, on top of the evaluate package's
+// counting and ROC AUC.
+package metrics
 
 import (
 	"cmp"
 	"math"
 	"slices"
+
+	"github.com/rampartsec/rampart/evaluate"
 )
 
 // Metrics are binary classification figures at one threshold.
@@ -19,41 +25,30 @@ type Metrics struct {
 }
 
 // Measure computes Metrics for scores against labels at threshold t (a
-// score >= t is flagged).
+// score >= t is flagged). Undefined ratios are 0; the AUC is NaN when a
+// class is empty.
 func Measure(scores []float64, labels []bool, t float64) Metrics {
 	m := Metrics{N: len(scores), Threshold: t}
+	var c evaluate.Counts
 	var pos, neg []float64
 	for i, s := range scores {
-		flagged := s >= t
+		c.Add(labels[i], s >= t)
 		if labels[i] {
-			m.Pos++
 			pos = append(pos, s)
-			if flagged {
-				m.TP++
-			} else {
-				m.FN++
-			}
 		} else {
-			m.Neg++
 			neg = append(neg, s)
-			if flagged {
-				m.FP++
-			}
 		}
 	}
-	if m.TP+m.FP > 0 {
-		m.Precision = float64(m.TP) / float64(m.TP+m.FP)
+	m.Pos, m.Neg = len(pos), len(neg)
+	m.TP, m.FP, m.FN = c.TP, c.FP, c.FN
+	m.Precision = evaluate.Or(c.Precision(), 0)
+	m.Recall = evaluate.Or(c.Recall(), 0)
+	m.F1 = evaluate.Or(c.F1(), 0)
+	m.FPR = evaluate.Or(c.FPR(), 0)
+	m.AUC = math.NaN()
+	if v, ok := evaluate.AUC(pos, neg); ok {
+		m.AUC = v
 	}
-	if m.Pos > 0 {
-		m.Recall = float64(m.TP) / float64(m.Pos)
-	}
-	if m.Precision+m.Recall > 0 {
-		m.F1 = 2 * m.Precision * m.Recall / (m.Precision + m.Recall)
-	}
-	if m.Neg > 0 {
-		m.FPR = float64(m.FP) / float64(m.Neg)
-	}
-	m.AUC = auc(pos, neg)
 	m.ThresholdAt1FPR = ThresholdAtFPR(neg, 0.01)
 	if m.Pos > 0 {
 		n := 0
@@ -82,41 +77,6 @@ func ThresholdAtFPR(neg []float64, fpr float64) float64 {
 		return 0
 	}
 	return math.Nextafter(s[allowed], math.Inf(1))
-}
-
-func auc(pos, neg []float64) float64 {
-	if len(pos) == 0 || len(neg) == 0 {
-		return math.NaN()
-	}
-	type sv struct {
-		s float64
-		p bool
-	}
-	all := make([]sv, 0, len(pos)+len(neg))
-	for _, s := range pos {
-		all = append(all, sv{s, true})
-	}
-	for _, s := range neg {
-		all = append(all, sv{s, false})
-	}
-	slices.SortFunc(all, func(a, b sv) int { return cmp.Compare(a.s, b.s) })
-	// Mann-Whitney U with mid-ranks for ties.
-	var rankSum float64
-	for i := 0; i < len(all); {
-		j := i
-		for j < len(all) && all[j].s == all[i].s {
-			j++
-		}
-		mid := float64(i+j+1) / 2
-		for k := i; k < j; k++ {
-			if all[k].p {
-				rankSum += mid
-			}
-		}
-		i = j
-	}
-	np, nn := float64(len(pos)), float64(len(neg))
-	return (rankSum - np*(np+1)/2) / (np * nn)
 }
 
 // PickThreshold returns the threshold with the best F1 on scores among
