@@ -158,7 +158,8 @@ func (st *rot13State) flush() bool {
 }
 
 // segment records that s[a:b] qualifies, merging it with the pending run
-// when only a few bytes of punctuation and space separate them.
+// when only a few bytes of ASCII punctuation and space separate them (a
+// run never spans a non-ASCII byte, so its rot13 stays valid UTF-8).
 func (st *rot13State) segment(a, b int) bool {
 	for a < b && codeOf[st.s[a]&0x7F] == 0 {
 		a++
@@ -166,7 +167,7 @@ func (st *rot13State) segment(a, b int) bool {
 	for b > a && codeOf[st.s[b-1]&0x7F] == 0 {
 		b--
 	}
-	if st.runStart >= 0 && a-st.runEnd <= 4 {
+	if st.runStart >= 0 && a-st.runEnd <= 4 && asciiOnly(st.s[st.runEnd:a]) {
 		st.runEnd = b
 		return true
 	}
@@ -288,4 +289,14 @@ func plainCommon(seg string) int {
 		k, wl = 0, 0
 	}
 	return n
+}
+
+// asciiOnly reports whether s has no byte ≥ 0x80.
+func asciiOnly(s string) bool {
+	for i := 0; i < len(s); i++ {
+		if s[i] >= utf8.RuneSelf {
+			return false
+		}
+	}
+	return true
 }
