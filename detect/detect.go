@@ -12,7 +12,9 @@ import (
 	"context"
 	"encoding/json"
 	"fmt"
+	"slices"
 	"sort"
+	"strings"
 	"sync"
 
 	"github.com/rampartsec/rampart/finding"
@@ -69,6 +71,20 @@ type Detector interface {
 	// Detect returns the hits in in.Text, ordered by Start. It must be safe
 	// for concurrent use and must not retain in.Text.
 	Detect(ctx context.Context, in Input) ([]Hit, error)
+}
+
+// SortHits orders hits by Start, then End, then rule id: the order a
+// detector's Detect returns them in.
+func SortHits(hits []Hit) {
+	slices.SortFunc(hits, func(a, b Hit) int {
+		if a.Start != b.Start {
+			return a.Start - b.Start
+		}
+		if a.End != b.End {
+			return a.End - b.End
+		}
+		return strings.Compare(a.Rule.ID, b.Rule.ID)
+	})
 }
 
 // Spanner is implemented by detectors whose matches are bounded in length.

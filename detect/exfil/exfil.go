@@ -199,15 +199,7 @@ func (d *Detector) Detect(ctx context.Context, in detect.Input) ([]detect.Hit, e
 	s := scanner{text: in.Text, eof: true, d: d, pending: len(in.Text), lastBang: -1}
 	s.scan()
 	if len(s.hits) > 1 {
-		slices.SortFunc(s.hits, func(a, b detect.Hit) int {
-			if a.Start != b.Start {
-				return a.Start - b.Start
-			}
-			if a.End != b.End {
-				return a.End - b.End
-			}
-			return strings.Compare(a.Rule.ID, b.Rule.ID)
-		})
+		detect.SortHits(s.hits)
 	}
 	return s.hits, nil
 }

@@ -246,15 +246,7 @@ func (d *Detector) Detect(ctx context.Context, in detect.Input) ([]detect.Hit, e
 	s := scanner{d: d, text: in.Text, eof: true, pending: len(in.Text)}
 	s.scan()
 	s.hits = dropNamesInAddresses(s.hits)
-	slices.SortFunc(s.hits, func(a, b detect.Hit) int {
-		if a.Start != b.Start {
-			return a.Start - b.Start
-		}
-		if a.End != b.End {
-			return a.End - b.End
-		}
-		return strings.Compare(a.Rule.ID, b.Rule.ID)
-	})
+	detect.SortHits(s.hits)
 	return s.hits, nil
 }
 

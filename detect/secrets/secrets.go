@@ -273,7 +273,7 @@ func (d *Detector) Detect(ctx context.Context, in detect.Input) ([]detect.Hit, e
 	}
 	s := scanner{text: in.Text, eof: true, set: ruleSet, on: d.on, anyPattern: d.anyPattern, pending: len(in.Text)}
 	s.scan()
-	sortHits(s.hits)
+	detect.SortHits(s.hits)
 	return dropGeneric(dedupe(s.hits)), nil
 }
 
@@ -286,18 +286,6 @@ func (d *Detector) Hold(text string) int {
 	s := scanner{text: text, eof: false, set: ruleSet, on: d.on, anyPattern: d.anyPattern, pending: len(text)}
 	s.scan()
 	return min(s.pending, trailingRun(text, maxSpan))
-}
-
-func sortHits(h []detect.Hit) {
-	slices.SortFunc(h, func(a, b detect.Hit) int {
-		if a.Start != b.Start {
-			return a.Start - b.Start
-		}
-		if a.End != b.End {
-			return a.End - b.End
-		}
-		return strings.Compare(a.Rule.ID, b.Rule.ID)
-	})
 }
 
 // trailingRun returns the start of the run of non-whitespace bytes that ends

@@ -1,17 +1,12 @@
-//go:build linux
-
 package unicode
 
 import (
 	"context"
 	"os"
-	"runtime"
-	"slices"
 	"testing"
-	"time"
 
 	"github.com/rampartsec/rampart/detect"
-	"golang.org/x/sys/unix"
+	"github.com/rampartsec/rampart/internal/cputime"
 )
 
 // TestThroughputCPUTime measures Detect in CPU time of the benchmarking
@@ -23,14 +18,8 @@ func TestThroughputCPUTime(t *testing.T) {
 	if os.Getenv("UNICODE_CPUTIME") == "" {
 		return
 	}
-	runtime.LockOSThread()
-	defer runtime.UnlockOSThread()
-	threadCPU := func() time.Duration {
-		var ts unix.Timespec
-		if err := unix.ClockGettime(unix.CLOCK_THREAD_CPUTIME_ID, &ts); err != nil {
-			t.Fatal(err)
-		}
-		return time.Duration(ts.Nano())
+	if !cputime.Supported() {
+		t.Skip("thread CPU time cannot be read on this platform")
 	}
 	d := newDetector(t, nil)
 	for _, name := range []string{"prose_en.txt", "prose_mixed.txt", "mixed-4k"} {
@@ -57,23 +46,7 @@ func TestThroughputCPUTime(t *testing.T) {
 				}
 			}
 		}
-		f()
-		start, n := threadCPU(), 0
-		for threadCPU()-start < 5*time.Millisecond {
-			f()
-			n++
-		}
-		per := max(1, int(20*time.Millisecond/((threadCPU()-start)/time.Duration(n))))
-		var rounds []time.Duration
-		for range 15 {
-			start := threadCPU()
-			for range per {
-				f()
-			}
-			rounds = append(rounds, (threadCPU()-start)/time.Duration(per))
-		}
-		slices.Sort(rounds)
-		med := rounds[len(rounds)/2]
+		med := cputime.Median(f)
 		t.Logf("%-16s Detect %8v (%6.1f MB/s)", name, med, float64(size)/med.Seconds()/1e6)
 	}
 }
