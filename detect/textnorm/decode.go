@@ -81,12 +81,26 @@ const bRun = bB64 | bStd | bURL | bPad
 // returned, ordered by Start, then Depth. The work is linear in len(s)
 // (times depth); hostile input cannot make it panic.
 func Decode(s string, depth, maxOut int) []Decoded {
+	return decode(s, depth, maxOut, true)
+}
+
+// DecodeEncoded is Decode without rot13 at the outer layer: it finds the
+// runs of s that carry an explicit encoding (base64, hex, percent-encoding,
+// tag characters) and decodes them, rot13 included, up to depth levels.
+// The outer scan skips through text with no long base64 or hex run
+// sixteen bytes at a time, so it is much cheaper than Decode on ordinary
+// prose and code.
+func DecodeEncoded(s string, depth, maxOut int) []Decoded {
+	return decode(s, depth, maxOut, false)
+}
+
+func decode(s string, depth, maxOut int, rot13 bool) []Decoded {
 	if depth <= 0 || maxOut <= 0 {
 		return nil
 	}
 	depth = min(depth, maxDepth)
 	var out []Decoded
-	decodeInto(&out, s, 0, len(s), 1, depth, maxOut, true)
+	decodeInto(&out, s, 0, len(s), 1, depth, maxOut, true, rot13)
 	slices.SortStableFunc(out, func(a, b Decoded) int {
 		if a.Start != b.Start {
 			return a.Start - b.Start
@@ -97,8 +111,9 @@ func Decode(s string, depth, maxOut int) []Decoded {
 }
 
 // decodeInto appends s's runs to out. When top is false, results take the
-// span [start, end) of the outer run.
-func decodeInto(out *[]Decoded, s string, start, end, level, depth, maxOut int, top bool) {
+// span [start, end) of the outer run. rot13 false leaves rot13 out of this
+// level (the levels below look for it).
+func decodeInto(out *[]Decoded, s string, start, end, level, depth, maxOut int, top, rot13 bool) {
 	first := len(*out)
 	add := func(i, j int, enc, text string) bool {
 		if len(*out) >= maxOut {
@@ -111,7 +126,11 @@ func decodeInto(out *[]Decoded, s string, start, end, level, depth, maxOut int, 
 		*out = append(*out, d)
 		return true
 	}
-	if !scanText(s, add) {
+	if rot13 {
+		if !scanText(s, add) {
+			return
+		}
+	} else if !scanRuns(s, add) {
 		return
 	}
 	if strings.IndexByte(s, '%') >= 0 && !scanPercent(s, add) {
@@ -128,8 +147,34 @@ func decodeInto(out *[]Decoded, s string, start, end, level, depth, maxOut int, 
 		if len(*out) >= maxOut {
 			return
 		}
-		decodeInto(out, d.Text, d.Start, d.End, level+1, depth, maxOut, false)
+		decodeInto(out, d.Text, d.Start, d.End, level+1, depth, maxOut, false, true)
 	}
+}
+
+// scanRuns finds the base64 and hex runs of s (maximal runs of base64,
+// URL-safe base64 and padding bytes of at least minBase64 bytes) and
+// decodes them, as scanText does without looking for rot13. A run that
+// long covers one of every minBase64 consecutive offsets, so only those
+// are looked at outside runs.
+func scanRuns(s string, add func(i, j int, enc, text string) bool) bool {
+	for i := minBase64 - 1; i < len(s); {
+		if byteClass[s[i]]&bRun == 0 {
+			i += minBase64
+			continue
+		}
+		a, b := i, i+1
+		for a > 0 && byteClass[s[a-1]]&bRun != 0 {
+			a--
+		}
+		for b < len(s) && byteClass[s[b]]&bRun != 0 {
+			b++
+		}
+		if b-a >= minBase64 && !splitRun(s, a, b, add) {
+			return false
+		}
+		i = b + minBase64
+	}
+	return true
 }
 
 // splitRun cuts the run s[i:j] after each run of padding ('=') and decodes

@@ -96,23 +96,16 @@ func isHex(c byte) bool {
 }
 
 // Payloads returns the encoded runs of text worth scoring again: those
-// textnorm.Decode finds (up to two layers deep, at most MaxPayloads),
-// except rot13 at the outer layer, which MayHavePayload does not look for
-// (so that a text's evidence does not depend on an unrelated encoded run).
-// It returns nil, without allocating, when MayHavePayload is false.
+// textnorm.DecodeEncoded finds (up to two layers deep, at most
+// MaxPayloads). rot13 counts only inside another encoding, not at the
+// outer layer, which MayHavePayload does not look for (so that a text's
+// evidence does not depend on an unrelated stretch of rot13-looking
+// words). It returns nil, without allocating, when MayHavePayload is
+// false.
 func Payloads(text string) []textnorm.Decoded {
 	if !MayHavePayload(text) {
 		return nil
 	}
-	ds := textnorm.Decode(text, payloadDepth, 2*MaxPayloads)
-	out := ds[:0]
-	for _, d := range ds {
-		if d.Depth == 1 && d.Encoding == "rot13" {
-			continue
-		}
-		if len(out) < MaxPayloads {
-			out = append(out, d)
-		}
-	}
-	return out
+	ds := textnorm.DecodeEncoded(text, payloadDepth, 2*MaxPayloads)
+	return ds[:min(len(ds), MaxPayloads)]
 }

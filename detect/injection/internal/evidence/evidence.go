@@ -9,6 +9,7 @@ package evidence
 import (
 	"bytes"
 	"encoding/binary"
+	"math/bits"
 	"strings"
 	"unicode/utf8"
 
@@ -45,25 +46,15 @@ func init() {
 // splitRun returns the byte span in the folded text f of the first run of
 // at least four single letters separated by one to three separators (the
 // runs textnorm.Joined rejoins), or ok false when there is none. It is the
-// cheap test that decides whether the joined view is worth building.
+// cheap test that decides whether the joined view is worth building: it
+// visits only the single letters (a letter between two non-letters),
+// which nextSingle finds eight bytes at a time.
 func splitRun(f []byte) (start, end int, ok bool) {
 	singles, runStart, last := 0, 0, 0
-	for i := 0; i < len(f); {
-		if !isLetter(f[i]) {
-			i++
-			continue
-		}
-		j := i + 1
-		for j < len(f) && isLetter(f[j]) {
-			j++
-		}
-		if j-i != 1 {
-			singles = 0
-			i = j
-			continue
-		}
-		// A single letter: does it continue the run (1 to 3 separators
-		// since the last single letter)?
+	for i := nextSingle(f, 0); i >= 0; i = nextSingle(f, i+1) {
+		// Does it continue the run (1 to 3 separators since the last
+		// single letter)? A word of two or more letters in between is
+		// not made of separators, so it breaks the run.
 		if singles > 0 && i-last >= 2 && i-last <= 4 && allSep(f[last+1:i]) {
 			singles++
 		} else {
@@ -84,9 +75,40 @@ func splitRun(f []byte) (start, end int, ok bool) {
 			}
 			return runStart, end, true
 		}
-		i = j
 	}
 	return 0, 0, false
+}
+
+// nextSingle returns the offset of the first single letter of f at or
+// after i (a byte a–z whose neighbours are not), or -1.
+func nextSingle(f []byte, i int) int {
+	for ; i+8 <= len(f); i += 8 {
+		v := binary.LittleEndian.Uint64(f[i:])
+		x := v &^ highs8
+		// The high bit of each byte that is a–z (bytes >= 0x80 are
+		// masked out; x's bytes are below 0x80, so no sum carries).
+		l := (x + (0x80-'a')*ones8) &^ (x + (0x80-'z'-1)*ones8) &^ v & highs8
+		if l == 0 {
+			continue
+		}
+		prev := l << 8
+		if i > 0 && isLetter(f[i-1]) {
+			prev |= 0x80
+		}
+		next := l >> 8
+		if i+8 < len(f) && isLetter(f[i+8]) {
+			next |= 1 << 63
+		}
+		if single := l &^ prev &^ next; single != 0 {
+			return i + bits.TrailingZeros64(single)/8
+		}
+	}
+	for ; i < len(f); i++ {
+		if isLetter(f[i]) && (i == 0 || !isLetter(f[i-1])) && (i+1 == len(f) || !isLetter(f[i+1])) {
+			return i
+		}
+	}
+	return -1
 }
 
 // isASCII reports whether b has no byte above 0x7F, eight bytes at a time.

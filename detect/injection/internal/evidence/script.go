@@ -1,5 +1,10 @@
 package evidence
 
+import (
+	"encoding/binary"
+	"math/bits"
+)
+
 // Script is a writing system, as far as the classifier cares.
 type Script uint8
 
@@ -41,21 +46,21 @@ func ParseScript(name string) (Script, bool) {
 
 // DominantScript returns the script most of the letters of the UTF-8 text
 // s are written in, judged from lead bytes (no decoding). Japanese text
-// (any kana among Han characters) counts as kana.
+// (any kana among Han characters) counts as kana. ASCII is counted eight
+// bytes at a time.
 func DominantScript(s []byte) Script {
-	if isASCII(s) {
-		for _, c := range s {
-			if 'a' <= c|0x20 && c|0x20 <= 'z' {
-				return ScriptLatin
-			}
-		}
-		return ScriptNone
-	}
 	var n [numScripts]int
 	for i := 0; i < len(s); {
 		c := s[i]
 		switch {
 		case c < 0x80:
+			if i+8 <= len(s) {
+				if v := binary.LittleEndian.Uint64(s[i:]); v&highs8 == 0 {
+					n[ScriptLatin] += asciiLetters8(v)
+					i += 8
+					continue
+				}
+			}
 			if ('a' <= c && c <= 'z') || ('A' <= c && c <= 'Z') {
 				n[ScriptLatin]++
 			}
@@ -119,6 +124,19 @@ func DominantScript(s []byte) Script {
 		best = ScriptKana
 	}
 	return best
+}
+
+const (
+	ones8  = 0x0101010101010101
+	highs8 = 0x8080808080808080
+)
+
+// asciiLetters8 counts the ASCII letters among the eight ASCII bytes of v.
+// No per-byte sum carries into the next byte: every byte is below 0x80.
+func asciiLetters8(v uint64) int {
+	x := v | 0x20*ones8
+	letter := (x + (0x80-'a')*ones8) &^ (x + (0x80-'z'-1)*ones8) & highs8
+	return bits.OnesCount64(letter)
 }
 
 // Scripts is a set of scripts.
