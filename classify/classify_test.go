@@ -444,3 +444,74 @@ func TestSublinear(t *testing.T) {
 		}
 	}
 }
+
+// blockSumsRef computes BlockSums feature by feature, the definition the
+// one-pass versions must match: a byte n-gram counts in the block where it
+// ends, a word and its pair in the block where the word ends.
+func blockSumsRef(m *Model, s []byte, shift uint) Sums {
+	nb := len(s)>>shift + 1
+	sums := Sums{Acc: make([]int64, nb), N: make([]int32, nb)}
+	add := func(pos int, x uint64) {
+		sums.Acc[pos>>shift] += m.signed(x)
+		sums.N[pos>>shift]++
+	}
+	if lo, hi := m.feat.CharMin, m.feat.CharMax; hi > 0 {
+		var g uint64
+		for j, c := range s {
+			g = g<<8 | uint64(c)
+			for k := lo; k <= min(hi, j+1); k++ {
+				add(j, finish(g&gramMask[k&7]|uint64(k)<<60))
+			}
+		}
+	}
+	if m.feat.WordMax > 0 {
+		var prev uint64
+		havePrev := false
+		for i := 0; i < len(s); {
+			if !isWordByte(s[i]) {
+				i++
+				continue
+			}
+			h := uint64(wordSeed)
+			for ; i < len(s) && isWordByte(s[i]); i++ {
+				h = (h ^ uint64(s[i])) * fnvPrime
+			}
+			add(i-1, finish(h))
+			if m.feat.WordMax > 1 && havePrev {
+				add(i-1, finish(prev*pairSeed^h))
+			}
+			prev, havePrev = h, true
+		}
+	}
+	return sums
+}
+
+func TestBlockSumsMatchReference(t *testing.T) {
+	pieces := []string{"a", "ignore", "all", " ", "  ", "\n", ".", "_x1", "é", "ж", "12", "{", "\xff"}
+	r := rand.New(rand.NewPCG(7, 8))
+	for _, ft := range []Features{
+		{Bits: 16, CharMin: 4, CharMax: 4, WordMax: 2},
+		{Bits: 16, CharMin: 3, CharMax: 3, WordMax: 1},
+		{Bits: 16, CharMin: 4, CharMax: 4},
+		{Bits: 12, CharMin: 4, CharMax: 4, WordMax: 2},
+		{Bits: 14, CharMin: 2, CharMax: 4, WordMax: 2},
+		{Bits: 16, WordMax: 2},
+	} {
+		m, err := Train(fixture(60, 7), Config{Features: ft, Seed: 3, Epochs: 1})
+		if err != nil {
+			t.Fatal(err)
+		}
+		for range 3000 {
+			var b []byte
+			for range r.IntN(60) {
+				b = append(b, pieces[r.IntN(len(pieces))]...)
+			}
+			shift := uint(r.IntN(7))
+			got := m.BlockSums(b, shift, Sums{Acc: []int64{5}, N: []int32{5}})
+			want := blockSumsRef(m, b, shift)
+			if !slices.Equal(got.Acc, want.Acc) || !slices.Equal(got.N, want.N) {
+				t.Fatalf("%+v shift %d %q: BlockSums = %v %v, want %v %v", ft, shift, b, got.Acc, got.N, want.Acc, want.N)
+			}
+		}
+	}
+}
