@@ -21,7 +21,9 @@ package length
 
 import (
 	"context"
+	"encoding/binary"
 	"fmt"
+	"math/bits"
 
 	"github.com/rampartsec/rampart/detect"
 	"github.com/rampartsec/rampart/finding"
@@ -95,7 +97,11 @@ func (d *Detector) Detect(ctx context.Context, in detect.Input) ([]detect.Hit, e
 	if err := ctx.Err(); err != nil {
 		return nil, err
 	}
-	if d.over(len(in.Text), chars(in.Text)) {
+	runes := 0
+	if d.maxChars > 0 {
+		runes = chars(in.Text)
+	}
+	if d.over(len(in.Text), runes) {
 		return []detect.Hit{d.hit(len(in.Text))}, nil
 	}
 	return nil, nil
@@ -110,15 +116,20 @@ func (d *Detector) hit(end int) detect.Hit {
 }
 
 // chars counts UTF-8 sequence starts: the characters of valid UTF-8, and
-// the same count whichever way a text is cut into chunks.
+// the same count whichever way a text is cut into chunks. It counts the
+// continuation bytes (10xxxxxx) eight bytes at a time.
 func chars(s string) int {
-	n := 0
-	for i := 0; i < len(s); i++ {
-		if s[i]&0xC0 != 0x80 {
-			n++
+	cont, i := 0, 0
+	for ; i+8 <= len(s); i += 8 {
+		v := binary.LittleEndian.Uint64([]byte(s[i : i+8]))
+		cont += bits.OnesCount64(v &^ (v << 1) & 0x8080808080808080)
+	}
+	for ; i < len(s); i++ {
+		if s[i]&0xC0 == 0x80 {
+			cont++
 		}
 	}
-	return n
+	return len(s) - cont
 }
 
 // NewTally returns a running count for one stream.
@@ -138,7 +149,9 @@ func (t *tally) Add(chunk string) []detect.Hit {
 	if t.reported {
 		return nil
 	}
-	t.runes += chars(chunk)
+	if t.d.maxChars > 0 {
+		t.runes += chars(chunk)
+	}
 	if !t.d.over(t.bytes, t.runes) {
 		return nil
 	}

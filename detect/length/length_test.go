@@ -129,3 +129,17 @@ func FuzzTally(f *testing.F) {
 		}
 	})
 }
+
+func TestCharsMatchesRuneStarts(t *testing.T) {
+	for _, s := range []string{"", "a", "héllo wörld", "日本語のテキスト、もう少し長く", "\xff\xfe\x80\x80abc", strings.Repeat("ж", 33) + "x", "\U0001F600\U0001F600\U0001F600 text"} {
+		want := 0
+		for i := 0; i < len(s); i++ {
+			if s[i]&0xC0 != 0x80 {
+				want++
+			}
+		}
+		if got := chars(s); got != want {
+			t.Errorf("chars(%q) = %d, want %d", s, got, want)
+		}
+	}
+}
