@@ -109,47 +109,47 @@ var lowerASCII = func() (t [128]byte) {
 // stops and returns dst with the folded form of s[:cut] appended, the
 // byte's offset and cut, the end of the last whitespace character before
 // it (0 when there is none).
+//
+// It works in two phases: the first lower-cases and collapses whitespace,
+// eight bytes at a time where it can, and notes whether it copied a digit,
+// @ or $; only then does the second look for the words with a leet
+// character (unleetWords). Words are the same runs of letters, digits and
+// leet symbols in the output as in s: the first phase never joins or
+// splits them.
 func foldASCIIRun(dst []byte, s string, start int, stop bool) (out []byte, bad, cut int) {
 	w := len(dst)
-	wCut := w
+	w0, wCut := w, w
 	dst = slices.Grow(dst, len(s))
 	out = dst[:w+len(s)]
-	word, hasLeet := -1, false
-	slowTo := 0 // s[:slowTo] is taken byte by byte
+	var leetSeen uint64
 	for i := 0; i < len(s); i++ {
-		if !hasLeet && i >= slowTo && i+8 <= len(s) {
-			// Eight bytes at a time: letters, printable punctuation and
-			// single whitespace characters with no leet character are
-			// taken up to the first other byte. The masks are exact per
-			// byte: s is ASCII, so no sum carries into the next byte.
+		if i+8 <= len(s) {
+			// Eight bytes at a time: letters, digits, printable
+			// punctuation and single whitespace characters are taken up
+			// to the first other byte. The masks are exact per byte for
+			// ASCII bytes (no sum carries into the next byte); bytes from
+			// a non-ASCII one on may have wrong bits, but only bytes
+			// before the first bad one are used.
 			v := load8(s, i)
-			x := v | 0x20*ones8
-			letter := (x + (0x80-'a')*ones8) &^ (x + (0x80-'z'-1)*ones8) & highs8
 			upper := (v + (0x80-'A')*ones8) &^ (v + (0x80-'Z'-1)*ones8) & highs8
-			digit := (v + (0x80-'0')*ones8) &^ (v + (0x80-'9'-1)*ones8) & highs8
-			at := eq8(v, '@')
-			dollar := eq8(v, '$')
 			ws := eq8(v, ' ') | (v+(0x80-0x09)*ones8)&^(v+(0x80-0x0E)*ones8)&highs8
 			ctrl := ^(v+(0x80-0x20)*ones8)&highs8&^ws | (v+ones8)&highs8 // other controls, DEL
-			// Bytes from a non-ASCII one on may have wrong bits (sums
-			// carry upwards), but only bytes before the first bad one
-			// are used.
-			bad := v&highs8 | ctrl | digit | at | dollar | ws&(ws<<8)
+			bad := v&highs8 | ctrl | ws&(ws<<8)
 			if ws&0x80 != 0 && (w == start || out[w-1] == ' ') {
 				bad |= 0x80
 			}
 			k := 8
 			if bad != 0 {
 				k = bits.TrailingZeros64(bad) / 8
-				slowTo = i + k + 1 // the bad byte goes byte by byte
 				if k == 0 {
 					goto slow
 				}
 				m := uint64(1)<<(8*k) - 1
-				letter &= m
+				v &= m
 				upper &= m
 				ws &= m
 			}
+			leetSeen |= (v + (0x80-'0')*ones8) &^ (v + (0x80-'9'-1)*ones8) | eq8(v, '@') | eq8(v, '$')
 			if ws != 0 {
 				m := (ws >> 7) * 0xFF
 				v = v&^m | m&(' '*ones8)
@@ -157,17 +157,6 @@ func foldASCIIRun(dst []byte, s string, start int, stop bool) (out []byte, bad, 
 				cut, wCut = i+last, w+last
 			}
 			binary.LittleEndian.PutUint64(out[w:], v+upper>>2)
-			nonLetter := ^letter & highs8 & (uint64(1)<<(8*k) - 1)
-			if k == 8 {
-				nonLetter = ^letter & highs8
-			}
-			if letter>>(8*k-1)&1 == 0 {
-				word = -1
-			} else if nonLetter != 0 {
-				word = w + (63-bits.LeadingZeros64(nonLetter))/8 + 1
-			} else if word < 0 {
-				word = w
-			}
 			w += k
 			i += k - 1
 			continue
@@ -175,41 +164,63 @@ func foldASCIIRun(dst []byte, s string, start int, stop bool) (out []byte, bad, 
 	slow:
 		c := s[i]
 		if c >= utf8.RuneSelf || stop && asciiClass[c] == cCtrl {
+			if leetSeen&highs8 != 0 {
+				unleetWords(out[w0:wCut])
+			}
 			return out[:wCut], i, cut
 		}
-		cl := asciiClass[c]
-		if cl >= cLetter {
-			if word < 0 {
-				word = w
-			}
-			if leet[c] != 0 {
-				hasLeet = true
-			}
-			out[w] = lowerASCII[c]
-			w++
-			continue
-		}
-		if word >= 0 {
-			if hasLeet {
-				unleet(out[word:w])
-			}
-			word, hasLeet = -1, false
-		}
-		if cl == cSpace {
+		switch cl := asciiClass[c]; cl {
+		case cSpace:
 			if w == start || out[w-1] != ' ' {
 				out[w] = ' '
 				w++
 			}
+			// The rest of a run of whitespace.
+			for i+1 < len(s) && asciiClass[s[i+1]&0x7F] == cSpace && s[i+1] < utf8.RuneSelf {
+				i++
+			}
 			cut, wCut = i+1, w
-			continue
+		case cDigit, cSym:
+			leetSeen |= 0x80
+			out[w] = c
+			w++
+		default:
+			out[w] = lowerASCII[c]
+			w++
 		}
-		out[w] = c
-		w++
 	}
-	if word >= 0 && hasLeet {
-		unleet(out[word:w])
+	if leetSeen&highs8 != 0 {
+		unleetWords(out[w0:w])
 	}
 	return out[:w], -1, 0
+}
+
+// unleetWords undoes leetspeak in every word of the folded ASCII text b
+// that has a leet character: it visits only the leet characters, eight
+// bytes at a time elsewhere.
+func unleetWords(b []byte) {
+	for i := 0; i < len(b); {
+		if i+8 <= len(b) {
+			v := binary.LittleEndian.Uint64(b[i:])
+			if (v+(0x80-'0')*ones8)&^(v+(0x80-'9'-1)*ones8)&^v&highs8|eq8(v&^highs8, '@')&^v|eq8(v&^highs8, '$')&^v == 0 {
+				i += 8
+				continue
+			}
+		}
+		if c := b[i]; c >= utf8.RuneSelf || leet[c] == 0 {
+			i++
+			continue
+		}
+		a, e := i, i+1
+		for a > 0 && b[a-1] < utf8.RuneSelf && asciiClass[b[a-1]] >= cLetter {
+			a--
+		}
+		for e < len(b) && b[e] < utf8.RuneSelf && asciiClass[b[e]] >= cLetter {
+			e++
+		}
+		unleet(b[a:e])
+		i = e
+	}
 }
 
 // unleet undoes leetspeak in the lower-case ASCII word w (letters, digits,
