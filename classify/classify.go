@@ -244,6 +244,14 @@ func (m *Model) signed(x uint64) int64 {
 type Sums struct {
 	Acc []int64
 	N   []int32
+	// words is scratch space: the hashes and end offsets of the words.
+	words []wordEnd
+}
+
+// wordEnd is a word's hash and the offset of its last byte.
+type wordEnd struct {
+	h   uint64
+	end int
 }
 
 // BlockSums computes the per-block feature sums of a normalised text with
@@ -268,8 +276,8 @@ func (m *Model) BlockSums(s []byte, shift uint, into Sums) Sums {
 	case lo == 4 && hi == 4 && m.feat.WordMax > 0 && len(w) == 1<<16:
 		// The shipped configuration, over a table whose size the
 		// compiler knows.
-		sums16((*[1 << 16]int8)(w), s, m.feat.WordMax > 1, shift, acc, cnt)
-		return Sums{Acc: acc, N: cnt}
+		words := sums16((*[1 << 16]int8)(w), s, m.feat.WordMax > 1, shift, acc, cnt, into.words)
+		return Sums{Acc: acc, N: cnt, words: words}
 	case hi > 0 && lo == hi:
 		gramSums(s, w, m.mask, gramMask[lo&7], uint64(lo)<<60, lo, shift, acc, cnt)
 	case hi > 0:
@@ -329,7 +337,7 @@ func gramSums(s []byte, w []int8, bmask, mask, tag uint64, k int, shift uint, ac
 // so that their few variables stay in registers (the generic gram loop
 // spills its accumulator to the stack, which puts a store and a load on
 // the dependency chain of every byte: 15 µs against 9 µs per 4 KiB).
-func sums16(w *[1 << 16]int8, s []byte, pairs bool, shift uint, acc []int64, cnt []int32) {
+func sums16(w *[1 << 16]int8, s []byte, pairs bool, shift uint, acc []int64, cnt []int32, words []wordEnd) []wordEnd {
 	const k = 4
 	var g uint64
 	for b := range acc {
@@ -347,7 +355,19 @@ func sums16(w *[1 << 16]int8, s []byte, pairs bool, shift uint, acc []int64, cnt
 		acc[b] += a
 		cnt[b] += int32(end - start - lead)
 	}
-	words16(w, s, pairs, shift, acc, cnt)
+	words = hashWords(s, words)
+	for i, we := range words {
+		b := we.end >> shift
+		a := signed16(w, finish(we.h))
+		n := int32(1)
+		if pairs && i > 0 {
+			a += signed16(w, finish(words[i-1].h*pairSeed^we.h))
+			n++
+		}
+		acc[b] += a
+		cnt[b] += n
+	}
+	return words
 }
 
 // grams4 returns the sum of the signed weights of the 4-grams that end in
@@ -370,34 +390,53 @@ func grams4(w *[1 << 16]int8, s []byte, g uint64) (int64, uint64) {
 	return a, g
 }
 
-// words16 is wordSums for a table of 2^16 weights (not inlined, so that
-// its loop keeps its registers).
+// hashWords returns the hash (FNV-1a from wordSeed) and last offset of
+// every word of s, in order, in the memory of words. It has no branch that
+// depends on the text: every byte updates the hash or resets it (a
+// conditional move), and every byte stores the hash of the word that would
+// end before it, advancing the output only where one does, so word
+// boundaries cost no mispredicted branches. It is not inlined, so that its
+// variables stay in registers. (Per mixed 4 KiB prompt, 4-grams and words:
+// 23 µs; 28 µs with a branching word loop; 24.5 µs with two interleaved
+// hash chains and 27 µs with the 4-grams in the same loop, both of which
+// spill.)
 //
 //go:noinline
-func words16(w *[1 << 16]int8, s []byte, pairs bool, shift uint, acc []int64, cnt []int32) {
-	var prev uint64
-	havePrev := false
-	for i := 0; i < len(s); {
-		if !wordByte[s[i]] {
-			i++
-			continue
+func hashWords(s []byte, words []wordEnd) []wordEnd {
+	// At most one word per two bytes, and one more slot for the store
+	// that does not advance.
+	out := slices.Grow(words[:0], len(s)/2+2)[:len(s)/2+2]
+	n := 0
+	h := uint64(wordSeed)
+	var prevW uint8
+	for j, c := range s {
+		isW := wordTab[c]
+		// A word ended at j-1 when s[j-1] is a word byte and c is not.
+		out[n] = wordEnd{h, j - 1}
+		n += int(prevW &^ isW)
+		t := (h ^ uint64(c)) * fnvPrime
+		if isW == 0 {
+			t = wordSeed
 		}
-		h := uint64(wordSeed)
-		for ; i < len(s) && wordByte[s[i]]; i++ {
-			h = (h ^ uint64(s[i])) * fnvPrime
-		}
-		b := (i - 1) >> shift
-		a := signed16(w, finish(h))
-		n := int32(1)
-		if pairs && havePrev {
-			a += signed16(w, finish(prev*pairSeed^h))
-			n++
-		}
-		acc[b] += a
-		cnt[b] += n
-		prev, havePrev = h, true
+		h = t
+		prevW = isW
 	}
+	if prevW != 0 {
+		out[n] = wordEnd{h, len(s) - 1}
+		n++
+	}
+	return out[:n]
 }
+
+// wordTab is wordByte as 0 and 1.
+var wordTab = func() (t [256]uint8) {
+	for c := range t {
+		if isWordByte(byte(c)) {
+			t[c] = 1
+		}
+	}
+	return t
+}()
 
 // signed16 returns the weight of the feature with finished hash x in a
 // table of 2^16 weights, signed.
