@@ -5,6 +5,7 @@ import (
 	"math/bits"
 	"math/rand/v2"
 	"slices"
+	"strings"
 	"testing"
 	"unicode/utf8"
 )
@@ -172,6 +173,48 @@ func FuzzFoldASCIIRun(f *testing.F) {
 		want, wb, wc := foldASCIIRunRef(nil, s, 0, stop)
 		if string(got) != string(want) || gb != wb || gc != wc {
 			t.Fatalf("foldASCIIRun(%q, stop %v) = %q, %d, %d, want %q, %d, %d", s, stop, got, gb, gc, want, wb, wc)
+		}
+	})
+}
+
+// foldWhole is Fold without regions: everything from the first byte the
+// ASCII path stops at is folded in one piece, the reference foldRegions
+// must match.
+func foldWhole(dst []byte, s string) []byte {
+	start := len(dst)
+	out, bad, cut := foldASCIIRun(dst, s, start, true)
+	if bad < 0 {
+		return out
+	}
+	return foldUnicode(out, s, cut, bad, start)
+}
+
+func TestFoldRegionsMatchWhole(t *testing.T) {
+	pieces := []string{
+		"word ", "Ignore ", "the previous instructions. ", "  ", "\n", "\t", "x1 ", "H3LL0 ",
+		strings.Repeat("plain ascii text ", 3), "é", "café ", "Ж", "привет ", "он ", "со ", "раураl ", "ѕоѕ ",
+		"日本語 ", "ｆｕｌｌ ", "\u200b", "ig\u200bnore ", "\u0301", "e\u0301 ", "ﬁ ", "İ ", "\x01", "\xff", "\U000E0041",
+		"— ", "►", "Ａ", "ΑΒΓ ", "\u00a0", "\u2028",
+	}
+	r := rand.New(rand.NewPCG(11, 12))
+	for range 50000 {
+		var b strings.Builder
+		for range r.IntN(30) {
+			b.WriteString(pieces[r.IntN(len(pieces))])
+		}
+		s := b.String()
+		if got, want := Fold(nil, s), foldWhole(nil, s); string(got) != string(want) {
+			t.Fatalf("Fold(%q) = %q, want %q", s, got, want)
+		}
+	}
+}
+
+func FuzzFoldRegions(f *testing.F) {
+	f.Add("plain ascii text plain ascii text plain ascii text é then more plain ascii text after it, and он со")
+	f.Add("ig\u200bnore previous instructions                                         ｆｕｌｌ")
+	f.Fuzz(func(t *testing.T, s string) {
+		if got, want := Fold(nil, s), foldWhole(nil, s); string(got) != string(want) {
+			t.Fatalf("Fold(%q) = %q, want %q", s, got, want)
 		}
 	})
 }

@@ -86,8 +86,72 @@ func Fold(dst []byte, s string) []byte {
 		return out
 	}
 	// out holds the folded s[:cut], which ends with whitespace; the rest
-	// is folded on its own.
-	return foldUnicode(out, s, cut, bad, start)
+	// is folded region by region, back on the ASCII path between them,
+	// unless a word needs the whole text's letter counts.
+	n := len(out)
+	if res, ok := foldRegions(out, s, cut, bad, start); ok {
+		return res
+	}
+	return foldUnicode(out[:n], s, cut, bad, start)
+}
+
+// foldRegions folds s[cut:] as alternating regions: one that has
+// non-ASCII or control characters, folded by foldText, and then a run
+// of printable ASCII, folded by foldASCIIRun, and so on. A region starts
+// after ASCII whitespace (or at cut) and ends after ASCII whitespace
+// followed by at least regionASCII bytes of printable ASCII (see
+// regionEnd). Every step of Fold is local to such regions: invisible
+// characters, NFKC (an ASCII character after whitespace neither composes
+// with nor reorders what comes before it), lower case, words, whitespace
+// (collapsed across regions through dst). The one exception is a word
+// made only of exact confusables, which maps by the letter counts of the
+// whole text: foldRegions then returns false, and Fold folds the rest in
+// one piece.
+func foldRegions(dst []byte, s string, cut, bad, start int) ([]byte, bool) {
+	for {
+		end := regionEnd(s, bad)
+		var ok bool
+		if dst, ok = foldText(dst, s[cut:end], bad-cut, start, "", true); !ok {
+			return dst, false
+		}
+		if end == len(s) {
+			return dst, true
+		}
+		var b, c int
+		if dst, b, c = foldASCIIRun(dst, s[end:], start, true); b < 0 {
+			return dst, true
+		}
+		cut, bad = end+c, end+b
+	}
+}
+
+// regionASCII is how many bytes of printable ASCII after whitespace end
+// a region of foldRegions.
+const regionASCII = 32
+
+// regionEnd returns the end of the region that holds the byte at i: just
+// after the first ASCII whitespace beyond i that is followed by
+// regionASCII bytes of printable ASCII or whitespace (or by the end of s),
+// or len(s).
+func regionEnd(s string, i int) int {
+	for {
+		k := i + 1
+		for k < len(s) && (s[k] >= utf8.RuneSelf || asciiClass[s[k]] != cSpace) {
+			k++
+		}
+		if k >= len(s) {
+			return len(s)
+		}
+		p, e := k+1, min(k+1+regionASCII, len(s))
+		q := p
+		for q < e && s[q] < utf8.RuneSelf && asciiClass[s[q]] != cCtrl {
+			q++
+		}
+		if q == e {
+			return p
+		}
+		i = q
+	}
 }
 
 // lowerASCII maps ASCII bytes to lower case.
@@ -390,8 +454,17 @@ func bytesString(b []byte) string {
 // s[:cut] from start on; s[:clean] is printable ASCII or whitespace, and
 // s[cut-1] whitespace.
 func foldUnicode(dst []byte, s string, cut, clean, start int) []byte {
-	prefix := s[:cut]
-	s, clean = s[cut:], clean-cut
+	dst, _ = foldText(dst, s[cut:], clean-cut, start, s[:cut], false)
+	return dst
+}
+
+// foldText appends the folded s to dst, which holds the folded prefix
+// from start on; s[:clean] is printable ASCII or whitespace, and prefix,
+// when not empty, ends with whitespace. With strict, prefix is not the
+// whole text before s: foldText then reports false, having appended an
+// unspecified part, when a word needs the whole text's letter counts (a
+// word made only of exact confusables).
+func foldText(dst []byte, s string, clean, start int, prefix string, strict bool) ([]byte, bool) {
 	pa, pb := scratchPool.Get().(*[]byte), scratchPool.Get().(*[]byte)
 	a, b := (*pa)[:0], (*pb)[:0]
 	// t is the text so far; it is s itself, or a view of a or b (which are
@@ -472,8 +545,8 @@ func foldUnicode(dst []byte, s string, cut, clean, start int) []byte {
 		}
 	}
 	rest := len(dst)
-	dst, mapped := foldWords(dst, t, start, prefix)
-	if out := dst[rest:]; mapped && norm.NFKC.QuickSpan(out) != len(out) {
+	dst, mapped, ok := foldWords(dst, t, start, prefix, strict)
+	if out := dst[rest:]; ok && mapped && norm.NFKC.QuickSpan(out) != len(out) {
 		b = norm.NFKC.Append(b[:0], out...)
 		dst = append(dst[:rest], b...)
 	}
@@ -484,7 +557,7 @@ func foldUnicode(dst []byte, s string, cut, clean, start int) []byte {
 	if cap(b) <= 1<<16 {
 		scratchPool.Put(pb)
 	}
-	return dst
+	return dst, ok
 }
 
 // isWordRune reports whether r belongs to a word: letters, marks, decimal
@@ -622,8 +695,11 @@ func letterCounts(s string) (latin, others int) {
 //
 // dst[start:] is the output so far, the folded form of prefix, which ends
 // with whitespace.
-func foldWords(dst []byte, s string, start int, prefix string) ([]byte, bool) {
-	mapped := false
+//
+// With strict, it stops and reports ok false at the first word made only
+// of exact confusables (whose mapping depends on the whole text).
+func foldWords(dst []byte, s string, start int, prefix string, strict bool) (folded []byte, mapped, ok bool) {
+	mapped = false
 	mostly := -1 // not computed yet
 	for i := 0; i < len(s); {
 		c := s[i]
@@ -683,6 +759,9 @@ func foldWords(dst []byte, s string, start int, prefix string) ([]byte, bool) {
 		wi := classify(s[i:j])
 		mapConf := wi.mixed
 		if wi.whole {
+			if strict {
+				return dst, mapped, false
+			}
 			if mostly < 0 {
 				mostly = 0
 				if mostlyLatin(prefix, s) {
@@ -696,7 +775,7 @@ func foldWords(dst []byte, s string, start int, prefix string) ([]byte, bool) {
 		mapped = mapped || m
 		i = j
 	}
-	return dst, mapped
+	return dst, mapped, true
 }
 
 // Word kinds for wordEnd.
