@@ -174,90 +174,111 @@ var lowerASCII = func() (t [128]byte) {
 // byte's offset and cut, the end of the last whitespace character before
 // it (0 when there is none).
 //
-// It works in two phases: the first lower-cases and collapses whitespace,
-// eight bytes at a time where it can, and notes whether it copied a digit,
-// @ or $; only then does the second look for the words with a leet
-// character (unleetWords). Words are the same runs of letters, digits and
-// leet symbols in the output as in s: the first phase never joins or
-// splits them.
+// It works in two phases. The first lower-cases and collapses whitespace:
+// eight bytes at a time where they are printable ASCII with no two
+// whitespace characters in a row, otherwise eight bytes through a table,
+// without a branch that depends on the text (a space is always written and
+// kept only when the previous output byte is not one). The second looks
+// for the words with a leet character (unleetWords), if a digit, @ or $
+// went by. Words are the same runs of letters, digits and leet symbols in
+// the output as in s: the first phase never joins or splits them.
 func foldASCIIRun(dst []byte, s string, start int, stop bool) (out []byte, bad, cut int) {
 	w := len(dst)
 	w0, wCut := w, w
 	dst = slices.Grow(dst, len(s))
 	out = dst[:w+len(s)]
-	var leetSeen uint64
-	for i := 0; i < len(s); i++ {
+	stopBits := uint8(fStop)
+	if stop {
+		stopBits |= fCtrl
+	}
+	// sp: the previous output byte is a space (a space at dst[start] is
+	// always written).
+	var sp uint8
+	if w > start && out[w-1] == ' ' {
+		sp = 1
+	}
+	var seen uint8
+	for i := 0; i < len(s); {
 		if i+8 <= len(s) {
-			// Eight bytes at a time: letters, digits, printable
-			// punctuation and single whitespace characters are taken up
-			// to the first other byte. The masks are exact per byte for
-			// ASCII bytes (no sum carries into the next byte); bytes from
-			// a non-ASCII one on may have wrong bits, but only bytes
-			// before the first bad one are used.
 			v := load8(s, i)
-			upper := (v + (0x80-'A')*ones8) &^ (v + (0x80-'Z'-1)*ones8) & highs8
 			ws := eq8(v, ' ') | (v+(0x80-0x09)*ones8)&^(v+(0x80-0x0E)*ones8)&highs8
-			ctrl := ^(v+(0x80-0x20)*ones8)&highs8&^ws | (v+ones8)&highs8 // other controls, DEL
-			bad := v&highs8 | ctrl | ws&(ws<<8)
-			if ws&0x80 != 0 && (w == start || out[w-1] == ' ') {
-				bad |= 0x80
-			}
-			k := 8
-			if bad != 0 {
-				k = bits.TrailingZeros64(bad) / 8
-				if k == 0 {
-					goto slow
+			// Control characters (below 0x20 and not whitespace), DEL
+			// and non-ASCII bytes; two whitespace characters in a row;
+			// whitespace after a space. Bytes after a non-ASCII one may
+			// have wrong bits, but then the chunk is bad anyway.
+			bad := ^(v+(0x80-0x20)*ones8)&highs8&^ws | (v+ones8)&highs8 | v&highs8 | ws&(ws<<8) | ws&(uint64(sp)<<7)
+			if bad == 0 {
+				upper := (v + (0x80-'A')*ones8) &^ (v + (0x80-'Z'-1)*ones8) & highs8
+				digit := (v + (0x80-'0')*ones8) &^ (v + (0x80-'9'-1)*ones8) & highs8
+				lt := digit | eq8(v, '@') | eq8(v, '$')
+				seen |= uint8((lt|-lt)>>63) * fLeet
+				sp = 0
+				if ws != 0 {
+					m := (ws >> 7) * 0xFF
+					v = v&^m | m&(' '*ones8)
+					last := (63-bits.LeadingZeros64(ws))/8 + 1
+					cut, wCut = i+last, w+last
+					sp = uint8(ws >> 63)
 				}
-				m := uint64(1)<<(8*k) - 1
-				v &= m
-				upper &= m
-				ws &= m
+				binary.LittleEndian.PutUint64(out[w:], v+upper>>2)
+				w += 8
+				i += 8
+				continue
 			}
-			leetSeen |= (v + (0x80-'0')*ones8) &^ (v + (0x80-'9'-1)*ones8) | eq8(v, '@') | eq8(v, '$')
+		}
+		for end := min(i+8, len(s)); i < end; i++ {
+			c := s[i]
+			f := foldFlags[c]
+			if f&stopBits != 0 {
+				if seen&fLeet != 0 {
+					unleetWords(out[w0:wCut])
+				}
+				return out[:wCut], i, cut
+			}
+			seen |= f
+			ws := f & fSpace
+			out[w] = foldByte[c]
+			w += 1 - int(ws&sp)
+			sp = ws
 			if ws != 0 {
-				m := (ws >> 7) * 0xFF
-				v = v&^m | m&(' '*ones8)
-				last := (63-bits.LeadingZeros64(ws))/8 + 1
-				cut, wCut = i+last, w+last
+				cut, wCut = i+1, w
 			}
-			binary.LittleEndian.PutUint64(out[w:], v+upper>>2)
-			w += k
-			i += k - 1
-			continue
-		}
-	slow:
-		c := s[i]
-		if c >= utf8.RuneSelf || stop && asciiClass[c] == cCtrl {
-			if leetSeen&highs8 != 0 {
-				unleetWords(out[w0:wCut])
-			}
-			return out[:wCut], i, cut
-		}
-		switch cl := asciiClass[c]; cl {
-		case cSpace:
-			if w == start || out[w-1] != ' ' {
-				out[w] = ' '
-				w++
-			}
-			// The rest of a run of whitespace.
-			for i+1 < len(s) && asciiClass[s[i+1]&0x7F] == cSpace && s[i+1] < utf8.RuneSelf {
-				i++
-			}
-			cut, wCut = i+1, w
-		case cDigit, cSym:
-			leetSeen |= 0x80
-			out[w] = c
-			w++
-		default:
-			out[w] = lowerASCII[c]
-			w++
 		}
 	}
-	if leetSeen&highs8 != 0 {
+	if seen&fLeet != 0 {
 		unleetWords(out[w0:w])
 	}
 	return out[:w], -1, 0
 }
+
+// Flags of foldFlags.
+const (
+	fSpace = 1 << iota // whitespace: collapsed to one space
+	fLeet              // a digit, @ or $: the word may need unleeting
+	fCtrl              // a control character other than whitespace, DEL
+	fStop              // not ASCII
+)
+
+// foldFlags and foldByte are foldASCIIRun's tables: what a byte is, and
+// what it becomes (lower case; whitespace becomes a space).
+var foldFlags, foldByte = func() (f, b [256]uint8) {
+	for c := range 256 {
+		b[c] = byte(c)
+		switch {
+		case c >= utf8.RuneSelf:
+			f[c] = fStop
+		case asciiClass[c] == cSpace:
+			f[c], b[c] = fSpace, ' '
+		case asciiClass[c] == cCtrl:
+			f[c] = fCtrl
+		case asciiClass[c] == cDigit || asciiClass[c] == cSym:
+			f[c] = fLeet
+		default:
+			b[c] = lowerASCII[c]
+		}
+	}
+	return f, b
+}()
 
 // unleetWords undoes leetspeak in every word of the folded ASCII text b
 // that has a leet character: it visits only the leet characters, eight
