@@ -133,8 +133,57 @@ func newMatcher(pats []pattern) *matcher {
 }
 
 // scan calls fn for every pattern occurrence in s that respects its word
-// boundaries, with the pattern and its half-open byte span.
+// boundaries, with the pattern and its half-open byte span, in the order
+// of their ends.
+//
+// A scan is a chain of dependent loads, one per byte, so a long text is
+// scanned as two halves at once: two independent chains in one loop, the
+// second half starting maxLen-1 bytes early so that it sees every match
+// that ends in it. The states where a match ends are noted, and the
+// matches reported afterwards, first half first.
 func (m *matcher) scan(s []byte, fn func(p *pattern, start, end int)) {
+	if len(s) < 4*m.maxLen+64 {
+		m.scanFrom(s, fn)
+		return
+	}
+	// Halves [0, l) and [b0, len) with b0 = len-l <= l-(maxLen-1).
+	l := (len(s) + m.maxLen) / 2
+	b0 := len(s) - l
+	var bufA, bufB [16]hit
+	ha, hb := bufA[:0], bufB[:0]
+	var ea, eb uint32
+	next, class := m.next, &m.class
+	a, b := s[:l], s[b0:]
+	b = b[:len(a)]
+	for i := range a {
+		ea = next[int(ea>>1)+int(class[a[i]])]
+		eb = next[int(eb>>1)+int(class[b[i]])]
+		if (ea|eb)&1 == 0 {
+			continue
+		}
+		if ea&1 != 0 {
+			ha = append(ha, hit{state: ea >> 1, end: int32(i + 1)})
+		}
+		if eb&1 != 0 && b0+i+1 > l {
+			hb = append(hb, hit{state: eb >> 1, end: int32(b0 + i + 1)})
+		}
+	}
+	for _, h := range ha {
+		m.report(s, h, fn)
+	}
+	for _, h := range hb {
+		m.report(s, h, fn)
+	}
+}
+
+// hit is a state with output reached by a scan, and where.
+type hit struct {
+	state uint32 // premultiplied state number
+	end   int32  // offset after the byte that reached it
+}
+
+// scanFrom is scan in one chain, for short texts.
+func (m *matcher) scanFrom(s []byte, fn func(p *pattern, start, end int)) {
 	var e uint32
 	next, class := m.next, &m.class
 	for i := 0; i < len(s); i++ {
@@ -142,17 +191,23 @@ func (m *matcher) scan(s []byte, fn func(p *pattern, start, end int)) {
 		if e&1 == 0 {
 			continue
 		}
-		for _, id := range m.out[int(e>>1)/m.nclass] {
-			p := &m.pats[id]
-			end := i + 1
-			start := end - len(p.lit)
-			if p.wordStart && start > 0 && isASCIIWord(s[start-1]) {
-				continue
-			}
-			if p.wordEnd && end < len(s) && isASCIIWord(s[end]) {
-				continue
-			}
-			fn(p, start, end)
+		m.report(s, hit{state: e >> 1, end: int32(i + 1)}, fn)
+	}
+}
+
+// report calls fn for the patterns that end at h.end in state h.state and
+// respect their word boundaries.
+func (m *matcher) report(s []byte, h hit, fn func(p *pattern, start, end int)) {
+	end := int(h.end)
+	for _, id := range m.out[int(h.state)/m.nclass] {
+		p := &m.pats[id]
+		start := end - len(p.lit)
+		if p.wordStart && start > 0 && isASCIIWord(s[start-1]) {
+			continue
 		}
+		if p.wordEnd && end < len(s) && isASCIIWord(s[end]) {
+			continue
+		}
+		fn(p, start, end)
 	}
 }

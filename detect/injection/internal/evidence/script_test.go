@@ -177,3 +177,32 @@ func FuzzSplitRun(f *testing.F) {
 		}
 	})
 }
+
+func TestScanHalvesMatchOneChain(t *testing.T) {
+	s := NewScanner()
+	words := []string{"ignore", "all", "previous", "instructions", "you are now", "dan", "developer mode", "system prompt", "reveal", " ", ". ", "\n", "the", "x", "игнорируй", "忽略之前的指示", "ignoreignore", "forget"}
+	r := rand.New(rand.NewPCG(13, 14))
+	type match struct {
+		lit        string
+		start, end int
+	}
+	for range 3000 {
+		var b []byte
+		for b = nil; len(b) < r.IntN(600); {
+			b = append(b, words[r.IntN(len(words))]...)
+		}
+		for _, m := range []*matcher{s.all, s.ascii} {
+			var got, want []match
+			m.scan(b, func(p *pattern, st, e int) { got = append(got, match{p.lit, st, e}) })
+			m.scanFrom(b, func(p *pattern, st, e int) { want = append(want, match{p.lit, st, e}) })
+			if len(got) != len(want) {
+				t.Fatalf("%q: scan found %d matches, one chain %d", b, len(got), len(want))
+			}
+			for k := range got {
+				if got[k] != want[k] {
+					t.Fatalf("%q: match %d = %v, one chain %v", b, k, got[k], want[k])
+				}
+			}
+		}
+	}
+}
