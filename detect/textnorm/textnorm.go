@@ -281,16 +281,19 @@ var foldFlags, foldByte = func() (f, b [256]uint8) {
 }()
 
 // unleetWords undoes leetspeak in every word of the folded ASCII text b
-// that has a leet character: it visits only the leet characters, eight
-// bytes at a time elsewhere.
+// that has a leet character: it visits only the digits, @ and $, found
+// eight bytes at a time.
 func unleetWords(b []byte) {
 	for i := 0; i < len(b); {
 		if i+8 <= len(b) {
 			v := binary.LittleEndian.Uint64(b[i:])
-			if (v+(0x80-'0')*ones8)&^(v+(0x80-'9'-1)*ones8)&^v&highs8|eq8(v&^highs8, '@')&^v|eq8(v&^highs8, '$')&^v == 0 {
+			// b is ASCII: no per-byte sum carries into the next byte.
+			m := (v+(0x80-'0')*ones8)&^(v+(0x80-'9'-1)*ones8)&highs8 | eq8(v, '@') | eq8(v, '$')
+			if m == 0 {
 				i += 8
 				continue
 			}
+			i += bits.TrailingZeros64(m) / 8
 		}
 		if c := b[i]; c >= utf8.RuneSelf || leet[c] == 0 {
 			i++
