@@ -154,28 +154,46 @@ func decodeInto(out *[]Decoded, s string, start, end, level, depth, maxOut int, 
 // scanRuns finds the base64 and hex runs of s (maximal runs of base64,
 // URL-safe base64 and padding bytes of at least minBase64 bytes) and
 // decodes them, as scanText does without looking for rot13. A run that
-// long covers one of every minBase64 consecutive offsets, so only those
-// are looked at outside runs.
+// long holds a whole aligned block of eight bytes, so only the runs
+// through a block made only of run bytes are looked at; words of prose
+// and code seldom fill one.
 func scanRuns(s string, add func(i, j int, enc, text string) bool) bool {
-	for i := minBase64 - 1; i < len(s); {
-		if byteClass[s[i]]&bRun == 0 {
-			i += minBase64
+	for i := 0; i+8 <= len(s); i += 8 {
+		// A block with a byte below '+' (white space, quotes, brackets)
+		// or above 0x7F cannot be one: tested eight bytes at a time (a
+		// borrow only runs upwards from such a byte).
+		v := load8(s, i)
+		if (v-'+'*ones8)&^v&highs8|v&highs8 != 0 {
 			continue
 		}
-		a, b := i, i+1
-		for a > 0 && byteClass[s[a-1]]&bRun != 0 {
+		if runTab[s[i]]&runTab[s[i+1]]&runTab[s[i+2]]&runTab[s[i+3]]&runTab[s[i+4]]&runTab[s[i+5]]&runTab[s[i+6]]&runTab[s[i+7]] == 0 {
+			continue
+		}
+		a, b := i, i+8
+		for a > 0 && runTab[s[a-1]] != 0 {
 			a--
 		}
-		for b < len(s) && byteClass[s[b]]&bRun != 0 {
+		for b < len(s) && runTab[s[b]] != 0 {
 			b++
 		}
 		if b-a >= minBase64 && !splitRun(s, a, b, add) {
 			return false
 		}
-		i = b + minBase64
+		// The next block that can start a run begins after b.
+		i = (b + 1 + 7) &^ 7 - 8
 	}
 	return true
 }
+
+// runTab is 1 for the bytes of base64 and hex runs (byteClass&bRun).
+var runTab = func() (t [256]uint8) {
+	for c := range t {
+		if byteClass[c]&bRun != 0 {
+			t[c] = 1
+		}
+	}
+	return t
+}()
 
 // splitRun cuts the run s[i:j] after each run of padding ('=') and decodes
 // the pieces.
