@@ -167,6 +167,26 @@ type Model struct {
 	// threshold is an operating point on the calibrated probability chosen
 	// by whoever trained the model (0.5 when they chose none).
 	threshold float32
+	// signed16 is, for a format 2 model with 2^16 weights none of which is
+	// -128, every weight and its negation: entry bucket<<1|sign, which is
+	// bits 39 to 55 of a finished hash (see prepare). Nil otherwise.
+	signed16 *[1 << 17]int8
+}
+
+// prepare builds the tables scoring uses, once the weights are final.
+func (m *Model) prepare() {
+	m.signed16 = nil
+	if m.version == 1 || len(m.weights) != 1<<16 {
+		return
+	}
+	t := new([1 << 17]int8)
+	for b, v := range m.weights {
+		if v == -128 {
+			return // its negation does not fit in an int8
+		}
+		t[b<<1], t[b<<1|1] = v, -v
+	}
+	m.signed16 = t
 }
 
 // Features returns the model's feature configuration.
@@ -273,10 +293,10 @@ func (m *Model) BlockSums(s []byte, shift uint, into Sums) Sums {
 	w := m.weights
 	lo, hi := m.feat.CharMin, m.feat.CharMax
 	switch {
-	case lo == 4 && hi == 4 && m.feat.WordMax > 0 && len(w) == 1<<16:
-		// The shipped configuration, over a table whose size the
-		// compiler knows.
-		words := sums16((*[1 << 16]int8)(w), s, m.feat.WordMax > 1, shift, acc, cnt, into.words)
+	case lo == 4 && hi == 4 && m.feat.WordMax > 0 && m.signed16 != nil:
+		// The shipped configuration, over a table of signed weights whose
+		// size the compiler knows.
+		words := sums16(m.signed16, s, m.feat.WordMax > 1, shift, acc, cnt, into.words)
 		return Sums{Acc: acc, N: cnt, words: words}
 	case hi > 0 && lo == hi:
 		gramSums(s, w, m.mask, gramMask[lo&7], uint64(lo)<<60, lo, shift, acc, cnt)
@@ -337,7 +357,7 @@ func gramSums(s []byte, w []int8, bmask, mask, tag uint64, k int, shift uint, ac
 // so that their few variables stay in registers (the generic gram loop
 // spills its accumulator to the stack, which puts a store and a load on
 // the dependency chain of every byte: 15 µs against 9 µs per 4 KiB).
-func sums16(w *[1 << 16]int8, s []byte, pairs bool, shift uint, acc []int64, cnt []int32, words []wordEnd) []wordEnd {
+func sums16(w *[1 << 17]int8, s []byte, pairs bool, shift uint, acc []int64, cnt []int32, words []wordEnd) []wordEnd {
 	const k = 4
 	var g uint64
 	for b := range acc {
@@ -375,17 +395,13 @@ func sums16(w *[1 << 16]int8, s []byte, pairs bool, shift uint, acc []int64, cnt
 // so that its loop keeps its registers.
 //
 //go:noinline
-func grams4(w *[1 << 16]int8, s []byte, g uint64) (int64, uint64) {
+func grams4(w *[1 << 17]int8, s []byte, g uint64) (int64, uint64) {
 	var a int64
 	for _, c := range s {
 		g = g<<8 | uint64(c)
 		x := (g&0xffffffff | 4<<60) * 0xbf58476d1ce4e5b9
 		x ^= x >> 29
-		v := int64(w[uint16(x>>bucketShift)])
-		if x>>signBit&1 != 0 {
-			v = -v
-		}
-		a += v
+		a += int64(w[uint32(x>>signBit)&(1<<17-1)])
 	}
 	return a, g
 }
@@ -438,11 +454,10 @@ var wordTab = func() (t [256]uint8) {
 	return t
 }()
 
-// signed16 returns the weight of the feature with finished hash x in a
-// table of 2^16 weights, signed.
-func signed16(w *[1 << 16]int8, x uint64) int64 {
-	sg := int64(x >> signBit & 1)
-	return int64(w[uint16(x>>bucketShift)]) ^ -sg + sg
+// signed16 returns the signed weight of the feature with finished hash x
+// from a table of signed weights (Model.signed16).
+func signed16(w *[1 << 17]int8, x uint64) int64 {
+	return int64(w[uint32(x>>signBit)&(1<<17-1)])
 }
 
 // wordSums adds the words of s, and with pairs the pairs of adjacent

@@ -487,7 +487,6 @@ func blockSumsRef(m *Model, s []byte, shift uint) Sums {
 }
 
 func TestBlockSumsMatchReference(t *testing.T) {
-	pieces := []string{"a", "ignore", "all", " ", "  ", "\n", ".", "_x1", "é", "ж", "12", "{", "\xff"}
 	r := rand.New(rand.NewPCG(7, 8))
 	for _, ft := range []Features{
 		{Bits: 16, CharMin: 4, CharMax: 4, WordMax: 2},
@@ -501,6 +500,27 @@ func TestBlockSumsMatchReference(t *testing.T) {
 		if err != nil {
 			t.Fatal(err)
 		}
+		if ft.Bits == 16 && ft.CharMin == 4 && ft.CharMax == 4 && ft.WordMax > 0 && m.signed16 == nil {
+			t.Fatalf("%+v: no signed weight table", ft)
+		}
+		checkBlockSums(t, r, m, ft)
+		if ft.Bits == 16 {
+			// A weight of -128 has no int8 negation: the table is not
+			// built and the generic loops score.
+			m.weights[12345] = -128
+			m.prepare()
+			if m.signed16 != nil {
+				t.Fatal("signed weight table built with a -128 weight")
+			}
+			checkBlockSums(t, r, m, ft)
+		}
+	}
+}
+
+func checkBlockSums(t *testing.T, r *rand.Rand, m *Model, ft Features) {
+	t.Helper()
+	pieces := []string{"a", "ignore", "all", " ", "  ", "\n", ".", "_x1", "é", "ж", "12", "{", "\xff"}
+	{
 		for range 3000 {
 			var b []byte
 			for range r.IntN(60) {

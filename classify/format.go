@@ -153,5 +153,6 @@ func Parse(data []byte) (*Model, error) {
 	for i, b := range data[p : p+nw] {
 		m.weights[i] = int8(b)
 	}
+	m.prepare()
 	return m, nil
 }

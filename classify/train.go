@@ -286,6 +286,7 @@ func Train(examples []Example, cfg Config) (*Model, error) {
 		}
 		m.plattA, m.plattB = float32(a), float32(b)
 	}
+	m.prepare()
 	return m, nil
 }
 
