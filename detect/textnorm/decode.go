@@ -180,7 +180,7 @@ func scanRuns(s string, add func(i, j int, enc, text string) bool) bool {
 			return false
 		}
 		// The next block that can start a run begins after b.
-		i = (b + 1 + 7) &^ 7 - 8
+		i = (b+1+7)&^7 - 8
 	}
 	return true
 }
