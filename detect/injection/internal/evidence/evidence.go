@@ -50,8 +50,12 @@ func init() {
 // visits only the single letters (a letter between two non-letters),
 // which nextSingle finds eight bytes at a time.
 func splitRun(f []byte) (start, end int, ok bool) {
+	from := firstSingles(f)
+	if from < 0 {
+		return 0, 0, false
+	}
 	singles, runStart, last := 0, 0, 0
-	for i := nextSingle(f, 0); i >= 0; i = nextSingle(f, i+1) {
+	for i := nextSingle(f, from); i >= 0; i = nextSingle(f, i+1) {
 		// Does it continue the run (1 to 3 separators since the last
 		// single letter)? A word of two or more letters in between is
 		// not made of separators, so it breaks the run.
@@ -77,6 +81,53 @@ func splitRun(f []byte) (start, end int, ok bool) {
 		}
 	}
 	return 0, 0, false
+}
+
+// firstSingles returns where a run of four single letters can first
+// start: the start of the first three consecutive aligned blocks of eight
+// bytes that hold four single letters between them (a run spans at most
+// 13 bytes, so it lies within three such blocks), or 0 when f is too short
+// to tell, or -1 when there is no such place.
+func firstSingles(f []byte) int {
+	if len(f) < 24 {
+		return 0
+	}
+	var c1, c2 int     // single letters in the two blocks before
+	var before uint64 // 0x80 when the byte before the block is a letter
+	l := letters8(f[0:])
+	for i := 0; i+8 <= len(f); i += 8 {
+		// The letters of the next block, or of the byte after this one.
+		var ln uint64
+		if i+16 <= len(f) {
+			ln = letters8(f[i+8:])
+		} else if i+8 < len(f) && isLetter(f[i+8]) {
+			ln = 0x80
+		}
+		single := l &^ (l<<8 | before) &^ (l>>8 | ln<<56)
+		c := bits.OnesCount64(single)
+		if c1+c2+c >= 4 {
+			return max(0, i-16)
+		}
+		c1, c2 = c2, c
+		before = l >> 56 & 0x80
+		l = ln
+	}
+	// The last len(f)%8 bytes: let the exact scan look at the last
+	// three blocks with them.
+	if len(f)%8 != 0 {
+		return max(0, len(f)&^7-16)
+	}
+	return -1
+}
+
+// letters8 returns the high bit of each of the eight bytes of b that is
+// a–z (b has at least eight bytes).
+func letters8(b []byte) uint64 {
+	v := binary.LittleEndian.Uint64(b)
+	x := v &^ highs8
+	// x's bytes are below 0x80, so no sum carries; bytes >= 0x80 are
+	// masked out.
+	return (x + (0x80-'a')*ones8) &^ (x + (0x80-'z'-1)*ones8) &^ v & highs8
 }
 
 // nextSingle returns the offset of the first single letter of f at or
