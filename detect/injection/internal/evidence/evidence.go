@@ -92,7 +92,7 @@ func firstSingles(f []byte) int {
 	if len(f) < 24 {
 		return 0
 	}
-	var c1, c2 int     // single letters in the two blocks before
+	var c1, c2 int    // single letters in the two blocks before
 	var before uint64 // 0x80 when the byte before the block is a letter
 	l := letters8(f[0:])
 	for i := 0; i+8 <= len(f); i += 8 {
