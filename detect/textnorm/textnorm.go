@@ -111,8 +111,10 @@ func foldRegions(dst []byte, s string, cut, bad, start int) ([]byte, bool) {
 	for {
 		end := regionEnd(s, bad)
 		var ok bool
-		if dst, ok = foldText(dst, s[cut:end], bad-cut, start, "", true); !ok {
-			return dst, false
+		if dst, ok = foldSimple(dst, s[cut:end], start); !ok {
+			if dst, ok = foldText(dst, s[cut:end], bad-cut, start, "", true); !ok {
+				return dst, false
+			}
 		}
 		if end == len(s) {
 			return dst, true
@@ -484,10 +486,14 @@ func foldUnicode(dst []byte, s string, cut, clean, start int) []byte {
 
 // foldText appends the folded s to dst, which holds the folded prefix
 // from start on; s[:clean] is printable ASCII or whitespace, and prefix,
-// when not empty, ends with whitespace. With strict, prefix is not the
-// whole text before s: foldText then reports false, having appended an
-// unspecified part, when a word needs the whole text's letter counts (a
-// word made only of exact confusables).
+// when not empty, ends with whitespace. With strict, s is a region of a
+// longer text (foldRegions): foldText then reports false, having appended
+// an unspecified part, when the result could depend on the rest of the
+// text — a word needs the whole text's letter counts (a word made only of
+// exact confusables), lower-casing left a character that needs NFKC again
+// (Fold's second round of NFKC and lower case runs over the whole text),
+// or a character of a word was mapped (leetspeak or a confusable; Fold
+// then normalises everything it folded again).
 func foldText(dst []byte, s string, clean, start int, prefix string, strict bool) ([]byte, bool) {
 	pa, pb := scratchPool.Get().(*[]byte), scratchPool.Get().(*[]byte)
 	a, b := (*pa)[:0], (*pb)[:0]
@@ -567,9 +573,23 @@ func foldText(dst []byte, s string, clean, start int, prefix string, strict bool
 		if !recheck {
 			break
 		}
+		if strict {
+			// Another round of NFKC and lower case: Fold on the whole
+			// text runs it over all of it, so a region alone cannot
+			// stand for it.
+			*pa, *pb = a[:0], b[:0]
+			scratchPool.Put(pa)
+			scratchPool.Put(pb)
+			return dst, false
+		}
 	}
 	rest := len(dst)
 	dst, mapped, ok := foldWords(dst, t, start, prefix, strict)
+	if strict && mapped {
+		// A mapped character makes Fold check the NFKC of everything
+		// folded so far, which a region alone cannot stand for.
+		ok = false
+	}
 	if out := dst[rest:]; ok && mapped && norm.NFKC.QuickSpan(out) != len(out) {
 		b = norm.NFKC.Append(b[:0], out...)
 		dst = append(dst[:rest], b...)
