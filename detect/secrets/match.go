@@ -39,6 +39,9 @@ func (s *scanner) window(end int, w uint16) {
 	if !s.eof {
 		return // the verdict is final and only holding was asked for
 	}
+	if !rr.need.in(t[ws:we]) {
+		return // no run of bytes long enough to be the secret
+	}
 	for _, loc := range rr.re.FindAllStringSubmatchIndex(t[ws:we], -1) {
 		a, b := loc[0], loc[1]
 		for g := 1; g <= rr.groups; g++ {
