@@ -156,6 +156,29 @@ func (k *keywordSet) scan(t string, f func(end int, kw uint16)) int {
 	return int(k.depth[int(off)/k.ncls])
 }
 
+// run steps the automaton from its start state at t[i] until it falls
+// back to the start state or t ends, calling f(end, kw) for every keyword
+// occurrence as scan does. It returns the offset where it stopped and the
+// row offset of the state it ended in (0 unless t ended first).
+func (k *keywordSet) run(t string, i int, f func(end int, kw uint16)) (int, uint32) {
+	var off uint32
+	next, cls := k.next, &k.cls
+	for i < len(t) {
+		v := next[off+uint32(cls[t[i]])]
+		off = v &^ hasOut
+		i++
+		if v&hasOut != 0 {
+			for _, w := range k.out[int(off)/k.ncls] {
+				f(i, w)
+			}
+		}
+		if off == 0 {
+			break
+		}
+	}
+	return i, off
+}
+
 func upper(c byte) byte {
 	if 'a' <= c && c <= 'z' {
 		return c - 'a' + 'A'

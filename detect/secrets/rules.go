@@ -117,6 +117,8 @@ type loaded struct {
 	regexes []regexRule
 	// keywords is the prefilter over the pattern rules' keywords.
 	keywords *keywordSet
+	// table is the scan loop's table for the anchors and keywords.
+	table *[1 << 16]uint8
 	// maxBefore is the longest window start before a keyword.
 	maxBefore int
 	// lookBehind is the detector's LookBehind.
