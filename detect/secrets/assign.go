@@ -47,6 +47,43 @@ func keywordIn(key string) string {
 	return ""
 }
 
+// letters returns the set of ASCII letters in key, case folded, as bits
+// (a = 1<<0 … z = 1<<25).
+func letters(key string) uint32 {
+	var m uint32
+	for i := 0; i < len(key); i++ {
+		if c := key[i] | 0x20; 'a' <= c && c <= 'z' {
+			m |= 1 << (c - 'a')
+		}
+	}
+	return m
+}
+
+func lettersOf(w string) uint32 { return letters(w) }
+
+// nameLetters are letter sets one of which every key name that assign
+// reads must have: the letters of pwd (password, passwd), passphrase,
+// privatekey, secret, token, apkey (apikey, appkey, application_key),
+// ackey (accesskey, AccountKey, SharedAccessKey), authorization and
+// credential.
+var nameLetters = [...]uint32{
+	lettersOf("pwd"), lettersOf("passphrase"), lettersOf("privatekey"), lettersOf("secret"), lettersOf("token"),
+	lettersOf("apkey"), lettersOf("ackey"), lettersOf("authorization"), lettersOf("credential"),
+}
+
+// mayName reports whether key has all the letters of one of the words
+// assign looks for (keywordIn, the Azure key names): a test cheaper than
+// looking for the words, which most keys fail.
+func mayName(key string) bool {
+	m := letters(key)
+	for _, w := range nameLetters {
+		if m&w == w {
+			return true
+		}
+	}
+	return false
+}
+
 // hasPrefixFold reports whether s starts with the lower-case ASCII word w,
 // ignoring ASCII case.
 func hasPrefixFold(s, w string) bool {
@@ -107,7 +144,7 @@ func (s *scanner) assign(p int) {
 		end++ // ===, !==
 	}
 	key := s.keyBefore(kp)
-	if key == "" {
+	if key == "" || !mayName(key) {
 		return
 	}
 	if eqFold(key, "AccountKey") || hasSuffixFold(key, "SharedAccessKey") || hasSuffixFold(key, "AccountKey") {

@@ -119,3 +119,25 @@ func TestCodeShapes(t *testing.T) {
 		}
 	}
 }
+
+// TestMayName checks the letter prefilter of assign against the words it
+// stands for: every key that keywordIn or the Azure test accepts passes it.
+func TestMayName(t *testing.T) {
+	for _, key := range []string{
+		"password", "DB_PASSWD", "pwd", "passphrase", "privateKey", "private_key", "client_secret", "token",
+		"api_key", "ApiKey", "api-key", "accessKey", "access_key", "appkey", "app_key", "app-key",
+		"application_key", "applicationkey", "Authorization", "credentials", "AccountKey", "SharedAccessKey",
+	} {
+		if keywordIn(key) == "" && !eqFold(key, "AccountKey") && !hasSuffixFold(key, "SharedAccessKey") {
+			t.Fatalf("%q: not a key name assign reads", key)
+		}
+		if !mayName(key) {
+			t.Errorf("mayName(%q) = false", key)
+		}
+	}
+	for _, key := range []string{"name", "port", "level", "status", "timeout"} {
+		if mayName(key) {
+			t.Errorf("mayName(%q) = true", key)
+		}
+	}
+}

@@ -198,23 +198,26 @@ func anchorAfter(prev, c byte) bool {
 
 // Bits of the scan table, indexed by two adjacent bytes.
 const (
-	tAnchor  = 0x0f // the anchor kind of the second byte, when it may start anything
-	tKeyword = 0x80 // a pattern keyword may start at the first byte
+	tAnchor    = 0x0f // the anchor kind of the second byte, when it may start anything
+	tBack      = 0x70 // the keywords' back (see keywordSet), shifted by tBackShift
+	tBackShift = 4
+	tKeyword   = 0x80 // some pattern keyword is found from the pair
 )
 
 // scanTable returns the table the scan loop reads, for every pair of
-// adjacent bytes (first<<8 | second): the anchor kind of the second byte
-// when anchorAfter allows it, and tKeyword when a keyword of ks starts with
-// the pair (ks may be nil).
+// adjacent bytes (first | second<<8, as a little-endian load gives them):
+// the anchor kind of the second byte when anchorAfter allows it, and
+// tKeyword and back when keywords of ks are found from the pair (ks may be
+// nil).
 func scanTable(ks *keywordSet) *[1 << 16]uint8 {
 	tab := new([1 << 16]uint8)
 	for i := range tab {
-		prev, c := byte(i>>8), byte(i)
+		prev, c := byte(i), byte(i>>8)
 		if anchorAfter(prev, c) {
 			tab[i] = anchor[c]
 		}
-		if ks != nil && ks.pairs[i] {
-			tab[i] |= tKeyword
+		if p := uint16(prev)<<8 | uint16(c); ks != nil && ks.pairs[p] {
+			tab[i] |= tKeyword | ks.back[p]<<tBackShift
 		}
 	}
 	return tab
@@ -224,11 +227,10 @@ func scanTable(ks *keywordSet) *[1 << 16]uint8 {
 // pattern rules are all off.
 var anchorsOnly = scanTable(nil)
 
-// scan visits every anchor byte and every possible keyword start in one
-// pass, reading two adjacent bytes at a time from a table, and lets the
-// rules look around them. A possible keyword start runs the keyword
-// automaton until it falls back to its start state; the keywords it finds
-// run their pattern rules' windows.
+// scan visits every anchor byte and every pair of bytes that a keyword is
+// found from in one pass, reading two adjacent bytes at a time from a
+// table, and lets the rules look around them. Keywords found from a pair
+// (keywordSet.at) run their pattern rules' windows.
 func (s *scanner) scan() {
 	t := s.text
 	if len(t) == 0 {
@@ -240,36 +242,30 @@ func (s *scanner) scan() {
 		tab = s.set.table
 	}
 	s.anchorAt(anchor[t[0]], 0)
-	kwDone := 0 // keywords starting before this offset have been found
-	depth := -1 // depth of the automaton's state at the end of t, once known
-	prev := t[0]
 	for i := 1; i < len(t); i++ {
-		c := t[i]
-		x := tab[uint16(prev)<<8|uint16(c)]
-		prev = c
-		if x == 0 {
-			continue // most bytes: one predictable branch
-		}
-		if x&tKeyword != 0 && i-1 >= kwDone {
-			var off uint32
-			kwDone, off = ks.run(t, i-1, s.window)
-			if kwDone == len(t) {
-				depth = int(ks.depth[int(off)/ks.ncls])
-			}
-		}
-		if a := x & tAnchor; a != 0 {
-			s.anchorAt(a, i)
+		if x := tab[uint16(t[i-1])|uint16(t[i])<<8]; x != 0 {
+			s.visit(i, x)
 		}
 	}
 	if ks == nil || !s.anyPattern || s.eof {
 		return
 	}
-	if depth < 0 {
-		// The last byte alone may begin a keyword.
-		depth = int(ks.depth[int(ks.next[ks.cls[t[len(t)-1]]]&^hasOut)/ks.ncls])
-	}
 	// A keyword may still be completed at the end of the text.
-	s.wait(max(0, len(t)-depth-s.set.maxBefore))
+	s.wait(max(0, len(t)-ks.endDepth(t)-s.set.maxBefore))
+}
+
+// visit handles position i, whose scan table entry x is not zero: the
+// keywords found from the pair t[i-1:i+1] and an anchor at i.
+func (s *scanner) visit(i int, x uint8) {
+	t := s.text
+	if x&tKeyword != 0 && i+1 < len(t) {
+		if ks := s.set.keywords; ks.mayHold(t[i-1], t[i], t[i+1]) {
+			ks.at(t, i-1, int(x&tBack>>tBackShift), s.window)
+		}
+	}
+	if a := x & tAnchor; a != 0 {
+		s.anchorAt(a, i)
+	}
 }
 
 // anchorAt runs the handler of anchor kind a at i.
