@@ -71,11 +71,11 @@ var nameLetters = [...]uint32{
 	lettersOf("apkey"), lettersOf("ackey"), lettersOf("authorization"), lettersOf("credential"),
 }
 
-// mayName reports whether key has all the letters of one of the words
-// assign looks for (keywordIn, the Azure key names): a test cheaper than
-// looking for the words, which most keys fail.
-func mayName(key string) bool {
-	m := letters(key)
+// mayName reports whether a key with the letters m (see letters) has all
+// the letters of one of the words assign looks for (keywordIn, the Azure
+// key names): a test cheaper than looking for the words, which most keys
+// fail.
+func mayName(m uint32) bool {
 	for _, w := range nameLetters {
 		if m&w == w {
 			return true
@@ -143,8 +143,8 @@ func (s *scanner) assign(p int) {
 	if op == '=' && s.at(end) == '=' {
 		end++ // ===, !==
 	}
-	key := s.keyBefore(kp)
-	if key == "" || !mayName(key) {
+	key, m := s.keyLetters(kp)
+	if key == "" || !mayName(m) {
 		return
 	}
 	if eqFold(key, "AccountKey") || hasSuffixFold(key, "SharedAccessKey") || hasSuffixFold(key, "AccountKey") {
@@ -442,6 +442,35 @@ func (s *scanner) keyBefore(p int) string {
 		j--
 	}
 	return t[j:i]
+}
+
+// keyLetters is keyBefore that also returns the letters of the key (see
+// letters), read in the same pass.
+func (s *scanner) keyLetters(p int) (string, uint32) {
+	t := s.text
+	i := p
+	for n := 0; n < 4 && i > 0 && (t[i-1] == ' ' || t[i-1] == '\t'); n++ {
+		i--
+	}
+	if i > 0 && (t[i-1] == '"' || t[i-1] == '\'' || t[i-1] == '`') {
+		i--
+		if i > 0 && t[i-1] == '\\' {
+			i--
+		}
+	}
+	var m uint32
+	j := i
+	for j > 0 && i-j < 64 {
+		c := t[j-1]
+		if class[c]&(cWord|cDot) == 0 {
+			break
+		}
+		if c |= 0x20; 'a' <= c && c <= 'z' {
+			m |= 1 << (c - 'a')
+		}
+		j--
+	}
+	return t[j:i], m
 }
 
 // value reads the value after an operator ending at i: optional spaces, an

@@ -131,12 +131,16 @@ func TestMayName(t *testing.T) {
 		if keywordIn(key) == "" && !eqFold(key, "AccountKey") && !hasSuffixFold(key, "SharedAccessKey") {
 			t.Fatalf("%q: not a key name assign reads", key)
 		}
-		if !mayName(key) {
+		if !mayName(letters(key)) {
 			t.Errorf("mayName(%q) = false", key)
 		}
 	}
+	s := scanner{text: `x "DB_Password" : 1`}
+	if key, m := s.keyLetters(14); key != "DB_Password" || m != letters("dbpassword") {
+		t.Errorf("keyLetters = %q, %x", key, m)
+	}
 	for _, key := range []string{"name", "port", "level", "status", "timeout"} {
-		if mayName(key) {
+		if mayName(letters(key)) {
 			t.Errorf("mayName(%q) = true", key)
 		}
 	}

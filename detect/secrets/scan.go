@@ -259,7 +259,8 @@ func (s *scanner) scan() {
 func (s *scanner) visit(i int, x uint8) {
 	t := s.text
 	if x&tKeyword != 0 && i+1 < len(t) {
-		if ks := s.set.keywords; ks.mayHold(t[i-1], t[i], t[i+1]) {
+		ks := s.set.keywords
+		if h := triHash(t[i-1], t[i], t[i+1]); ks.tri[h/64]&(1<<(h%64)) != 0 { // ks.mayHold, inlined
 			ks.at(t, i-1, int(x&tBack>>tBackShift), s.window)
 		}
 	}
