@@ -12,10 +12,11 @@ func keywordIn(key string) string {
 		r := key[i:]
 		switch lower(key[i]) {
 		case 'p':
-			if hasPrefixFold(r, "password") || hasPrefixFold(r, "passwd") || hasPrefixFold(r, "passphrase") || hasPrefixFold(r, "pwd") {
+			if hasPrefixFold(r, "password") || hasPrefixFold(r, "passwd") || hasPrefixFold(r, "passphrase") || hasPrefixFold(r, "pwd") ||
+				i > 0 && hasPrefixFold(r, "pass") && wordAt(key, i, 4) { // DB_PASS, not "PASS:" or "pass"
 				return "PASSWORD"
 			}
-			if hasPrefixFold(r, "privatekey") || hasPrefixFold(r, "private_key") {
+			if hasPrefixFold(r, "privatekey") || hasPrefixFold(r, "private_key") || hasPrefixFold(r, "private-key") {
 				return "SECRET"
 			}
 		case 's':
@@ -28,7 +29,7 @@ func keywordIn(key string) string {
 			}
 		case 'a':
 			if hasPrefixFold(r, "apikey") || hasPrefixFold(r, "api_key") || hasPrefixFold(r, "api-key") ||
-				hasPrefixFold(r, "accesskey") || hasPrefixFold(r, "access_key") {
+				hasPrefixFold(r, "accesskey") || hasPrefixFold(r, "access_key") || hasPrefixFold(r, "access-key") {
 				return "SECRET"
 			}
 			if hasPrefixFold(r, "appkey") || hasPrefixFold(r, "app_key") || hasPrefixFold(r, "app-key") ||
@@ -62,12 +63,12 @@ func letters(key string) uint32 {
 func lettersOf(w string) uint32 { return letters(w) }
 
 // nameLetters are letter sets one of which every key name that assign
-// reads must have: the letters of pwd (password, passwd), passphrase,
+// reads must have: the letters of pwd (password, passwd), pass, passphrase,
 // privatekey, secret, token, apkey (apikey, appkey, application_key),
 // ackey (accesskey, AccountKey, SharedAccessKey), authorization and
 // credential.
 var nameLetters = [...]uint32{
-	lettersOf("pwd"), lettersOf("passphrase"), lettersOf("privatekey"), lettersOf("secret"), lettersOf("token"),
+	lettersOf("pwd"), lettersOf("pas"), lettersOf("passphrase"), lettersOf("privatekey"), lettersOf("secret"), lettersOf("token"),
 	lettersOf("apkey"), lettersOf("ackey"), lettersOf("authorization"), lettersOf("credential"),
 }
 
@@ -82,6 +83,20 @@ func mayName(m uint32) bool {
 		}
 	}
 	return false
+}
+
+// wordAt reports whether key[i:i+n] is a whole word of the key name: it
+// starts the key or follows '_', '-' or '.' or a lower-case letter (when it
+// starts with a capital: camelCase), and it ends the key or is followed by
+// '_', '-', '.' or a capital after a lower-case letter ("DB_PASS",
+// "smtpPass", "pass", not "bypass" or "passenger").
+func wordAt(key string, i, n int) bool {
+	sep := func(c byte) bool { return c == '_' || c == '-' || c == '.' }
+	if i > 0 && !sep(key[i-1]) && !(class[key[i-1]]&cLower != 0 && class[key[i]]&cUpper != 0) {
+		return false
+	}
+	j := i + n
+	return j == len(key) || sep(key[j]) || class[key[j]]&cUpper != 0 && class[key[j-1]]&cLower != 0
 }
 
 // hasPrefixFold reports whether s starts with the lower-case ASCII word w,
@@ -222,6 +237,9 @@ func (s *scanner) assign(p int) {
 	if secretRef(v) {
 		return // a reference to the secret, not the secret
 	}
+	if echoesKey(key, v) {
+		return // a field's name ("PGSSLPASSWORD": "sslpassword"), not its value
+	}
 	if plausibleValue(v, minBits) && (!wordsOnly(v) || passwordKey(key) && s.literal(kp, end, vs, ve)) {
 		score := 0.6
 		if entropy(v) >= 4.0 {
@@ -262,7 +280,10 @@ func (s *scanner) literal(kp, end, vs, ve int) bool {
 			return false
 		}
 		if ke != kp || vs != end {
-			return false // "password = hunter2": code as often as INI
+			// "password = hunter2": code as often as INI; but a bare word
+			// ending a PHP or Perl statement ("$password = goodspec;") is
+			// no variable (those start with '$') and no call.
+			return ks > 0 && t[ks-1] == '$' && ve < len(t) && t[ve] == ';' && wordsOnly(t[vs:ve])
 		}
 		if key[0] == '-' || ks > 0 && strings.IndexByte("?&;", t[ks-1]) >= 0 {
 			return true
@@ -380,6 +401,29 @@ func lowValue(v string) bool {
 		}
 	}
 	return true
+}
+
+// echoesKey reports whether value v repeats the key name or its end,
+// counting letters and digits only and folding case: a map from one name
+// of a field to another ("PGSSLPASSWORD": "sslpassword", encodeUserPassword:
+// "encodeUserPassword").
+func echoesKey(key, v string) bool {
+	i, j, n := len(key)-1, len(v)-1, 0
+	for j >= 0 {
+		c := v[j] | 0x20
+		if class[v[j]]&cAlnum == 0 {
+			j--
+			continue
+		}
+		for i >= 0 && class[key[i]]&cAlnum == 0 {
+			i--
+		}
+		if i < 0 || key[i]|0x20 != c {
+			return false
+		}
+		i, j, n = i-1, j-1, n+1
+	}
+	return n > 0
 }
 
 // prose handles a quote at p after " is ": "The password is 'Secret123'".

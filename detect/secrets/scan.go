@@ -174,8 +174,8 @@ var anchor = func() (anchor [256]uint8) {
 // the scan loop can skip the anchor on the two bytes alone.
 func anchorAfter(prev, c byte) bool {
 	switch anchor[c] {
-	case aDash: // sk-, glpat-, xox[abeprs]-, xapp-
-		return strings.IndexByte("ktabeprs", prev) >= 0
+	case aDash: // sk-, glpat-, xox[abceprs]-, xapp-
+		return strings.IndexByte("ktabceprs", prev) >= 0
 	case aUnderscore: // gh[pousr]_, github_pat_, hf_, sk_live_, rk_live_, rk_
 		return strings.IndexByte("pousrbfk", prev) >= 0
 	case aA: // AKIA, ASIA, AIza at the start of a word
@@ -313,7 +313,7 @@ const (
 )
 
 // dashPrefix reports which token prefix ends with the '-' at p: "sk-",
-// "glpat-" (with the GitLab rule on), "xox[abeprs]-" or "xapp-" (with the
+// "glpat-" (with the GitLab rule on), "xox[abceprs]-" or "xapp-" (with the
 // Slack rule on).
 func (s *scanner) dashPrefix(p int) int {
 	t := s.text
@@ -322,15 +322,15 @@ func (s *scanner) dashPrefix(p int) int {
 		return dashSK
 	case p >= 5 && t[p-5:p] == "glpat" && s.on[rGitLab] && s.startsWord(p-5, cWord):
 		return dashGitLab
-	case p >= 4 && (t[p-4:p-1] == "xox" && strings.IndexByte("abeprs", t[p-1]) >= 0 || t[p-4:p] == "xapp") &&
+	case p >= 4 && (t[p-4:p-1] == "xox" && strings.IndexByte("abceprs", t[p-1]) >= 0 || t[p-4:p] == "xapp") &&
 		s.on[rSlack] && s.startsWord(p-4, cWord):
 		return dashSlack
 	}
 	return dashNone
 }
 
-// dash handles a '-' at p: "sk-", "glpat-", "xoxb-" (and xoxa-, xoxe-,
-// xoxp-, xoxr-, xoxs-), "xapp-". ("-----BEGIN " is found at its 'B'.)
+// dash handles a '-' at p: "sk-", "glpat-", "xoxb-" (and xoxa-, xoxc-,
+// xoxe-, xoxp-, xoxr-, xoxs-), "xapp-". ("-----BEGIN " is found at its 'B'.)
 func (s *scanner) dash(p int) {
 	t := s.text
 	switch s.dashPrefix(p) {
@@ -434,7 +434,7 @@ func (s *scanner) openAI(start int) {
 	s.add(rOpenAI, start, end, score, "")
 }
 
-// slack matches xox[abeprs]- and xapp- tokens, which carry numeric segments.
+// slack matches xox[abceprs]- and xapp- tokens, which carry numeric segments.
 func (s *scanner) slack(start int) {
 	body := start + 5
 	end, st := s.token(body, cAlnum|cURL, 10, 250, cWord)
@@ -480,15 +480,20 @@ func (s *scanner) rampart(start int) {
 	}
 }
 
-// upperA handles an 'A' at p: AWS key IDs (AKIA, ASIA) with a secret key
+// upperA handles an 'A' at p: AWS key IDs (AKIA, ASIA, ABIA, ACCA,
+// A3T[A-Z0-9]) with a secret key
 // after them, and Google API keys (AIza).
 func (s *scanner) upperA(p int) {
 	t := s.text
 	if len(t)-p < 4 {
 		return
 	}
-	switch t[p : p+4] {
-	case "AKIA", "ASIA":
+	id := t[p : p+4]
+	if id[:3] == "A3T" && class[id[3]]&(cUpper|cDigit) != 0 {
+		id = "A3T?"
+	}
+	switch id {
+	case "AKIA", "ASIA", "ABIA", "ACCA", "A3T?":
 		if !(s.on[rAWSKeyID] || s.on[rAWSSecret]) || !s.startsWord(p, cAlnum) {
 			return
 		}
