@@ -48,10 +48,32 @@ func (k *keywordSet) mayHold(a, b, c byte) bool {
 	return k.tri[h/64]&(1<<(h%64)) != 0
 }
 
+// commonPairs are the letter pairs most frequent in English text, most
+// frequent first (after published bigram counts, with a few pairs of URLs
+// and punctuation; the order within the list matters little). pairWeight ranks a pair by them and, for pairs
+// not in the list, by its bytes: the rarer the pair a keyword is found
+// from, the less often the scan stops there.
+const commonPairs = "th he in er an re on at en nd ti es or te of ed is it al ar st to nt ng " +
+	"tt tp ps s. s, e. e, d. t. :/ // " + // URLs and the ends of sentences
+
+	"se ha as ou io le ve co me de hi ri ro ic ne ea ra ce li ch ll be ma si om ur ca el ta la ns " +
+	"di fo ho pe ec pr no ct us ac ot il tr ly nc et ut ss so rs un lo wa ge ie wh ee wi em ad ol " +
+	"rt po we na ul ni ts mo ow pa im mi ai sh ir su id os iv ia am fi ci vi pl ig tu ev ld ry mp " +
+	"fe bl ab gh ty op wo sa ay ex ke fr oo av ag if ap gr od bo sp rd do uc bu ei ov by rm ep tt " +
+	"oc fa ef cu rn sc gi da yo cr cl du ga qu ue ff ba ey ls va um pp ua up lu go ht ru ug ds lt " +
+	"pi rc rr eg au ck ew mu br bi pt ak pu ui rg ib tl ny ki rk ys ob mm fu ph og ms ye ud mb ip "
+
+// pairWeight estimates how often the pair a, b occurs in ordinary text.
+func pairWeight(a, b byte) int {
+	if i := strings.Index(commonPairs, string([]byte{lower(a), lower(b), ' '})); i >= 0 && i%3 == 0 {
+		return 10000 - i/3
+	}
+	return byteWeight(a) * byteWeight(b)
+}
+
 // byteWeight is a rough frequency of each byte in prose, code and
 // configuration (letters by their frequency in English text; digits,
-// punctuation and spaces by guess), used to choose the pair a keyword is
-// found from: the rarer the pair, the less often the automaton runs.
+// punctuation and spaces by guess), for pairs not in commonPairs.
 func byteWeight(c byte) int {
 	const letters = "etaoinshrdlcumwfgypbvkjxqz" // most to least frequent
 	if i := strings.IndexByte(letters, lower(c)); i >= 0 {
@@ -60,7 +82,9 @@ func byteWeight(c byte) int {
 	switch {
 	case c == ' ' || c == '\n':
 		return 45
-	case '0' <= c && c <= '9', c == '.', c == ',', c == '"', c == ':':
+	case c == '.' || c == ',':
+		return 30
+	case '0' <= c && c <= '9', c == '"', c == ':':
 		return 12
 	case c == '_' || c == '-' || c == '/' || c == '=':
 		return 10
@@ -165,7 +189,7 @@ func newKeywordSet(kws []keyword) (*keywordSet, bool) {
 		}
 		at, best := 0, -1
 		for i := 0; i <= min(maxAt, len(w.text)-3); i++ {
-			if wt := byteWeight(w.text[i]) * byteWeight(w.text[i+1]); best < 0 || wt < best {
+			if wt := pairWeight(w.text[i], w.text[i+1]); best < 0 || wt < best {
 				at, best = i, wt
 			}
 		}
