@@ -505,17 +505,29 @@ func (s *scanner) keyLetters(p int) (string, uint32) {
 	var m uint32
 	j := i
 	for j > 0 && i-j < 64 {
-		c := t[j-1]
-		if class[c]&(cWord|cDot) == 0 {
+		v := keyByte[t[j-1]]
+		if v == 0 {
 			break
 		}
-		if c |= 0x20; 'a' <= c && c <= 'z' {
-			m |= 1 << (c - 'a')
-		}
+		m |= v
 		j--
 	}
-	return t[j:i], m
+	return t[j:i], m &^ isKeyByte
 }
+
+// keyByte is, for every byte that may be part of a key name (word bytes and
+// '.'), isKeyByte and the byte's bit in letters' sets (none for digits and
+// punctuation); 0 for other bytes.
+var keyByte = func() (kb [256]uint32) {
+	for c := 0; c < 256; c++ {
+		if class[c]&(cWord|cDot) != 0 {
+			kb[c] = isKeyByte | letters(string(rune(c)))
+		}
+	}
+	return kb
+}()
+
+const isKeyByte = 1 << 31
 
 // value reads the value after an operator ending at i: optional spaces, an
 // optional quote, and a run of printable non-space bytes that ends at the
