@@ -3,8 +3,9 @@ package secrets
 import "strings"
 
 // keywordSet is an Aho-Corasick automaton over lower-cased keywords,
-// compiled into a dense DFA over byte classes: every byte of the text
-// costs two table loads, whatever the number of keywords.
+// compiled into a dense DFA over byte classes (two table loads a byte,
+// whatever the number of keywords), with what the scan needs to run it
+// only around the rare pairs of bytes that keywords are found from.
 type keywordSet struct {
 	cls  [256]uint8 // byte → class; 0 for bytes in no keyword
 	ncls int
@@ -50,12 +51,12 @@ func (k *keywordSet) mayHold(a, b, c byte) bool {
 
 // commonPairs are the letter pairs most frequent in English text, most
 // frequent first (after published bigram counts, with a few pairs of URLs
-// and punctuation; the order within the list matters little). pairWeight ranks a pair by them and, for pairs
-// not in the list, by its bytes: the rarer the pair a keyword is found
-// from, the less often the scan stops there.
+// and the ends of sentences; the order within the list matters little).
+// pairWeight ranks a pair by them and, for pairs not in the list, by its
+// bytes: the rarer the pair a keyword is found from, the less often the
+// scan stops there.
 const commonPairs = "th he in er an re on at en nd ti es or te of ed is it al ar st to nt ng " +
-	"tt tp ps s. s, e. e, d. t. :/ // " + // URLs and the ends of sentences
-
+	"tt tp ps s. s, e. e, d. t. :/ // " +
 	"se ha as ou io le ve co me de hi ri ro ic ne ea ra ce li ch ll be ma si om ur ca el ta la ns " +
 	"di fo ho pe ec pr no ct us ac ot il tr ly nc et ut ss so rs un lo wa ge ie wh ee wi em ad ol " +
 	"rt po we na ul ni ts mo ow pa im mi ai sh ir su id os iv ia am fi ci vi pl ig tu ev ld ry mp " +

@@ -60,16 +60,14 @@ func letters(key string) uint32 {
 	return m
 }
 
-func lettersOf(w string) uint32 { return letters(w) }
-
 // nameLetters are letter sets one of which every key name that assign
 // reads must have: the letters of pwd (password, passwd), pass, passphrase,
 // privatekey, secret, token, apkey (apikey, appkey, application_key),
 // ackey (accesskey, AccountKey, SharedAccessKey), authorization and
 // credential.
 var nameLetters = [...]uint32{
-	lettersOf("pwd"), lettersOf("pas"), lettersOf("passphrase"), lettersOf("privatekey"), lettersOf("secret"), lettersOf("token"),
-	lettersOf("apkey"), lettersOf("ackey"), lettersOf("authorization"), lettersOf("credential"),
+	letters("pwd"), letters("pas"), letters("passphrase"), letters("privatekey"), letters("secret"), letters("token"),
+	letters("apkey"), letters("ackey"), letters("authorization"), letters("credential"),
 }
 
 // mayName reports whether a key with the letters m (see letters) has all
