@@ -12,10 +12,11 @@ func keywordIn(key string) string {
 		r := key[i:]
 		switch lower(key[i]) {
 		case 'p':
-			if hasPrefixFold(r, "password") || hasPrefixFold(r, "passwd") || hasPrefixFold(r, "passphrase") || hasPrefixFold(r, "pwd") {
+			if hasPrefixFold(r, "password") || hasPrefixFold(r, "passwd") || hasPrefixFold(r, "passphrase") || hasPrefixFold(r, "pwd") ||
+				i > 0 && hasPrefixFold(r, "pass") && wordAt(key, i, 4) { // DB_PASS, not "PASS:" or "pass"
 				return "PASSWORD"
 			}
-			if hasPrefixFold(r, "privatekey") || hasPrefixFold(r, "private_key") {
+			if hasPrefixFold(r, "privatekey") || hasPrefixFold(r, "private_key") || hasPrefixFold(r, "private-key") {
 				return "SECRET"
 			}
 		case 's':
@@ -28,7 +29,7 @@ func keywordIn(key string) string {
 			}
 		case 'a':
 			if hasPrefixFold(r, "apikey") || hasPrefixFold(r, "api_key") || hasPrefixFold(r, "api-key") ||
-				hasPrefixFold(r, "accesskey") || hasPrefixFold(r, "access_key") {
+				hasPrefixFold(r, "accesskey") || hasPrefixFold(r, "access_key") || hasPrefixFold(r, "access-key") {
 				return "SECRET"
 			}
 			if hasPrefixFold(r, "appkey") || hasPrefixFold(r, "app_key") || hasPrefixFold(r, "app-key") ||
@@ -45,6 +46,55 @@ func keywordIn(key string) string {
 		}
 	}
 	return ""
+}
+
+// letters returns the set of ASCII letters in key, case folded, as bits
+// (a = 1<<0 … z = 1<<25).
+func letters(key string) uint32 {
+	var m uint32
+	for i := 0; i < len(key); i++ {
+		if c := key[i] | 0x20; 'a' <= c && c <= 'z' {
+			m |= 1 << (c - 'a')
+		}
+	}
+	return m
+}
+
+// nameLetters are letter sets one of which every key name that assign
+// reads must have: the letters of pwd (password, passwd), pass, passphrase,
+// privatekey, secret, token, apkey (apikey, appkey, application_key),
+// ackey (accesskey, AccountKey, SharedAccessKey), authorization and
+// credential.
+var nameLetters = [...]uint32{
+	letters("pwd"), letters("pas"), letters("passphrase"), letters("privatekey"), letters("secret"), letters("token"),
+	letters("apkey"), letters("ackey"), letters("authorization"), letters("credential"),
+}
+
+// mayName reports whether a key with the letters m (see letters) has all
+// the letters of one of the words assign looks for (keywordIn, the Azure
+// key names): a test cheaper than looking for the words, which most keys
+// fail.
+func mayName(m uint32) bool {
+	for _, w := range nameLetters {
+		if m&w == w {
+			return true
+		}
+	}
+	return false
+}
+
+// wordAt reports whether key[i:i+n] is a whole word of the key name: it
+// starts the key or follows '_', '-' or '.' or a lower-case letter (when it
+// starts with a capital: camelCase), and it ends the key or is followed by
+// '_', '-', '.' or a capital after a lower-case letter ("DB_PASS",
+// "smtpPass", "pass", not "bypass" or "passenger").
+func wordAt(key string, i, n int) bool {
+	sep := func(c byte) bool { return c == '_' || c == '-' || c == '.' }
+	if i > 0 && !sep(key[i-1]) && !(class[key[i-1]]&cLower != 0 && class[key[i]]&cUpper != 0) {
+		return false
+	}
+	j := i + n
+	return j == len(key) || sep(key[j]) || class[key[j]]&cUpper != 0 && class[key[j-1]]&cLower != 0
 }
 
 // hasPrefixFold reports whether s starts with the lower-case ASCII word w,
@@ -106,8 +156,8 @@ func (s *scanner) assign(p int) {
 	if op == '=' && s.at(end) == '=' {
 		end++ // ===, !==
 	}
-	key := s.keyBefore(kp)
-	if key == "" {
+	key, m := s.keyLetters(kp)
+	if key == "" || !mayName(m) {
 		return
 	}
 	if eqFold(key, "AccountKey") || hasSuffixFold(key, "SharedAccessKey") || hasSuffixFold(key, "AccountKey") {
@@ -185,6 +235,9 @@ func (s *scanner) assign(p int) {
 	if secretRef(v) {
 		return // a reference to the secret, not the secret
 	}
+	if echoesKey(key, v) {
+		return // a field's name ("PGSSLPASSWORD": "sslpassword"), not its value
+	}
 	if plausibleValue(v, minBits) && (!wordsOnly(v) || passwordKey(key) && s.literal(kp, end, vs, ve)) {
 		score := 0.6
 		if entropy(v) >= 4.0 {
@@ -225,7 +278,10 @@ func (s *scanner) literal(kp, end, vs, ve int) bool {
 			return false
 		}
 		if ke != kp || vs != end {
-			return false // "password = hunter2": code as often as INI
+			// "password = hunter2": code as often as INI; but a bare word
+			// ending a PHP or Perl statement ("$password = goodspec;") is
+			// no variable (those start with '$') and no call.
+			return ks > 0 && t[ks-1] == '$' && ve < len(t) && t[ve] == ';' && wordsOnly(t[vs:ve])
 		}
 		if key[0] == '-' || ks > 0 && strings.IndexByte("?&;", t[ks-1]) >= 0 {
 			return true
@@ -345,6 +401,29 @@ func lowValue(v string) bool {
 	return true
 }
 
+// echoesKey reports whether value v repeats the key name or its end,
+// counting letters and digits only and folding case: a map from one name
+// of a field to another ("PGSSLPASSWORD": "sslpassword", encodeUserPassword:
+// "encodeUserPassword").
+func echoesKey(key, v string) bool {
+	i, j, n := len(key)-1, len(v)-1, 0
+	for j >= 0 {
+		c := v[j] | 0x20
+		if class[v[j]]&cAlnum == 0 {
+			j--
+			continue
+		}
+		for i >= 0 && class[key[i]]&cAlnum == 0 {
+			i--
+		}
+		if i < 0 || key[i]|0x20 != c {
+			return false
+		}
+		i, j, n = i-1, j-1, n+1
+	}
+	return n > 0
+}
+
 // prose handles a quote at p after " is ": "The password is 'Secret123'".
 // A quoted hand-picked password after a password-like word is a finding.
 func (s *scanner) prose(p int) {
@@ -406,6 +485,47 @@ func (s *scanner) keyBefore(p int) string {
 	}
 	return t[j:i]
 }
+
+// keyLetters is keyBefore that also returns the letters of the key (see
+// letters), read in the same pass.
+func (s *scanner) keyLetters(p int) (string, uint32) {
+	t := s.text
+	i := p
+	for n := 0; n < 4 && i > 0 && (t[i-1] == ' ' || t[i-1] == '\t'); n++ {
+		i--
+	}
+	if i > 0 && (t[i-1] == '"' || t[i-1] == '\'' || t[i-1] == '`') {
+		i--
+		if i > 0 && t[i-1] == '\\' {
+			i--
+		}
+	}
+	var m uint32
+	j := i
+	for j > 0 && i-j < 64 {
+		v := keyByte[t[j-1]]
+		if v == 0 {
+			break
+		}
+		m |= v
+		j--
+	}
+	return t[j:i], m &^ isKeyByte
+}
+
+// keyByte is, for every byte that may be part of a key name (word bytes and
+// '.'), isKeyByte and the byte's bit in letters' sets (none for digits and
+// punctuation); 0 for other bytes.
+var keyByte = func() (kb [256]uint32) {
+	for c := 0; c < 256; c++ {
+		if class[c]&(cWord|cDot) != 0 {
+			kb[c] = isKeyByte | letters(string(rune(c)))
+		}
+	}
+	return kb
+}()
+
+const isKeyByte = 1 << 31
 
 // value reads the value after an operator ending at i: optional spaces, an
 // optional quote, and a run of printable non-space bytes that ends at the

@@ -47,6 +47,7 @@ func TestLowValue(t *testing.T) {
 		{"12345", false},         // a run
 		{"aaaaaa", false},        // one byte
 		{"password", false},      // names the field
+		{"PASSWORD!", false},     // names the field
 		{"mypassword1", false},   // names the field
 		{"secret", false},        // the whole value names the field
 		{"${DB_PASS}", false},    // a reference
@@ -116,6 +117,72 @@ func TestCodeShapes(t *testing.T) {
 		}
 		if got := secretRef(tc.v); got != tc.reference {
 			t.Errorf("secretRef(%q) = %v, want %v", tc.v, got, tc.reference)
+		}
+	}
+}
+
+// TestMayName checks the letter prefilter of assign against the words it
+// stands for: every key that keywordIn or the Azure test accepts passes it.
+func TestMayName(t *testing.T) {
+	for _, key := range []string{
+		"password", "DB_PASSWD", "pwd", "DB_PASS", "smtpPass", "private-key", "access-key", "passphrase", "privateKey", "private_key", "client_secret", "token",
+		"api_key", "ApiKey", "api-key", "accessKey", "access_key", "appkey", "app_key", "app-key",
+		"application_key", "applicationkey", "Authorization", "credentials", "AccountKey", "SharedAccessKey",
+	} {
+		if keywordIn(key) == "" && !eqFold(key, "AccountKey") && !hasSuffixFold(key, "SharedAccessKey") {
+			t.Fatalf("%q: not a key name assign reads", key)
+		}
+		if !mayName(letters(key)) {
+			t.Errorf("mayName(%q) = false", key)
+		}
+	}
+	s := scanner{text: `x "DB_Password" : 1`}
+	if key, m := s.keyLetters(14); key != "DB_Password" || m != letters("dbpassword") {
+		t.Errorf("keyLetters = %q, %x", key, m)
+	}
+	for _, key := range []string{"name", "port", "level", "status", "timeout"} {
+		if mayName(letters(key)) {
+			t.Errorf("mayName(%q) = true", key)
+		}
+	}
+}
+
+func TestEchoesKey(t *testing.T) {
+	for _, tc := range []struct {
+		key, v string
+		want   bool
+	}{
+		{"PGSSLPASSWORD", "sslpassword", true},
+		{"encodeUserPassword", "encodeUserPassword", true},
+		{"user_password", "password", true},
+		{"AdminPassword", "thisismypassword", false},
+		{"Password", "myPassword", false},
+		{"password", "", false},
+		{"token", "-", false},
+	} {
+		if got := echoesKey(tc.key, tc.v); got != tc.want {
+			t.Errorf("echoesKey(%q, %q) = %v, want %v", tc.key, tc.v, got, tc.want)
+		}
+	}
+}
+
+func TestWordAt(t *testing.T) {
+	for _, tc := range []struct {
+		key  string
+		want string // the label keywordIn gives
+	}{
+		{"DB_PASS", "PASSWORD"},
+		{"smtpPass", "PASSWORD"},
+		{"pass", ""}, // "--- PASS:", "in the same pass:"
+		{"mysql.pass", "PASSWORD"},
+		{"bypass", ""},
+		{"passenger", ""},
+		{"compass_heading", ""},
+		{"passThrough", ""},
+		{"PASSTHROUGH", ""},
+	} {
+		if got := keywordIn(tc.key); got != tc.want {
+			t.Errorf("keywordIn(%q) = %q, want %q", tc.key, got, tc.want)
 		}
 	}
 }

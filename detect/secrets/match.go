@@ -1,22 +1,10 @@
 package secrets
 
-// patterns runs the pattern rules: the keyword automaton finds every
-// keyword, and each rule's regular expression runs only over a bounded
-// window around a keyword of its own. A window starts before bytes before
-// the keyword, ends context bytes after it, and then grows to the end of
-// the token it cuts (at most maxExtend bytes more), so that a match is never
-// a truncated token.
-func (s *scanner) patterns() {
-	ks := s.set.keywords
-	if ks == nil || !s.anyPattern {
-		return
-	}
-	d := ks.scan(s.text, s.window)
-	if !s.eof {
-		// A keyword may still be completed at the end of the text.
-		s.wait(max(0, len(s.text)-d-s.set.maxBefore))
-	}
-}
+// Pattern rules: the scan loop finds every keyword with the automaton, and
+// each rule's regular expression runs only over a bounded window around a
+// keyword of its own. A window starts before bytes before the keyword, ends
+// context bytes after it, and then grows to the end of the token it cuts (at
+// most maxExtend bytes more), so that a match is never a truncated token.
 
 // window runs the rule of keyword w, which ends at end, over its window.
 func (s *scanner) window(end int, w uint16) {
@@ -38,6 +26,9 @@ func (s *scanner) window(end int, w uint16) {
 	}
 	if !s.eof {
 		return // the verdict is final and only holding was asked for
+	}
+	if !rr.need.in(t[ws:we]) {
+		return // no run of bytes long enough to be the secret
 	}
 	for _, loc := range rr.re.FindAllStringSubmatchIndex(t[ws:we], -1) {
 		a, b := loc[0], loc[1]

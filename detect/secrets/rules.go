@@ -82,6 +82,7 @@ type regexRule struct {
 	spec     int // index into loaded.specs
 	re       *regexp.Regexp
 	groups   int // capture groups: the first that took part is the secret (none: the whole match)
+	need     runNeed
 	before   int
 	context  int
 	entropy  float64
@@ -116,6 +117,8 @@ type loaded struct {
 	regexes []regexRule
 	// keywords is the prefilter over the pattern rules' keywords.
 	keywords *keywordSet
+	// table is the scan loop's table for the anchors and keywords.
+	table *[1 << 16]uint8
 	// maxBefore is the longest window start before a keyword.
 	maxBefore int
 	// lookBehind is the detector's LookBehind.
@@ -189,11 +192,15 @@ func loadRules(data []byte, builtin []*finding.Rule) (*loaded, error) {
 		if err != nil {
 			return nil, fmt.Errorf("rules file: rule %q: pattern: %w", sp.ID, err)
 		}
+		need, err := needOf(sp.Pattern)
+		if err != nil {
+			return nil, fmt.Errorf("rules file: rule %q: pattern: %w", sp.ID, err)
+		}
 		if len(l.regexes) == maxRegexRules {
 			return nil, fmt.Errorf("rules file: more than %d pattern rules", maxRegexRules)
 		}
 		rr := regexRule{
-			idx: len(l.rules), spec: i, re: re, groups: re.NumSubexp(), before: sp.Before, context: sp.Context,
+			idx: len(l.rules), spec: i, re: re, groups: re.NumSubexp(), need: need, before: sp.Before, context: sp.Context,
 			entropy: sp.Entropy, validate: validators[sp.Validate], score: sp.Score,
 		}
 		if rr.before == 0 {

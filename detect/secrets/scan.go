@@ -40,9 +40,10 @@ const (
 	cAny64  = cAlnum | cURL | cB64 // either alphabet
 )
 
-var class [256]uint8
-
-func init() {
+// class maps a byte to its classes. It and anchor are initialised as
+// variables, not in init, because the rule set's scan table is built from
+// them when the package's variables are.
+var class = func() (class [256]uint8) {
 	for c := '0'; c <= '9'; c++ {
 		class[c] = cDigit
 	}
@@ -58,7 +59,8 @@ func init() {
 		class[c] = cSpace
 	}
 	class['.'] = cDot
-}
+	return class
+}()
 
 func isSpace(c byte) bool { return class[c]&cSpace != 0 }
 
@@ -149,11 +151,10 @@ const (
 	aAssign
 	aW
 	aQuote
+	aBegin // the 'B' of "-----BEGIN "
 )
 
-var anchor [256]uint8
-
-func init() {
+var anchor = func() (anchor [256]uint8) {
 	anchor['-'] = aDash
 	anchor['_'] = aUnderscore
 	anchor['A'] = aA
@@ -164,51 +165,176 @@ func init() {
 	anchor['W'] = aW
 	anchor['"'] = aQuote
 	anchor['\''] = aQuote
+	anchor['B'] = aBegin
+	return anchor
+}()
+
+// anchorAfter reports whether anchor byte c can start anything when prev
+// comes before it: a condition every handler below checks first, so that
+// the scan loop can skip the anchor on the two bytes alone.
+func anchorAfter(prev, c byte) bool {
+	switch anchor[c] {
+	case aDash: // sk-, glpat-, xox[abceprs]-, xapp-
+		return strings.IndexByte("ktabceprs", prev) >= 0
+	case aUnderscore: // gh[pousr]_, github_pat_, hf_, sk_live_, rk_live_, rk_
+		return strings.IndexByte("pousrbfk", prev) >= 0
+	case aA: // AKIA, ASIA, AIza at the start of a word
+		return class[prev]&cAlnum == 0
+	case aJ: // eyJ
+		return prev == 'y'
+	case aAssign:
+		// "scheme://" whatever comes before; otherwise a key name, a
+		// quote or a space ends before the operator, or it is "!=".
+		return c == ':' || class[prev]&(cWord|cDot|cSpace) != 0 || strings.IndexByte("\"'`!", prev) >= 0
+	case aQuote: // " is '"
+		return prev == ' '
+	case aW: // aws
+		return prev == 'a' || prev == 'A'
+	case aBegin: // -----BEGIN
+		return prev == '-'
+	}
+	return false
 }
 
-// scan visits every anchor byte in one pass and lets the rules look around
-// it.
-func (s *scanner) scan() {
-	t := s.text
-	for i := 0; i < len(t); i++ {
-		a := anchor[t[i]]
-		if a == aNone {
-			continue // most bytes: one predictable branch, no jump table
+// Bits of the scan table, indexed by two adjacent bytes.
+const (
+	tAnchor    = 0x0f // the anchor kind of the second byte, when it may start anything
+	tBack      = 0x70 // the keywords' back (see keywordSet), shifted by tBackShift
+	tBackShift = 4
+	tKeyword   = 0x80 // some pattern keyword is found from the pair
+)
+
+// scanTable returns the table the scan loop reads, for every pair of
+// adjacent bytes (first | second<<8, as a little-endian load gives them):
+// the anchor kind of the second byte when anchorAfter allows it, and
+// tKeyword and back when keywords of ks are found from the pair (ks may be
+// nil).
+func scanTable(ks *keywordSet) *[1 << 16]uint8 {
+	tab := new([1 << 16]uint8)
+	for i := range tab {
+		prev, c := byte(i), byte(i>>8)
+		if anchorAfter(prev, c) {
+			tab[i] = anchor[c]
 		}
-		switch a {
-		case aDash:
-			s.dash(i)
-		case aUnderscore:
-			s.underscore(i)
-		case aA:
-			s.upperA(i)
-		case aJ:
-			if i >= 2 && t[i-1] == 'y' && t[i-2] == 'e' && s.on[rJWT] {
-				s.jwt(i - 2)
-			}
-		case aAssign:
-			s.assign(i)
-		case aQuote:
-			// "password is '…'"
-			if i >= 4 && t[i-1] == ' ' && t[i-2] == 's' && t[i-3] == 'i' && t[i-4] == ' ' {
-				s.prose(i)
-			}
-		case aW:
-			// "aws" before a 40-byte secret access key.
-			if i >= 1 && lower(t[i-1]) == 'a' && lower(s.at(i+1)) == 's' && s.on[rAWSSecret] &&
-				s.startsWord(i-1, cAlnum) && class[s.at(i+2)]&cAlnum == 0 {
-				s.awsSecretAfter(i+2, 0.8)
-			}
+		if p := uint16(prev)<<8 | uint16(c); ks != nil && ks.pairs[p] {
+			tab[i] |= tKeyword | ks.back[p]<<tBackShift
 		}
 	}
-	s.patterns()
+	return tab
 }
 
-// dash handles a '-' at p: "sk-", "glpat-", "xoxb-" (and xoxa-, xoxe-,
-// xoxp-, xoxr-, xoxs-), "xapp-", "-----BEGIN ".
+// anchorsOnly is the scan table without keywords, for detectors whose
+// pattern rules are all off.
+var anchorsOnly = scanTable(nil)
+
+// scan visits every anchor byte and every pair of bytes that a keyword is
+// found from in one pass, reading two adjacent bytes at a time from a
+// table, and lets the rules look around them. Keywords found from a pair
+// (keywordSet.at) run their pattern rules' windows.
+func (s *scanner) scan() {
+	t := s.text
+	if len(t) == 0 {
+		return
+	}
+	ks := s.set.keywords
+	tab := anchorsOnly
+	if ks != nil && s.anyPattern {
+		tab = s.set.table
+	}
+	s.anchorAt(anchor[t[0]], 0)
+	for i := 1; i < len(t); i++ {
+		if x := tab[uint16(t[i-1])|uint16(t[i])<<8]; x != 0 {
+			s.visit(i, x)
+		}
+	}
+	if ks == nil || !s.anyPattern || s.eof {
+		return
+	}
+	// A keyword may still be completed at the end of the text.
+	s.wait(max(0, len(t)-ks.endDepth(t)-s.set.maxBefore))
+}
+
+// visit handles position i, whose scan table entry x is not zero: the
+// keywords found from the pair t[i-1:i+1] and an anchor at i.
+func (s *scanner) visit(i int, x uint8) {
+	t := s.text
+	if x&tKeyword != 0 && i+1 < len(t) {
+		ks := s.set.keywords
+		if h := triHash(t[i-1], t[i], t[i+1]); ks.tri[h/64]&(1<<(h%64)) != 0 { // ks.mayHold, inlined
+			ks.at(t, i-1, int(x&tBack>>tBackShift), s.window)
+		}
+	}
+	if a := x & tAnchor; a != 0 {
+		s.anchorAt(a, i)
+	}
+}
+
+// anchorAt runs the handler of anchor kind a at i.
+func (s *scanner) anchorAt(a uint8, i int) {
+	t := s.text
+	switch a {
+	case aDash:
+		s.dash(i)
+	case aUnderscore:
+		s.underscore(i)
+	case aA:
+		s.upperA(i)
+	case aJ:
+		if i >= 2 && t[i-1] == 'y' && t[i-2] == 'e' && s.on[rJWT] {
+			s.jwt(i - 2)
+		}
+	case aAssign:
+		s.assign(i)
+	case aQuote:
+		// "password is '…'"
+		if i >= 4 && t[i-1] == ' ' && t[i-2] == 's' && t[i-3] == 'i' && t[i-4] == ' ' {
+			s.prose(i)
+		}
+	case aW:
+		// "aws" before a 40-byte secret access key.
+		if i >= 1 && lower(t[i-1]) == 'a' && lower(s.at(i+1)) == 's' && s.on[rAWSSecret] &&
+			s.startsWord(i-1, cAlnum) && class[s.at(i+2)]&cAlnum == 0 {
+			s.awsSecretAfter(i+2, 0.8)
+		}
+	case aBegin:
+		if p := i - 5; p >= 0 && t[p:i] == "-----" && strings.HasPrefix(t[i:], "BEGIN ") &&
+			(s.on[rPrivateKey] || s.on[rGCPService]) && s.dashPrefix(p) == 0 {
+			s.pem(p)
+		}
+	}
+}
+
+// Token prefixes that end with '-', as dashPrefix finds them.
+const (
+	dashNone = iota
+	dashSK
+	dashGitLab
+	dashSlack
+)
+
+// dashPrefix reports which token prefix ends with the '-' at p: "sk-",
+// "glpat-" (with the GitLab rule on), "xox[abceprs]-" or "xapp-" (with the
+// Slack rule on).
+func (s *scanner) dashPrefix(p int) int {
+	t := s.text
+	switch {
+	case p >= 2 && t[p-2] == 's' && t[p-1] == 'k' && s.startsWord(p-2, cWord):
+		return dashSK
+	case p >= 5 && t[p-5:p] == "glpat" && s.on[rGitLab] && s.startsWord(p-5, cWord):
+		return dashGitLab
+	case p >= 4 && (t[p-4:p-1] == "xox" && strings.IndexByte("abceprs", t[p-1]) >= 0 || t[p-4:p] == "xapp") &&
+		s.on[rSlack] && s.startsWord(p-4, cWord):
+		return dashSlack
+	}
+	return dashNone
+}
+
+// dash handles a '-' at p: "sk-", "glpat-", "xoxb-" (and xoxa-, xoxc-,
+// xoxe-, xoxp-, xoxr-, xoxs-), "xapp-". ("-----BEGIN " is found at its 'B'.)
 func (s *scanner) dash(p int) {
 	t := s.text
-	if p >= 2 && t[p-2] == 's' && t[p-1] == 'k' && s.startsWord(p-2, cWord) {
+	switch s.dashPrefix(p) {
+	case dashSK:
 		if strings.HasPrefix(t[p+1:], "ant-") {
 			if s.on[rAnthropic] {
 				s.simple(rAnthropic, p-2, p+5, cWord, 40, 250, 0, 0.95)
@@ -216,19 +342,10 @@ func (s *scanner) dash(p int) {
 		} else if s.on[rOpenAI] {
 			s.openAI(p - 2)
 		}
-		return
-	}
-	if p >= 5 && t[p-5:p] == "glpat" && s.on[rGitLab] && s.startsWord(p-5, cWord) {
+	case dashGitLab:
 		s.simple(rGitLab, p-5, p+1, cWord, 20, 64, 0, 0.9)
-		return
-	}
-	if p >= 4 && (t[p-4:p-1] == "xox" && strings.IndexByte("abeprs", t[p-1]) >= 0 || t[p-4:p] == "xapp") &&
-		s.on[rSlack] && s.startsWord(p-4, cWord) {
+	case dashSlack:
 		s.slack(p - 4)
-		return
-	}
-	if strings.HasPrefix(t[p:], "-----BEGIN ") && (s.on[rPrivateKey] || s.on[rGCPService]) {
-		s.pem(p)
 	}
 }
 
@@ -317,7 +434,7 @@ func (s *scanner) openAI(start int) {
 	s.add(rOpenAI, start, end, score, "")
 }
 
-// slack matches xox[abeprs]- and xapp- tokens, which carry numeric segments.
+// slack matches xox[abceprs]- and xapp- tokens, which carry numeric segments.
 func (s *scanner) slack(start int) {
 	body := start + 5
 	end, st := s.token(body, cAlnum|cURL, 10, 250, cWord)
@@ -363,15 +480,20 @@ func (s *scanner) rampart(start int) {
 	}
 }
 
-// upperA handles an 'A' at p: AWS key IDs (AKIA, ASIA) with a secret key
+// upperA handles an 'A' at p: AWS key IDs (AKIA, ASIA, ABIA, ACCA,
+// A3T[A-Z0-9]) with a secret key
 // after them, and Google API keys (AIza).
 func (s *scanner) upperA(p int) {
 	t := s.text
 	if len(t)-p < 4 {
 		return
 	}
-	switch t[p : p+4] {
-	case "AKIA", "ASIA":
+	id := t[p : p+4]
+	if id[:3] == "A3T" && class[id[3]]&(cUpper|cDigit) != 0 {
+		id = "A3T?"
+	}
+	switch id {
+	case "AKIA", "ASIA", "ABIA", "ACCA", "A3T?":
 		if !(s.on[rAWSKeyID] || s.on[rAWSSecret]) || !s.startsWord(p, cAlnum) {
 			return
 		}

@@ -155,6 +155,7 @@ func buildSet(data []byte) (*loaded, error) {
 		}
 		l.keywords = ks
 	}
+	l.table = scanTable(l.keywords)
 	return l, nil
 }
 
