@@ -137,42 +137,47 @@ func newMatcher(pats []pattern) *matcher {
 // of their ends.
 //
 // A scan is a chain of dependent loads, one per byte, so a long text is
-// scanned as two halves at once: two independent chains in one loop, the
-// second half starting maxLen-1 bytes early so that it sees every match
-// that ends in it. The states where a match ends are noted, and the
-// matches reported afterwards, first half first.
+// scanned as four segments at once: four independent chains in one loop,
+// each segment starting maxLen-1 bytes before the previous one ends so
+// that it sees every match that ends in it. The states where a match ends
+// are noted, and the matches reported afterwards, segment by segment.
 func (m *matcher) scan(s []byte, fn func(p *pattern, start, end int)) {
-	if len(s) < 4*m.maxLen+64 {
+	if len(s) < 8*m.maxLen+64 {
 		m.scanFrom(s, fn)
 		return
 	}
-	// Halves [0, l) and [b0, len) with b0 = len-l <= l-(maxLen-1).
-	l := (len(s) + m.maxLen) / 2
-	b0 := len(s) - l
-	var bufA, bufB [16]hit
-	ha, hb := bufA[:0], bufB[:0]
-	var ea, eb uint32
+	// Four segments of q bytes from st[k]; consecutive segments overlap
+	// by at least maxLen-1 bytes, so the segment where a match ends also
+	// holds its start. Segment k reports the matches that end after
+	// segment k-1 ends.
+	q := (len(s) + 3*(m.maxLen-1) + 6 + 3) / 4
+	step := (len(s) - q) / 3
+	st := [4]int{0, step, 2 * step, len(s) - q}
+	var bufs [4][8]hit
+	hs := [4][]hit{bufs[0][:0], bufs[1][:0], bufs[2][:0], bufs[3][:0]}
+	var e0, e1, e2, e3 uint32
 	next, class := m.next, &m.class
-	a, b := s[:l], s[b0:]
-	b = b[:len(a)]
-	for i := range a {
-		ea = next[int(ea>>1)+int(class[a[i]])]
-		eb = next[int(eb>>1)+int(class[b[i]])]
-		if (ea|eb)&1 == 0 {
+	s0, s1, s2, s3 := s[st[0]:st[0]+q], s[st[1]:st[1]+q], s[st[2]:st[2]+q], s[st[3]:]
+	s1, s2, s3 = s1[:len(s0)], s2[:len(s0)], s3[:len(s0)]
+	for i := range s0 {
+		e0 = next[int(e0>>1)+int(class[s0[i]])]
+		e1 = next[int(e1>>1)+int(class[s1[i]])]
+		e2 = next[int(e2>>1)+int(class[s2[i]])]
+		e3 = next[int(e3>>1)+int(class[s3[i]])]
+		if (e0|e1|e2|e3)&1 == 0 {
 			continue
 		}
-		if ea&1 != 0 {
-			ha = append(ha, hit{state: ea >> 1, end: int32(i + 1)})
-		}
-		if eb&1 != 0 && b0+i+1 > l {
-			hb = append(hb, hit{state: eb >> 1, end: int32(b0 + i + 1)})
+		for k, e := range [4]uint32{e0, e1, e2, e3} {
+			end := st[k] + i + 1
+			if e&1 != 0 && (k == 0 || end > st[k-1]+q) {
+				hs[k] = append(hs[k], hit{state: e >> 1, end: int32(end)})
+			}
 		}
 	}
-	for _, h := range ha {
-		m.report(s, h, fn)
-	}
-	for _, h := range hb {
-		m.report(s, h, fn)
+	for _, h := range hs {
+		for _, x := range h {
+			m.report(s, x, fn)
+		}
 	}
 }
 
