@@ -28,6 +28,7 @@ import (
 	"errors"
 	"fmt"
 	"math"
+	"math/bits"
 	"slices"
 	"sync"
 	"unicode"
@@ -396,14 +397,32 @@ func sums16(w *[1 << 17]int8, s []byte, pairs bool, shift uint, acc []int64, cnt
 //
 //go:noinline
 func grams4(w *[1 << 17]int8, s []byte, g uint64) (int64, uint64) {
-	var a int64
-	for _, c := range s {
+	var a, b int64
+	i := 0
+	// Four bytes at a time: the window G holds the bytes up to s[i+3],
+	// the latest in the low byte, and the four 4-grams that end in s[i:i+4]
+	// are its four 32-bit slices, hashed independently.
+	for ; i+4 <= len(s); i += 4 {
+		G := g<<32 | uint64(bits.ReverseBytes32(binary.LittleEndian.Uint32(s[i:])))
+		x0 := (G>>24&0xffffffff | 4<<60) * 0xbf58476d1ce4e5b9
+		x1 := (G>>16&0xffffffff | 4<<60) * 0xbf58476d1ce4e5b9
+		x2 := (G>>8&0xffffffff | 4<<60) * 0xbf58476d1ce4e5b9
+		x3 := (G&0xffffffff | 4<<60) * 0xbf58476d1ce4e5b9
+		x0 ^= x0 >> 29
+		x1 ^= x1 >> 29
+		x2 ^= x2 >> 29
+		x3 ^= x3 >> 29
+		a += int64(w[uint32(x0>>signBit)&(1<<17-1)]) + int64(w[uint32(x1>>signBit)&(1<<17-1)])
+		b += int64(w[uint32(x2>>signBit)&(1<<17-1)]) + int64(w[uint32(x3>>signBit)&(1<<17-1)])
+		g = G
+	}
+	for _, c := range s[i:] {
 		g = g<<8 | uint64(c)
 		x := (g&0xffffffff | 4<<60) * 0xbf58476d1ce4e5b9
 		x ^= x >> 29
 		a += int64(w[uint32(x>>signBit)&(1<<17-1)])
 	}
-	return a, g
+	return a + b, g
 }
 
 // hashWords returns the hash (FNV-1a from wordSeed) and last offset of
