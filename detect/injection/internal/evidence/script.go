@@ -147,3 +147,122 @@ func (ss Scripts) Has(s Script) bool { return ss&(1<<s) != 0 }
 
 // With returns the set with s added.
 func (ss Scripts) With(s Script) Scripts { return ss | 1<<s }
+
+// letterStats returns DominantScript(f) and firstSingles(f) in one pass
+// over the folded text f (valid UTF-8: only lead bytes are judged, and the
+// ASCII letters of each block of eight bytes are counted and located once
+// for both).
+func letterStats(f []byte) (Script, int) {
+	var n [numScripts]int
+	from := -2 // not found yet
+	if len(f) < 24 {
+		from = 0
+	}
+	var c1, c2 int     // single letters in the two blocks before
+	var before uint64 // 0x80 when the byte before the block is a letter
+	var l uint64      // a–z of the current block
+	if len(f) >= 8 {
+		l = letters8(f)
+	}
+	i := 0
+	for ; i+8 <= len(f); i += 8 {
+		v := binary.LittleEndian.Uint64(f[i:])
+		var ln uint64
+		if i+16 <= len(f) {
+			ln = letters8(f[i+8:])
+		} else if i+8 < len(f) && isLetter(f[i+8]) {
+			ln = 0x80
+		}
+		if v&highs8 == 0 {
+			n[ScriptLatin] += asciiLetters8(v)
+		} else {
+			x := v &^ highs8
+			x |= 0x20 * ones8
+			n[ScriptLatin] += bits.OnesCount64((x + (0x80-'a')*ones8) &^ (x + (0x80-'z'-1)*ones8) &^ v & highs8)
+			for k := range 8 {
+				if c := f[i+k]; c >= 0xC0 {
+					n[leadScript(f, i+k)]++
+				}
+			}
+		}
+		if from == -2 {
+			single := l &^ (l<<8 | before) &^ (l>>8 | ln<<56)
+			c := bits.OnesCount64(single)
+			if c1+c2+c >= 4 {
+				from = max(0, i-16)
+			}
+			c1, c2 = c2, c
+			before = l >> 56 & 0x80
+		}
+		l = ln
+	}
+	for ; i < len(f); i++ {
+		switch c := f[i]; {
+		case c < 0x80:
+			if ('a' <= c && c <= 'z') || ('A' <= c && c <= 'Z') {
+				n[ScriptLatin]++
+			}
+		case c >= 0xC0:
+			n[leadScript(f, i)]++
+		}
+	}
+	if from == -2 {
+		from = -1
+		if len(f)%8 != 0 {
+			from = max(0, len(f)&^7-16)
+		}
+	}
+	best, bn := ScriptNone, 0
+	for sc := ScriptLatin; sc < numScripts; sc++ {
+		if n[sc] > bn {
+			best, bn = sc, n[sc]
+		}
+	}
+	if best == ScriptHan && n[ScriptKana] > 0 {
+		best = ScriptKana
+	}
+	return best, from
+}
+
+// leadScript is DominantScript's judgement of the character whose lead
+// byte (0xC0 or above) is f[i].
+func leadScript(f []byte, i int) Script {
+	c := f[i]
+	switch {
+	case c < 0xE0:
+		switch {
+		case c <= 0xC9:
+			return ScriptLatin
+		case c == 0xCE || c == 0xCF:
+			return ScriptGreek
+		case c >= 0xD0 && c <= 0xD4:
+			return ScriptCyrillic
+		case c >= 0xD8 && c <= 0xDB:
+			return ScriptArabic
+		}
+		return ScriptOther
+	case c < 0xF0:
+		var c1 byte
+		if i+1 < len(f) {
+			c1 = f[i+1]
+		}
+		switch {
+		case c == 0xE0 && (c1 == 0xA4 || c1 == 0xA5):
+			return ScriptDevanagari
+		case c == 0xE0 && (c1 == 0xA6 || c1 == 0xA7):
+			return ScriptBengali
+		case c == 0xE0 && (c1 == 0xB8 || c1 == 0xB9):
+			return ScriptThai
+		case c == 0xE3 && c1 >= 0x81 && c1 <= 0x83:
+			return ScriptKana
+		case c == 0xE3 && c1 >= 0x90, c >= 0xE4 && c <= 0xE9:
+			return ScriptHan
+		case c >= 0xEA && c <= 0xED:
+			return ScriptHangul
+		case c == 0xEF && c1 >= 0xBC: // full-width forms
+			return ScriptLatin
+		}
+		return ScriptOther
+	}
+	return ScriptOther
+}
