@@ -105,6 +105,30 @@ func TestDevFigures(t *testing.T) {
 			t.Errorf("%s: FPR %.4f above %.2f", tt.name, m.FPR, tt.maxFPR)
 		}
 	}
+	// The figure: recall at the score threshold where 1 % of the
+	// benign prompts (label benign, not documents) are flagged.
+	var neg []float64
+	for i, r := range rows {
+		if r.Label == "benign" && r.Role != "document" {
+			neg = append(neg, scores[i])
+		}
+	}
+	tb := metrics.ThresholdAtFPR(neg, 0.01)
+	for _, sl := range []struct {
+		name string
+		keep func(devRow) bool
+	}{{"all", func(devRow) bool { return true }}, {"direct", func(r devRow) bool { return r.Role != "document" }}, {"indirect", func(r devRow) bool { return r.Role == "document" }}} {
+		var n, hit int
+		for i, r := range rows {
+			if labels[i] && sl.keep(r) {
+				n++
+				if scores[i] >= tb {
+					hit++
+				}
+			}
+		}
+		t.Logf("recall at 1%% FPR on benign prompts (threshold %.4f), %-8s positives %4d: %.3f", tb, sl.name, n, float64(hit)/float64(max(n, 1)))
+	}
 }
 
 // mixedPrompt is about 4 KiB of English prose with some code.
