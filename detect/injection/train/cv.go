@@ -28,7 +28,7 @@ import (
 // reported against the original rows' negatives. The slices all, direct and
 // document are the original rows (no synthetic ones), so that figures
 // compare across -synth settings.
-func crossValidate(w io.Writer, rows, val []*row, exs []classify.Example, cfg classify.Config, k int, seed uint64, trainedScripts []string) error {
+func crossValidate(w io.Writer, rows, val []*row, exs []classify.Example, cfg classify.Config, k int, seed uint64, trainedScripts []string, synthCombiner bool) error {
 	fold := map[string]int{}
 	for _, r := range rows {
 		g := strconv.Itoa(r.comp)
@@ -43,6 +43,7 @@ func crossValidate(w io.Writer, rows, val []*row, exs []classify.Example, cfg cl
 	scn := evidence.NewScanner()
 	var xs []evidence.Vector
 	var ys, doc, syn, isVal, benignPrompt []bool
+	var src []string
 	var floatZ []float64 // the float weights' whole-text logits, out of fold
 	var floatY []bool
 	for f := range k {
@@ -78,6 +79,7 @@ func crossValidate(w io.Writer, rows, val []*row, exs []classify.Example, cfg cl
 				ys = append(ys, positive(r.Label))
 				doc = append(doc, r.Role == "document")
 				syn = append(syn, r.synthetic)
+				src = append(src, r.Source)
 				isVal = append(isVal, i == 1)
 				benignPrompt = append(benignPrompt, i == 0 && !r.synthetic && r.Label == "benign" && r.Role != "document")
 			}
@@ -105,7 +107,7 @@ func crossValidate(w io.Writer, rows, val []*row, exs []classify.Example, cfg cl
 		var tx []evidence.Vector
 		var ty []bool
 		for i := range xs {
-			if i%2 != cf && !isVal[i] {
+			if i%2 != cf && !isVal[i] && (synthCombiner || !syn[i]) {
 				tx, ty = append(tx, xs[i]), append(ty, ys[i])
 			}
 		}
@@ -161,6 +163,11 @@ func crossValidate(w io.Writer, rows, val []*row, exs []classify.Example, cfg cl
 		{"document", func(i int) bool { return doc[i] && !syn[i] && !isVal[i] }},
 		{"synth", func(i int) bool { return syn[i] }},
 		{"bipia-val", func(i int) bool { return isVal[i] || (!ys[i] && !syn[i]) }},
+		{"val-code", func(i int) bool { return (isVal[i] && src[i] == "bipia-code") || (!ys[i] && !syn[i]) }},
+		{"val-table", func(i int) bool { return (isVal[i] && src[i] == "bipia-table") || (!ys[i] && !syn[i]) }},
+		{"syn-code", func(i int) bool { return syn[i] && src[i] == "synth-code" }},
+		{"syn-table", func(i int) bool { return syn[i] && src[i] == "synth-table" }},
+		{"syn-email", func(i int) bool { return syn[i] && src[i] == "synth-email" }},
 	} {
 		var ss []float64
 		var ls []bool

@@ -126,6 +126,7 @@ func run(args []string, stdout io.Writer) error {
 	synthNeg := fs.Float64("synth-neg", 1, "synthetic negative documents per planted one")
 	synthWeight := fs.Float64("synth-weight", 1, "weight of the synthetic rows in the classifier's fit, relative to an original row of their class and script")
 	synthKinds := fs.String("synth-kinds", "code,table,email", "context kinds of the synthetic documents")
+	synthCombiner := fs.Bool("synth-combiner", true, "fit the combiner and choose the threshold on the synthetic calibration rows too (false: on the original calibration rows only)")
 	evalFile := fs.String("eval", "", "also report the dev figures on this JSONL file (e.g. an earlier dev.jsonl), all rows and those also in the new dev split")
 	cvFolds := fs.Int("cv", 0, "when > 1: only report k-fold cross-validation on train+calibration with these settings (grouped folds drawn with the seed) and exit; writes nothing, never looks at dev")
 	if err := fs.Parse(args); err != nil {
@@ -230,7 +231,7 @@ func run(args []string, stdout io.Writer) error {
 		if *cvSeed == 0 {
 			*cvSeed = *seed
 		}
-		return crossValidate(stdout, append(slices.Clone(train), calib...), val, exs, cfg, *cvFolds, *cvSeed, trainedScripts)
+		return crossValidate(stdout, append(slices.Clone(train), calib...), val, exs, cfg, *cvFolds, *cvSeed, trainedScripts, *synthCombiner)
 	}
 	if *sublinearTF {
 		return errors.New("-sublinear-tf is a cross-validation experiment only (use it with -cv)")
@@ -271,14 +272,23 @@ func run(args []string, stdout io.Writer) error {
 	}
 	var xs []evidence.Vector
 	var ys []bool
+	synText := map[string]bool{}
+	if !*synthCombiner {
+		for _, r := range synCalib {
+			synText[r.Text] = true
+		}
+	}
 	for _, e := range cal {
+		if synText[e.Text] {
+			continue
+		}
 		v, _ := evidence.Analyze(m, scn, e.Text, false, trained, sc)
 		xs = append(xs, v)
 		ys = append(ys, e.Label)
 	}
 	// Indirect-mode vectors for the document rows of the calibration part.
 	for _, r := range calib {
-		if r.Role == "document" {
+		if r.Role == "document" && !synText[r.Text] {
 			v, _ := evidence.Analyze(m, scn, r.Text, true, trained, sc)
 			xs = append(xs, v)
 			ys = append(ys, positive(r.Label))
@@ -396,14 +406,19 @@ func run(args []string, stdout io.Writer) error {
 	// rate for about 0.02 F1 in cross-validation (docs/detectors/injection.md).
 	var calScores []float64
 	var calLabels []bool
+	var calRows []*row
 	for _, r := range calib {
+		if synText[r.Text] {
+			continue
+		}
 		d := p.Score(r.Text, r.Role == "document", sc)
 		calScores = append(calScores, d.Score)
 		calLabels = append(calLabels, positive(r.Label))
+		calRows = append(calRows, r)
 	}
 	p.Combiner.Threshold = metrics.PickThreshold(calScores, calLabels, *thrMaxFPR)
 	if os.Getenv("TRAIN_DEBUG") != "" {
-		for i, r := range calib {
+		for i, r := range calRows {
 			if (calScores[i] >= p.Combiner.Threshold) != calLabels[i] {
 				t := r.Text
 				if len(t) > 150 {

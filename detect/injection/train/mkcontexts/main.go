@@ -37,6 +37,10 @@ func main() {
 	n := flag.Int("n", 150, "snippets per language")
 	seed := flag.Uint64("seed", 1, "seed of the choice")
 	flag.Parse()
+	if *goroot == "" {
+		slog.Error("mkcontexts: -goroot is required (go env GOROOT)")
+		os.Exit(2)
+	}
 	var out []snippet
 	gos, err := files(filepath.Join(*goroot, "src"), ".go", func(p string) bool {
 		return !strings.HasSuffix(p, "_test.go") && !strings.Contains(p, "/testdata/") &&
