@@ -81,11 +81,11 @@ func TestDevFigures(t *testing.T) {
 		minR1FPR float64
 		maxFPR   float64
 	}{
-		{"all", func(devRow) bool { return true }, 0.68, 0.51, 0.018},
-		{"direct", func(r devRow) bool { return r.Role != "document" }, 0.74, 0.64, 0.016},
-		{"indirect", func(r devRow) bool { return r.Role == "document" }, 0.53, 0.07, 0.055},
-		{"hard negatives", func(r devRow) bool { return slices.Contains(hard, r.Source) }, 0, 0, 0.008},
-		{"benign rows", func(r devRow) bool { return r.Label == "benign" && r.Role != "document" }, 0, 0, 0.02},
+		{"all", func(devRow) bool { return true }, 0.69, 0.48, 0.032},
+		{"direct", func(r devRow) bool { return r.Role != "document" }, 0.71, 0.61, 0.030},
+		{"indirect", func(r devRow) bool { return r.Role == "document" }, 0.64, 0.18, 0.085},
+		{"hard negatives", func(r devRow) bool { return slices.Contains(hard, r.Source) }, 0, 0, 0.017},
+		{"benign rows", func(r devRow) bool { return r.Label == "benign" && r.Role != "document" }, 0, 0, 0.04},
 	}
 	for _, tt := range tests {
 		var s []float64

@@ -123,7 +123,7 @@ func run(args []string, stdout io.Writer) error {
 	synth := fs.Bool("synth", true, "add synthetic documents (synth.go) to the train and calibration parts")
 	synthPer := fs.Int("synth-per-attack", 6, "synthetic documents per BIPIA train-split attack text")
 	synthOthers := fs.Int("synth-others", 2, "synthetic documents per short injection of deepset, CyberSecEval and garak (train and calibration parts)")
-	synthNeg := fs.Float64("synth-neg", 1, "synthetic negative documents per planted one")
+	synthNeg := fs.Float64("synth-neg", 2, "synthetic negative documents per planted one")
 	synthWeight := fs.Float64("synth-weight", 1, "weight of the synthetic rows in the classifier's fit, relative to an original row of their class and script")
 	synthKinds := fs.String("synth-kinds", "code,table,email", "context kinds of the synthetic documents")
 	synthCombiner := fs.Bool("synth-combiner", true, "fit the combiner and choose the threshold on the synthetic calibration rows too (false: on the original calibration rows only)")
