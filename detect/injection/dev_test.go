@@ -81,11 +81,11 @@ func TestDevFigures(t *testing.T) {
 		minR1FPR float64
 		maxFPR   float64
 	}{
-		{"all", func(devRow) bool { return true }, 0.58, 0.43, 0.025},
-		{"direct", func(r devRow) bool { return r.Role != "document" }, 0.74, 0.67, 0.025},
-		{"indirect", func(r devRow) bool { return r.Role == "document" }, 0.17, 0.06, 0.035},
-		{"hard negatives", func(r devRow) bool { return slices.Contains(hard, r.Source) }, 0, 0, 0.02},
-		{"benign rows", func(r devRow) bool { return r.Label == "benign" && r.Role != "document" }, 0, 0, 0.03},
+		{"all", func(devRow) bool { return true }, 0.69, 0.48, 0.032},
+		{"direct", func(r devRow) bool { return r.Role != "document" }, 0.71, 0.61, 0.030},
+		{"indirect", func(r devRow) bool { return r.Role == "document" }, 0.64, 0.18, 0.085},
+		{"hard negatives", func(r devRow) bool { return slices.Contains(hard, r.Source) }, 0, 0, 0.017},
+		{"benign rows", func(r devRow) bool { return r.Label == "benign" && r.Role != "document" }, 0, 0, 0.04},
 	}
 	for _, tt := range tests {
 		var s []float64
@@ -104,6 +104,30 @@ func TestDevFigures(t *testing.T) {
 		if m.FPR > tt.maxFPR {
 			t.Errorf("%s: FPR %.4f above %.2f", tt.name, m.FPR, tt.maxFPR)
 		}
+	}
+	// The figure: recall at the score threshold where 1 % of the
+	// benign prompts (label benign, not documents) are flagged.
+	var neg []float64
+	for i, r := range rows {
+		if r.Label == "benign" && r.Role != "document" {
+			neg = append(neg, scores[i])
+		}
+	}
+	tb := metrics.ThresholdAtFPR(neg, 0.01)
+	for _, sl := range []struct {
+		name string
+		keep func(devRow) bool
+	}{{"all", func(devRow) bool { return true }}, {"direct", func(r devRow) bool { return r.Role != "document" }}, {"indirect", func(r devRow) bool { return r.Role == "document" }}} {
+		var n, hit int
+		for i, r := range rows {
+			if labels[i] && sl.keep(r) {
+				n++
+				if scores[i] >= tb {
+					hit++
+				}
+			}
+		}
+		t.Logf("recall at 1%% FPR on benign prompts (threshold %.4f), %-8s positives %4d: %.3f", tb, sl.name, n, float64(hit)/float64(max(n, 1)))
 	}
 }
 

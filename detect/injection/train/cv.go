@@ -20,7 +20,15 @@ import (
 // combiner's AUC, recall at 1 % FPR and F1 at thresholds chosen on the
 // other combiner fold (best F1 with FPR at most 1 %, and best F1 without
 // constraint).
-func crossValidate(w io.Writer, rows []*row, exs []classify.Example, cfg classify.Config, k int, seed uint64, trainedScripts []string) error {
+//
+// val are rows that are never fitted (BIPIA's evaluation-only code and
+// table rows built from BIPIA's train-split attacks): each is scored by the
+// fold model that did not see its group (and so not its attack text,
+// planted elsewhere by synthesize), by a combiner fitted without them, and
+// reported against the original rows' negatives. The slices all, direct and
+// document are the original rows (no synthetic ones), so that figures
+// compare across -synth settings.
+func crossValidate(w io.Writer, rows, val []*row, exs []classify.Example, cfg classify.Config, k int, seed uint64, trainedScripts []string, synthCombiner bool) error {
 	fold := map[string]int{}
 	for _, r := range rows {
 		g := strconv.Itoa(r.comp)
@@ -34,7 +42,8 @@ func crossValidate(w io.Writer, rows []*row, exs []classify.Example, cfg classif
 	sc := new(evidence.Scratch)
 	scn := evidence.NewScanner()
 	var xs []evidence.Vector
-	var ys, doc []bool
+	var ys, doc, syn, isVal, benignPrompt []bool
+	var src []string
 	var floatZ []float64 // the float weights' whole-text logits, out of fold
 	var floatY []bool
 	for f := range k {
@@ -60,14 +69,20 @@ func crossValidate(w io.Writer, rows []*row, exs []classify.Example, cfg classif
 		if err != nil {
 			return fmt.Errorf("fold %d: %w", f, err)
 		}
-		for _, r := range rows {
-			if fold[strconv.Itoa(r.comp)] != f {
-				continue
+		for i, part := range [][]*row{rows, val} {
+			for _, r := range part {
+				if int(unit(seed, "cv", r.comp, "")*float64(k)) != f {
+					continue
+				}
+				v, _ := evidence.Analyze(m, scn, r.Text, r.Role == "document", trained, sc)
+				xs = append(xs, v)
+				ys = append(ys, positive(r.Label))
+				doc = append(doc, r.Role == "document")
+				syn = append(syn, r.synthetic)
+				src = append(src, r.Source)
+				isVal = append(isVal, i == 1)
+				benignPrompt = append(benignPrompt, i == 0 && !r.synthetic && r.Label == "benign" && r.Role != "document")
 			}
-			v, _ := evidence.Analyze(m, scn, r.Text, r.Role == "document", trained, sc)
-			xs = append(xs, v)
-			ys = append(ys, positive(r.Label))
-			doc = append(doc, r.Role == "document")
 		}
 	}
 	logit := func(i int) []float64 {
@@ -92,7 +107,7 @@ func crossValidate(w io.Writer, rows []*row, exs []classify.Example, cfg classif
 		var tx []evidence.Vector
 		var ty []bool
 		for i := range xs {
-			if i%2 != cf {
+			if i%2 != cf && !isVal[i] && (synthCombiner || !syn[i]) {
 				tx, ty = append(tx, xs[i]), append(ty, ys[i])
 			}
 		}
@@ -142,7 +157,18 @@ func crossValidate(w io.Writer, rows []*row, exs []classify.Example, cfg classif
 	for _, sl := range []struct {
 		name string
 		sel  func(int) bool
-	}{{"all", func(int) bool { return true }}, {"direct", func(i int) bool { return !doc[i] }}, {"document", func(i int) bool { return doc[i] }}} {
+	}{
+		{"all", func(i int) bool { return !syn[i] && !isVal[i] }},
+		{"direct", func(i int) bool { return !doc[i] && !syn[i] && !isVal[i] }},
+		{"document", func(i int) bool { return doc[i] && !syn[i] && !isVal[i] }},
+		{"synth", func(i int) bool { return syn[i] }},
+		{"bipia-val", func(i int) bool { return isVal[i] || (!ys[i] && !syn[i]) }},
+		{"val-code", func(i int) bool { return (isVal[i] && src[i] == "bipia-code") || (!ys[i] && !syn[i]) }},
+		{"val-table", func(i int) bool { return (isVal[i] && src[i] == "bipia-table") || (!ys[i] && !syn[i]) }},
+		{"syn-code", func(i int) bool { return syn[i] && src[i] == "synth-code" }},
+		{"syn-table", func(i int) bool { return syn[i] && src[i] == "synth-table" }},
+		{"syn-email", func(i int) bool { return syn[i] && src[i] == "synth-email" }},
+	} {
 		var ss []float64
 		var ls []bool
 		for i := range scores {
@@ -153,8 +179,28 @@ func crossValidate(w io.Writer, rows []*row, exs []classify.Example, cfg classif
 		m := metrics.Measure(ss, ls, 0.5)
 		mc, fc := f1At(thrC, sl.sel)
 		mu, fu := f1At(thrU, sl.sel)
-		fmt.Fprintf(w, "cv combiner %-8s n=%5d pos=%4d AUC %.4f R@1%%FPR %.3f | F1 %.3f (FPR %.4f) at FPR<=1%% threshold | F1 %.3f (FPR %.4f) at max-F1 threshold\n",
-			sl.name, m.N, m.Pos, m.AUC, m.RecallAt1FPR, mc.F1, fc, mu.F1, fu)
+		fmt.Fprintf(w, "cv combiner %-9s n=%5d pos=%4d AUC %.4f R@1%%FPR %.3f | F1 %.3f R %.3f (FPR %.4f) at FPR<=1%% threshold | F1 %.3f (FPR %.4f) at max-F1 threshold\n",
+			sl.name, m.N, m.Pos, m.AUC, m.RecallAt1FPR, mc.F1, mc.Recall, fc, mu.F1, fu)
 	}
+	// Recall of the original positives at the threshold where 1 % of the
+	// original benign prompts (not documents, not harmful requests) are
+	// flagged.
+	var neg []float64
+	var np, hit int
+	for i, s := range scores {
+		if benignPrompt[i] {
+			neg = append(neg, s)
+		}
+	}
+	t := metrics.ThresholdAtFPR(neg, 0.01)
+	for i, s := range scores {
+		if ys[i] && !syn[i] && !isVal[i] {
+			np++
+			if s >= t {
+				hit++
+			}
+		}
+	}
+	fmt.Fprintf(w, "cv combiner recall at 1%% FPR on benign prompts (n=%d): %.3f\n", len(neg), float64(hit)/float64(max(np, 1)))
 	return nil
 }

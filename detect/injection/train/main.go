@@ -91,9 +91,14 @@ type row struct {
 
 	key       string
 	trainable bool
+	synthetic bool // planted by synthesize
 	groups    []string
 	comp      int
 }
+
+// hardNegatives are the dev sources of benign prompts that look like
+// attacks (the list of TestDevFigures).
+var hardNegatives = []string{"notinject", "xstest-v2", "wildguardtest-benign", "awesome-chatgpt-prompts", "gpteacher-roleplay", "mt-bench", "cyberseceval-frr"}
 
 func positive(label string) bool { return label == "injection" || label == "jailbreak" }
 
@@ -114,11 +119,20 @@ func run(args []string, stdout io.Writer) error {
 	sublinearTF := fs.Bool("sublinear-tf", false, "experiment (with -cv only): fit on 1+ln(count) features divided by their L2 norm; the shipped scoring does not implement it")
 	cvSeed := fs.Uint64("cv-seed", 0, "seed of the cross-validation folds (0: the split seed)")
 	thrMaxFPR := fs.Float64("threshold-max-fpr", 0.01, "the operating point is the best-F1 threshold on the calibration part among those whose false-positive rate there is at most this (1: best F1, no constraint)")
+	bipiaSplit := fs.Bool("bipia-split", true, "BIPIA rows follow BIPIA's own split: rows built from its test attacks and test contexts are dev, its train e-mails are train or calibration, and its code and table rows built from train attacks are left out of dev (cross-validation reports them, never fits them); false: the split of the first three rounds")
+	synth := fs.Bool("synth", true, "add synthetic documents (synth.go) to the train and calibration parts")
+	synthPer := fs.Int("synth-per-attack", 6, "synthetic documents per BIPIA train-split attack text")
+	synthOthers := fs.Int("synth-others", 2, "synthetic documents per short injection of deepset, CyberSecEval and garak (train and calibration parts)")
+	synthNeg := fs.Float64("synth-neg", 2, "synthetic negative documents per planted one")
+	synthWeight := fs.Float64("synth-weight", 1, "weight of the synthetic rows in the classifier's fit, relative to an original row of their class and script")
+	synthKinds := fs.String("synth-kinds", "code,table,email", "context kinds of the synthetic documents")
+	synthCombiner := fs.Bool("synth-combiner", true, "fit the combiner and choose the threshold on the synthetic calibration rows too (false: on the original calibration rows only)")
+	evalFile := fs.String("eval", "", "also report the dev figures on this JSONL file (e.g. an earlier dev.jsonl), all rows and those also in the new dev split")
 	cvFolds := fs.Int("cv", 0, "when > 1: only report k-fold cross-validation on train+calibration with these settings (grouped folds drawn with the seed) and exit; writes nothing, never looks at dev")
 	if err := fs.Parse(args); err != nil {
 		return err
 	}
-	rows, err := load(*shared)
+	rows, err := load(*shared, *bipiaSplit)
 	if err != nil {
 		return err
 	}
@@ -149,8 +163,23 @@ func run(args []string, stdout io.Writer) error {
 			fmt.Fprintf(stdout, "component %d: %d rows %v\n", c, size[c], cnt)
 		}
 	}
-	train, calib, dev := split(rows, ncomp, *seed)
-	fmt.Fprintf(stdout, "split (seed %d): train %d, calibration %d, dev %d\n", *seed, len(train), len(calib), len(dev))
+	train, calib, dev, val, err := split(rows, ncomp, *seed, *bipiaSplit)
+	if err != nil {
+		return err
+	}
+	fmt.Fprintf(stdout, "split (seed %d): train %d, calibration %d, dev %d, left out (BIPIA code/table rows with train attacks) %d\n", *seed, len(train), len(calib), len(dev), len(val))
+	var synTrain, synCalib []*row
+	if *synth {
+		synTrain, synCalib, err = synthesize(train, calib, val, *seed, synthConfig{perAttack: *synthPer, negRatio: *synthNeg, others: *synthOthers, kinds: *synthKinds})
+		if err != nil {
+			return err
+		}
+		cnt := map[string]int{}
+		for _, r := range append(slices.Clone(synTrain), synCalib...) {
+			cnt[r.Source+"/"+r.Label]++
+		}
+		fmt.Fprintf(stdout, "synthetic documents: train %d, calibration %d %v\n", len(synTrain), len(synCalib), cnt)
+	}
 
 	// Per-script class balance: within every writing system, positives
 	// and negatives carry equal weight, so that the script of a text is no
@@ -178,6 +207,19 @@ func run(args []string, stdout io.Writer) error {
 			}
 		}
 	}
+	// Synthetic documents after the original rows (so that the
+	// augmentation draws of those stay as they were), not augmented.
+	for _, part := range [][]*row{synTrain, synCalib} {
+		for _, r := range part {
+			w := weight(r) * *synthWeight
+			if w <= 0 {
+				w = -1
+			}
+			exs = append(exs, classify.Example{Text: r.Text, Label: positive(r.Label), Group: fmt.Sprint(r.comp), Weight: w})
+		}
+	}
+	train = append(train, synTrain...)
+	calib = append(calib, synCalib...)
 	// The classifier holds out a calibration part by group; it is the
 	// calibration part of this split exactly when the group says so.
 	cfg := classify.Config{
@@ -189,7 +231,7 @@ func run(args []string, stdout io.Writer) error {
 		if *cvSeed == 0 {
 			*cvSeed = *seed
 		}
-		return crossValidate(stdout, append(slices.Clone(train), calib...), exs, cfg, *cvFolds, *cvSeed, trainedScripts)
+		return crossValidate(stdout, append(slices.Clone(train), calib...), val, exs, cfg, *cvFolds, *cvSeed, trainedScripts, *synthCombiner)
 	}
 	if *sublinearTF {
 		return errors.New("-sublinear-tf is a cross-validation experiment only (use it with -cv)")
@@ -230,14 +272,23 @@ func run(args []string, stdout io.Writer) error {
 	}
 	var xs []evidence.Vector
 	var ys []bool
+	synText := map[string]bool{}
+	if !*synthCombiner {
+		for _, r := range synCalib {
+			synText[r.Text] = true
+		}
+	}
 	for _, e := range cal {
+		if synText[e.Text] {
+			continue
+		}
 		v, _ := evidence.Analyze(m, scn, e.Text, false, trained, sc)
 		xs = append(xs, v)
 		ys = append(ys, e.Label)
 	}
 	// Indirect-mode vectors for the document rows of the calibration part.
 	for _, r := range calib {
-		if r.Role == "document" {
+		if r.Role == "document" && !synText[r.Text] {
 			v, _ := evidence.Analyze(m, scn, r.Text, true, trained, sc)
 			xs = append(xs, v)
 			ys = append(ys, positive(r.Label))
@@ -355,14 +406,19 @@ func run(args []string, stdout io.Writer) error {
 	// rate for about 0.02 F1 in cross-validation (docs/detectors/injection.md).
 	var calScores []float64
 	var calLabels []bool
+	var calRows []*row
 	for _, r := range calib {
+		if synText[r.Text] {
+			continue
+		}
 		d := p.Score(r.Text, r.Role == "document", sc)
 		calScores = append(calScores, d.Score)
 		calLabels = append(calLabels, positive(r.Label))
+		calRows = append(calRows, r)
 	}
 	p.Combiner.Threshold = metrics.PickThreshold(calScores, calLabels, *thrMaxFPR)
 	if os.Getenv("TRAIN_DEBUG") != "" {
-		for i, r := range calib {
+		for i, r := range calRows {
 			if (calScores[i] >= p.Combiner.Threshold) != calLabels[i] {
 				t := r.Text
 				if len(t) > 150 {
@@ -381,7 +437,41 @@ func run(args []string, stdout io.Writer) error {
 		return err
 	}
 	report(stdout, p, dev)
+	if *evalFile != "" {
+		old, err := readDev(*evalFile)
+		if err != nil {
+			return err
+		}
+		inDev := map[string]bool{}
+		for _, r := range dev {
+			inDev[r.Text] = true
+		}
+		fmt.Fprintf(stdout, "\n%s (all rows)", *evalFile)
+		report(stdout, p, old)
+		shared := slices.DeleteFunc(slices.Clone(old), func(r *row) bool { return !inDev[r.Text] })
+		fmt.Fprintf(stdout, "\n%s (rows also in the new dev split)", *evalFile)
+		report(stdout, p, shared)
+	}
 	return nil
+}
+
+// readDev reads a dev.jsonl file as written by write.
+func readDev(path string) ([]*row, error) {
+	b, err := os.ReadFile(path)
+	if err != nil {
+		return nil, err
+	}
+	var out []*row
+	for i, l := range bytes.Split(bytes.TrimSpace(b), []byte("\n")) {
+		var r row
+		if err := json.Unmarshal(l, &r); err != nil {
+			return nil, fmt.Errorf("%s:%d: %w", path, i+1, err)
+		}
+		_, eo := evalOnly[r.Source]
+		r.trainable = !eo
+		out = append(out, &r)
+	}
+	return out, nil
 }
 
 func describe(c evidence.Combiner) string {
@@ -393,7 +483,7 @@ func describe(c evidence.Combiner) string {
 	return b.String()
 }
 
-func load(dir string) ([]*row, error) {
+func load(dir string, bipiaSplit bool) ([]*row, error) {
 	var rows []*row
 	cseTest, cseFamily, cseLangs := 0, "", map[string]bool{}
 	for _, f := range folders {
@@ -422,7 +512,7 @@ func load(dir string) ([]*row, error) {
 			_, eo := evalOnly[r.Source]
 			r.trainable = !eo
 			r.key = splitKey(r.Text)
-			r.groups = groupKeys(&r)
+			r.groups = groupKeys(&r, bipiaSplit)
 			if r.Source == "cyberseceval-prompt-injection" && strings.HasPrefix(r.ID, "ml-") {
 				// The translations of one test are consecutive rows
 				// with one family and distinct languages: a new test
@@ -446,8 +536,11 @@ func load(dir string) ([]*row, error) {
 	return rows, nil
 }
 
-// groupKeys lists keys whose rows must share a side of the split.
-func groupKeys(r *row) []string {
+// groupKeys lists keys whose rows must share a side of the split. With
+// bipiaSplit, BIPIA rows are not grouped by their opening bytes: BIPIA's
+// train and test parts hold templated e-mails (and tables with one header)
+// that open alike, and its own split of contexts and attacks decides.
+func groupKeys(r *row, bipiaSplit bool) []string {
 	keys := []string{"text:" + r.key}
 	switch r.Source {
 	case "multijail":
@@ -479,7 +572,7 @@ func groupKeys(r *row) []string {
 	// Long templates (jailbreak personas) that open alike are variants of
 	// one another. (Not for JailbreakBench, whose AIM-template rows would
 	// otherwise tie all its behaviour goals into one group.)
-	if len(r.key) >= 200 && r.Source != "jailbreakbench-artifacts" {
+	if len(r.key) >= 200 && r.Source != "jailbreakbench-artifacts" && !(bipiaSplit && strings.HasPrefix(r.Source, "bipia-")) {
 		keys = append(keys, "prefix:"+r.key[:64])
 	}
 	return keys
@@ -585,10 +678,52 @@ func unit(seed uint64, salt string, comp int, key string) float64 {
 	return float64(x>>11) / (1 << 53)
 }
 
+// bipiaPart is "train" or "test" for a BIPIA row (from its id, BIPIA's own
+// split of contexts and attacks), "" for other rows.
+func bipiaPart(r *row) string {
+	if !strings.HasPrefix(r.Source, "bipia-") {
+		return ""
+	}
+	switch {
+	case strings.Contains(r.ID, "-train-"):
+		return "train"
+	case strings.Contains(r.ID, "-test-"):
+		return "test"
+	}
+	return ""
+}
+
 // split assigns components: dev with probability devFrac, calibration
 // with calibFrac of the rest, train otherwise. Evaluation-only rows go to
 // dev or nowhere (XQuAD is sampled down to about xquadDev rows).
-func split(rows []*row, ncomp int, seed uint64) (train, calib, dev []*row) {
+//
+// With bipiaSplit (the fourth round on), BIPIA rows follow BIPIA's own
+// split: a component holding a row of BIPIA's test part (test contexts with
+// test attacks, or a clean test context) goes to dev; one holding a BIPIA
+// train-part row never does (its rows keep the usual draw between train and
+// calibration, redrawn for the components the usual draw put in dev). The
+// evaluation-only code and table rows built from BIPIA's train attacks
+// are then in neither part: they are returned as val, which only the
+// cross-validation scores (their attack texts are trained on, planted in
+// other contexts by synthesize). Clean code and table contexts stay in dev.
+// Every other row keeps the draw of the first three rounds.
+func split(rows []*row, ncomp int, seed uint64, bipiaSplit bool) (train, calib, dev, val []*row, err error) {
+	forceDev, noDev := make([]bool, ncomp), make([]bool, ncomp)
+	if bipiaSplit {
+		for _, r := range rows {
+			switch bipiaPart(r) {
+			case "test":
+				forceDev[r.comp] = true
+			case "train":
+				noDev[r.comp] = true
+			}
+		}
+		for c := range ncomp {
+			if forceDev[c] && noDev[c] {
+				return nil, nil, nil, nil, fmt.Errorf("split component %d holds rows of both BIPIA parts", c)
+			}
+		}
+	}
 	// A component's representative key: its smallest member text, so the
 	// assignment does not depend on row order.
 	rep := make([]string, ncomp)
@@ -605,7 +740,14 @@ func split(rows []*row, ncomp int, seed uint64) (train, calib, dev []*row) {
 	}
 	for _, r := range rows {
 		u := unit(seed, "split", 0, rep[r.comp])
+		if noDev[r.comp] && u < devFrac {
+			u = devFrac + (1-devFrac)*unit(seed, "split-nodev", 0, rep[r.comp])
+		}
 		switch {
+		case bipiaSplit && !r.trainable && r.Attack != "" && bipiaPart(r) == "train":
+			val = append(val, r)
+		case forceDev[r.comp]:
+			dev = append(dev, r)
 		case !r.trainable:
 			if r.Source == "xquad" && unit(seed, "xquad", 0, rep[r.comp]) >= float64(xquadDev)/float64(xquad) {
 				continue
@@ -619,7 +761,7 @@ func split(rows []*row, ncomp int, seed uint64) (train, calib, dev []*row) {
 			train = append(train, r)
 		}
 	}
-	return train, calib, dev
+	return train, calib, dev, val, nil
 }
 
 // obfuscate returns a variant of text as attackers disguise prompts:
@@ -730,6 +872,35 @@ func report(w io.Writer, p *evidence.Pipeline, dev []*row) {
 	line("direct (role != document)", func(r *row) bool { return r.Role != "document" })
 	line("indirect (role = document)", func(r *row) bool { return r.Role == "document" })
 	line("trainable sources only", func(r *row) bool { return r.trainable })
+	benign := func(r *row) bool { return r.Label == "benign" && r.Role != "document" }
+	line("benign prompts", benign)
+	line("hard negatives", func(r *row) bool { return slices.Contains(hardNegatives, r.Source) })
+	// The figure: recall at the threshold where 1 % of the benign
+	// prompts (label benign, not documents) are flagged.
+	var neg []float64
+	for i, r := range dev {
+		if benign(r) {
+			neg = append(neg, scores[i])
+		}
+	}
+	tb := metrics.ThresholdAtFPR(neg, 0.01)
+	for _, sl := range []struct {
+		name string
+		keep func(*row) bool
+	}{{"all", func(*row) bool { return true }}, {"direct", func(r *row) bool { return r.Role != "document" }}, {"indirect", func(r *row) bool { return r.Role == "document" }}} {
+		var n, hit int
+		for i, r := range dev {
+			if labels[i] && sl.keep(r) {
+				n++
+				if scores[i] >= tb {
+					hit++
+				}
+			}
+		}
+		if n > 0 {
+			fmt.Fprintf(w, "recall at 1%% FPR on benign prompts (threshold %.4f), %-8s positives %4d: %.3f\n", tb, sl.name, n, float64(hit)/float64(n))
+		}
+	}
 	var srcs, langs []string
 	for _, r := range dev {
 		if !slices.Contains(srcs, r.Source) {

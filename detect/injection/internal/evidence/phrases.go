@@ -217,4 +217,13 @@ var docImperative = []string{
 	"write your answer", "provide your reply", "provide your answer", "your summary", "the user", "the assistant",
 	"please also", "additionally,", "also,", "you should", "you must", "make sure to", "write a", "translate",
 	"deine antwort", "votre réponse", "ta réponse", "tu respuesta", "sua resposta", "la tua risposta", "твой ответ", "你的回答", "あなたの回答",
+	// Fourth round: the answer named without "in" ("enhance your reply by…",
+	// "group the letters of your answer…"), as BIPIA's train-split attacks
+	// phrase it, in the eleven languages. ("in your code" and "your output"
+	// were left out: answers to programming questions say them to the
+	// asker.)
+	"your reply", "your response", "your answer",
+	"in deiner antwort", "ihre antwort", "ta reponse", "votre reponse", "su respuesta",
+	"tua resposta", "a sua resposta", "tua risposta", "vostra risposta", "ваш ответ", "свой ответ", "в ответе",
+	"回答中", "回复中", "你的回复", "回答の中で", "回答では", "إجابتك", "ردك", "अपने उत्तर", "आपके उत्तर", "अपने जवाब",
 }
