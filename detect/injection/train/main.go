@@ -119,6 +119,7 @@ func run(args []string, stdout io.Writer) error {
 	sublinearTF := fs.Bool("sublinear-tf", false, "experiment (with -cv only): fit on 1+ln(count) features divided by their L2 norm; the shipped scoring does not implement it")
 	cvSeed := fs.Uint64("cv-seed", 0, "seed of the cross-validation folds (0: the split seed)")
 	thrMaxFPR := fs.Float64("threshold-max-fpr", 0.01, "the operating point is the best-F1 threshold on the calibration part among those whose false-positive rate there is at most this (1: best F1, no constraint)")
+	thrOn := fs.String("threshold-fpr-on", "benign-prompts", "the calibration negatives -threshold-max-fpr is measured on: benign-prompts (rows labelled benign that are not documents, the issue's measure) or negatives (every negative)")
 	bipiaSplit := fs.Bool("bipia-split", true, "BIPIA rows follow BIPIA's own split: rows built from its test attacks and test contexts are dev, its train e-mails are train or calibration, and its code and table rows built from train attacks are left out of dev (cross-validation reports them, never fits them); false: the split of the first three rounds")
 	synth := fs.Bool("synth", true, "add synthetic documents (synth.go) to the train and calibration parts")
 	synthPer := fs.Int("synth-per-attack", 6, "synthetic documents per BIPIA train-split attack text")
@@ -399,8 +400,9 @@ func run(args []string, stdout io.Writer) error {
 	comb.Scripts = trainedScripts
 	p := &evidence.Pipeline{Model: m, Scanner: scn, Combiner: comb, Trained: trained}
 	// Operating point: the highest-F1 threshold on the calibration part
-	// whose false-positive rate on its negatives stays at or below
-	// -threshold-max-fpr: 1 % by default. A gateway flags or blocks every
+	// whose false-positive rate on its benign prompts (-threshold-fpr-on;
+	// the issue measures recall at 1 % false positives on benign prompts)
+	// stays at or below -threshold-max-fpr: 1 % by default. A gateway flags or blocks every
 	// prompt above it, so the false-positive budget on benign traffic comes
 	// first; the unconstrained best-F1 point doubles the false-positive
 	// rate for about 0.02 F1 in cross-validation (docs/detectors/injection.md).
@@ -416,7 +418,20 @@ func run(args []string, stdout io.Writer) error {
 		calLabels = append(calLabels, positive(r.Label))
 		calRows = append(calRows, r)
 	}
-	p.Combiner.Threshold = metrics.PickThreshold(calScores, calLabels, *thrMaxFPR)
+	switch *thrOn {
+	case "negatives":
+		p.Combiner.Threshold = metrics.PickThreshold(calScores, calLabels, *thrMaxFPR)
+	case "benign-prompts":
+		var neg []float64
+		for i, r := range calRows {
+			if r.Label == "benign" && r.Role != "document" {
+				neg = append(neg, calScores[i])
+			}
+		}
+		p.Combiner.Threshold = metrics.PickThresholdOn(calScores, calLabels, neg, *thrMaxFPR)
+	default:
+		return fmt.Errorf("-threshold-fpr-on %q: want benign-prompts or negatives", *thrOn)
+	}
 	if os.Getenv("TRAIN_DEBUG") != "" {
 		for i, r := range calRows {
 			if (calScores[i] >= p.Combiner.Threshold) != calLabels[i] {

@@ -88,6 +88,13 @@ func PickThreshold(scores []float64, labels []bool, maxFPR float64) float64 {
 			neg = append(neg, s)
 		}
 	}
+	return PickThresholdOn(scores, labels, neg, maxFPR)
+}
+
+// PickThresholdOn is PickThreshold with the false-positive rate measured
+// on the scores of neg (a chosen population of negatives, such as benign
+// prompts) instead of on every negative of scores.
+func PickThresholdOn(scores []float64, labels []bool, neg []float64, maxFPR float64) float64 {
 	floor := ThresholdAtFPR(neg, maxFPR)
 	cands := slices.Clone(scores)
 	slices.Sort(cands)
