@@ -158,7 +158,7 @@ func letterStats(f []byte) (Script, int) {
 	if len(f) < 24 {
 		from = 0
 	}
-	var c1, c2 int    // single letters in the two blocks before
+	var c1, c2 int     // single letters in the two blocks before
 	var before uint64 // 0x80 when the byte before the block is a letter
 	var l uint64      // a–z of the current block
 	if len(f) >= 8 {
