@@ -49,9 +49,7 @@ type Vector [NumFeatures]float64
 func Analyze(m *classify.Model, s *Scanner, text string, indirect bool, trained Scripts, sc *Scratch) (Vector, Result) {
 	sc.Folded = textnorm.Fold(sc.Folded[:0], text)
 	var v Vector
-	script, from := letterStats(sc.Folded)
-	sc.splitFrom = from + 1
-	if trained.Has(script) {
+	if trained.Has(DominantScript(sc.Folded)) {
 		sc.sums = m.BlockSums(sc.Folded, blockShift, sc.sums)
 		var acc int64
 		var n int

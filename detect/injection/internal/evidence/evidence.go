@@ -50,11 +50,7 @@ func init() {
 // visits only the single letters (a letter between two non-letters),
 // which nextSingle finds eight bytes at a time.
 func splitRun(f []byte) (start, end int, ok bool) {
-	return splitRunFrom(f, firstSingles(f))
-}
-
-// splitRunFrom is splitRun given firstSingles(f).
-func splitRunFrom(f []byte, from int) (start, end int, ok bool) {
+	from := firstSingles(f)
 	if from < 0 {
 		return 0, 0, false
 	}
@@ -324,9 +320,6 @@ type Scratch struct {
 	span   []byte
 	sub    *Scratch
 	sums   classify.Sums
-	// splitFrom is firstSingles(Folded)+1 when Analyze computed it with
-	// the script (letterStats), 0 otherwise.
-	splitFrom int
 }
 
 // Scan finds the evidence in text. sc.Folded must hold textnorm.Fold of
@@ -337,12 +330,7 @@ func (s *Scanner) Scan(text string, indirect bool, sc *Scratch) Result {
 	s.scanView(&r, f, indirect, false, [2]int{})
 	// Letters spelled out one by one: match the joined view too; what is
 	// found only there is reported with the span of the first split run.
-	from := sc.splitFrom - 1
-	if sc.splitFrom == 0 {
-		from = firstSingles(f)
-	}
-	sc.splitFrom = 0
-	if rs, re, ok := splitRunFrom(f, from); ok {
+	if rs, re, ok := splitRun(f); ok {
 		sc.joined = textnorm.Joined(sc.joined[:0], f)
 		s.scanView(&r, sc.joined, indirect, true, [2]int{rs, re})
 	}
