@@ -2,6 +2,7 @@ package pii
 
 import (
 	_ "embed" // the first-name list
+	"math/bits"
 	"strings"
 	"sync"
 	"unicode"
@@ -23,6 +24,7 @@ var firstNames = sync.OnceValue(func() *wordSet {
 	for _, l := range strings.Split(firstNamesText, "\n") {
 		s.add(strings.TrimSuffix(l, "+"))
 	}
+	s.seal()
 	return s
 })
 
@@ -85,82 +87,85 @@ func (s *scanner) capitalAt(i int) (bool, int) {
 	return unicode.IsUpper(r), n
 }
 
-// persons finds names after a title or an introducing phrase ("Mr. John
-// Smith", "Frau Müller", "my name is Ana María López", "Name: Åsa Laine";
-// only the capitalised words after the trigger are reported), and a first
-// name from the list followed by a capitalised word ("Julia Roberts",
-// "Maria J. Gonzales").
+// persons finds person names: it runs personAt on the bytes that may
+// start one, going eight bytes at a time to the next such byte.
 func (s *scanner) persons() {
 	t := s.text
-	names, solo := firstNames(), soloNames()
-	var buf [16]byte
-	for j := 0; j < len(t); j++ {
-		// Skip eight bytes at a time while none is an upper-case ASCII
-		// letter or part of a multi-byte character.
-		for j+8 <= len(t) && !hasUpperOrHigh8(load8(t[j:j+8])) {
+	for j := 0; j < len(t); {
+		for j > 0 && j+8 <= len(t) {
+			if m := nameStarts8(load8(t[j-1:j+7]), load8(t[j:j+8])); m != 0 {
+				j += bits.TrailingZeros64(m) >> 3
+				break
+			}
 			j += 8
 		}
 		if j == len(t) {
 			break
 		}
-		c := t[j]
-		if !(isUpper(c) || c >= 0xc0) {
-			continue
-		}
-		if j > 0 {
-			p := t[j-1]
-			if p != ' ' && p != '\n' && p != '\t' && p != '(' && p != '"' && p != '>' && p != '\'' {
-				continue
-			}
-		}
-		ok, _ := s.capitalAt(j)
-		if !ok {
-			continue
-		}
-		// The word, lowered (ASCII only; the list is ASCII).
-		k := j
-		n := 0
-		for k < len(t) && class[t[k]]&(cUpper|cLower) != 0 && n < len(buf) {
-			buf[n] = lower(t[k])
-			n++
-			k++
-		}
-		if n >= 2 && isUpper(t[j+1]) {
-			j = k - 1 // an acronym: "SELECT", "URL"
-			continue
-		}
-		if j > 0 && t[j-1] != '(' && t[j-1] != '"' && s.nameTrigger(j-1) {
-			// A title after a trigger ("Dear Mr."): the name follows it.
-			if triggerSet.has(buf[:n]) && nameTriggers[string(buf[:n])][0] == "" && (s.at(k) == '.' || s.at(k) == ' ') {
-				continue
-			}
-			j = s.person(j, 0.75) - 1
-			continue
-		}
-		if n < 3 || n == len(buf) || isLetter(s.at(k)) || isUpper(t[j+1]) {
-			continue
-		}
-		if !names.has(buf[:n]) {
-			continue
-		}
-		if s.open(k) || s.open(k+1) {
-			s.wait(j)
-			return
-		}
-		if s.cut(k + 1) {
-			s.wait(j)
-			return
-		}
-		if ok, _ := s.capitalAt(k + 1); !ok || s.at(k) != ' ' {
-			// A first name on its own.
-			if !monthSet.has(buf[:n]) && solo.has(buf[:n]) {
-				s.add(ePerson, j, k, 0.5)
-			}
-			j = k - 1
-			continue
-		}
-		j = s.person(j, 0.6) - 1
+		j = s.personAt(j)
 	}
+}
+
+// personAt looks for a name at j, one of the bytes that scan flags with
+// nameStarts8, and returns where to look for the next one: past the name
+// or the word at j, or len(text) when the verdict depends on text still
+// to come (it has waited). It finds names after a title or an introducing
+// phrase ("Mr. John Smith", "Frau Müller", "my name is Ana María López",
+// "Name: Åsa Laine"; only the capitalised words after the trigger are
+// reported), and a first name from the list followed by a capitalised
+// word ("Julia Roberts", "Maria J. Gonzales").
+func (s *scanner) personAt(j int) int {
+	t := s.text
+	c := t[j]
+	if !(isUpper(c) || c >= 0xc0) {
+		return j + 1
+	}
+	if j > 0 {
+		p := t[j-1]
+		if p != ' ' && p != '\n' && p != '\t' && p != '(' && p != '"' && p != '>' && p != '\'' {
+			return j + 1
+		}
+	}
+	if ok, _ := s.capitalAt(j); !ok {
+		return j + 1
+	}
+	// The word, lowered (ASCII only; the list is ASCII).
+	var buf [16]byte
+	k := j
+	n := 0
+	for k < len(t) && class[t[k]]&(cUpper|cLower) != 0 && n < len(buf) {
+		buf[n] = lower(t[k])
+		n++
+		k++
+	}
+	if n >= 2 && isUpper(t[j+1]) {
+		return k // an acronym: "SELECT", "URL"
+	}
+	if j > 0 && t[j-1] != '(' && t[j-1] != '"' && s.nameTrigger(j-1) {
+		// A title after a trigger ("Dear Mr."): the name follows it.
+		if triggerSet.has(buf[:n]) && nameTriggers[string(buf[:n])][0] == "" && (s.at(k) == '.' || s.at(k) == ' ') {
+			return j + 1
+		}
+		return s.person(j, 0.75)
+	}
+	if n < 3 || n == len(buf) || isLetter(s.at(k)) || isUpper(t[j+1]) {
+		return j + 1
+	}
+	if !firstNames().has(buf[:n]) {
+		return j + 1
+	}
+	if s.open(k) || s.open(k+1) || s.cut(k+1) {
+		s.wait(j)
+		return len(t)
+	}
+	if ok, _ := s.capitalAt(k + 1); !ok || s.at(k) != ' ' {
+		// A first name on its own.
+		if !monthSet.has(buf[:n]) && soloNames().has(buf[:n]) {
+			s.add(ePerson, j, k, 0.5)
+		}
+		return k
+	}
+	return s.person(j, 0.6)
 }
 
 // nameTrigger reports whether the text just before the space at i ends
@@ -285,17 +290,21 @@ func (s *scanner) person(j int, score float64) int {
 	return end
 }
 
-// hasUpperOrHigh8 reports whether any of the eight bytes of w is in
-// 'A'–'Z' or has its high bit set (the "has a byte between" word trick).
-func hasUpperOrHigh8(w uint64) bool {
-	const ones, highs, low7 = 0x0101010101010101, 0x8080808080808080, 0x7f7f7f7f7f7f7f7f
-	if w&highs != 0 {
-		return true
-	}
-	x := w & low7
-	const m, n = 'A' - 1, 'Z' + 1
-	return (ones*(127+n)-x)&^w&(x+ones*(127-m))&highs != 0
-}
+// lowMask returns a mask with bit 7 of each byte of w below 0x40 set:
+// the bytes after which a name may start (space, tab, line feed,
+// parenthesis, quotes and '>') are among them.
+func lowMask(w uint64) uint64 { return ^w & ^(w << 1) & highs }
+
+// upperOrLead returns a mask with bit 7 of each byte of w in 0x40–0x5f or
+// 0xc0–0xff set: the bytes that may start a name (the upper-case ASCII
+// letters and the first bytes of multi-byte characters) are among them.
+func upperOrLead(w uint64) uint64 { return (w << 1) & (w | ^(w << 2)) & highs }
+
+// nameStarts8 returns a mask with bit 7 of byte k set when byte k of cur
+// may start a name after byte k of prev (lowMask of prev and upperOrLead
+// of cur). It only filters: a zero mask means that no byte of cur starts
+// a name.
+func nameStarts8(prev, cur uint64) uint64 { return lowMask(prev) & upperOrLead(cur) }
 
 // isParticle reports whether w joins the parts of a name.
 func isParticle(w string) bool {

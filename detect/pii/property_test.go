@@ -88,19 +88,31 @@ func groupBy4(s, sep string) string {
 	return strings.Join(append(parts, s), sep)
 }
 
-func TestHasUpperOrHigh8(t *testing.T) {
-	for c := 0; c < 256; c++ {
-		for pos := 0; pos < 8; pos++ {
-			b := []byte("abcdefgh")
-			b[pos] = byte(c)
-			want := false
-			for _, x := range b {
-				if x >= 'A' && x <= 'Z' || x >= 0x80 {
-					want = true
-				}
+// TestNameStarts8 checks the name-start filter on every pair of bytes at
+// every position: it must flag every byte that personAt examines (an
+// upper-case ASCII letter or the first byte of a multi-byte character
+// after a space, tab, line feed, parenthesis, quote or '>'), and exactly
+// the bytes its documented ranges say.
+func TestNameStarts8(t *testing.T) {
+	for p := 0; p < 256; p++ {
+		for c := 0; c < 256; c++ {
+			exact := p < 0x40 && (c >= 0x40 && c <= 0x5f || c >= 0xc0)
+			needed := strings.IndexByte(" \n\t(\"'>", byte(p)) >= 0 && (c >= 'A' && c <= 'Z' || c >= 0xc0)
+			if needed && !exact {
+				t.Fatalf("%#x %#x: a name start outside the filter's ranges", p, c)
 			}
-			if got := hasUpperOrHigh8(load8(string(b))); got != want {
-				t.Fatalf("%q: %v, want %v", b, got, want)
+			for pos := 0; pos < 8; pos++ {
+				prev, cur := []byte("a.bc-de:"), []byte("bcdefghi")
+				prev[pos], cur[pos] = byte(p), byte(c)
+				m := nameStarts8(load8(string(prev)), load8(string(cur)))
+				for k := range 8 {
+					if got, want := m>>(8*k+7)&1 == 1, k == pos && exact; got != want {
+						t.Fatalf("prev %q cur %q: byte %d flagged %v, want %v", prev, cur, k, got, want)
+					}
+				}
+				if m&^0x8080808080808080 != 0 {
+					t.Fatalf("prev %q cur %q: mask %#x has bits outside bit 7", prev, cur, m)
+				}
 			}
 		}
 	}

@@ -167,10 +167,14 @@ func (s *scanner) scan() {
 	}
 }
 
-// hasDigit8 reports whether any of the eight bytes of w is an ASCII digit: XOR with '0' maps exactly the digits to bytes below 10, which the
+// highs has the top bit of each byte of a word set.
+const highs = 0x8080808080808080
+
+// hasDigit8 reports whether any of the eight bytes of w is an ASCII digit:
+// XOR with '0' maps exactly the digits to bytes below 10, which the
 // word-at-a-time "has a byte less than n" test finds.
 func hasDigit8(w uint64) bool {
-	const ones, highs = 0x0101010101010101, 0x8080808080808080
+	const ones = 0x0101010101010101
 	x := w ^ (ones * '0')
 	return (x-ones*10)&^x&highs != 0
 }
