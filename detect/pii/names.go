@@ -2,6 +2,7 @@ package pii
 
 import (
 	_ "embed" // the first-name list
+	"encoding/binary"
 	"math/bits"
 	"strings"
 	"sync"
@@ -70,7 +71,17 @@ func init() {
 		nameTriggers[last] = append(nameTriggers[last], p)
 		triggerSet.add(last)
 	}
+	for w := range nameTriggers {
+		if len(w) >= 2 {
+			e := uint16(w[len(w)-2])<<8 | uint16(w[len(w)-1])
+			triggerEnds[e/64] |= 1 << (e % 64)
+		}
+	}
 }
+
+// triggerEnds marks the last two bytes of the words in nameTriggers (bit
+// b1<<8|b2), filled in with them.
+var triggerEnds [1 << 16 / 64]uint64
 
 // capitalAt reports whether a capitalised word starts at i (an upper-case
 // letter, ASCII or not, after a non-letter) and the size of its first
@@ -83,9 +94,38 @@ func (s *scanner) capitalAt(i int) (bool, int) {
 	if c < utf8.RuneSelf {
 		return isUpper(c), 1
 	}
+	switch {
+	case c >= 0xc0 && c < 0xe0 && i+1 < len(s.text) && s.text[i+1]&0xc0 == 0x80:
+		return upper2[c-0xc0]&(1<<(s.text[i+1]&0x3f)) != 0, 2
+	case c >= 0xe0 && c < 0xf0 && caseless3[c-0xe0]:
+		return false, 0
+	}
 	r, n := utf8.DecodeRuneInString(s.text[i:])
 	return unicode.IsUpper(r), n
 }
+
+// upper2 marks the two-byte UTF-8 sequences of upper-case letters: bit
+// b&0x3f of upper2[a-0xc0] for the sequence a b. caseless3 marks the first
+// bytes of three-byte sequences whose characters are none upper case.
+var upper2, caseless3 = func() (u [32]uint64, c [16]bool) {
+	for a := 0xc0; a < 0xe0; a++ {
+		for b := 0x80; b < 0xc0; b++ {
+			if r, _ := utf8.DecodeRune([]byte{byte(a), byte(b)}); unicode.IsUpper(r) {
+				u[a-0xc0] |= 1 << (b & 0x3f)
+			}
+		}
+	}
+	// Above U+07FF, unicode.IsUpper is membership of unicode.Upper.
+	c = [16]bool{true, true, true, true, true, true, true, true, true, true, true, true, true, true, true, true}
+	for _, rg := range unicode.Upper.R16 {
+		for r := rune(rg.Lo); r <= rune(rg.Hi); r += rune(rg.Stride) {
+			if r >= 0x800 {
+				c[r>>12] = false
+			}
+		}
+	}
+	return u, c
+}()
 
 // persons finds person names: it runs personAt on the bytes that may
 // start one, going eight bytes at a time to the next such byte.
@@ -129,15 +169,24 @@ func (s *scanner) personAt(j int) int {
 	if ok, _ := s.capitalAt(j); !ok {
 		return j + 1
 	}
-	// The word, lowered (ASCII only; the list is ASCII).
+	// The word, lowered (ASCII only; the list is ASCII): its first 16
+	// letters, also as two little-endian words for the name set.
 	var buf [16]byte
-	k := j
+	var lo, hi uint64
 	n := 0
-	for k < len(t) && class[t[k]]&(cUpper|cLower) != 0 && n < len(buf) {
-		buf[n] = lower(t[k])
-		n++
-		k++
+	if j+16 <= len(t) {
+		lo, hi = load8(t[j:j+8]), load8(t[j+8:j+16])
+		n, lo, hi = lowerLetters16(lo, hi)
+		binary.LittleEndian.PutUint64(buf[:8], lo)
+		binary.LittleEndian.PutUint64(buf[8:], hi)
+	} else {
+		for j+n < len(t) && class[t[j+n]]&(cUpper|cLower) != 0 && n < len(buf) {
+			buf[n] = lower(t[j+n])
+			n++
+		}
+		lo, hi = binary.LittleEndian.Uint64(buf[:8]), binary.LittleEndian.Uint64(buf[8:])
 	}
+	k := j + n
 	if n >= 2 && isUpper(t[j+1]) {
 		return k // an acronym: "SELECT", "URL"
 	}
@@ -151,7 +200,7 @@ func (s *scanner) personAt(j int) int {
 	if n < 3 || n == len(buf) || isLetter(s.at(k)) || isUpper(t[j+1]) {
 		return j + 1
 	}
-	if !firstNames().has(buf[:n]) {
+	if !firstNames().hasWords(lo, hi, n) {
 		return j + 1
 	}
 	if s.open(k) || s.open(k+1) || s.cut(k+1) {
@@ -173,6 +222,12 @@ func (s *scanner) personAt(j int) int {
 func (s *scanner) nameTrigger(i int) bool {
 	t := s.text
 	b := i
+	if i < 2 {
+		return false
+	}
+	if e := uint16(lower(t[i-2]))<<8 | uint16(lower(t[i-1])); triggerEnds[e/64]&(1<<(e%64)) == 0 {
+		return false // the word does not end like a trigger
+	}
 	for b > 0 && i-b < 12 && t[b-1] != ' ' && t[b-1] != '\n' && t[b-1] != '\t' {
 		b--
 	}
@@ -288,6 +343,30 @@ func (s *scanner) person(j int, score float64) int {
 	}
 	s.add(ePerson, j, end, score)
 	return end
+}
+
+// lowerLetters16 returns the number of ASCII letters that the 16 bytes lo
+// and hi (little-endian) begin with, and those letters in lower case,
+// zero-padded.
+func lowerLetters16(lo, hi uint64) (int, uint64, uint64) {
+	const low7, lowerBit = 0x7f7f7f7f7f7f7f7f, 0x2020202020202020
+	letters := func(w uint64) uint64 {
+		// Bit 5 set, a byte of w is a letter when it is in 'a'–'z'; bit
+		// 7 of x+0x1f is set from 'a' on, of x+0x05 past 'z'.
+		x := (w | lowerBit) & low7
+		return (x + 0x1f1f1f1f1f1f1f1f) &^ (x + 0x0505050505050505) &^ w & highs
+	}
+	l := letters(lo)
+	if l != highs {
+		n := bits.TrailingZeros64(^l&highs) >> 3
+		return n, (lo | lowerBit) & (1<<(8*n) - 1), 0
+	}
+	h := letters(hi)
+	if h == highs {
+		return 16, lo | lowerBit, hi | lowerBit
+	}
+	n := bits.TrailingZeros64(^h&highs) >> 3
+	return 8 + n, lo | lowerBit, (hi | lowerBit) & (1<<(8*n) - 1)
 }
 
 // lowMask returns a mask with bit 7 of each byte of w below 0x40 set:

@@ -4,6 +4,8 @@ import (
 	"math/rand/v2"
 	"strings"
 	"testing"
+	"unicode"
+	"unicode/utf8"
 )
 
 // TestNoInvalidReported generates random digit strings in the shapes of
@@ -115,5 +117,53 @@ func TestNameStarts8(t *testing.T) {
 				}
 			}
 		}
+	}
+}
+
+// TestLowerLetters16 compares lowerLetters16 with a byte-at-a-time loop on
+// words of every length next to every byte.
+func TestLowerLetters16(t *testing.T) {
+	for _, word := range []string{"", "a", "Zz", "Anna", "MacDonald", "abcdefgh", "ABCDEFGHI", "Wolfeschlegelst", "Wolfeschlegelste", "Wolfeschlegelstein"} {
+		for c := 0; c < 256; c++ {
+			text := word + string([]byte{byte(c)}) + "xxxxxxxxxxxxxxxx"
+			var want [16]byte
+			n := 0
+			for n < 16 && class[text[n]]&(cUpper|cLower) != 0 {
+				want[n] = lower(text[n])
+				n++
+			}
+			gotN, lo, hi := lowerLetters16(load8(text[:8]), load8(text[8:16]))
+			var got [16]byte
+			for i := range 8 {
+				got[i], got[8+i] = byte(lo>>(8*i)), byte(hi>>(8*i))
+			}
+			if gotN != n || got != want {
+				t.Fatalf("%q: %d %q, want %d %q", text[:16], gotN, got, n, want)
+			}
+		}
+	}
+}
+
+// TestCapitalAt compares capitalAt's tables with decoding and
+// unicode.IsUpper on every two-byte sequence (valid or not) and every
+// three-byte character.
+func TestCapitalAt(t *testing.T) {
+	check := func(text string) {
+		s := scanner{text: text, eof: true}
+		r, n := utf8.DecodeRuneInString(text)
+		ok, m := s.capitalAt(0)
+		if ok != unicode.IsUpper(r) || ok && m != n {
+			t.Fatalf("%q: %v %d, want %v %d", text, ok, m, unicode.IsUpper(r), n)
+		}
+	}
+	for a := 0x80; a < 0x100; a++ {
+		for b := 0; b < 0x100; b++ {
+			check(string([]byte{byte(a), byte(b)}))
+			check(string([]byte{byte(a), byte(b), 0x80}))
+		}
+		check(string([]byte{byte(a)}))
+	}
+	for r := rune(0x800); r < 0x10000; r++ {
+		check(string(r) + "x")
 	}
 }

@@ -721,6 +721,10 @@ func mod97(b []byte) bool {
 	return r == 1
 }
 
+// ipv6Byte reports whether c may be part of an IPv6 address: a hex
+// digit, ':' or '.'.
+func ipv6Byte(c byte) bool { return class[c]&cHex != 0 || c == ':' || c == '.' }
+
 // special are IPv4 ranges that identify no one: shared address space,
 // documentation, benchmarking, reserved.
 var special = []netip.Prefix{
@@ -801,6 +805,9 @@ func (s *scanner) ipv4(p int) {
 // and returns where to look for the next colon.
 func (s *scanner) ipv6(c int) int {
 	t := s.text
+	if c+1 < len(t) && !ipv6Byte(t[c+1]) && (c == 0 || !ipv6Byte(t[c-1])) {
+		return c + 1 // a lone colon ("key: value", ":=")
+	}
 	const maxLen = 45
 	a := c
 	for a > 0 && c-a <= maxLen {
@@ -885,8 +892,8 @@ func (s *scanner) phone(p int, intl bool) {
 		}
 		j++
 	}
-	if j-p > 32 {
-		return
+	if j-p > 32 || s.eof && (digits < 7 || digits > 15) {
+		return // too long; too short or long (decided below when holding)
 	}
 	if s.open(j) {
 		s.wait(p)

@@ -51,12 +51,37 @@ func (s *wordSet) seal() {
 func (s *wordSet) bloomBits(w []byte) (uint64, uint64) {
 	var b [16]byte
 	copy(b[:], w)
-	x := binary.LittleEndian.Uint64(b[:8])*0x9e3779b97f4a7c15 ^ binary.LittleEndian.Uint64(b[8:])*0xc2b2ae3d27d4eb4f ^ uint64(len(w))
+	return s.bloomBitsOf(binary.LittleEndian.Uint64(b[:8]), binary.LittleEndian.Uint64(b[8:]), len(w))
+}
+
+// bloomBitsOf returns the Bloom filter bits of the word of n bytes held,
+// zero-padded, in the little-endian words lo and hi.
+func (s *wordSet) bloomBitsOf(lo, hi uint64, n int) (uint64, uint64) {
+	x := lo*0x9e3779b97f4a7c15 ^ hi*0xc2b2ae3d27d4eb4f ^ uint64(n)
 	x ^= x >> 29
 	x *= 0xbf58476d1ce4e5b9
 	x ^= x >> 32
 	mask := uint64(len(s.bloom)*64 - 1)
 	return x & mask, x >> 40 & mask
+}
+
+// hasWords reports whether the word of n bytes (1 to 16) held, zero-padded,
+// in the little-endian words lo and hi is in the set.
+func (s *wordSet) hasWords(lo, hi uint64, n int) bool {
+	if n == 0 || s.lens[byte(lo)]&(1<<min(n, 31)) == 0 {
+		return false
+	}
+	if s.bloom != nil {
+		a, b := s.bloomBitsOf(lo, hi, n)
+		if s.bloom[a/64]&(1<<(a%64)) == 0 || s.bloom[b/64]&(1<<(b%64)) == 0 {
+			return false
+		}
+	}
+	var w [16]byte
+	binary.LittleEndian.PutUint64(w[:8], lo)
+	binary.LittleEndian.PutUint64(w[8:], hi)
+	_, ok := s.m[string(w[:n])]
+	return ok
 }
 
 // has reports whether w is in the set.
