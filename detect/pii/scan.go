@@ -1,7 +1,6 @@
 package pii
 
 import (
-	"bytes"
 	"net/netip"
 	"strings"
 
@@ -104,17 +103,15 @@ func (s *scanner) at(i int) byte {
 // that may still grow, so that its verdict has to wait.
 func (s *scanner) open(j int) bool { return j >= len(s.text) && !s.eof }
 
-// context reports whether one of words (lower case) occurs, ignoring case,
-// in the n bytes before i (n at most 64).
-func (s *scanner) context(i, n int, words ...string) bool {
-	var buf [64]byte
-	w := buf[:0]
-	for _, c := range []byte(s.text[max(0, i-n):i]) {
-		w = append(w, lower(c))
-	}
-	for _, k := range words {
-		if bytes.Contains(w, []byte(k)) {
-			return true
+// context reports whether one of ws occurs, ignoring ASCII case, in the n
+// bytes before i (anywhere: no word boundary is needed, unlike near).
+func (s *scanner) context(i, n int, ws *words) bool {
+	w := s.text[max(0, i-n):i]
+	for a := 0; a < len(w); a++ {
+		for _, k := range ws.first[lower(w[a])] {
+			if hasPrefixFold(w[a:], k) {
+				return true
+			}
 		}
 	}
 	return false
@@ -399,7 +396,7 @@ func (s *scanner) endsNumber(j int) status {
 	return yes
 }
 
-var cardContext = [...]string{"card", "visa", "mastercard", "amex", "credit", "debit", "payment", "cc", "karte", "carte", "tarjeta", "carta", "cartão"}
+var cardContext = newWords("card", "visa", "mastercard", "amex", "credit", "debit", "payment", "cc", "karte", "carte", "tarjeta", "carta", "cartão")
 
 var testCards = [...]string{
 	"4111111111111111", "4242424242424242", "4012888888881881", "4000056655665556",
@@ -436,7 +433,7 @@ func (s *scanner) card(p int) {
 	if allSame(d) || !luhn(d) {
 		return
 	}
-	ctx := s.context(p, lookBehind, cardContext[:]...)
+	ctx := s.context(p, lookBehind, cardContext)
 	if n == 12 && !ctx {
 		return // twelve digits (short Maestro numbers) only when called a card
 	}
@@ -540,7 +537,7 @@ func issuer(d []byte) bool {
 	return false
 }
 
-var ssnContext = [...]string{"ssn", "social security", "social-security", "ss#", "ss #", "ss no"}
+var ssnContext = newWords("ssn", "social security", "social-security", "ss#", "ss #", "ss no")
 
 // ssn checks a US social security number at p: ddd-dd-dddd (or with
 // spaces), or nine digits with a context word before it.
@@ -610,7 +607,7 @@ func (s *scanner) ssn(p int) {
 	case "078051120", "219099999", "123456789":
 		return // published or placeholder numbers
 	}
-	ctx := s.context(p, 48, ssnContext[:]...)
+	ctx := s.context(p, 48, ssnContext)
 	switch {
 	case sep == '-' && ctx:
 		s.add(eSSN, p, j, 0.95)
@@ -725,6 +722,9 @@ func mod97(b []byte) bool {
 // digit, ':' or '.'.
 func ipv6Byte(c byte) bool { return class[c]&cHex != 0 || c == ':' || c == '.' }
 
+// versionContext rules out dotted quads that follow "version".
+var versionContext = newWords("version")
+
 // special are IPv4 ranges that identify no one: shared address space,
 // documentation, benchmarking, reserved.
 var special = []netip.Prefix{
@@ -795,7 +795,7 @@ func (s *scanner) ipv4(p int) {
 		return
 	}
 	a, err := netip.ParseAddr(t[p:j])
-	if err != nil || !s.public(a) || s.context(p, 16, "version") {
+	if err != nil || !s.public(a) || s.context(p, 16, versionContext) {
 		return
 	}
 	s.add(eIP, p, j, 0.9)
@@ -843,8 +843,8 @@ func (s *scanner) ipv6(c int) int {
 }
 
 var (
-	phoneContext = [...]string{"phone", "tel", "mobile", "cell", "call", "fax", "whatsapp", "sms", "text me", "dial", "contact", "reach me", "messag", "handy", "téléphone", "portable", "teléfono", "móvil", "telefono", "cellulare", "telefone", "celular", "телефон"}
-	notPhone     = [...]string{"order", "invoice", "ref", "tracking", "account", "acct", " id", "id:", "#", "no.", "serial", "isbn", "ticket", "case"}
+	phoneContext = newWords("phone", "tel", "mobile", "cell", "call", "fax", "whatsapp", "sms", "text me", "dial", "contact", "reach me", "messag", "handy", "téléphone", "portable", "teléfono", "móvil", "telefono", "cellulare", "telefone", "celular", "телефон")
+	notPhone     = newWords("order", "invoice", "ref", "tracking", "account", "acct", " id", "id:", "#", "no.", "serial", "isbn", "ticket", "case")
 )
 
 // phoneSep marks the bytes that separate the digits of a phone number.
@@ -921,7 +921,7 @@ func (s *scanner) phone(p int, intl bool) {
 		return // too short or long, or only holding: no need to parse
 	}
 	num := t[p:e]
-	ctx := s.context(p, 48, phoneContext[:]...)
+	ctx := s.context(p, 48, phoneContext)
 	g := groups[:ng]
 	if ng >= 3 && gsep[0] == gsep[1] && gsep[0] != ' ' && numericDate(num) || // 2015-12-22, 6/24/1991
 		ng == 4 && strings.Count(num, ".") == 3 || // an IPv4 address, a CPF
@@ -945,7 +945,7 @@ func (s *scanner) phone(p int, intl bool) {
 		ng == 3 && g[0] == 3 && g[1] == 2 && g[2] == 4: // SSN-shaped
 		return
 	}
-	if !ctx && s.context(p, 24, notPhone[:]...) {
+	if !ctx && s.context(p, 24, notPhone) {
 		return
 	}
 	for _, r := range s.d.regions {
