@@ -130,30 +130,26 @@ func (s *scanner) scan() {
 			i += k + 1
 		}
 	}
-	if on[eIP] {
-		for i := 0; ; {
-			k := strings.IndexByte(t[i:], ':')
-			if k < 0 {
-				break
-			}
-			i = s.ipv6(i + k)
-		}
-	}
 	if on[ePerson] {
 		s.persons()
 	}
 	if !(on[eCard] || on[eSSN] || on[eIBAN] || on[eIP] || on[ePhone] || on[eDOB] || on[eNationalID] || on[ePassport] || on[eAddress]) {
 		return
 	}
+	// Numbers, and IPv6 addresses around colons.
+	colon := 0 // where ipv6 looks for the next colon
 	for i := 0; i < len(t); {
-		// Skip eight bytes at a time while none is a digit.
-		for i+8 <= len(t) && !hasDigit8(load8(t[i:i+8])) {
+		// Skip eight bytes at a time while none is a digit or a colon.
+		for i+8 <= len(t) && !hasDigitOrColon8(load8(t[i:i+8])) {
 			i += 8
 		}
 		if i == len(t) {
 			break
 		}
 		if !isDigit(t[i]) {
+			if t[i] == ':' && on[eIP] && i >= colon {
+				colon = s.ipv6(i)
+			}
 			i++
 			continue
 		}
@@ -167,13 +163,13 @@ func (s *scanner) scan() {
 // highs has the top bit of each byte of a word set.
 const highs = 0x8080808080808080
 
-// hasDigit8 reports whether any of the eight bytes of w is an ASCII digit:
-// XOR with '0' maps exactly the digits to bytes below 10, which the
-// word-at-a-time "has a byte less than n" test finds.
-func hasDigit8(w uint64) bool {
+// hasDigitOrColon8 reports whether any of the eight bytes of w is an
+// ASCII digit or a colon: XOR with '0' maps exactly those to bytes below
+// 11, which the word-at-a-time "has a byte less than n" test finds.
+func hasDigitOrColon8(w uint64) bool {
 	const ones = 0x0101010101010101
 	x := w ^ (ones * '0')
-	return (x-ones*10)&^x&highs != 0
+	return (x-ones*11)&^x&highs != 0
 }
 
 // load8 reads eight bytes as a little-endian word.
@@ -221,17 +217,22 @@ func (s *scanner) digits(p int) {
 	// after a decimal point: not the start of a number.
 	mid := (prev == ' ' || prev == '-' || prev == '.' || prev == '/' || prev == ',') && (isDigit(prev2) || prev2 == ')')
 	if !mid {
-		if on[eCard] {
+		// In a complete text, the shapes that cannot be a card (fewer
+		// than 12 or more than 19 digits, no group to follow), an SSN or
+		// an IPv4 address are not read again.
+		if on[eCard] && (!s.eof || w >= 12 && w <= 19 || (c == ' ' || c == '-') && isDigit(c1)) {
 			s.card(p)
 		}
-		if on[eSSN] {
+		if on[eSSN] && (!s.eof || w == 3 || w == 9) {
 			s.ssn(p)
 		}
-		if on[eIP] && prev != '.' {
+		if on[eIP] && prev != '.' && (!s.eof || w <= 3 && c == '.') {
 			s.ipv4(p)
 		}
 	}
-	if on[ePhone] {
+	// A phone number has 7 to 15 digits: a lone run of fewer or more is
+	// none.
+	if on[ePhone] && (!s.eof || w >= 7 && w <= 15 || phoneSep[c]) {
 		switch {
 		case prev == '+':
 			if class[prev2]&cWord == 0 {
