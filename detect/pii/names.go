@@ -127,27 +127,8 @@ var upper2, caseless3 = func() (u [32]uint64, c [16]bool) {
 	return u, c
 }()
 
-// persons finds person names: it runs personAt on the bytes that may
-// start one, going eight bytes at a time to the next such byte.
-func (s *scanner) persons() {
-	t := s.text
-	for j := 0; j < len(t); {
-		for j > 0 && j+8 <= len(t) {
-			if m := nameStarts8(load8(t[j-1:j+7]), load8(t[j:j+8])); m != 0 {
-				j += bits.TrailingZeros64(m) >> 3
-				break
-			}
-			j += 8
-		}
-		if j == len(t) {
-			break
-		}
-		j = s.personAt(j)
-	}
-}
-
-// personAt looks for a name at j, one of the bytes that scan flags with
-// nameStarts8, and returns where to look for the next one: past the name
+// personAt looks for a name at j, an upper-case letter or the first byte
+// of a multi-byte character that scan finds with nameStarts8, and returns where to look for the next one: past the name
 // or the word at j, or len(text) when the verdict depends on text still
 // to come (it has waited). It finds names after a title or an introducing
 // phrase ("Mr. John Smith", "Frau Müller", "my name is Ana María López",
@@ -160,14 +141,13 @@ func (s *scanner) personAt(j int) int {
 	if !(isUpper(c) || c >= 0xc0) {
 		return j + 1
 	}
-	if j > 0 {
-		p := t[j-1]
-		if p != ' ' && p != '\n' && p != '\t' && p != '(' && p != '"' && p != '>' && p != '\'' {
+	if j > 0 && !nameBefore[t[j-1]] {
+		return j + 1
+	}
+	if c >= utf8.RuneSelf {
+		if ok, _ := s.capitalAt(j); !ok {
 			return j + 1
 		}
-	}
-	if ok, _ := s.capitalAt(j); !ok {
-		return j + 1
 	}
 	// The word, lowered (ASCII only; the list is ASCII): its first 16
 	// letters, also as two little-endian words for the name set.
@@ -344,6 +324,9 @@ func (s *scanner) person(j int, score float64) int {
 	s.add(ePerson, j, end, score)
 	return end
 }
+
+// nameBefore marks the bytes after which a name may start.
+var nameBefore = [256]bool{' ': true, '\n': true, '\t': true, '(': true, '"': true, '>': true, '\'': true}
 
 // lowerLetters16 returns the number of ASCII letters that the 16 bytes lo
 // and hi (little-endian) begin with, and those letters in lower case,

@@ -1,6 +1,7 @@
 package pii
 
 import (
+	"math/bits"
 	"net/netip"
 	"strings"
 
@@ -130,46 +131,62 @@ func (s *scanner) scan() {
 			i += k + 1
 		}
 	}
-	if on[ePerson] {
-		s.persons()
-	}
-	if !(on[eCard] || on[eSSN] || on[eIBAN] || on[eIP] || on[ePhone] || on[eDOB] || on[eNationalID] || on[ePassport] || on[eAddress]) {
+	names := on[ePerson]
+	nums := on[eCard] || on[eSSN] || on[eIBAN] || on[eIP] || on[ePhone] || on[eDOB] || on[eNationalID] || on[ePassport] || on[eAddress]
+	if !names && !nums {
 		return
 	}
-	// Numbers, and IPv6 addresses around colons.
+	// One pass for names, numbers and IPv6 addresses around colons: eight
+	// bytes at a time to the next byte that may start a name (after the
+	// byte before it, nameStarts8), a digit or a colon.
+	var nameOn uint64
+	next := len(t) // where personAt looks for the next name
+	if names {
+		nameOn, next = ^uint64(0), 0
+	}
 	colon := 0 // where ipv6 looks for the next colon
 	for i := 0; i < len(t); {
-		// Skip eight bytes at a time while none is a digit or a colon.
-		for i+8 <= len(t) && !hasDigitOrColon8(load8(t[i:i+8])) {
-			i += 8
+		if i > 0 && i+8 <= len(t) {
+			w := t[i-1 : i+8] // the byte before and eight bytes
+			cur := load8(w[1:])
+			m := nameStarts8(load8(w[:8]), cur)&nameOn | digitOrColon8(cur)
+			if m == 0 {
+				i += 8
+				continue
+			}
+			i += bits.TrailingZeros64(m) >> 3
 		}
-		if i == len(t) {
-			break
-		}
-		if !isDigit(t[i]) {
-			if t[i] == ':' && on[eIP] && i >= colon {
+		switch c := t[i]; {
+		case isDigit(c):
+			if nums && (i == 0 || !isDigit(t[i-1])) {
+				s.digits(i)
+			}
+			for i < len(t) && isDigit(t[i]) {
+				i++
+			}
+			continue
+		case c == ':':
+			if on[eIP] && i >= colon {
 				colon = s.ipv6(i)
 			}
-			i++
-			continue
+		case names && i >= next && (isUpper(c) || c >= 0xc0) && (i == 0 || nameBefore[t[i-1]]):
+			next = s.personAt(i)
 		}
-		s.digits(i)
-		for i < len(t) && isDigit(t[i]) {
-			i++
-		}
+		i++
 	}
 }
 
 // highs has the top bit of each byte of a word set.
 const highs = 0x8080808080808080
 
-// hasDigitOrColon8 reports whether any of the eight bytes of w is an
-// ASCII digit or a colon: XOR with '0' maps exactly those to bytes below
-// 11, which the word-at-a-time "has a byte less than n" test finds.
-func hasDigitOrColon8(w uint64) bool {
+// digitOrColon8 returns a mask with bit 7 set in the first byte of w that
+// is an ASCII digit or a colon, if any (and maybe in later bytes): XOR with
+// '0' maps exactly those to bytes below 11, which the word-at-a-time "has
+// a byte less than n" test finds, exactly for the first such byte.
+func digitOrColon8(w uint64) uint64 {
 	const ones = 0x0101010101010101
 	x := w ^ (ones * '0')
-	return (x-ones*11)&^x&highs != 0
+	return (x - ones*11) &^ x & highs
 }
 
 // load8 reads eight bytes as a little-endian word.
