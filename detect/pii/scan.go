@@ -939,13 +939,13 @@ func (s *scanner) phone(p int, intl bool) {
 		return // too short or long, or only holding: no need to parse
 	}
 	num := t[p:e]
-	ctx := s.context(p, 48, phoneContext)
 	g := groups[:ng]
 	if ng >= 3 && gsep[0] == gsep[1] && gsep[0] != ' ' && numericDate(num) || // 2015-12-22, 6/24/1991
 		ng == 4 && strings.Count(num, ".") == 3 || // an IPv4 address, a CPF
 		ng == 4 && gsep[0] == '.' && gsep[1] == '.' && gsep[2] == '-' {
 		return
 	}
+	ctx := s.context(p, 48, phoneContext)
 	if intl {
 		if validPhone(num, "") {
 			score := 0.9
