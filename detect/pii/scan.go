@@ -221,7 +221,10 @@ func (s *scanner) digits(p int) {
 	if class[prev]&cWord != 0 {
 		return // glued to a word: "abc123", "v1"
 	}
-	if on[eDOB] && (tail || w <= 4 && sep && c != ' ' && isDigit(c1) || w <= 2 && (c == ' ' || c == '.' || c == ',' || isLetter(c)) ||
+	// A date: numeric, a day before a month name (which a complete text
+	// must show: "12 March", "12. März", "12th"), or a day after one.
+	if on[eDOB] && (tail || w <= 4 && sep && c != ' ' && isDigit(c1) ||
+		w <= 2 && (isLetter(c) || (c == ' ' || c == '.') && isLetter(c1) || c == '.' && c1 == ' ' || !s.eof && (c == ' ' || c == '.' || c == ',')) ||
 		w <= 2 && prev == ' ' && (isLetter(prev2) || prev2 == '.')) {
 		s.dob(p)
 	}
@@ -249,7 +252,7 @@ func (s *scanner) digits(p int) {
 	}
 	// A phone number has 7 to 15 digits: a lone run of fewer or more is
 	// none.
-	if on[ePhone] && (!s.eof || w >= 7 && w <= 15 || phoneSep[c]) {
+	if on[ePhone] && (!s.eof || w >= 7 && w <= 15 || phoneSep[c] && (isDigit(c1) || phoneSep[c1])) {
 		switch {
 		case prev == '+':
 			if class[prev2]&cWord == 0 {
