@@ -4,13 +4,17 @@ import (
 	"context"
 	"os"
 	"testing"
+	"time"
 
 	"github.com/rampartsec/rampart/detect"
 	"github.com/rampartsec/rampart/internal/cputime"
 )
 
-// TestThroughputCPUTime measures what BenchmarkMixed4K measures, in CPU
-// time of the measuring thread rather than wall time, which on a shared,
+// TestThroughputCPUTime measures what BenchmarkProse4K and
+// BenchmarkMixed4K measure, and the default-input workload of
+// detect/builtin (BenchmarkDefaultInput/only-pii: the sixteen 4 KiB
+// prompts of ../builtin/testdata/mixed-4k.jsonl, in turn), in CPU time of
+// the measuring thread rather than wall time, which on a shared,
 // overloaded machine is far steadier. It reports the median over 15 rounds
 // and the 99th percentile of single calls. Run it with
 //
@@ -30,6 +34,18 @@ func TestThroughputCPUTime(t *testing.T) {
 	for _, tc := range []struct{ name, text string }{{"prose 4 KiB", mixedProse()}, {"number-dense 4 KiB", mixedPrompt()}} {
 		measure(t, d, tc.name, tc.text)
 	}
+	prompts := readJSONTexts(t, "../builtin/testdata/mixed-4k.jsonl")
+	ctx := context.Background()
+	all := func() {
+		for _, p := range prompts {
+			if _, err := d.Detect(ctx, detect.Input{Text: p}); err != nil {
+				t.Fatal(err)
+			}
+		}
+	}
+	all()
+	med := cputime.MedianOf(cputime.Rounds, 20, all) / time.Duration(len(prompts))
+	t.Logf("mixed-4k workload: median %v per 4 KiB prompt, %.1f MB/s of CPU time", med, cputime.MBps(len(prompts[0]), med))
 }
 
 func measure(t *testing.T, d detect.Detector, name, text string) {

@@ -2,6 +2,8 @@ package pii
 
 import (
 	_ "embed" // the first-name list
+	"encoding/binary"
+	"math/bits"
 	"strings"
 	"sync"
 	"unicode"
@@ -23,6 +25,7 @@ var firstNames = sync.OnceValue(func() *wordSet {
 	for _, l := range strings.Split(firstNamesText, "\n") {
 		s.add(strings.TrimSuffix(l, "+"))
 	}
+	s.seal()
 	return s
 })
 
@@ -68,7 +71,17 @@ func init() {
 		nameTriggers[last] = append(nameTriggers[last], p)
 		triggerSet.add(last)
 	}
+	for w := range nameTriggers {
+		if len(w) >= 2 {
+			e := uint16(w[len(w)-2])<<8 | uint16(w[len(w)-1])
+			triggerEnds[e/64] |= 1 << (e % 64)
+		}
+	}
 }
+
+// triggerEnds marks the last two bytes of the words in nameTriggers (bit
+// b1<<8|b2), filled in with them.
+var triggerEnds [1 << 16 / 64]uint64
 
 // capitalAt reports whether a capitalised word starts at i (an upper-case
 // letter, ASCII or not, after a non-letter) and the size of its first
@@ -81,86 +94,107 @@ func (s *scanner) capitalAt(i int) (bool, int) {
 	if c < utf8.RuneSelf {
 		return isUpper(c), 1
 	}
+	switch {
+	case c >= 0xc0 && c < 0xe0 && i+1 < len(s.text) && s.text[i+1]&0xc0 == 0x80:
+		return upper2[c-0xc0]&(1<<(s.text[i+1]&0x3f)) != 0, 2
+	case c >= 0xe0 && c < 0xf0 && caseless3[c-0xe0]:
+		return false, 0
+	}
 	r, n := utf8.DecodeRuneInString(s.text[i:])
 	return unicode.IsUpper(r), n
 }
 
-// persons finds names after a title or an introducing phrase ("Mr. John
-// Smith", "Frau Müller", "my name is Ana María López", "Name: Åsa Laine";
-// only the capitalised words after the trigger are reported), and a first
-// name from the list followed by a capitalised word ("Julia Roberts",
-// "Maria J. Gonzales").
-func (s *scanner) persons() {
-	t := s.text
-	names, solo := firstNames(), soloNames()
-	var buf [16]byte
-	for j := 0; j < len(t); j++ {
-		// Skip eight bytes at a time while none is an upper-case ASCII
-		// letter or part of a multi-byte character.
-		for j+8 <= len(t) && !hasUpperOrHigh8(load8(t[j:j+8])) {
-			j += 8
-		}
-		if j == len(t) {
-			break
-		}
-		c := t[j]
-		if !(isUpper(c) || c >= 0xc0) {
-			continue
-		}
-		if j > 0 {
-			p := t[j-1]
-			if p != ' ' && p != '\n' && p != '\t' && p != '(' && p != '"' && p != '>' && p != '\'' {
-				continue
+// upper2 marks the two-byte UTF-8 sequences of upper-case letters: bit
+// b&0x3f of upper2[a-0xc0] for the sequence a b. caseless3 marks the first
+// bytes of three-byte sequences whose characters are none upper case.
+var upper2, caseless3 = func() (u [32]uint64, c [16]bool) {
+	for a := 0xc0; a < 0xe0; a++ {
+		for b := 0x80; b < 0xc0; b++ {
+			if r, _ := utf8.DecodeRune([]byte{byte(a), byte(b)}); unicode.IsUpper(r) {
+				u[a-0xc0] |= 1 << (b & 0x3f)
 			}
 		}
-		ok, _ := s.capitalAt(j)
-		if !ok {
-			continue
-		}
-		// The word, lowered (ASCII only; the list is ASCII).
-		k := j
-		n := 0
-		for k < len(t) && class[t[k]]&(cUpper|cLower) != 0 && n < len(buf) {
-			buf[n] = lower(t[k])
-			n++
-			k++
-		}
-		if n >= 2 && isUpper(t[j+1]) {
-			j = k - 1 // an acronym: "SELECT", "URL"
-			continue
-		}
-		if j > 0 && t[j-1] != '(' && t[j-1] != '"' && s.nameTrigger(j-1) {
-			// A title after a trigger ("Dear Mr."): the name follows it.
-			if triggerSet.has(buf[:n]) && nameTriggers[string(buf[:n])][0] == "" && (s.at(k) == '.' || s.at(k) == ' ') {
-				continue
-			}
-			j = s.person(j, 0.75) - 1
-			continue
-		}
-		if n < 3 || n == len(buf) || isLetter(s.at(k)) || isUpper(t[j+1]) {
-			continue
-		}
-		if !names.has(buf[:n]) {
-			continue
-		}
-		if s.open(k) || s.open(k+1) {
-			s.wait(j)
-			return
-		}
-		if s.cut(k + 1) {
-			s.wait(j)
-			return
-		}
-		if ok, _ := s.capitalAt(k + 1); !ok || s.at(k) != ' ' {
-			// A first name on its own.
-			if !monthSet.has(buf[:n]) && solo.has(buf[:n]) {
-				s.add(ePerson, j, k, 0.5)
-			}
-			j = k - 1
-			continue
-		}
-		j = s.person(j, 0.6) - 1
 	}
+	// Above U+07FF, unicode.IsUpper is membership of unicode.Upper.
+	c = [16]bool{true, true, true, true, true, true, true, true, true, true, true, true, true, true, true, true}
+	for _, rg := range unicode.Upper.R16 {
+		for r := rune(rg.Lo); r <= rune(rg.Hi); r += rune(rg.Stride) {
+			if r >= 0x800 {
+				c[r>>12] = false
+			}
+		}
+	}
+	return u, c
+}()
+
+// personAt looks for a name at j, an upper-case letter or the first byte
+// of a multi-byte character that scan finds with nameStarts8, and returns where to look for the next one: past the name
+// or the word at j, or len(text) when the verdict depends on text still
+// to come (it has waited). It finds names after a title or an introducing
+// phrase ("Mr. John Smith", "Frau Müller", "my name is Ana María López",
+// "Name: Åsa Laine"; only the capitalised words after the trigger are
+// reported), and a first name from the list followed by a capitalised
+// word ("Julia Roberts", "Maria J. Gonzales").
+func (s *scanner) personAt(j int) int {
+	t := s.text
+	c := t[j]
+	if !(isUpper(c) || c >= 0xc0) {
+		return j + 1
+	}
+	if j > 0 && !nameBefore[t[j-1]] {
+		return j + 1
+	}
+	if c >= utf8.RuneSelf {
+		if ok, _ := s.capitalAt(j); !ok {
+			return j + 1
+		}
+	}
+	// The word, lowered (ASCII only; the list is ASCII): its first 16
+	// letters, also as two little-endian words for the name set.
+	var buf [16]byte
+	var lo, hi uint64
+	n := 0
+	if j+16 <= len(t) {
+		lo, hi = load8(t[j:j+8]), load8(t[j+8:j+16])
+		n, lo, hi = lowerLetters16(lo, hi)
+		binary.LittleEndian.PutUint64(buf[:8], lo)
+		binary.LittleEndian.PutUint64(buf[8:], hi)
+	} else {
+		for j+n < len(t) && class[t[j+n]]&(cUpper|cLower) != 0 && n < len(buf) {
+			buf[n] = lower(t[j+n])
+			n++
+		}
+		lo, hi = binary.LittleEndian.Uint64(buf[:8]), binary.LittleEndian.Uint64(buf[8:])
+	}
+	k := j + n
+	if n >= 2 && isUpper(t[j+1]) {
+		return k // an acronym: "SELECT", "URL"
+	}
+	if j > 0 && t[j-1] != '(' && t[j-1] != '"' && s.nameTrigger(j-1) {
+		// A title after a trigger ("Dear Mr."): the name follows it.
+		if triggerSet.has(buf[:n]) && nameTriggers[string(buf[:n])][0] == "" && (s.at(k) == '.' || s.at(k) == ' ') {
+			return j + 1
+		}
+		return s.person(j, 0.75)
+	}
+	if n < 3 || n == len(buf) || isLetter(s.at(k)) || isUpper(t[j+1]) {
+		return j + 1
+	}
+	if !firstNames().hasWords(lo, hi, n) {
+		return j + 1
+	}
+	if s.open(k) || s.open(k+1) || s.cut(k+1) {
+		s.wait(j)
+		return len(t)
+	}
+	if ok, _ := s.capitalAt(k + 1); !ok || s.at(k) != ' ' {
+		// A first name on its own.
+		if !monthSet.has(buf[:n]) && soloNames().has(buf[:n]) {
+			s.add(ePerson, j, k, 0.5)
+		}
+		return k
+	}
+	return s.person(j, 0.6)
 }
 
 // nameTrigger reports whether the text just before the space at i ends
@@ -168,6 +202,12 @@ func (s *scanner) persons() {
 func (s *scanner) nameTrigger(i int) bool {
 	t := s.text
 	b := i
+	if i < 2 {
+		return false
+	}
+	if e := uint16(lower(t[i-2]))<<8 | uint16(lower(t[i-1])); triggerEnds[e/64]&(1<<(e%64)) == 0 {
+		return false // the word does not end like a trigger
+	}
 	for b > 0 && i-b < 12 && t[b-1] != ' ' && t[b-1] != '\n' && t[b-1] != '\t' {
 		b--
 	}
@@ -285,17 +325,48 @@ func (s *scanner) person(j int, score float64) int {
 	return end
 }
 
-// hasUpperOrHigh8 reports whether any of the eight bytes of w is in
-// 'A'–'Z' or has its high bit set (the "has a byte between" word trick).
-func hasUpperOrHigh8(w uint64) bool {
-	const ones, highs, low7 = 0x0101010101010101, 0x8080808080808080, 0x7f7f7f7f7f7f7f7f
-	if w&highs != 0 {
-		return true
+// nameBefore marks the bytes after which a name may start.
+var nameBefore = [256]bool{' ': true, '\n': true, '\t': true, '(': true, '"': true, '>': true, '\'': true}
+
+// lowerLetters16 returns the number of ASCII letters that the 16 bytes lo
+// and hi (little-endian) begin with, and those letters in lower case,
+// zero-padded.
+func lowerLetters16(lo, hi uint64) (int, uint64, uint64) {
+	const low7, lowerBit = 0x7f7f7f7f7f7f7f7f, 0x2020202020202020
+	letters := func(w uint64) uint64 {
+		// Bit 5 set, a byte of w is a letter when it is in 'a'–'z'; bit
+		// 7 of x+0x1f is set from 'a' on, of x+0x05 past 'z'.
+		x := (w | lowerBit) & low7
+		return (x + 0x1f1f1f1f1f1f1f1f) &^ (x + 0x0505050505050505) &^ w & highs
 	}
-	x := w & low7
-	const m, n = 'A' - 1, 'Z' + 1
-	return (ones*(127+n)-x)&^w&(x+ones*(127-m))&highs != 0
+	l := letters(lo)
+	if l != highs {
+		n := bits.TrailingZeros64(^l&highs) >> 3
+		return n, (lo | lowerBit) & (1<<(8*n) - 1), 0
+	}
+	h := letters(hi)
+	if h == highs {
+		return 16, lo | lowerBit, hi | lowerBit
+	}
+	n := bits.TrailingZeros64(^h&highs) >> 3
+	return 8 + n, lo | lowerBit, (hi | lowerBit) & (1<<(8*n) - 1)
 }
+
+// lowMask returns a mask with bit 7 of each byte of w below 0x40 set:
+// the bytes after which a name may start (space, tab, line feed,
+// parenthesis, quotes and '>') are among them.
+func lowMask(w uint64) uint64 { return ^w & ^(w << 1) & highs }
+
+// upperOrLead returns a mask with bit 7 of each byte of w in 0x40–0x5f or
+// 0xc0–0xff set: the bytes that may start a name (the upper-case ASCII
+// letters and the first bytes of multi-byte characters) are among them.
+func upperOrLead(w uint64) uint64 { return (w << 1) & (w | ^(w << 2)) & highs }
+
+// nameStarts8 returns a mask with bit 7 of byte k set when byte k of cur
+// may start a name after byte k of prev (lowMask of prev and upperOrLead
+// of cur). It only filters: a zero mask means that no byte of cur starts
+// a name.
+func nameStarts8(prev, cur uint64) uint64 { return lowMask(prev) & upperOrLead(cur) }
 
 // isParticle reports whether w joins the parts of a name.
 func isParticle(w string) bool {

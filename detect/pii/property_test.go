@@ -4,6 +4,8 @@ import (
 	"math/rand/v2"
 	"strings"
 	"testing"
+	"unicode"
+	"unicode/utf8"
 )
 
 // TestNoInvalidReported generates random digit strings in the shapes of
@@ -88,20 +90,80 @@ func groupBy4(s, sep string) string {
 	return strings.Join(append(parts, s), sep)
 }
 
-func TestHasUpperOrHigh8(t *testing.T) {
-	for c := 0; c < 256; c++ {
-		for pos := 0; pos < 8; pos++ {
-			b := []byte("abcdefgh")
-			b[pos] = byte(c)
-			want := false
-			for _, x := range b {
-				if x >= 'A' && x <= 'Z' || x >= 0x80 {
-					want = true
+// TestNameStarts8 checks the name-start filter on every pair of bytes at
+// every position: it must flag every byte that personAt examines (an
+// upper-case ASCII letter or the first byte of a multi-byte character
+// after a space, tab, line feed, parenthesis, quote or '>'), and exactly
+// the bytes its documented ranges say.
+func TestNameStarts8(t *testing.T) {
+	for p := 0; p < 256; p++ {
+		for c := 0; c < 256; c++ {
+			exact := p < 0x40 && (c >= 0x40 && c <= 0x5f || c >= 0xc0)
+			needed := strings.IndexByte(" \n\t(\"'>", byte(p)) >= 0 && (c >= 'A' && c <= 'Z' || c >= 0xc0)
+			if needed && !exact {
+				t.Fatalf("%#x %#x: a name start outside the filter's ranges", p, c)
+			}
+			for pos := 0; pos < 8; pos++ {
+				prev, cur := []byte("a.bc-de:"), []byte("bcdefghi")
+				prev[pos], cur[pos] = byte(p), byte(c)
+				m := nameStarts8(load8(string(prev)), load8(string(cur)))
+				for k := range 8 {
+					if got, want := m>>(8*k+7)&1 == 1, k == pos && exact; got != want {
+						t.Fatalf("prev %q cur %q: byte %d flagged %v, want %v", prev, cur, k, got, want)
+					}
+				}
+				if m&^0x8080808080808080 != 0 {
+					t.Fatalf("prev %q cur %q: mask %#x has bits outside bit 7", prev, cur, m)
 				}
 			}
-			if got := hasUpperOrHigh8(load8(string(b))); got != want {
-				t.Fatalf("%q: %v, want %v", b, got, want)
+		}
+	}
+}
+
+// TestLowerLetters16 compares lowerLetters16 with a byte-at-a-time loop on
+// words of every length next to every byte.
+func TestLowerLetters16(t *testing.T) {
+	for _, word := range []string{"", "a", "Zz", "Anna", "MacDonald", "abcdefgh", "ABCDEFGHI", "Wolfeschlegelst", "Wolfeschlegelste", "Wolfeschlegelstein"} {
+		for c := 0; c < 256; c++ {
+			text := word + string([]byte{byte(c)}) + "xxxxxxxxxxxxxxxx"
+			var want [16]byte
+			n := 0
+			for n < 16 && class[text[n]]&(cUpper|cLower) != 0 {
+				want[n] = lower(text[n])
+				n++
+			}
+			gotN, lo, hi := lowerLetters16(load8(text[:8]), load8(text[8:16]))
+			var got [16]byte
+			for i := range 8 {
+				got[i], got[8+i] = byte(lo>>(8*i)), byte(hi>>(8*i))
+			}
+			if gotN != n || got != want {
+				t.Fatalf("%q: %d %q, want %d %q", text[:16], gotN, got, n, want)
 			}
 		}
+	}
+}
+
+// TestCapitalAt compares capitalAt's tables with decoding and
+// unicode.IsUpper on every two-byte sequence (valid or not) and every
+// three-byte character.
+func TestCapitalAt(t *testing.T) {
+	check := func(text string) {
+		s := scanner{text: text, eof: true}
+		r, n := utf8.DecodeRuneInString(text)
+		ok, m := s.capitalAt(0)
+		if ok != unicode.IsUpper(r) || ok && m != n {
+			t.Fatalf("%q: %v %d, want %v %d", text, ok, m, unicode.IsUpper(r), n)
+		}
+	}
+	for a := 0x80; a < 0x100; a++ {
+		for b := 0; b < 0x100; b++ {
+			check(string([]byte{byte(a), byte(b)}))
+			check(string([]byte{byte(a), byte(b), 0x80}))
+		}
+		check(string([]byte{byte(a)}))
+	}
+	for r := rune(0x800); r < 0x10000; r++ {
+		check(string(r) + "x")
 	}
 }

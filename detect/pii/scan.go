@@ -1,7 +1,7 @@
 package pii
 
 import (
-	"bytes"
+	"math/bits"
 	"net/netip"
 	"strings"
 
@@ -104,17 +104,15 @@ func (s *scanner) at(i int) byte {
 // that may still grow, so that its verdict has to wait.
 func (s *scanner) open(j int) bool { return j >= len(s.text) && !s.eof }
 
-// context reports whether one of words (lower case) occurs, ignoring case,
-// in the n bytes before i (n at most 64).
-func (s *scanner) context(i, n int, words ...string) bool {
-	var buf [64]byte
-	w := buf[:0]
-	for _, c := range []byte(s.text[max(0, i-n):i]) {
-		w = append(w, lower(c))
-	}
-	for _, k := range words {
-		if bytes.Contains(w, []byte(k)) {
-			return true
+// context reports whether one of ws occurs, ignoring ASCII case, in the n
+// bytes before i (anywhere: no word boundary is needed, unlike near).
+func (s *scanner) context(i, n int, ws *words) bool {
+	w := s.text[max(0, i-n):i]
+	for a := 0; a < len(w); a++ {
+		for _, k := range ws.first[lower(w[a])] {
+			if hasPrefixFold(w[a:], k) {
+				return true
+			}
 		}
 	}
 	return false
@@ -133,46 +131,62 @@ func (s *scanner) scan() {
 			i += k + 1
 		}
 	}
-	if on[eIP] {
-		for i := 0; ; {
-			k := strings.IndexByte(t[i:], ':')
-			if k < 0 {
-				break
-			}
-			i = s.ipv6(i + k)
-		}
-	}
-	if on[ePerson] {
-		s.persons()
-	}
-	if !(on[eCard] || on[eSSN] || on[eIBAN] || on[eIP] || on[ePhone] || on[eDOB] || on[eNationalID] || on[ePassport] || on[eAddress]) {
+	names := on[ePerson]
+	nums := on[eCard] || on[eSSN] || on[eIBAN] || on[eIP] || on[ePhone] || on[eDOB] || on[eNationalID] || on[ePassport] || on[eAddress]
+	if !names && !nums {
 		return
 	}
+	// One pass for names, numbers and IPv6 addresses around colons: eight
+	// bytes at a time to the next byte that may start a name (after the
+	// byte before it, nameStarts8), a digit or a colon.
+	var nameOn uint64
+	next := len(t) // where personAt looks for the next name
+	if names {
+		nameOn, next = ^uint64(0), 0
+	}
+	colon := 0 // where ipv6 looks for the next colon
 	for i := 0; i < len(t); {
-		// Skip eight bytes at a time while none is a digit.
-		for i+8 <= len(t) && !hasDigit8(load8(t[i:i+8])) {
-			i += 8
+		if i > 0 && i+8 <= len(t) {
+			w := t[i-1 : i+8] // the byte before and eight bytes
+			cur := load8(w[1:])
+			m := nameStarts8(load8(w[:8]), cur)&nameOn | digitOrColon8(cur)
+			if m == 0 {
+				i += 8
+				continue
+			}
+			i += bits.TrailingZeros64(m) >> 3
 		}
-		if i == len(t) {
-			break
-		}
-		if !isDigit(t[i]) {
-			i++
+		switch c := t[i]; {
+		case isDigit(c):
+			if nums && (i == 0 || !isDigit(t[i-1])) {
+				s.digits(i)
+			}
+			for i < len(t) && isDigit(t[i]) {
+				i++
+			}
 			continue
+		case c == ':':
+			if on[eIP] && i >= colon {
+				colon = s.ipv6(i)
+			}
+		case names && i >= next && (isUpper(c) || c >= 0xc0) && (i == 0 || nameBefore[t[i-1]]):
+			next = s.personAt(i)
 		}
-		s.digits(i)
-		for i < len(t) && isDigit(t[i]) {
-			i++
-		}
+		i++
 	}
 }
 
-// hasDigit8 reports whether any of the eight bytes of w is an ASCII digit: XOR with '0' maps exactly the digits to bytes below 10, which the
-// word-at-a-time "has a byte less than n" test finds.
-func hasDigit8(w uint64) bool {
-	const ones, highs = 0x0101010101010101, 0x8080808080808080
+// highs has the top bit of each byte of a word set.
+const highs = 0x8080808080808080
+
+// digitOrColon8 returns a mask with bit 7 set in the first byte of w that
+// is an ASCII digit or a colon, if any (and maybe in later bytes): XOR with
+// '0' maps exactly those to bytes below 11, which the word-at-a-time "has
+// a byte less than n" test finds, exactly for the first such byte.
+func digitOrColon8(w uint64) uint64 {
+	const ones = 0x0101010101010101
 	x := w ^ (ones * '0')
-	return (x-ones*10)&^x&highs != 0
+	return (x - ones*11) &^ x & highs
 }
 
 // load8 reads eight bytes as a little-endian word.
@@ -207,7 +221,10 @@ func (s *scanner) digits(p int) {
 	if class[prev]&cWord != 0 {
 		return // glued to a word: "abc123", "v1"
 	}
-	if on[eDOB] && (tail || w <= 4 && sep && c != ' ' && isDigit(c1) || w <= 2 && (c == ' ' || c == '.' || c == ',' || isLetter(c)) ||
+	// A date: numeric, a day before a month name (which a complete text
+	// must show: "12 March", "12. März", "12th"), or a day after one.
+	if on[eDOB] && (tail || w <= 4 && sep && c != ' ' && isDigit(c1) ||
+		w <= 2 && (isLetter(c) || (c == ' ' || c == '.') && isLetter(c1) || c == '.' && c1 == ' ' || !s.eof && (c == ' ' || c == '.' || c == ',')) ||
 		w <= 2 && prev == ' ' && (isLetter(prev2) || prev2 == '.')) {
 		s.dob(p)
 	}
@@ -220,17 +237,22 @@ func (s *scanner) digits(p int) {
 	// after a decimal point: not the start of a number.
 	mid := (prev == ' ' || prev == '-' || prev == '.' || prev == '/' || prev == ',') && (isDigit(prev2) || prev2 == ')')
 	if !mid {
-		if on[eCard] {
+		// In a complete text, the shapes that cannot be a card (fewer
+		// than 12 or more than 19 digits, no group to follow), an SSN or
+		// an IPv4 address are not read again.
+		if on[eCard] && (!s.eof || w >= 12 && w <= 19 || (c == ' ' || c == '-') && isDigit(c1)) {
 			s.card(p)
 		}
-		if on[eSSN] {
+		if on[eSSN] && (!s.eof || w == 3 || w == 9) {
 			s.ssn(p)
 		}
-		if on[eIP] && prev != '.' {
+		if on[eIP] && prev != '.' && (!s.eof || w <= 3 && c == '.') {
 			s.ipv4(p)
 		}
 	}
-	if on[ePhone] {
+	// A phone number has 7 to 15 digits: a lone run of fewer or more is
+	// none.
+	if on[ePhone] && (!s.eof || w >= 7 && w <= 15 || phoneSep[c] && (isDigit(c1) || phoneSep[c1])) {
 		switch {
 		case prev == '+':
 			if class[prev2]&cWord == 0 {
@@ -395,7 +417,7 @@ func (s *scanner) endsNumber(j int) status {
 	return yes
 }
 
-var cardContext = [...]string{"card", "visa", "mastercard", "amex", "credit", "debit", "payment", "cc", "karte", "carte", "tarjeta", "carta", "cartão"}
+var cardContext = newWords("card", "visa", "mastercard", "amex", "credit", "debit", "payment", "cc", "karte", "carte", "tarjeta", "carta", "cartão")
 
 var testCards = [...]string{
 	"4111111111111111", "4242424242424242", "4012888888881881", "4000056655665556",
@@ -432,7 +454,7 @@ func (s *scanner) card(p int) {
 	if allSame(d) || !luhn(d) {
 		return
 	}
-	ctx := s.context(p, lookBehind, cardContext[:]...)
+	ctx := s.context(p, lookBehind, cardContext)
 	if n == 12 && !ctx {
 		return // twelve digits (short Maestro numbers) only when called a card
 	}
@@ -536,7 +558,7 @@ func issuer(d []byte) bool {
 	return false
 }
 
-var ssnContext = [...]string{"ssn", "social security", "social-security", "ss#", "ss #", "ss no"}
+var ssnContext = newWords("ssn", "social security", "social-security", "ss#", "ss #", "ss no")
 
 // ssn checks a US social security number at p: ddd-dd-dddd (or with
 // spaces), or nine digits with a context word before it.
@@ -606,7 +628,7 @@ func (s *scanner) ssn(p int) {
 	case "078051120", "219099999", "123456789":
 		return // published or placeholder numbers
 	}
-	ctx := s.context(p, 48, ssnContext[:]...)
+	ctx := s.context(p, 48, ssnContext)
 	switch {
 	case sep == '-' && ctx:
 		s.add(eSSN, p, j, 0.95)
@@ -717,6 +739,13 @@ func mod97(b []byte) bool {
 	return r == 1
 }
 
+// ipv6Byte reports whether c may be part of an IPv6 address: a hex
+// digit, ':' or '.'.
+func ipv6Byte(c byte) bool { return class[c]&cHex != 0 || c == ':' || c == '.' }
+
+// versionContext rules out dotted quads that follow "version".
+var versionContext = newWords("version")
+
 // special are IPv4 ranges that identify no one: shared address space,
 // documentation, benchmarking, reserved.
 var special = []netip.Prefix{
@@ -787,7 +816,7 @@ func (s *scanner) ipv4(p int) {
 		return
 	}
 	a, err := netip.ParseAddr(t[p:j])
-	if err != nil || !s.public(a) || s.context(p, 16, "version") {
+	if err != nil || !s.public(a) || s.context(p, 16, versionContext) {
 		return
 	}
 	s.add(eIP, p, j, 0.9)
@@ -797,6 +826,9 @@ func (s *scanner) ipv4(p int) {
 // and returns where to look for the next colon.
 func (s *scanner) ipv6(c int) int {
 	t := s.text
+	if c+1 < len(t) && !ipv6Byte(t[c+1]) && (c == 0 || !ipv6Byte(t[c-1])) {
+		return c + 1 // a lone colon ("key: value", ":=")
+	}
 	const maxLen = 45
 	a := c
 	for a > 0 && c-a <= maxLen {
@@ -832,8 +864,8 @@ func (s *scanner) ipv6(c int) int {
 }
 
 var (
-	phoneContext = [...]string{"phone", "tel", "mobile", "cell", "call", "fax", "whatsapp", "sms", "text me", "dial", "contact", "reach me", "messag", "handy", "téléphone", "portable", "teléfono", "móvil", "telefono", "cellulare", "telefone", "celular", "телефон"}
-	notPhone     = [...]string{"order", "invoice", "ref", "tracking", "account", "acct", " id", "id:", "#", "no.", "serial", "isbn", "ticket", "case"}
+	phoneContext = newWords("phone", "tel", "mobile", "cell", "call", "fax", "whatsapp", "sms", "text me", "dial", "contact", "reach me", "messag", "handy", "téléphone", "portable", "teléfono", "móvil", "telefono", "cellulare", "telefone", "celular", "телефон")
+	notPhone     = newWords("order", "invoice", "ref", "tracking", "account", "acct", " id", "id:", "#", "no.", "serial", "isbn", "ticket", "case")
 )
 
 // phoneSep marks the bytes that separate the digits of a phone number.
@@ -881,8 +913,8 @@ func (s *scanner) phone(p int, intl bool) {
 		}
 		j++
 	}
-	if j-p > 32 {
-		return
+	if j-p > 32 || s.eof && (digits < 7 || digits > 15) {
+		return // too long; too short or long (decided below when holding)
 	}
 	if s.open(j) {
 		s.wait(p)
@@ -910,13 +942,13 @@ func (s *scanner) phone(p int, intl bool) {
 		return // too short or long, or only holding: no need to parse
 	}
 	num := t[p:e]
-	ctx := s.context(p, 48, phoneContext[:]...)
 	g := groups[:ng]
 	if ng >= 3 && gsep[0] == gsep[1] && gsep[0] != ' ' && numericDate(num) || // 2015-12-22, 6/24/1991
 		ng == 4 && strings.Count(num, ".") == 3 || // an IPv4 address, a CPF
 		ng == 4 && gsep[0] == '.' && gsep[1] == '.' && gsep[2] == '-' {
 		return
 	}
+	ctx := s.context(p, 48, phoneContext)
 	if intl {
 		if validPhone(num, "") {
 			score := 0.9
@@ -934,7 +966,7 @@ func (s *scanner) phone(p int, intl bool) {
 		ng == 3 && g[0] == 3 && g[1] == 2 && g[2] == 4: // SSN-shaped
 		return
 	}
-	if !ctx && s.context(p, 24, notPhone[:]...) {
+	if !ctx && s.context(p, 24, notPhone) {
 		return
 	}
 	for _, r := range s.d.regions {
