@@ -166,7 +166,13 @@ func scanRuns(s string, add func(i, j int, enc, text string) bool) bool {
 		if (v-'+'*ones8)&^v&highs8|v&highs8 != 0 {
 			continue
 		}
-		if runTab[s[i]]&runTab[s[i+1]]&runTab[s[i+2]]&runTab[s[i+3]]&runTab[s[i+4]]&runTab[s[i+5]]&runTab[s[i+6]]&runTab[s[i+7]] == 0 {
+		// Every byte is now ASCII from '+' on, so no sum below carries
+		// into the next byte: a letter, a digit or one of + / = - _.
+		x := v | 0x20*ones8
+		run := (x+(0x80-'a')*ones8)&^(x+(0x80-'z'-1)*ones8) |
+			(v+(0x80-'0')*ones8)&^(v+(0x80-'9'-1)*ones8) |
+			eq8(v, '+') | eq8(v, '/') | eq8(v, '=') | eq8(v, '-') | eq8(v, '_')
+		if run&highs8 != highs8 {
 			continue
 		}
 		a, b := i, i+8
