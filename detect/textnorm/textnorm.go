@@ -199,7 +199,6 @@ func foldASCIIRun(dst []byte, s string, start int, stop bool) (out []byte, bad, 
 	if w > start && out[w-1] == ' ' {
 		sp = 1
 	}
-	var seen uint8
 	for i := 0; i < len(s); {
 		if i+8 <= len(s) {
 			v := load8(s, i)
@@ -211,9 +210,6 @@ func foldASCIIRun(dst []byte, s string, start int, stop bool) (out []byte, bad, 
 			bad := ^(v+(0x80-0x20)*ones8)&highs8&^ws | (v+ones8)&highs8 | v&highs8 | ws&(ws<<8) | ws&(uint64(sp)<<7)
 			if bad == 0 {
 				upper := (v + (0x80-'A')*ones8) &^ (v + (0x80-'Z'-1)*ones8) & highs8
-				digit := (v + (0x80-'0')*ones8) &^ (v + (0x80-'9'-1)*ones8) & highs8
-				lt := digit | eq8(v, '@') | eq8(v, '$')
-				seen |= uint8((lt|-lt)>>63) * fLeet
 				sp = 0
 				if ws != 0 {
 					m := (ws >> 7) * 0xFF
@@ -232,12 +228,9 @@ func foldASCIIRun(dst []byte, s string, start int, stop bool) (out []byte, bad, 
 			c := s[i]
 			f := foldFlags[c]
 			if f&stopBits != 0 {
-				if seen&fLeet != 0 {
-					unleetWords(out[w0:wCut])
-				}
+				unleetWords(out[w0:wCut])
 				return out[:wCut], i, cut
 			}
-			seen |= f
 			ws := f & fSpace
 			out[w] = foldByte[c]
 			w += 1 - int(ws&sp)
@@ -247,9 +240,7 @@ func foldASCIIRun(dst []byte, s string, start int, stop bool) (out []byte, bad, 
 			}
 		}
 	}
-	if seen&fLeet != 0 {
-		unleetWords(out[w0:w])
-	}
+	unleetWords(out[w0:w])
 	return out[:w], -1, 0
 }
 
