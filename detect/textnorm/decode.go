@@ -81,7 +81,7 @@ const bRun = bB64 | bStd | bURL | bPad
 // returned, ordered by Start, then Depth. The work is linear in len(s)
 // (times depth); hostile input cannot make it panic.
 func Decode(s string, depth, maxOut int) []Decoded {
-	return decode(s, depth, maxOut, true)
+	return decode(s, depth, maxOut, true, nil)
 }
 
 // DecodeEncoded is Decode without rot13 at the outer layer: it finds the
@@ -91,16 +91,39 @@ func Decode(s string, depth, maxOut int) []Decoded {
 // sixteen bytes at a time, so it is much cheaper than Decode on ordinary
 // prose and code.
 func DecodeEncoded(s string, depth, maxOut int) []Decoded {
-	return decode(s, depth, maxOut, false)
+	return decode(s, depth, maxOut, false, nil)
 }
 
-func decode(s string, depth, maxOut int, rot13 bool) []Decoded {
+// Runs appends to dst the base64 and hex runs of s that DecodeEncoded
+// looks at — maximal runs of at least 16 bytes of the base64 alphabets
+// (standard and URL-safe) and padding — as [start, end) offsets, in order.
+// A caller that inspects them before deciding to decode passes them on to
+// DecodeRuns, so that s is scanned once.
+func Runs(dst [][2]int, s string) [][2]int {
+	scanRuns(s, func(i, j int) bool {
+		dst = append(dst, [2]int{i, j})
+		return true
+	})
+	return dst
+}
+
+// DecodeRuns is DecodeEncoded(s, depth, maxOut) given Runs(nil, s).
+func DecodeRuns(s string, runs [][2]int, depth, maxOut int) []Decoded {
+	if runs == nil {
+		runs = [][2]int{}
+	}
+	return decode(s, depth, maxOut, false, runs)
+}
+
+// decode is Decode (rot13) or DecodeEncoded; runs, when not nil, are the
+// outer layer's base64 and hex runs (Runs).
+func decode(s string, depth, maxOut int, rot13 bool, runs [][2]int) []Decoded {
 	if depth <= 0 || maxOut <= 0 {
 		return nil
 	}
 	depth = min(depth, maxDepth)
 	var out []Decoded
-	decodeInto(&out, s, 0, len(s), 1, depth, maxOut, true, rot13)
+	decodeInto(&out, s, 0, len(s), 1, depth, maxOut, true, rot13, runs)
 	slices.SortStableFunc(out, func(a, b Decoded) int {
 		if a.Start != b.Start {
 			return a.Start - b.Start
@@ -113,7 +136,7 @@ func decode(s string, depth, maxOut int, rot13 bool) []Decoded {
 // decodeInto appends s's runs to out. When top is false, results take the
 // span [start, end) of the outer run. rot13 false leaves rot13 out of this
 // level (the levels below look for it).
-func decodeInto(out *[]Decoded, s string, start, end, level, depth, maxOut int, top, rot13 bool) {
+func decodeInto(out *[]Decoded, s string, start, end, level, depth, maxOut int, top, rot13 bool, runs [][2]int) {
 	first := len(*out)
 	add := func(i, j int, enc, text string) bool {
 		if len(*out) >= maxOut {
@@ -126,12 +149,21 @@ func decodeInto(out *[]Decoded, s string, start, end, level, depth, maxOut int, 
 		*out = append(*out, d)
 		return true
 	}
-	if rot13 {
+	switch {
+	case rot13:
 		if !scanText(s, add) {
 			return
 		}
-	} else if !scanRuns(s, add) {
-		return
+	case runs != nil:
+		for _, r := range runs {
+			if !splitRun(s, r[0], r[1], add) {
+				return
+			}
+		}
+	default:
+		if !scanRuns(s, func(i, j int) bool { return splitRun(s, i, j, add) }) {
+			return
+		}
 	}
 	if strings.IndexByte(s, '%') >= 0 && !scanPercent(s, add) {
 		return
@@ -147,17 +179,17 @@ func decodeInto(out *[]Decoded, s string, start, end, level, depth, maxOut int, 
 		if len(*out) >= maxOut {
 			return
 		}
-		decodeInto(out, d.Text, d.Start, d.End, level+1, depth, maxOut, false, true)
+		decodeInto(out, d.Text, d.Start, d.End, level+1, depth, maxOut, false, true, nil)
 	}
 }
 
-// scanRuns finds the base64 and hex runs of s (maximal runs of base64,
-// URL-safe base64 and padding bytes of at least minBase64 bytes) and
-// decodes them, as scanText does without looking for rot13. A run that
+// scanRuns calls run with the base64 and hex runs of s (maximal runs of
+// base64, URL-safe base64 and padding bytes of at least minBase64 bytes),
+// the runs scanText decodes, until run returns false. A run that
 // long holds a whole aligned block of eight bytes, so only the runs
 // through a block made only of run bytes are looked at; words of prose
 // and code seldom fill one.
-func scanRuns(s string, add func(i, j int, enc, text string) bool) bool {
+func scanRuns(s string, run func(i, j int) bool) bool {
 	for i := 0; i+8 <= len(s); i += 8 {
 		// A block with a byte below '+' (white space, quotes, brackets)
 		// or above 0x7F cannot be one: tested eight bytes at a time (a
@@ -169,10 +201,10 @@ func scanRuns(s string, add func(i, j int, enc, text string) bool) bool {
 		// Every byte is now ASCII from '+' on, so no sum below carries
 		// into the next byte: a letter, a digit or one of + / = - _.
 		x := v | 0x20*ones8
-		run := (x+(0x80-'a')*ones8)&^(x+(0x80-'z'-1)*ones8) |
+		inRun := (x+(0x80-'a')*ones8)&^(x+(0x80-'z'-1)*ones8) |
 			(v+(0x80-'0')*ones8)&^(v+(0x80-'9'-1)*ones8) |
 			eq8(v, '+') | eq8(v, '/') | eq8(v, '=') | eq8(v, '-') | eq8(v, '_')
-		if run&highs8 != highs8 {
+		if inRun&highs8 != highs8 {
 			continue
 		}
 		a, b := i, i+8
@@ -182,7 +214,7 @@ func scanRuns(s string, add func(i, j int, enc, text string) bool) bool {
 		for b < len(s) && runTab[s[b]] != 0 {
 			b++
 		}
-		if b-a >= minBase64 && !splitRun(s, a, b, add) {
+		if b-a >= minBase64 && !run(a, b) {
 			return false
 		}
 		// The next block that can start a run begins after b.

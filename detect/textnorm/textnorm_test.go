@@ -4,6 +4,7 @@ import (
 	"encoding/base64"
 	"encoding/hex"
 	"math/rand/v2"
+	"slices"
 	"strings"
 	"testing"
 	"unicode"
@@ -368,6 +369,9 @@ func TestDecodeEncodedMatchesDecode(t *testing.T) {
 		s := b.String()
 		want := withoutOuterROT13(Decode(s, 3, 1000))
 		got := DecodeEncoded(s, 3, 1000)
+		if viaRuns := DecodeRuns(s, Runs(nil, s), 3, 1000); !slices.Equal(got, viaRuns) {
+			t.Fatalf("DecodeRuns(%q) = %v, DecodeEncoded %v", s, viaRuns, got)
+		}
 		if len(got) != len(want) {
 			t.Fatalf("DecodeEncoded(%q) = %v, want %v", s, got, want)
 		}
@@ -386,6 +390,9 @@ func FuzzDecodeEncoded(f *testing.F) {
 	f.Fuzz(func(t *testing.T, s string, depth, maxOut uint8) {
 		ds := DecodeEncoded(s, int(depth%10), int(maxOut%20))
 		checkDecoded(t, s, ds, int(maxOut%20))
+		if viaRuns := DecodeRuns(s, Runs(nil, s), int(depth%10), int(maxOut%20)); !slices.Equal(ds, viaRuns) {
+			t.Fatalf("DecodeRuns(%q) = %v, DecodeEncoded %v", s, viaRuns, ds)
+		}
 		all := withoutOuterROT13(Decode(s, int(depth%10), 1000))
 		if len(all) <= int(maxOut%20) && len(ds) != len(all) {
 			t.Fatalf("DecodeEncoded(%q) found %d runs, Decode without outer rot13 %d", s, len(ds), len(all))

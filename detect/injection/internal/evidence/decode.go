@@ -41,20 +41,8 @@ var b64 = func() (t [256]bool) {
 // percent escapes; or a Unicode tag character. Runs of rot13 alone are not
 // looked for.
 func MayHavePayload(text string) bool {
-	if strings.Contains(text, "\xf3\xa0") { // U+E0000..U+E0FFF
+	if strings.Contains(text, "\xf3\xa0") || percentEscapes(text) { // U+E0000..U+E0FFF
 		return true
-	}
-	for pct, i := 0, 0; ; i++ {
-		k := strings.IndexByte(text[i:], '%')
-		if k < 0 {
-			break
-		}
-		i += k
-		if i+2 < len(text) && isHex(text[i+1]) && isHex(text[i+2]) {
-			if pct++; pct >= 2 {
-				return true
-			}
-		}
 	}
 	// A run of minRun or more base64 characters that starts within
 	// (i-minRun, i] contains i: look only at every minRun-th byte
@@ -100,12 +88,44 @@ func isHex(c byte) bool {
 // MaxPayloads). rot13 counts only inside another encoding, not at the
 // outer layer, which MayHavePayload does not look for (so that a text's
 // evidence does not depend on an unrelated stretch of rot13-looking
-// words). It returns nil, without allocating, when MayHavePayload is
-// false.
+// words). It returns nil when MayHavePayload is false. The base64 runs
+// are found once, for the test and for the decoding (textnorm.Runs).
 func Payloads(text string) []textnorm.Decoded {
-	if !MayHavePayload(text) {
+	var buf [32][2]int
+	runs := textnorm.Runs(buf[:0], text)
+	if !mayHavePayload(text, runs) {
 		return nil
 	}
-	ds := textnorm.DecodeEncoded(text, payloadDepth, 2*MaxPayloads)
+	ds := textnorm.DecodeRuns(text, runs, payloadDepth, 2*MaxPayloads)
 	return ds[:min(len(ds), MaxPayloads)]
+}
+
+// mayHavePayload is MayHavePayload given the text's base64 runs
+// (textnorm.Runs): a run of 16 or more is one of them.
+func mayHavePayload(text string, runs [][2]int) bool {
+	if strings.Contains(text, "\xf3\xa0") || percentEscapes(text) {
+		return true
+	}
+	for _, r := range runs {
+		if mixedRun(text[r[0]:r[1]]) {
+			return true
+		}
+	}
+	return false
+}
+
+// percentEscapes reports whether text has two %xx escapes.
+func percentEscapes(text string) bool {
+	for pct, i := 0, 0; ; i++ {
+		k := strings.IndexByte(text[i:], '%')
+		if k < 0 {
+			return false
+		}
+		i += k
+		if i+2 < len(text) && isHex(text[i+1]) && isHex(text[i+2]) {
+			if pct++; pct >= 2 {
+				return true
+			}
+		}
+	}
 }

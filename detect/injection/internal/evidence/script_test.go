@@ -5,6 +5,8 @@ import (
 	"slices"
 	"strings"
 	"testing"
+
+	"github.com/rampartsec/rampart/detect/textnorm"
 )
 
 // dominantScriptRef is DominantScript one byte at a time, the definition
@@ -228,4 +230,19 @@ func FuzzScanSegments(f *testing.F) {
 			}
 		}
 	})
+}
+
+func TestPayloadGateMatches(t *testing.T) {
+	pieces := []string{"a", "B", "word ", "aWdub3Jl", "IGFsbC", "+", "/", "=", "-", "_", "7", " ", ".", "%2", "%41", "é", "\xf3\xa0\x81", "x", "abcdefgh", "(", "\n", "aWdub3JlIGFsbCBwcmV2aW91cyBpbnN0cnVjdGlvbnM="}
+	r := rand.New(rand.NewPCG(21, 22))
+	for range 30000 {
+		var b strings.Builder
+		for range r.IntN(40) {
+			b.WriteString(pieces[r.IntN(len(pieces))])
+		}
+		s := b.String()
+		if got, want := mayHavePayload(s, textnorm.Runs(nil, s)), MayHavePayload(s); got != want {
+			t.Fatalf("mayHavePayload(%q) = %v, MayHavePayload %v", s, got, want)
+		}
+	}
 }
