@@ -54,12 +54,29 @@ func DominantScript(s []byte) Script {
 		c := s[i]
 		switch {
 		case c < 0x80:
+			// ASCII sixteen bytes at a time while it lasts, then eight.
+			latin := 0
+			for i+16 <= len(s) {
+				v, w := binary.LittleEndian.Uint64(s[i:]), binary.LittleEndian.Uint64(s[i+8:])
+				if (v|w)&highs8 != 0 {
+					break
+				}
+				latin += asciiLetters8(v) + asciiLetters8(w)
+				i += 16
+			}
+			n[ScriptLatin] += latin
 			if i+8 <= len(s) {
 				if v := binary.LittleEndian.Uint64(s[i:]); v&highs8 == 0 {
 					n[ScriptLatin] += asciiLetters8(v)
 					i += 8
 					continue
 				}
+			}
+			if i >= len(s) {
+				continue
+			}
+			if c = s[i]; c >= 0x80 {
+				continue
 			}
 			if ('a' <= c && c <= 'z') || ('A' <= c && c <= 'Z') {
 				n[ScriptLatin]++
