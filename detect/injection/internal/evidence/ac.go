@@ -137,15 +137,71 @@ func newMatcher(pats []pattern) *matcher {
 // of their ends.
 //
 // A scan is a chain of dependent loads, one per byte, so a long text is
-// scanned as four segments at once: four independent chains in one loop,
-// each segment starting maxLen-1 bytes before the previous one ends so
-// that it sees every match that ends in it. The states where a match ends
-// are noted, and the matches reported afterwards, segment by segment.
+// scanned as four or six segments at once: independent chains in one
+// loop, each segment starting maxLen-1 bytes before the previous one ends
+// so that it sees every match that ends in it. The states where a match
+// ends are noted, and the matches reported afterwards, segment by segment.
 func (m *matcher) scan(s []byte, fn func(p *pattern, start, end int)) {
-	if len(s) < 8*m.maxLen+64 {
+	switch {
+	case len(s) >= 12*m.maxLen+64:
+		m.scan6(s, fn)
+	case len(s) >= 8*m.maxLen+64:
+		m.scan4(s, fn)
+	default:
 		m.scanFrom(s, fn)
-		return
 	}
+}
+
+// scan6 is scan in six segments (len(s) >= 12*maxLen+64).
+func (m *matcher) scan6(s []byte, fn func(p *pattern, start, end int)) {
+	const k = 6
+	// k segments of q bytes from st[j]; consecutive segments overlap by
+	// at least maxLen-1 bytes, so the segment where a match ends also
+	// holds its start. Segment j reports the matches that end after
+	// segment j-1 ends.
+	q := (len(s) + (k-1)*(m.maxLen-1) + 2*(k-1) + k - 1) / k
+	step := (len(s) - q) / (k - 1)
+	var st [k]int
+	for j := range k - 1 {
+		st[j] = j * step
+	}
+	st[k-1] = len(s) - q
+	var bufs [k][8]hit
+	var hs [k][]hit
+	for j := range hs {
+		hs[j] = bufs[j][:0]
+	}
+	var e0, e1, e2, e3, e4, e5 uint32
+	next, class := m.next, &m.class
+	s0 := s[st[0] : st[0]+q]
+	s1, s2, s3, s4, s5 := s[st[1]:st[1]+q], s[st[2]:st[2]+q], s[st[3]:st[3]+q], s[st[4]:st[4]+q], s[st[5]:]
+	s1, s2, s3, s4, s5 = s1[:len(s0)], s2[:len(s0)], s3[:len(s0)], s4[:len(s0)], s5[:len(s0)]
+	for i := range s0 {
+		e0 = next[int(e0>>1)+int(class[s0[i]])]
+		e1 = next[int(e1>>1)+int(class[s1[i]])]
+		e2 = next[int(e2>>1)+int(class[s2[i]])]
+		e3 = next[int(e3>>1)+int(class[s3[i]])]
+		e4 = next[int(e4>>1)+int(class[s4[i]])]
+		e5 = next[int(e5>>1)+int(class[s5[i]])]
+		if (e0|e1|e2|e3|e4|e5)&1 == 0 {
+			continue
+		}
+		for j, e := range [k]uint32{e0, e1, e2, e3, e4, e5} {
+			end := st[j] + i + 1
+			if e&1 != 0 && (j == 0 || end > st[j-1]+q) {
+				hs[j] = append(hs[j], hit{state: e >> 1, end: int32(end)})
+			}
+		}
+	}
+	for _, h := range hs {
+		for _, x := range h {
+			m.report(s, x, fn)
+		}
+	}
+}
+
+// scan4 is scan in four segments (len(s) >= 8*maxLen+64).
+func (m *matcher) scan4(s []byte, fn func(p *pattern, start, end int)) {
 	// Four segments of q bytes from st[k]; consecutive segments overlap
 	// by at least maxLen-1 bytes, so the segment where a match ends also
 	// holds its start. Segment k reports the matches that end after
