@@ -14,6 +14,7 @@ const (
 	sLatin              // a Latin letter once lower-cased
 	sConf               // a confusable letter of another script once lower-cased
 	sStrict             // ... whose confusable mapping is exact
+	sUpper              // changes when lower-cased
 )
 
 // simpleRunes gives, for every BMP character, whether Fold treats it
@@ -49,6 +50,9 @@ var simpleRunes = sync.OnceValue(func() *[1 << 16]uint8 {
 			continue
 		}
 		f := uint8(sWord)
+		if lr != r {
+			f |= sUpper
+		}
 		if isLetter(lr) {
 			f |= sLetter
 			_, strict, conf := lookupConf(lr)
@@ -204,8 +208,8 @@ func foldSimpleWord(dst []byte, w string, tab *[1 << 16]uint8) ([]byte, bool) {
 			continue
 		}
 		r, n := utf8.DecodeRuneInString(w[i:])
-		if lr := lowerSimple(r); lr != r {
-			dst = utf8.AppendRune(dst, lr)
+		if tab[r]&sUpper != 0 {
+			dst = utf8.AppendRune(dst, lowerSimple(r))
 		} else {
 			dst = append(dst, w[i:i+n]...)
 		}
