@@ -247,13 +247,19 @@ func load64(s string, i int) uint64 {
 // A word is a run of letters and marks, from its first letter. Only words
 // with a letter of a look-alike script (or a fullwidth or mathematical
 // Latin letter) can score, so the scan tracks word boundaries and judges
-// only those words; ASCII is skipped eight bytes at a time.
-func mixedScript(hits []detect.Hit, s string) []detect.Hit {
+// only those words; ASCII is skipped eight bytes at a time. s[:p] is
+// ASCII (p is the first non-ASCII byte): the scan starts at the word that
+// holds p, where its state (a word start, no candidate) is the one it
+// would have reached.
+func mixedScript(hits []detect.Hit, s string, p int) []detect.Hit {
+	for p > 0 && asciiLetter(s[p-1]) {
+		p--
+	}
 	// ws is where the current word starts, or would start: after the last
 	// character that is neither a letter nor a mark, and after the marks
 	// that follow it. The scan is inside a word when ws < i.
-	ws, cand := 0, false
-	for i := 0; i < len(s); {
+	ws, cand := p, false
+	for i := p; i < len(s); {
 		c := s[i]
 		if c < utf8.RuneSelf {
 			if !cand {

@@ -218,7 +218,7 @@ func (d *Detector) Detect(ctx context.Context, in detect.Input) ([]detect.Hit, e
 		hits = d.invisible(hits, s, p)
 	}
 	if d.on[cMixed] {
-		hits = mixedScript(hits, s)
+		hits = mixedScript(hits, s, p)
 	}
 	slices.SortStableFunc(hits, func(a, b detect.Hit) int {
 		if a.Start != b.Start {
