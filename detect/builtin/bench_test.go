@@ -111,14 +111,16 @@ func benchRules(b *testing.B, prompts []string, rules []*policy.Rule) {
 }
 
 // The speed the detectors issue asks of every default input detector
-// together on this workload, and the floor this test enforces meanwhile.
-// The target is not met yet (docs/performance.md has the measured figures):
-// the floor sits below the measured speed so that it catches regressions,
-// and the test logs how far the target is.
+// together on this workload, and the floor this test enforces. The target
+// is met on a quiet machine, without margin (about 51 MB/s of thread CPU
+// time; docs/performance.md has the figures). A shared CI machine's caches
+// cost up to a tenth more, so the floor sits below the target: it catches
+// regressions without failing on a busy neighbour, and the test logs each
+// rule's speed whenever the target is missed.
 const (
 	targetMBps  = 50.0
 	targetP99us = 1000.0
-	floorMBps   = 15.0
+	floorMBps   = 40.0
 	floorP99us  = targetP99us
 )
 
