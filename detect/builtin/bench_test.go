@@ -1,10 +1,7 @@
 package builtin_test
 
 import (
-	"bufio"
 	"context"
-	"encoding/json"
-	"os"
 	"slices"
 	"testing"
 	"time"
@@ -12,37 +9,10 @@ import (
 	"github.com/rampartsec/rampart/config"
 	"github.com/rampartsec/rampart/detect"
 	_ "github.com/rampartsec/rampart/detect/builtin"
+	"github.com/rampartsec/rampart/detect/detecttest"
 	"github.com/rampartsec/rampart/internal/cputime"
 	"github.com/rampartsec/rampart/policy"
 )
-
-// mixedPrompts reads testdata/mixed-4k.jsonl: sixteen 4 KiB prompts mixing
-// prose, Go code, sentences in ten languages and a little personal data.
-func mixedPrompts(tb testing.TB) []string {
-	tb.Helper()
-	f, err := os.Open("testdata/mixed-4k.jsonl")
-	if err != nil {
-		tb.Fatal(err)
-	}
-	defer f.Close()
-	var out []string
-	sc := bufio.NewScanner(f)
-	sc.Buffer(nil, 1<<20)
-	for sc.Scan() {
-		var row struct{ Text string }
-		if err := json.Unmarshal(sc.Bytes(), &row); err != nil {
-			tb.Fatal(err)
-		}
-		out = append(out, row.Text)
-	}
-	if err := sc.Err(); err != nil {
-		tb.Fatal(err)
-	}
-	if len(out) == 0 {
-		tb.Fatal("no prompts")
-	}
-	return out
-}
 
 // defaultInput compiles the embedded default configuration and returns the
 // input rules of its default policy: every detector a prompt meets.
@@ -72,7 +42,7 @@ func defaultInput(tb testing.TB) []*policy.Rule {
 // pii, prompt_size), the baseline measured in the same run; and one per
 // rule alone.
 func BenchmarkDefaultInput(b *testing.B) {
-	prompts := mixedPrompts(b)
+	prompts := detecttest.Texts(b, "testdata/mixed-4k.jsonl")
 	rules := defaultInput(b)
 	var before []*policy.Rule
 	for _, r := range rules {
@@ -138,7 +108,7 @@ func TestDefaultInputSpeed(t *testing.T) {
 	if !cputime.Supported() {
 		t.Skip("thread CPU time cannot be read on this platform")
 	}
-	prompts := mixedPrompts(t)
+	prompts := detecttest.Texts(t, "testdata/mixed-4k.jsonl")
 	rules := defaultInput(t)
 	ctx := context.Background()
 	in := make([]detect.Input, 1)

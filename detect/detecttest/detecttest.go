@@ -6,7 +6,10 @@
 package detecttest
 
 import (
+	"bufio"
 	"context"
+	"encoding/json"
+	"os"
 	"slices"
 	"testing"
 
@@ -116,4 +119,33 @@ func Cuts(text string) []int {
 		c = append(c, i)
 	}
 	return append(c, len(text))
+}
+
+// Texts returns the "text" field of every line of the JSON Lines file at
+// path (lines up to 1 MiB), failing tb when the file cannot be read, a
+// line is not JSON, or it has no line.
+func Texts(tb testing.TB, path string) []string {
+	tb.Helper()
+	f, err := os.Open(path)
+	if err != nil {
+		tb.Fatal(err)
+	}
+	defer f.Close()
+	var out []string
+	sc := bufio.NewScanner(f)
+	sc.Buffer(nil, 1<<20)
+	for sc.Scan() {
+		var row struct{ Text string }
+		if err := json.Unmarshal(sc.Bytes(), &row); err != nil {
+			tb.Fatalf("%s: %v", path, err)
+		}
+		out = append(out, row.Text)
+	}
+	if err := sc.Err(); err != nil {
+		tb.Fatalf("%s: %v", path, err)
+	}
+	if len(out) == 0 {
+		tb.Fatalf("%s: no texts", path)
+	}
+	return out
 }

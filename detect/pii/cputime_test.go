@@ -7,6 +7,7 @@ import (
 	"time"
 
 	"github.com/rampartsec/rampart/detect"
+	"github.com/rampartsec/rampart/detect/detecttest"
 	"github.com/rampartsec/rampart/internal/cputime"
 )
 
@@ -34,7 +35,7 @@ func TestThroughputCPUTime(t *testing.T) {
 	for _, tc := range []struct{ name, text string }{{"prose 4 KiB", mixedProse()}, {"number-dense 4 KiB", mixedPrompt()}} {
 		measure(t, d, tc.name, tc.text)
 	}
-	prompts := readJSONTexts(t, "../builtin/testdata/mixed-4k.jsonl")
+	prompts := detecttest.Texts(t, "../builtin/testdata/mixed-4k.jsonl")
 	ctx := context.Background()
 	all := func() {
 		for _, p := range prompts {

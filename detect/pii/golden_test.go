@@ -5,7 +5,6 @@ import (
 	"context"
 	"crypto/sha256"
 	"encoding/hex"
-	"encoding/json"
 	"fmt"
 	"io"
 	"math/rand/v2"
@@ -62,30 +61,6 @@ func TestGoldenOutput(t *testing.T) {
 	}
 }
 
-// readJSONTexts returns the "text" fields of a JSON Lines file.
-func readJSONTexts(t testing.TB, name string) []string {
-	t.Helper()
-	f, err := os.Open(name)
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer f.Close()
-	var out []string
-	sc := bufio.NewScanner(f)
-	sc.Buffer(nil, 1<<20)
-	for sc.Scan() {
-		var row struct{ Text string }
-		if err := json.Unmarshal(sc.Bytes(), &row); err != nil {
-			t.Fatal(err)
-		}
-		out = append(out, row.Text)
-	}
-	if err := sc.Err(); err != nil {
-		t.Fatal(err)
-	}
-	return out
-}
-
 // goldenTexts returns the texts of the golden comparison, by corpus.
 func goldenTexts(t *testing.T) [][]string {
 	t.Helper()
@@ -114,10 +89,10 @@ func goldenTexts(t *testing.T) [][]string {
 		noise = append(noise, b.String())
 	}
 	return [][]string{
-		readJSONTexts(t, "testdata/dev.jsonl"),
-		readJSONTexts(t, "../builtin/testdata/mixed-4k.jsonl"),
-		readJSONTexts(t, "testdata/validatorjs-cards-iban.jsonl"),
-		readJSONTexts(t, "testdata/validatorjs-ids.jsonl"),
+		detecttest.Texts(t, "testdata/dev.jsonl"),
+		detecttest.Texts(t, "../builtin/testdata/mixed-4k.jsonl"),
+		detecttest.Texts(t, "testdata/validatorjs-cards-iban.jsonl"),
+		detecttest.Texts(t, "testdata/validatorjs-ids.jsonl"),
 		marked,
 		readLines(t, "testdata/negatives.txt"),
 		{mixedProse(), mixedPrompt(), secretstest.CleanText(8 << 10), prose},

@@ -1,9 +1,7 @@
 package secrets
 
 import (
-	"bufio"
 	"context"
-	"encoding/json"
 	"flag"
 	"fmt"
 	"hash/fnv"
@@ -12,6 +10,7 @@ import (
 	"testing"
 
 	"github.com/rampartsec/rampart/detect"
+	"github.com/rampartsec/rampart/detect/detecttest"
 )
 
 var updateGolden = flag.Bool("update", false, "rewrite testdata/golden-hits.txt from the detector's current output")
@@ -29,23 +28,7 @@ func goldenInputs(t *testing.T) []string {
 		}
 	}
 	texts = append(texts, mixedPrompts(64, 4<<10)...)
-	f, err := os.Open("../builtin/testdata/mixed-4k.jsonl")
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer f.Close()
-	sc := bufio.NewScanner(f)
-	sc.Buffer(nil, 1<<20)
-	for sc.Scan() {
-		var row struct{ Text string }
-		if err := json.Unmarshal(sc.Bytes(), &row); err != nil {
-			t.Fatal(err)
-		}
-		texts = append(texts, row.Text)
-	}
-	if err := sc.Err(); err != nil {
-		t.Fatal(err)
-	}
+	texts = append(texts, detecttest.Texts(t, "../builtin/testdata/mixed-4k.jsonl")...)
 	for _, sp := range ruleSet.specs {
 		texts = append(texts, sp.Examples...)
 		texts = append(texts, sp.Negatives...)

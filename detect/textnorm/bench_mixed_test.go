@@ -1,36 +1,14 @@
 package textnorm
 
 import (
-	"bufio"
-	"encoding/json"
-	"os"
 	"testing"
+
+	"github.com/rampartsec/rampart/detect/detecttest"
 )
 
 // mixedPrompts reads the project's mixed 4 KiB prompts.
-func mixedPrompts(b *testing.B) []string { return mixedPromptsTB(b) }
-
-func mixedPromptsTB(b testing.TB) []string {
-	b.Helper()
-	f, err := os.Open("../builtin/testdata/mixed-4k.jsonl")
-	if err != nil {
-		b.Fatal(err)
-	}
-	defer f.Close()
-	var out []string
-	sc := bufio.NewScanner(f)
-	sc.Buffer(nil, 1<<20)
-	for sc.Scan() {
-		var rec struct{ Text string }
-		if err := json.Unmarshal(sc.Bytes(), &rec); err != nil {
-			b.Fatal(err)
-		}
-		out = append(out, rec.Text)
-	}
-	if len(out) == 0 {
-		b.Fatal("no prompts")
-	}
-	return out
+func mixedPrompts(b *testing.B) []string {
+	return detecttest.Texts(b, "../builtin/testdata/mixed-4k.jsonl")
 }
 
 func totalLen(ss []string) int64 {

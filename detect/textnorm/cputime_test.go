@@ -10,6 +10,8 @@ import (
 	"time"
 
 	"golang.org/x/sys/unix"
+
+	"github.com/rampartsec/rampart/detect/detecttest"
 )
 
 // TestThroughputCPUTime measures what the benchmarks measure in CPU time of
@@ -39,7 +41,7 @@ func TestThroughputCPUTime(t *testing.T) {
 		t.Logf("%-16s Fold %8v (%6.1f MB/s)  Joined %8v (%6.1f MB/s)  Decode %8v (%6.1f MB/s)  Invisible %8v (%6.1f MB/s)",
 			name, fold, mbps(len(s), fold), joined, mbps(len(folded), joined), dec, mbps(len(s), dec), inv, mbps(len(s), inv))
 	}
-	ps := mixedPromptsTB(t)
+	ps := detecttest.Texts(t, "../builtin/testdata/mixed-4k.jsonl")
 	n := 0
 	for _, s := range ps {
 		n += len(s)

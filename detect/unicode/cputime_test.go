@@ -6,6 +6,7 @@ import (
 	"testing"
 
 	"github.com/rampartsec/rampart/detect"
+	"github.com/rampartsec/rampart/detect/detecttest"
 	"github.com/rampartsec/rampart/internal/cputime"
 )
 
@@ -25,7 +26,7 @@ func TestThroughputCPUTime(t *testing.T) {
 	for _, name := range []string{"prose_en.txt", "prose_mixed.txt", "mixed-4k"} {
 		var ins []detect.Input
 		if name == "mixed-4k" {
-			for _, p := range jsonlTexts(t, "../builtin/testdata/mixed-4k.jsonl") {
+			for _, p := range detecttest.Texts(t, "../builtin/testdata/mixed-4k.jsonl") {
 				ins = append(ins, detect.Input{Text: p})
 			}
 		} else {

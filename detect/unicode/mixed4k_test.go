@@ -1,10 +1,8 @@
 package unicode
 
 import (
-	"bufio"
 	"context"
 	"crypto/sha256"
-	"encoding/json"
 	"flag"
 	"fmt"
 	"math/rand/v2"
@@ -13,40 +11,14 @@ import (
 	"testing"
 
 	"github.com/rampartsec/rampart/detect"
+	"github.com/rampartsec/rampart/detect/detecttest"
 )
-
-// jsonlTexts reads the "text" field of every line of a JSONL file.
-func jsonlTexts(tb testing.TB, path string) []string {
-	tb.Helper()
-	f, err := os.Open(path)
-	if err != nil {
-		tb.Fatal(err)
-	}
-	defer f.Close()
-	var out []string
-	sc := bufio.NewScanner(f)
-	sc.Buffer(nil, 1<<20)
-	for sc.Scan() {
-		var row struct{ Text string }
-		if err := json.Unmarshal(sc.Bytes(), &row); err != nil {
-			tb.Fatal(err)
-		}
-		out = append(out, row.Text)
-	}
-	if err := sc.Err(); err != nil {
-		tb.Fatal(err)
-	}
-	if len(out) == 0 {
-		tb.Fatalf("%s: no texts", path)
-	}
-	return out
-}
 
 // BenchmarkMixed4K runs Detect over the sixteen 4 KiB mixed prompts the
 // default-input speed test uses.
 func BenchmarkMixed4K(b *testing.B) {
 	d := newDetector(b, nil)
-	prompts := jsonlTexts(b, "../builtin/testdata/mixed-4k.jsonl")
+	prompts := detecttest.Texts(b, "../builtin/testdata/mixed-4k.jsonl")
 	n := 0
 	for _, p := range prompts {
 		n += len(p)
@@ -91,7 +63,7 @@ func BenchmarkASCII4K(b *testing.B) {
 func TestMixed4KNoAllocs(t *testing.T) {
 	d := newDetector(t, nil)
 	ctx := context.Background()
-	for i, p := range jsonlTexts(t, "../builtin/testdata/mixed-4k.jsonl") {
+	for i, p := range detecttest.Texts(t, "../builtin/testdata/mixed-4k.jsonl") {
 		in := detect.Input{Text: p}
 		hits, _ := d.Detect(ctx, in)
 		if len(hits) > 0 {
@@ -117,8 +89,8 @@ var goldenRunes = []rune(" \n\t.,-'aAoOpePcxyйаеорсхуАВЕКМНОРС�
 // goldenTexts returns the dev-set texts, the mixed prompts and seeded
 // random mixed-script strings.
 func goldenTexts(tb testing.TB) []string {
-	texts := jsonlTexts(tb, "testdata/dev.jsonl")
-	texts = append(texts, jsonlTexts(tb, "../builtin/testdata/mixed-4k.jsonl")...)
+	texts := detecttest.Texts(tb, "testdata/dev.jsonl")
+	texts = append(texts, detecttest.Texts(tb, "../builtin/testdata/mixed-4k.jsonl")...)
 	rng := rand.New(rand.NewPCG(1, 2))
 	for range 4000 {
 		n := 1 + rng.IntN(60)

@@ -1,14 +1,12 @@
 package evidence
 
 import (
-	"bytes"
-	"encoding/json"
 	"fmt"
-	"os"
 	"strings"
 	"testing"
 
 	"github.com/rampartsec/rampart/classify"
+	"github.com/rampartsec/rampart/detect/detecttest"
 	"github.com/rampartsec/rampart/detect/textnorm"
 )
 
@@ -105,31 +103,10 @@ func BenchmarkStages(b *testing.B) {
 
 var sinkStage int64
 
-// mixedPrompts reads the default-input speed workload,
-// detect/builtin/testdata/mixed-4k.jsonl.
-func mixedPrompts(tb testing.TB) []string {
-	tb.Helper()
-	data, err := os.ReadFile("../../../builtin/testdata/mixed-4k.jsonl")
-	if err != nil {
-		tb.Fatal(err)
-	}
-	var out []string
-	for _, line := range bytes.Split(bytes.TrimSpace(data), []byte("\n")) {
-		var row struct {
-			Text string `json:"text"`
-		}
-		if err := json.Unmarshal(line, &row); err != nil {
-			tb.Fatal(err)
-		}
-		out = append(out, row.Text)
-	}
-	return out
-}
-
 // BenchmarkStagesMixed times the stages on the sixteen mixed 4 KiB prompts
 // of the default-input benchmark (one op = one prompt).
 func BenchmarkStagesMixed(b *testing.B) {
-	texts := mixedPrompts(b)
+	texts := detecttest.Texts(b, "../../../builtin/testdata/mixed-4k.jsonl")
 	folded := make([][]byte, len(texts))
 	n := 0
 	for i, t := range texts {
