@@ -353,11 +353,12 @@ func gramSums(s []byte, w []int8, bmask, mask, tag uint64, k int, shift uint, ac
 	acc[b] += a
 }
 
-// sums16 is gramSums (4-grams) and wordSums for a table of 2^16 weights,
-// the shipped configuration, through small kernels that are not inlined,
-// so that their few variables stay in registers (the generic gram loop
-// spills its accumulator to the stack, which puts a store and a load on
-// the dependency chain of every byte: 15 µs against 9 µs per 4 KiB).
+// sums16 is gramSums (4-grams) and wordSums for a model of 2^16 weights,
+// the shipped configuration, over its table of signed weights
+// (Model.signed16), through small kernels that are not inlined, so that
+// their few variables stay in registers (the generic gram loop spills its
+// accumulator to the stack, which puts a store and a load on the
+// dependency chain of every byte: 15 µs against 9 µs per 4 KiB).
 func sums16(w *[1 << 17]int8, s []byte, pairs bool, shift uint, acc []int64, cnt []int32, words []wordEnd) []wordEnd {
 	const k = 4
 	var g uint64
@@ -404,23 +405,17 @@ func grams4(w *[1 << 17]int8, s []byte, g uint64) (int64, uint64) {
 	// are its four 32-bit slices, hashed independently.
 	for ; i+4 <= len(s); i += 4 {
 		G := g<<32 | uint64(bits.ReverseBytes32(binary.LittleEndian.Uint32(s[i:])))
-		x0 := (G>>24&0xffffffff | 4<<60) * 0xbf58476d1ce4e5b9
-		x1 := (G>>16&0xffffffff | 4<<60) * 0xbf58476d1ce4e5b9
-		x2 := (G>>8&0xffffffff | 4<<60) * 0xbf58476d1ce4e5b9
-		x3 := (G&0xffffffff | 4<<60) * 0xbf58476d1ce4e5b9
-		x0 ^= x0 >> 29
-		x1 ^= x1 >> 29
-		x2 ^= x2 >> 29
-		x3 ^= x3 >> 29
-		a += int64(w[uint32(x0>>signBit)&(1<<17-1)]) + int64(w[uint32(x1>>signBit)&(1<<17-1)])
-		b += int64(w[uint32(x2>>signBit)&(1<<17-1)]) + int64(w[uint32(x3>>signBit)&(1<<17-1)])
+		x0 := finish(G>>24&0xffffffff | 4<<60)
+		x1 := finish(G>>16&0xffffffff | 4<<60)
+		x2 := finish(G>>8&0xffffffff | 4<<60)
+		x3 := finish(G&0xffffffff | 4<<60)
+		a += signed16(w, x0) + signed16(w, x1)
+		b += signed16(w, x2) + signed16(w, x3)
 		g = G
 	}
 	for _, c := range s[i:] {
 		g = g<<8 | uint64(c)
-		x := (g&0xffffffff | 4<<60) * 0xbf58476d1ce4e5b9
-		x ^= x >> 29
-		a += int64(w[uint32(x>>signBit)&(1<<17-1)])
+		a += signed16(w, finish(g&0xffffffff|4<<60))
 	}
 	return a + b, g
 }
@@ -431,10 +426,10 @@ func grams4(w *[1 << 17]int8, s []byte, g uint64) (int64, uint64) {
 // conditional move), and every byte stores the hash of the word that would
 // end before it, advancing the output only where one does, so word
 // boundaries cost no mispredicted branches. It is not inlined, so that its
-// variables stay in registers. (Per mixed 4 KiB prompt, 4-grams and words:
-// 23 µs; 28 µs with a branching word loop; 24.5 µs with two interleaved
-// hash chains and 27 µs with the 4-grams in the same loop, both of which
-// spill.)
+// variables stay in registers. (Measured per mixed 4 KiB prompt, 4-grams
+// and words: 23 µs against 28 µs with a branching word loop; two
+// interleaved hash chains, the 4-grams in the same loop, and storing only
+// the hashes with per-block counts were all slower or no faster.)
 //
 //go:noinline
 func hashWords(s []byte, words []wordEnd) []wordEnd {
