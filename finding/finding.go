@@ -103,6 +103,27 @@ type Rule struct {
 	References References `json:"references,omitzero"`
 }
 
+// Family is what the rules of one detector family share: the prefix of
+// their ids (the family's name), their layer, remediation and references.
+type Family struct {
+	Name        string
+	Layer       Layer
+	Remediation string
+	References  References
+}
+
+// Rule returns the family's rule with ID Name.id.
+func (f Family) Rule(id, title string, sev Severity) *Rule {
+	return &Rule{
+		ID:          f.Name + "." + id,
+		Title:       title,
+		Layer:       f.Layer,
+		Severity:    sev,
+		Remediation: f.Remediation,
+		References:  f.References,
+	}
+}
+
 // References ties a rule to public taxonomies.
 type References struct {
 	// OWASP holds OWASP Top 10 for LLM Applications 2025 ids, e.g. "LLM02:2025".

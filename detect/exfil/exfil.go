@@ -69,25 +69,21 @@ var refs = finding.References{
 
 const remediation = "Do not render links and images from model output to unknown hosts; allowlist the domains answers may link to, and remove links that carry data."
 
-func rule(id, title string, sev finding.Severity) *finding.Rule {
-	return &finding.Rule{
-		ID:          Type + "." + id,
-		Title:       title,
-		Layer:       finding.LayerOutput,
-		Severity:    sev,
-		Remediation: remediation,
-		References:  refs,
-	}
+var family = finding.Family{
+	Name:        Type,
+	Layer:       finding.LayerOutput,
+	Remediation: remediation,
+	References:  refs,
 }
 
 // The rules.
 var (
-	RuleMarkdownImage = rule("markdown-image", "Markdown image whose URL carries data or leaves the allowlist", finding.High)
-	RuleLink          = rule("link", "Link whose URL carries data", finding.Medium)
-	RuleHTMLImg       = rule("html-img", "HTML element that loads a URL carrying data or leaving the allowlist", finding.High)
-	RuleReference     = rule("reference-link", "Reference-style link definition whose URL carries data", finding.High)
-	RuleDNS           = rule("dns", "URL carrying data in its subdomain labels (DNS exfiltration)", finding.High)
-	RuleOverlong      = rule("overlong", "Link or image URL longer than the scanner's bound", finding.Medium)
+	RuleMarkdownImage = family.Rule("markdown-image", "Markdown image whose URL carries data or leaves the allowlist", finding.High)
+	RuleLink          = family.Rule("link", "Link whose URL carries data", finding.Medium)
+	RuleHTMLImg       = family.Rule("html-img", "HTML element that loads a URL carrying data or leaving the allowlist", finding.High)
+	RuleReference     = family.Rule("reference-link", "Reference-style link definition whose URL carries data", finding.High)
+	RuleDNS           = family.Rule("dns", "URL carrying data in its subdomain labels (DNS exfiltration)", finding.High)
+	RuleOverlong      = family.Rule("overlong", "Link or image URL longer than the scanner's bound", finding.Medium)
 )
 
 var allRules = []*finding.Rule{RuleMarkdownImage, RuleLink, RuleHTMLImg, RuleReference, RuleDNS, RuleOverlong}

@@ -77,28 +77,24 @@ var refs = finding.References{
 	CWE:   []string{"CWE-77"},
 }
 
-func rule(id, title string, sev finding.Severity) *finding.Rule {
-	return &finding.Rule{
-		ID:          "injection." + id,
-		Title:       title,
-		Layer:       finding.LayerInferenceAPI,
-		Severity:    sev,
-		Remediation: "Do not pass the text to the model as instructions: block it, or keep it clearly delimited as untrusted data and strip the instructions it carries.",
-		References:  refs,
-	}
+var family = finding.Family{
+	Name:        Type,
+	Layer:       finding.LayerInferenceAPI,
+	Remediation: "Do not pass the text to the model as instructions: block it, or keep it clearly delimited as untrusted data and strip the instructions it carries.",
+	References:  refs,
 }
 
 // The rules.
 var (
-	RuleOverride     = rule("override-instructions", "Instruction override", finding.High)
-	RuleRoleHijack   = rule("role-hijack", "Role or system-message hijack", finding.High)
-	RuleExtraction   = rule("prompt-extraction", "System prompt or secret extraction", finding.High)
-	RulePersona      = rule("jailbreak-persona", "Jailbreak persona or mode", finding.High)
-	RuleIndirect     = rule("indirect-instructions", "Instructions addressed to the model inside data", finding.High)
-	RuleObfuscated   = rule("obfuscated-instructions", "Obfuscated injection phrase", finding.High)
-	RuleEncoded      = rule("encoded-payload", "Injection in an encoded payload", finding.High)
-	RuleClassifier   = rule("classifier", "Prompt injection or jailbreak (classifier)", finding.High)
-	RuleExternal     = rule("external-classifier", "Prompt injection or jailbreak (external model)", finding.High)
+	RuleOverride     = family.Rule("override-instructions", "Instruction override", finding.High)
+	RuleRoleHijack   = family.Rule("role-hijack", "Role or system-message hijack", finding.High)
+	RuleExtraction   = family.Rule("prompt-extraction", "System prompt or secret extraction", finding.High)
+	RulePersona      = family.Rule("jailbreak-persona", "Jailbreak persona or mode", finding.High)
+	RuleIndirect     = family.Rule("indirect-instructions", "Instructions addressed to the model inside data", finding.High)
+	RuleObfuscated   = family.Rule("obfuscated-instructions", "Obfuscated injection phrase", finding.High)
+	RuleEncoded      = family.Rule("encoded-payload", "Injection in an encoded payload", finding.High)
+	RuleClassifier   = family.Rule("classifier", "Prompt injection or jailbreak (classifier)", finding.High)
+	RuleExternal     = family.Rule("external-classifier", "Prompt injection or jailbreak (external model)", finding.High)
 	rulesByCategory  = [evidence.NumCategories]*finding.Rule{RuleOverride, RuleRoleHijack, RuleExtraction, RulePersona, RuleIndirect, RuleIndirect, RuleIndirect, RuleObfuscated}
 	allRules         = []*finding.Rule{RuleOverride, RuleRoleHijack, RuleExtraction, RulePersona, RuleIndirect, RuleObfuscated, RuleEncoded, RuleClassifier, RuleExternal}
 	defaultPipeline  *evidence.Pipeline

@@ -59,34 +59,30 @@ var refsPII = finding.References{
 	CWE:   []string{"CWE-359"},
 }
 
-func rule(id, title string, sev finding.Severity) *finding.Rule {
-	return &finding.Rule{
-		ID:          "pii." + id,
-		Title:       title,
-		Layer:       finding.LayerOutput,
-		Severity:    sev,
-		Remediation: "Redact or remove the personal data; keep it out of prompts, model context and training data unless there is a lawful basis.",
-		References:  refsPII,
-	}
+var family = finding.Family{
+	Name:        Type,
+	Layer:       finding.LayerOutput,
+	Remediation: "Redact or remove the personal data; keep it out of prompts, model context and training data unless there is a lawful basis.",
+	References:  refsPII,
 }
 
 // The rules.
 var (
-	RuleEmail      = rule("email", "E-mail address", finding.Medium)
-	RuleCreditCard = rule("credit-card", "Payment card number", finding.High)
-	RuleSSN        = rule("us-ssn", "US social security number", finding.High)
-	RuleIBAN       = rule("iban", "International bank account number", finding.High)
-	RuleIP         = rule("ip-address", "Public IP address", finding.Low)
-	RulePhone      = rule("phone-number", "Phone number", finding.Medium)
-	RuleDOB        = rule("date-of-birth", "Date of birth", finding.Medium)
+	RuleEmail      = family.Rule("email", "E-mail address", finding.Medium)
+	RuleCreditCard = family.Rule("credit-card", "Payment card number", finding.High)
+	RuleSSN        = family.Rule("us-ssn", "US social security number", finding.High)
+	RuleIBAN       = family.Rule("iban", "International bank account number", finding.High)
+	RuleIP         = family.Rule("ip-address", "Public IP address", finding.Low)
+	RulePhone      = family.Rule("phone-number", "Phone number", finding.Medium)
+	RuleDOB        = family.Rule("date-of-birth", "Date of birth", finding.Medium)
 	// RuleNationalID covers national identity, social security and tax
 	// identification numbers; the hit's Label names the scheme (ES_DNI,
 	// ES_NIE, UK_NINO, IT_FISCAL_CODE, FR_NIR, NL_BSN, DE_TAX_ID, BR_CPF,
 	// IN_AADHAAR, CN_RESIDENT_ID, CA_SIN).
-	RuleNationalID = rule("national-id", "National identity or tax number", finding.High)
-	RulePassport   = rule("passport", "Passport number", finding.High)
-	RulePerson     = rule("person", "Person name", finding.Low)
-	RuleAddress    = rule("street-address", "Street address", finding.Medium)
+	RuleNationalID = family.Rule("national-id", "National identity or tax number", finding.High)
+	RulePassport   = family.Rule("passport", "Passport number", finding.High)
+	RulePerson     = family.Rule("person", "Person name", finding.Low)
+	RuleAddress    = family.Rule("street-address", "Street address", finding.Medium)
 )
 
 // Entity indices.

@@ -167,9 +167,9 @@ func loadRules(data []byte, builtin []*finding.Rule) (*loaded, error) {
 		}
 		seen[sp.ID] = true
 		sev, _ := finding.ParseSeverity(sp.Severity) // checked by checkSpec
-		refs := refsCred
+		fam := credentials
 		if sp.Kind == "key" {
-			refs = refsKey
+			fam = keys
 		}
 		if sp.Scanner != "" {
 			idx, ok := scanners[sp.Scanner]
@@ -184,7 +184,7 @@ func loadRules(data []byte, builtin []*finding.Rule) (*loaded, error) {
 			if r.ID != Type+"."+sp.ID {
 				return nil, fmt.Errorf("rules file: rule %q: scanner %q reports %s", sp.ID, sp.Scanner, r.ID)
 			}
-			r.Title, r.Severity, r.References = sp.Title, sev, refs
+			r.Title, r.Severity, r.References = sp.Title, sev, fam.References
 			l.rules[idx], l.labels[idx], l.family[idx] = r, sp.Label, sp.Family
 			continue
 		}
@@ -213,7 +213,7 @@ func loadRules(data []byte, builtin []*finding.Rule) (*loaded, error) {
 			rr.score = 0.9
 		}
 		l.regexes = append(l.regexes, rr)
-		l.rules = append(l.rules, rule(sp.ID, sp.Title, sev, refs))
+		l.rules = append(l.rules, fam.Rule(sp.ID, sp.Title, sev))
 		l.labels = append(l.labels, sp.Label)
 		l.family = append(l.family, sp.Family)
 	}

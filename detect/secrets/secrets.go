@@ -67,37 +67,33 @@ var refsKey = finding.References{
 
 const remRotate = "Revoke and rotate the credential, and keep credentials out of prompts, model context and training data."
 
-func rule(id, title string, sev finding.Severity, refs finding.References) *finding.Rule {
-	return &finding.Rule{
-		ID:          "secrets." + id,
-		Title:       title,
-		Layer:       finding.LayerOutput,
-		Severity:    sev,
-		Remediation: remRotate,
-		References:  refs,
-	}
-}
+// Credentials and private keys share the layer and remediation; their
+// references differ.
+var (
+	credentials = finding.Family{Name: Type, Layer: finding.LayerOutput, Remediation: remRotate, References: refsCred}
+	keys        = finding.Family{Name: Type, Layer: finding.LayerOutput, Remediation: remRotate, References: refsKey}
+)
 
 // The rules with hand-written scanners, in the order of the r* indices.
 // Their titles and severities are set from rules.yaml at start-up.
 var (
-	RuleOpenAI      = rule("openai-api-key", "OpenAI API key", finding.Critical, refsCred)
-	RuleAnthropic   = rule("anthropic-api-key", "Anthropic API key", finding.Critical, refsCred)
-	RuleAWSKeyID    = rule("aws-access-key", "AWS access key ID", finding.High, refsCred)
-	RuleAWSSecret   = rule("aws-secret-key", "AWS secret access key", finding.Critical, refsCred)
-	RuleGCPAPIKey   = rule("gcp-api-key", "Google Cloud API key", finding.High, refsCred)
-	RuleGCPService  = rule("gcp-service-account-key", "Google Cloud service-account private key", finding.Critical, refsKey)
-	RuleAzure       = rule("azure-storage-key", "Azure storage account or shared access key", finding.Critical, refsCred)
-	RuleGitHub      = rule("github-token", "GitHub token", finding.Critical, refsCred)
-	RuleGitLab      = rule("gitlab-token", "GitLab personal access token", finding.Critical, refsCred)
-	RuleSlack       = rule("slack-token", "Slack token", finding.High, refsCred)
-	RuleStripe      = rule("stripe-key", "Stripe live secret or restricted key", finding.Critical, refsCred)
-	RuleHuggingFace = rule("huggingface-token", "Hugging Face access token", finding.High, refsCred)
-	RulePrivateKey  = rule("private-key", "PEM private key", finding.Critical, refsKey)
-	RuleJWT         = rule("jwt", "JSON Web Token", finding.Medium, refsCred)
-	RuleGeneric     = rule("generic-assignment", "Password, secret or token assigned in code, configuration or prose", finding.High, refsCred)
-	RuleURLPassword = rule("url-password", "Password in a URL", finding.High, refsCred)
-	RuleRampart     = rule("rampart-api-key", "Rampart API key", finding.Critical, refsCred)
+	RuleOpenAI      = credentials.Rule("openai-api-key", "OpenAI API key", finding.Critical)
+	RuleAnthropic   = credentials.Rule("anthropic-api-key", "Anthropic API key", finding.Critical)
+	RuleAWSKeyID    = credentials.Rule("aws-access-key", "AWS access key ID", finding.High)
+	RuleAWSSecret   = credentials.Rule("aws-secret-key", "AWS secret access key", finding.Critical)
+	RuleGCPAPIKey   = credentials.Rule("gcp-api-key", "Google Cloud API key", finding.High)
+	RuleGCPService  = keys.Rule("gcp-service-account-key", "Google Cloud service-account private key", finding.Critical)
+	RuleAzure       = credentials.Rule("azure-storage-key", "Azure storage account or shared access key", finding.Critical)
+	RuleGitHub      = credentials.Rule("github-token", "GitHub token", finding.Critical)
+	RuleGitLab      = credentials.Rule("gitlab-token", "GitLab personal access token", finding.Critical)
+	RuleSlack       = credentials.Rule("slack-token", "Slack token", finding.High)
+	RuleStripe      = credentials.Rule("stripe-key", "Stripe live secret or restricted key", finding.Critical)
+	RuleHuggingFace = credentials.Rule("huggingface-token", "Hugging Face access token", finding.High)
+	RulePrivateKey  = keys.Rule("private-key", "PEM private key", finding.Critical)
+	RuleJWT         = credentials.Rule("jwt", "JSON Web Token", finding.Medium)
+	RuleGeneric     = credentials.Rule("generic-assignment", "Password, secret or token assigned in code, configuration or prose", finding.High)
+	RuleURLPassword = credentials.Rule("url-password", "Password in a URL", finding.High)
+	RuleRampart     = credentials.Rule("rampart-api-key", "Rampart API key", finding.Critical)
 )
 
 // Indices of the hand-written rules in the rule set, used by the scanner

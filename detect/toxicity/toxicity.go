@@ -67,26 +67,22 @@ var refs = finding.References{
 	ATLAS: []string{"AML.T0048"},
 }
 
-func rule(id, title string, sev finding.Severity) *finding.Rule {
-	return &finding.Rule{
-		ID:          "toxicity." + id,
-		Title:       title,
-		Layer:       finding.LayerOutput,
-		Severity:    sev,
-		Remediation: "Block or regenerate the answer, or review the prompt; check whether the text quotes or reports abuse rather than uttering it.",
-		References:  refs,
-	}
+var family = finding.Family{
+	Name:        Type,
+	Layer:       finding.LayerOutput,
+	Remediation: "Block or regenerate the answer, or review the prompt; check whether the text quotes or reports abuse rather than uttering it.",
+	References:  refs,
 }
 
 // The rules.
 var (
-	RuleInsult     = rule("insult", "Insult", finding.Medium)
-	RuleThreat     = rule("threat", "Threat of violence", finding.High)
-	RuleHate       = rule("hate", "Hate speech", finding.High)
-	RuleSexual     = rule("sexual", "Sexual content", finding.Medium)
-	RuleSelfHarm   = rule("self-harm", "Self-harm", finding.High)
-	RuleProfanity  = rule("profanity", "Profanity", finding.Low)
-	RuleClassifier = rule("classifier", "Toxic text (classifier)", finding.Medium)
+	RuleInsult     = family.Rule("insult", "Insult", finding.Medium)
+	RuleThreat     = family.Rule("threat", "Threat of violence", finding.High)
+	RuleHate       = family.Rule("hate", "Hate speech", finding.High)
+	RuleSexual     = family.Rule("sexual", "Sexual content", finding.Medium)
+	RuleSelfHarm   = family.Rule("self-harm", "Self-harm", finding.High)
+	RuleProfanity  = family.Rule("profanity", "Profanity", finding.Low)
+	RuleClassifier = family.Rule("classifier", "Toxic text (classifier)", finding.Medium)
 )
 
 var catRules = [NumCategories]*finding.Rule{RuleInsult, RuleThreat, RuleHate, RuleSexual, RuleSelfHarm, RuleProfanity}
