@@ -66,21 +66,28 @@ func splitRun(f []byte) (start, end int, ok bool) {
 		}
 		last = i
 		if singles >= 4 {
-			end = i + 1
-			for k := i + 1; k < len(f); {
-				m := k
-				for m < len(f) && m-k < 3 && isSep(f[m]) {
-					m++
-				}
-				if m == k || m >= len(f) || !isLetter(f[m]) || (m+1 < len(f) && isLetter(f[m+1])) {
-					break
-				}
-				end, k = m+1, m+1
-			}
-			return runStart, end, true
+			return runStart, runEnd(f, i), true
 		}
 	}
 	return 0, 0, false
+}
+
+// runEnd returns the end of the run of split letters whose fourth single
+// letter is f[i]: after the last single letter that follows 1 to 3
+// separators.
+func runEnd(f []byte, i int) int {
+	end := i + 1
+	for k := i + 1; k < len(f); {
+		m := k
+		for m < len(f) && m-k < 3 && isSep(f[m]) {
+			m++
+		}
+		if m == k || m >= len(f) || !isLetter(f[m]) || (m+1 < len(f) && isLetter(f[m+1])) {
+			break
+		}
+		end, k = m+1, m+1
+	}
+	return end
 }
 
 // firstSingles returns where a run of four single letters can first

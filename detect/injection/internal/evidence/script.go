@@ -83,54 +83,65 @@ func DominantScript(s []byte) Script {
 			}
 			i++
 			continue
-		case c < 0xC0:
-			i++ // stray continuation byte
-			continue
-		case c < 0xE0:
-			switch {
-			case c <= 0xC9:
-				n[ScriptLatin]++
-			case c == 0xCE || c == 0xCF:
-				n[ScriptGreek]++
-			case c >= 0xD0 && c <= 0xD4:
-				n[ScriptCyrillic]++
-			case c >= 0xD8 && c <= 0xDB:
-				n[ScriptArabic]++
-			default:
-				n[ScriptOther]++
-			}
-			i += 2
-			continue
-		case c < 0xF0:
-			var c1 byte
-			if i+1 < len(s) {
-				c1 = s[i+1]
-			}
-			switch {
-			case c == 0xE0 && (c1 == 0xA4 || c1 == 0xA5):
-				n[ScriptDevanagari]++
-			case c == 0xE0 && (c1 == 0xA6 || c1 == 0xA7):
-				n[ScriptBengali]++
-			case c == 0xE0 && (c1 == 0xB8 || c1 == 0xB9):
-				n[ScriptThai]++
-			case c == 0xE3 && c1 >= 0x81 && c1 <= 0x83:
-				n[ScriptKana]++
-			case c == 0xE3 && c1 >= 0x90, c >= 0xE4 && c <= 0xE9:
-				n[ScriptHan]++
-			case c >= 0xEA && c <= 0xED:
-				n[ScriptHangul]++
-			case c == 0xEF && c1 >= 0xBC: // full-width forms
-				n[ScriptLatin]++
-			default:
-				n[ScriptOther]++
-			}
-			i += 3
-			continue
 		default:
-			n[ScriptOther]++
-			i += 4
+			sc, w := multiByte(s, i)
+			n[sc]++
+			i += w
 		}
 	}
+	return dominant(&n)
+}
+
+// multiByte judges the non-ASCII character at s[i] from its lead byte (and
+// the next byte for three-byte characters) and returns its script and its
+// length; a stray continuation byte counts as ScriptNone, one byte long.
+func multiByte(s []byte, i int) (Script, int) {
+	c := s[i]
+	switch {
+	case c < 0xC0:
+		return ScriptNone, 1
+	case c < 0xE0:
+		switch {
+		case c <= 0xC9:
+			return ScriptLatin, 2
+		case c == 0xCE || c == 0xCF:
+			return ScriptGreek, 2
+		case c >= 0xD0 && c <= 0xD4:
+			return ScriptCyrillic, 2
+		case c >= 0xD8 && c <= 0xDB:
+			return ScriptArabic, 2
+		}
+		return ScriptOther, 2
+	case c < 0xF0:
+		var c1 byte
+		if i+1 < len(s) {
+			c1 = s[i+1]
+		}
+		switch {
+		case c == 0xE0 && (c1 == 0xA4 || c1 == 0xA5):
+			return ScriptDevanagari, 3
+		case c == 0xE0 && (c1 == 0xA6 || c1 == 0xA7):
+			return ScriptBengali, 3
+		case c == 0xE0 && (c1 == 0xB8 || c1 == 0xB9):
+			return ScriptThai, 3
+		case c == 0xE3 && c1 >= 0x81 && c1 <= 0x83:
+			return ScriptKana, 3
+		case c == 0xE3 && c1 >= 0x90, c >= 0xE4 && c <= 0xE9:
+			return ScriptHan, 3
+		case c >= 0xEA && c <= 0xED:
+			return ScriptHangul, 3
+		case c == 0xEF && c1 >= 0xBC: // full-width forms
+			return ScriptLatin, 3
+		}
+		return ScriptOther, 3
+	}
+	return ScriptOther, 4
+}
+
+// dominant returns the script with the most letters in n (ScriptNone when
+// there are none; ScriptNone's own count is not looked at), kana when Han
+// wins and any kana was seen.
+func dominant(n *[numScripts]int) Script {
 	best, bn := ScriptNone, 0
 	for sc := ScriptLatin; sc < numScripts; sc++ {
 		if n[sc] > bn {

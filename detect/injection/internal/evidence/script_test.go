@@ -9,73 +9,24 @@ import (
 	"github.com/rampartsec/rampart/detect/textnorm"
 )
 
-// dominantScriptRef is DominantScript one byte at a time, the definition
-// the eight-byte version must match.
+// dominantScriptRef is DominantScript counting ASCII one byte at a time,
+// the definition the eight- and sixteen-byte counting must match.
 func dominantScriptRef(s []byte) Script {
 	var n [numScripts]int
 	for i := 0; i < len(s); {
 		c := s[i]
-		switch {
-		case c < 0x80:
+		if c < 0x80 {
 			if ('a' <= c && c <= 'z') || ('A' <= c && c <= 'Z') {
 				n[ScriptLatin]++
 			}
 			i++
-		case c < 0xC0:
-			i++
-		case c < 0xE0:
-			switch {
-			case c <= 0xC9:
-				n[ScriptLatin]++
-			case c == 0xCE || c == 0xCF:
-				n[ScriptGreek]++
-			case c >= 0xD0 && c <= 0xD4:
-				n[ScriptCyrillic]++
-			case c >= 0xD8 && c <= 0xDB:
-				n[ScriptArabic]++
-			default:
-				n[ScriptOther]++
-			}
-			i += 2
-		case c < 0xF0:
-			var c1 byte
-			if i+1 < len(s) {
-				c1 = s[i+1]
-			}
-			switch {
-			case c == 0xE0 && (c1 == 0xA4 || c1 == 0xA5):
-				n[ScriptDevanagari]++
-			case c == 0xE0 && (c1 == 0xA6 || c1 == 0xA7):
-				n[ScriptBengali]++
-			case c == 0xE0 && (c1 == 0xB8 || c1 == 0xB9):
-				n[ScriptThai]++
-			case c == 0xE3 && c1 >= 0x81 && c1 <= 0x83:
-				n[ScriptKana]++
-			case c == 0xE3 && c1 >= 0x90, c >= 0xE4 && c <= 0xE9:
-				n[ScriptHan]++
-			case c >= 0xEA && c <= 0xED:
-				n[ScriptHangul]++
-			case c == 0xEF && c1 >= 0xBC:
-				n[ScriptLatin]++
-			default:
-				n[ScriptOther]++
-			}
-			i += 3
-		default:
-			n[ScriptOther]++
-			i += 4
+			continue
 		}
+		sc, w := multiByte(s, i)
+		n[sc]++
+		i += w
 	}
-	best, bn := ScriptNone, 0
-	for sc := ScriptLatin; sc < numScripts; sc++ {
-		if n[sc] > bn {
-			best, bn = sc, n[sc]
-		}
-	}
-	if best == ScriptHan && n[ScriptKana] > 0 {
-		best = ScriptKana
-	}
-	return best
+	return dominant(&n)
 }
 
 func TestDominantScriptMatchesReference(t *testing.T) {
@@ -111,8 +62,9 @@ func FuzzDominantScript(f *testing.F) {
 	})
 }
 
-// splitRunRef is splitRun one byte at a time, the definition the version
-// that skips to single letters must match.
+// splitRunRef is splitRun finding the single letters one byte at a time
+// (the run's end is runEnd in both), the definition the version that skips
+// to single letters must match.
 func splitRunRef(f []byte) (start, end int, ok bool) {
 	singles, runStart, last := 0, 0, 0
 	for i := 0; i < len(f); {
@@ -136,18 +88,7 @@ func splitRunRef(f []byte) (start, end int, ok bool) {
 		}
 		last = i
 		if singles >= 4 {
-			end = i + 1
-			for k := i + 1; k < len(f); {
-				m := k
-				for m < len(f) && m-k < 3 && isSep(f[m]) {
-					m++
-				}
-				if m == k || m >= len(f) || !isLetter(f[m]) || (m+1 < len(f) && isLetter(f[m+1])) {
-					break
-				}
-				end, k = m+1, m+1
-			}
-			return runStart, end, true
+			return runStart, runEnd(f, i), true
 		}
 		i = j
 	}
