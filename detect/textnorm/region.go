@@ -97,9 +97,7 @@ func foldSimple(dst []byte, s string, start int) (_ []byte, ok bool) {
 		if c < utf8.RuneSelf {
 			switch asciiClass[c] {
 			case cSpace:
-				if len(dst) == start || dst[len(dst)-1] != ' ' {
-					dst = append(dst, ' ')
-				}
+				dst = appendSpace(dst, start)
 				i++
 				continue
 			case cCtrl:

@@ -156,6 +156,16 @@ func regionEnd(s string, i int) int {
 	}
 }
 
+// appendSpace appends the one space a run of white space folds to,
+// unless the last byte written since start is a space already (the first
+// byte at dst[start] may be a space).
+func appendSpace(dst []byte, start int) []byte {
+	if len(dst) == start || dst[len(dst)-1] != ' ' {
+		dst = append(dst, ' ')
+	}
+	return dst
+}
+
 // lowerASCII maps ASCII bytes to lower case.
 var lowerASCII = func() (t [128]byte) {
 	for c := range t {
@@ -756,9 +766,7 @@ func foldWords(dst []byte, s string, start int, prefix string, strict bool) (fol
 			}
 			switch asciiClass[c] {
 			case cSpace:
-				if len(dst) == start || dst[len(dst)-1] != ' ' {
-					dst = append(dst, ' ')
-				}
+				dst = appendSpace(dst, start)
 				i++
 				continue
 			case cOther, cCtrl:
@@ -770,9 +778,7 @@ func foldWords(dst []byte, s string, start int, prefix string, strict bool) (fol
 			r, n := utf8.DecodeRuneInString(s[i:])
 			if !isWordRune(r) {
 				if unicode.IsSpace(r) {
-					if len(dst) == start || dst[len(dst)-1] != ' ' {
-						dst = append(dst, ' ')
-					}
+					dst = appendSpace(dst, start)
 				} else {
 					dst = append(dst, s[i:i+n]...)
 				}
