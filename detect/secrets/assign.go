@@ -428,7 +428,7 @@ func echoesKey(key, v string) bool {
 // A quoted hand-picked password after a password-like word is a finding.
 func (s *scanner) prose(p int) {
 	t := s.text
-	key := s.keyBefore(p - 3)
+	key, _ := s.keyLetters(p - 3)
 	if !s.on[rGeneric] || !passwordKey(key) {
 		return
 	}
@@ -465,29 +465,9 @@ func (s *scanner) awsValue(vs, ve int) bool {
 	return true
 }
 
-// keyBefore returns the key name that ends just before the operator at p,
-// skipping spaces and one closing quote; at most 64 bytes of it.
-func (s *scanner) keyBefore(p int) string {
-	t := s.text
-	i := p
-	for n := 0; n < 4 && i > 0 && (t[i-1] == ' ' || t[i-1] == '\t'); n++ {
-		i--
-	}
-	if i > 0 && (t[i-1] == '"' || t[i-1] == '\'' || t[i-1] == '`') {
-		i--
-		if i > 0 && t[i-1] == '\\' {
-			i-- // \"key\": code or JSON inside a string literal
-		}
-	}
-	j := i
-	for j > 0 && i-j < 64 && class[t[j-1]]&(cWord|cDot) != 0 {
-		j--
-	}
-	return t[j:i]
-}
-
-// keyLetters is keyBefore that also returns the letters of the key (see
-// letters), read in the same pass.
+// keyLetters returns the key name that ends just before the operator at
+// p, skipping spaces and one closing quote (at most 64 bytes of it), and
+// the letters of the key (see letters), read in the same pass.
 func (s *scanner) keyLetters(p int) (string, uint32) {
 	t := s.text
 	i := p
@@ -497,7 +477,7 @@ func (s *scanner) keyLetters(p int) (string, uint32) {
 	if i > 0 && (t[i-1] == '"' || t[i-1] == '\'' || t[i-1] == '`') {
 		i--
 		if i > 0 && t[i-1] == '\\' {
-			i--
+			i-- // \"key\": code or JSON inside a string literal
 		}
 	}
 	var m uint32
