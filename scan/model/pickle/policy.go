@@ -1,0 +1,233 @@
+package pickle
+
+import (
+	"strings"
+)
+
+// Verdict is the policy's judgement of one global (a module attribute a
+// pickle imports).
+type Verdict int
+
+// The verdicts, from harmless to harmful.
+const (
+	// Unknown globals are neither on the allowlist nor on the denylist:
+	// importing and calling them runs code Rampart has not reviewed.
+	Unknown Verdict = iota
+	// Safe globals are the constructors ordinary checkpoints use.
+	Safe
+	// Dangerous globals execute code, run programs, touch files or the
+	// network, or load further pickles.
+	Dangerous
+)
+
+var verdictNames = [...]string{"unknown", "safe", "dangerous"}
+
+// String returns "unknown", "safe" or "dangerous".
+func (v Verdict) String() string {
+	if v < Unknown || v > Dangerous {
+		return "verdict(?)"
+	}
+	return verdictNames[v]
+}
+
+// MarshalText encodes v as its name.
+func (v Verdict) MarshalText() ([]byte, error) { return []byte(v.String()), nil }
+
+// safeGlobals are the exact dotted paths ordinary checkpoints import:
+// PyTorch's tensor and storage rebuild functions and types (the set
+// torch.load(weights_only=True) admits), NumPy's array reconstruction,
+// joblib's array wrapper (whose data Scan follows), and builtin data
+// types. A path on this list is safe however it is spelled (module
+// "torch", name "_utils._rebuild_tensor_v2" is the same path).
+var safeGlobals = func() map[string]string {
+	m := map[string]string{}
+	add := func(why string, names ...string) {
+		for _, n := range names {
+			m[n] = why
+		}
+	}
+	add("PyTorch tensor rebuild function (torch.save)",
+		"torch._utils._rebuild_tensor", "torch._utils._rebuild_tensor_v2", "torch._utils._rebuild_tensor_v3",
+		"torch._utils._rebuild_parameter", "torch._utils._rebuild_parameter_with_state",
+		"torch._utils._rebuild_qtensor", "torch._utils._rebuild_sparse_tensor",
+		"torch._utils._rebuild_sparse_csr_tensor", "torch._utils._rebuild_meta_tensor_no_storage",
+		"torch._utils._rebuild_nested_tensor", "torch._utils._rebuild_wrapper_subclass",
+		"torch._utils._rebuild_device_tensor_from_numpy", "torch._utils._rebuild_device_tensor_from_cpu_tensor",
+		"torch._tensor._rebuild_from_type", "torch._tensor._rebuild_from_type_v2",
+		"torch.serialization._get_layout")
+	add("PyTorch type (torch.save)",
+		"torch.Size", "torch.Tensor", "torch.device", "torch.nn.parameter.Parameter",
+		"torch.nn.Parameter", "torch.storage.TypedStorage", "torch.storage.UntypedStorage",
+		"torch.UntypedStorage", "torch.TypedStorage")
+	for _, s := range []string{"Float", "Double", "Half", "BFloat16", "Long", "Int", "Short", "Char", "Byte", "Bool",
+		"ComplexFloat", "ComplexDouble", "QUInt8", "QInt8", "QInt32", "QUInt4x2", "QUInt2x4"} {
+		add("PyTorch storage type (torch.save)", "torch."+s+"Storage", "torch.cuda."+s+"Storage")
+		add("PyTorch tensor type", "torch."+s+"Tensor", "torch.cuda."+s+"Tensor")
+	}
+	for _, d := range []string{"float32", "float", "float64", "double", "float16", "half", "bfloat16",
+		"complex32", "complex64", "complex128", "cfloat", "cdouble", "chalf", "uint8", "uint16", "uint32", "uint64",
+		"int8", "int16", "short", "int32", "int", "int64", "long", "bool", "qint8", "quint8", "qint32",
+		"quint4x2", "quint2x4", "float8_e4m3fn", "float8_e5m2", "float8_e4m3fnuz", "float8_e5m2fnuz",
+		"strided", "sparse_coo", "sparse_csr", "sparse_csc", "sparse_bsr", "sparse_bsc", "_mkldnn",
+		"per_tensor_affine", "per_channel_affine", "per_tensor_symmetric", "per_channel_symmetric",
+		"per_channel_affine_float_qparams", "contiguous_format", "channels_last", "channels_last_3d",
+		"preserve_format"} {
+		add("PyTorch dtype, layout or memory format", "torch."+d)
+	}
+	add("collections container", "collections.OrderedDict", "collections.Counter",
+		"collections.defaultdict", "collections.deque")
+	add("NumPy array reconstruction (ndarray.__reduce__)",
+		"numpy.core.multiarray._reconstruct", "numpy._core.multiarray._reconstruct",
+		"numpy.core.multiarray.scalar", "numpy._core.multiarray.scalar",
+		"numpy.core.numeric._frombuffer", "numpy._core.numeric._frombuffer",
+		"numpy.ndarray", "numpy.dtype", "numpy.ma.core._mareconstruct")
+	add("joblib array wrapper (its array data is followed and scanned)",
+		"joblib.numpy_pickle.NumpyArrayWrapper", "sklearn.externals.joblib.numpy_pickle.NumpyArrayWrapper")
+	add("bytes from a latin-1 string (protocol 0-2 encoding of bytes)", "_codecs.encode")
+	add("object reconstruction helper; the class it is given is judged separately",
+		"copyreg._reconstructor", "copyreg.__newobj__", "copyreg.__newobj_ex__", "builtins.object")
+	add("builtin data type", "builtins.set", "builtins.frozenset", "builtins.bytearray", "builtins.slice",
+		"builtins.complex", "builtins.range")
+	add("date and time value", "datetime.date", "datetime.datetime", "datetime.time", "datetime.timedelta",
+		"datetime.timezone")
+	return m
+}()
+
+// denyRule marks as dangerous every global whose dotted path is prefix or
+// lies under it (prefix + "."), so that a rule for a module covers its
+// submodules and the attributes of its classes.
+type denyRule struct {
+	prefix string
+	why    string
+}
+
+// denyRules is the denylist. Its reasons follow the public advisories
+// against picklescan, modelscan and fickling (see docs/model/pickle.md).
+var denyRules = func() []denyRule {
+	var rs []denyRule
+	add := func(why string, prefixes ...string) {
+		for _, p := range prefixes {
+			rs = append(rs, denyRule{p, why})
+		}
+	}
+	add("runs operating-system commands or programs",
+		"os", "posix", "nt", "subprocess", "_posixsubprocess", "pty", "commands", "popen2", "platform",
+		"_winapi", "msvcrt", "winreg", "_winreg", "_osx_support", "_aix_support", "_pyrepl",
+		"uuid._get_command_stdout", "asyncio", "multiprocessing", "concurrent", "pydoc.pipepager", "pydoc.tempfilepager",
+		"webbrowser", "imaplib.IMAP4_stream", "venv", "ensurepip", "pip", "setuptools", "distutils", "signal")
+	add("executes Python code",
+		"builtins.eval", "builtins.exec", "builtins.execfile", "builtins.compile", "builtins.__import__",
+		"builtins.breakpoint", "builtins.input", "builtins.apply", "builtins.reload", "builtins.help",
+		"runpy", "code", "codeop", "pdb", "bdb", "trace", "timeit", "cProfile", "profile", "doctest",
+		"idlelib", "lib2to3", "test", "importlib", "imp", "zipimport", "pkgutil", "pydoc", "types",
+		"marshal", "ctypes", "_ctypes", "numpy.testing", "numpy.f2py", "numpy.distutils", "numpy.ctypeslib",
+		"torch.jit", "torch._dynamo", "torch._inductor", "torch.fx", "torch.utils.bottleneck",
+		"torch.utils._config_module", "torch.utils.data.datapipes", "torch.package", "torch.hub",
+		"torch.utils.cpp_extension", "torch.utils.collect_env", "torch._export", "torch.export",
+		"torch.distributed", "torch.ops", "torch.library", "torch.compile", "torch._C._jit", "site", "sitecustomize", "compileall", "py_compile",
+		"builtins.classmethod", "builtins.staticmethod", "builtins.property", "builtins.type", "builtins.super",
+		"builtins.memoryview")
+	add("framework entry point that evaluates expressions, runs code or loads a nested model",
+		"mlflow", "sympy", "keras", "tensorflow", "jinja2", "transformers.dynamic_module_utils",
+		"transformers.trainer_utils", "huggingface_hub", "pandas.eval", "numexpr")
+	add("reaches arbitrary attributes or calls (getattr chains, operator gadgets, partial application)",
+		"builtins.getattr", "builtins.setattr", "builtins.delattr", "builtins.globals", "builtins.locals",
+		"builtins.vars", "builtins.dir", "operator", "_operator", "functools", "builtins.map", "builtins.filter",
+		"copyreg", "copy_reg", "inspect", "gc", "weakref", "itertools.starmap")
+	add("loads another pickle or serialised object that is not scanned",
+		"pickle", "_pickle", "cPickle", "pickletools", "dill", "cloudpickle", "joblib", "shelve", "dbm",
+		"torch.load", "torch.serialization", "torch.storage._load_from_bytes", "numpy.load", "numpy.lib.npyio",
+		"numpy.lib.format.read_array", "yaml", "jsonpickle", "pandas.read_pickle", "pandas.io", "sklearn.externals.joblib")
+	add("reads or writes files",
+		"builtins.open", "builtins.file", "io", "_io", "tempfile", "shutil", "fileinput", "glob", "zipfile",
+		"tarfile", "logging", "linecache", "filecmp", "pathlib.Path.write_text", "pathlib.Path.write_bytes",
+		"pathlib.Path.unlink", "pathlib.Path.rmdir", "pathlib.Path.touch", "pathlib.Path.open",
+		"pathlib.Path.rename", "pathlib.Path.replace", "pathlib.Path.symlink_to", "pathlib.Path.read_text",
+		"pathlib.Path.read_bytes", "pathlib.PosixPath.write_text", "pathlib.PosixPath.write_bytes",
+		"pathlib.PosixPath.unlink", "pathlib.PosixPath.open", "pathlib.PosixPath.read_text",
+		"pathlib.PosixPath.read_bytes", "mmap", "sqlite3")
+	add("opens network connections",
+		"socket", "_socket", "ssl", "select", "selectors", "socketserver", "SocketServer", "http", "httplib",
+		"urllib", "urllib2", "urllib3", "requests", "aiohttp", "httpx", "ftplib", "smtplib", "poplib", "imaplib",
+		"telnetlib", "nntplib", "xmlrpc", "xmlrpclib", "wsgiref", "smtpd", "pandas.read_csv", "pandas.read_json",
+		"pandas.read_html", "pandas.read_xml", "pandas.read_parquet", "pandas.read_table", "pandas.read_excel",
+		"pandas.read_sql", "pandas.read_fwf", "pandas.read_feather", "pandas.read_orc", "pandas.read_stata",
+		"pandas.read_sas", "pandas.read_spss", "pandas.read_hdf")
+	add("changes the interpreter (modules, exit, tracing)",
+		"sys", "builtins.exit", "builtins.quit", "_thread", "thread", "threading", "atexit", "ctypes.util",
+		"_sitebuiltins", "resource", "faulthandler", "readline", "rlcompleter", "tkinter", "Tkinter", "turtle",
+		"antigravity", "this")
+	return rs
+}()
+
+// compatModules maps Python 2 module names to the Python 3 modules the
+// unpickler imports for them (a subset of _compat_pickle.IMPORT_MAPPING),
+// so that the policy judges "__builtin__.eval" as "builtins.eval".
+var compatModules = map[string]string{
+	"__builtin__": "builtins", "exceptions": "builtins", "copy_reg": "copyreg", "cPickle": "pickle",
+	"httplib": "http.client", "urllib2": "urllib.request", "commands": "subprocess",
+	"SocketServer": "socketserver", "Queue": "queue", "repr": "reprlib", "_winreg": "winreg",
+	"thread": "_thread", "dummy_thread": "_dummy_thread", "ConfigParser": "configparser",
+	"cStringIO": "io", "StringIO": "io", "UserDict": "collections", "UserList": "collections",
+	"UserString": "collections", "xmlrpclib": "xmlrpc.client", "Tkinter": "tkinter",
+	"numpy.core._multiarray_umath": "numpy.core.multiarray",
+}
+
+// harmlessDunders are special names that, as components of a global's
+// name, do not reach code (every other __x__ component does: __globals__,
+// __builtins__, __subclasses__, __getattribute__, …).
+var harmlessDunders = map[string]bool{"__doc__": true, "__name__": true, "__qualname__": true, "__version__": true}
+
+// Path returns the dotted path the policy judges for a global: the module
+// (with Python 2 names mapped to Python 3) joined to the name.
+func Path(module, name string) string {
+	if m, ok := compatModules[module]; ok {
+		module = m
+	}
+	if name == "" {
+		return module
+	}
+	if module == "" {
+		return name
+	}
+	return module + "." + name
+}
+
+// Judge judges the global module.name: Safe if its dotted path is on the
+// allowlist, Dangerous if the path or one of its parents is on the
+// denylist or the name walks through a special attribute such as
+// __globals__, Unknown otherwise. why is a short reason.
+func Judge(module, name string) (v Verdict, why string) {
+	return judge(module, name, nil)
+}
+
+func judge(module, name string, extra map[string]bool) (Verdict, string) {
+	p := Path(module, name)
+	if why, ok := safeGlobals[p]; ok {
+		return Safe, why
+	}
+	if extra[p] {
+		return Safe, "allowed by the scan options"
+	}
+	for _, r := range denyRules {
+		if under(p, r.prefix) {
+			return Dangerous, r.why
+		}
+	}
+	// A path reaching a special attribute (obj.__class__.__subclasses__,
+	// f.__globals__) escapes any allowlist.
+	for part := range strings.SplitSeq(name, ".") {
+		if len(part) > 4 && strings.HasPrefix(part, "__") && strings.HasSuffix(part, "__") && !harmlessDunders[part] {
+			return Dangerous, "walks through the special attribute " + part
+		}
+	}
+	if module == "" || strings.ContainsAny(p, "\x00\n\r") {
+		return Dangerous, "not an importable name"
+	}
+	return Unknown, "not on the allowlist of checkpoint globals"
+}
+
+// under reports whether the dotted path p is prefix or lies below it.
+func under(p, prefix string) bool {
+	return strings.HasPrefix(p, prefix) && (len(p) == len(prefix) || p[len(prefix)] == '.')
+}
