@@ -381,7 +381,9 @@ func (m *machine) newObj(k kind, callee int32) (value, bool) {
 func (m *machine) obj(v value) *object {
 	switch v.k {
 	case kList, kDict, kSet, kObject:
-		return &m.st.objs[v.ref]
+		if v.ref >= 0 {
+			return &m.st.objs[v.ref]
+		}
 	}
 	return nil
 }
@@ -505,7 +507,7 @@ func (m *machine) attr(obj value, name string, op string, off int64) (value, boo
 	case kModule:
 		return m.global(m.res.Globals[obj.ref].Module, name, op, off)
 	case kObject:
-		if o := &m.st.objs[obj.ref]; o.callee >= 0 {
+		if o := m.obj(obj); o != nil && o.callee >= 0 {
 			g := m.res.Globals[o.callee]
 			return m.global(g.Module, g.Name+"."+name, op, off)
 		}
@@ -1102,7 +1104,7 @@ func (m *machine) stackGlobal(mod, name value, off int64) (value, status) {
 		}
 	}
 	if !m.probe {
-		exc := m.describe(mod) + "." + m.describe(name)
+		exc := "<" + m.describe(mod) + ">.<" + m.describe(name) + ">"
 		m.add(RuleUnresolvedGlobal, off, exc, 0.9, fmt.Sprintf("STACK_GLOBAL at offset %d imports a global whose module or name is not a constant string (%s); what it loads is decided at load time", off, exc))
 	}
 	m.calls++
@@ -1120,7 +1122,7 @@ func (m *machine) call(fn, args value, off int64) value {
 		if v, ok := m.newObj(kObject, fn.ref); ok {
 			return v
 		}
-		return value{k: kObject, ref: -1}
+		return value{k: kAttr}
 	case kAttrGetter:
 		obj, ok := m.arg(args, 0)
 		if !ok {
@@ -1148,9 +1150,18 @@ func (m *machine) call(fn, args value, off int64) value {
 		if ok && g.k == kGlobal {
 			m.markCalled(g.ref, off)
 		}
-		return value{k: kObject, ref: -1}
+		return value{k: kAttr}
 	case kPartial:
-		return m.call(m.st.vals[fn.ref], args, off)
+		// keep stores the wrapped callable, which may itself be a partial;
+		// unwrap iteratively.
+		inner := m.st.vals[fn.ref]
+		for range 64 {
+			if inner.k != kPartial {
+				return m.call(inner, args, off)
+			}
+			inner = m.st.vals[inner.ref]
+		}
+		return value{k: kAttr}
 	case kExt, kUnresolved:
 		return value{k: kAttr}
 	}

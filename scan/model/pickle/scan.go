@@ -262,7 +262,7 @@ func (m *machine) describe(v value) string {
 	case kGlobal, kModule:
 		return m.res.Globals[v.ref].String()
 	case kObject:
-		if o := &m.st.objs[v.ref]; o.callee >= 0 {
+		if o := m.obj(v); o != nil && o.callee >= 0 {
 			return "result of " + m.res.Globals[o.callee].String()
 		}
 		return "computed object"
