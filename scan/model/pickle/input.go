@@ -14,34 +14,36 @@ type input struct {
 	buf   []byte
 	pos   int   // next unread byte in buf
 	end   int   // end of valid bytes in buf
+	lim   int   // end of readable bytes: end, or the fence if it is nearer
 	base  int64 // stream offset of buf[0]
 	fence int64 // reads stop here; -1 for none
 	eof   bool  // r is exhausted
 	err   error // first read error other than io.EOF
 }
 
-func newInput(r io.Reader, size int) *input {
-	return &input{r: r, buf: make([]byte, size), fence: -1}
-}
-
 // offset returns the stream offset of the next unread byte.
 func (in *input) offset() int64 { return in.base + int64(in.pos) }
 
-// avail returns how many bytes are buffered, clipped to the fence.
-func (in *input) avail() int {
-	n := in.end - in.pos
+// clip recomputes lim after end, base or fence changed.
+func (in *input) clip() {
+	in.lim = in.end
 	if in.fence >= 0 {
-		if left := in.fence - in.offset(); left < int64(n) {
-			n = int(max(left, 0))
+		if f := in.fence - in.base; f < int64(in.lim) {
+			in.lim = int(max(f, int64(in.pos)))
 		}
 	}
-	return n
+}
+
+// setFence fences reads at offset f (-1 removes the fence).
+func (in *input) setFence(f int64) {
+	in.fence = f
+	in.clip()
 }
 
 // fill tries to make n bytes available (n <= len(buf)); it reports
 // whether it did.
 func (in *input) fill(n int) bool {
-	if in.avail() >= n {
+	if in.lim-in.pos >= n {
 		return true
 	}
 	target := n
@@ -72,12 +74,13 @@ func (in *input) fill(n int) bool {
 			zero = 0
 		}
 	}
-	return in.avail() >= n
+	in.clip()
+	return in.lim-in.pos >= n
 }
 
 // peekByte returns the next byte without consuming it.
 func (in *input) peekByte() (byte, bool) {
-	if in.avail() < 1 && !in.fill(1) {
+	if in.pos >= in.lim && !in.fill(1) {
 		return 0, false
 	}
 	return in.buf[in.pos], true
@@ -86,7 +89,7 @@ func (in *input) peekByte() (byte, bool) {
 // next returns the next n bytes (n <= len(buf)); the slice is valid until
 // the next call.
 func (in *input) next(n int) ([]byte, bool) {
-	if in.avail() < n && !in.fill(n) {
+	if in.lim-in.pos < n && !in.fill(n) {
 		return nil, false
 	}
 	b := in.buf[in.pos : in.pos+n]
@@ -97,7 +100,7 @@ func (in *input) next(n int) ([]byte, bool) {
 // skip discards n bytes; it reports whether all of them were there.
 func (in *input) skip(n int64) bool {
 	for n > 0 {
-		a := in.avail()
+		a := in.lim - in.pos
 		if a == 0 {
 			if !in.fill(1) {
 				return false
@@ -121,8 +124,7 @@ func (in *input) line(max int) (b []byte, long, ok bool) {
 	}
 	scanned := 0
 	for {
-		a := in.avail()
-		if i := bytes.IndexByte(in.buf[in.pos+scanned:in.pos+a], '\n'); i >= 0 {
+		if i := bytes.IndexByte(in.buf[in.pos+scanned:in.lim], '\n'); i >= 0 {
 			n := scanned + i
 			if n > max {
 				in.pos += n + 1
@@ -132,13 +134,13 @@ func (in *input) line(max int) (b []byte, long, ok bool) {
 			in.pos += n + 1
 			return b, false, true
 		}
-		scanned = a
+		scanned = in.lim - in.pos
 		if scanned > max {
 			// Too long: discard what is buffered and look for the end.
 			return nil, true, in.skipLine()
 		}
 		if !in.fill(scanned + 1) {
-			in.pos += in.avail()
+			in.pos = in.lim
 			return nil, false, false
 		}
 	}
@@ -147,12 +149,11 @@ func (in *input) line(max int) (b []byte, long, ok bool) {
 // skipLine discards bytes up to and including the next '\n'.
 func (in *input) skipLine() bool {
 	for {
-		a := in.avail()
-		if i := bytes.IndexByte(in.buf[in.pos:in.pos+a], '\n'); i >= 0 {
+		if i := bytes.IndexByte(in.buf[in.pos:in.lim], '\n'); i >= 0 {
 			in.pos += i + 1
 			return true
 		}
-		in.pos += a
+		in.pos = in.lim
 		if !in.fill(1) {
 			return false
 		}

@@ -9,6 +9,7 @@ import (
 	"slices"
 	"strconv"
 	"strings"
+	"sync"
 
 	"github.com/rampartsec/rampart/finding"
 )
@@ -106,7 +107,7 @@ const (
 	kObject                   // ref: object made by a call
 	kPersistent               // a persistent id's object
 	kBuffer                   // an out-of-band buffer
-	kExt                      // i: extension code
+	kExt                      // an extension code (intValue)
 	kUnresolved               // a global whose name is not known
 	kAttrGetter               // ref, n: tuple of attribute names in vals
 	kMethodCaller             // ref: index in vals of the method name
@@ -125,8 +126,16 @@ type value struct {
 	k   kind
 	ref int32
 	n   int32
-	i   int64
 }
+
+// intValue makes a value of kind k (kInt, kBool, kExt) holding i in ref
+// and n.
+func intValue(k kind, i int64) value {
+	return value{k: k, ref: int32(i >> 32), n: int32(uint32(i))}
+}
+
+// int returns the integer an intValue holds.
+func (v value) int() int64 { return int64(v.ref)<<32 | int64(uint32(v.n)) }
 
 // objKind says what an object made by a call is known to be.
 type objKind uint8
@@ -191,8 +200,6 @@ const (
 	stAbort               // analysis cannot go on (reported)
 )
 
-const denseMemo = 1 << 16
-
 // machine is the symbolic pickle interpreter.
 type machine struct {
 	in    *input
@@ -214,13 +221,32 @@ type machine struct {
 	failOp  string
 }
 
+// statePool recycles per-pickle states (stack, memo and arenas) across
+// scans; buffers holds input buffers.
+var (
+	statePool = sync.Pool{New: func() any { return new(state) }}
+	bufPool   = sync.Pool{New: func() any { b := make([]byte, inputSize); return &b }}
+)
+
+// inputSize is the input buffer size: it bounds the longest line and
+// kept string, which Limits caps below it.
+const inputSize = 64 << 10
+
+// maxPooled is the largest state (in bytes of capacity) kept for reuse.
+const maxPooled = 32 << 20
+
+func (s *state) size() int {
+	return (cap(s.stack)+cap(s.memo)+cap(s.vals))*12 + cap(s.strs) + cap(s.objs)*64 + len(s.sparse)*32
+}
+
 func newMachine(r io.Reader, lim Limits, allow []string) *machine {
+	bp := bufPool.Get().(*[]byte)
 	m := &machine{
-		in:   newInput(r, max(64<<10, lim.MaxLine+1, lim.MaxString+16)),
+		in:   &input{r: r, buf: *bp, fence: -1},
 		lim:  lim,
 		res:  &Result{},
 		gidx: map[string]int32{},
-		st:   &state{},
+		st:   statePool.Get().(*state),
 	}
 	if len(allow) > 0 {
 		m.allow = map[string]bool{}
@@ -270,6 +296,19 @@ func (m *machine) truncated(off int64, op byte) status {
 func (m *machine) limitHit(off int64, what string, n int) status {
 	m.add(RuleLimit, off, what, 1, fmt.Sprintf("stopped at offset %d: more than %d %s; the rest of the stream was not analysed", off, n, what))
 	return stLimit
+}
+
+// release returns the machine's states and buffer to their pools.
+func (m *machine) release() {
+	for _, s := range append(m.spare, m.st) {
+		if s.size() <= maxPooled {
+			s.reset()
+			statePool.Put(s)
+		}
+	}
+	b := m.in.buf
+	bufPool.Put(&b)
+	m.st, m.spare, m.in.buf = nil, nil, nil
 }
 
 // --- stack ---
@@ -425,7 +464,7 @@ func (m *machine) entry(o *object, key string) (value, bool) {
 
 func (m *machine) memoPut(key uint64, v value) bool {
 	s := m.st
-	if key < denseMemo {
+	if key < uint64(m.lim.MaxMemo) {
 		if key >= uint64(len(s.memo)) {
 			if key >= uint64(cap(s.memo)) {
 				s.memo = slices.Grow(s.memo, int(key)+1-len(s.memo))
@@ -525,7 +564,7 @@ func (m *machine) runPickle(depth int, probe bool) status {
 			m.st = m.spare[n-1]
 			m.spare = m.spare[:n-1]
 		} else {
-			m.st = &state{}
+			m.st = statePool.Get().(*state)
 		}
 	}
 	m.st.reset()
@@ -548,7 +587,7 @@ func (m *machine) loop() status {
 		if m.ops++; m.ops > lim.MaxOps {
 			return m.limitHit(in.offset(), "opcodes", int(min(lim.MaxOps, math.MaxInt)))
 		}
-		if in.avail() < 1 && !in.fill(1) {
+		if in.pos >= in.lim && !in.fill(1) {
 			m.failOff, m.failOp, m.failMsg = in.offset(), "STOP", "input ends before STOP"
 			return stFail
 		}
@@ -605,10 +644,10 @@ func (m *machine) loop() status {
 			case long:
 				v = value{k: kInt}
 			case string(b) == "00" || string(b) == "01":
-				v = value{k: kBool, i: int64(b[1] - '0')}
+				v = intValue(kBool, int64(b[1]-'0'))
 			default:
 				n, _ := strconv.ParseInt(strings.TrimSpace(string(b)), 10, 64)
-				v = value{k: kInt, i: n}
+				v = intValue(kInt, n)
 			}
 		case opLong:
 			b, long, ok := in.line(lim.MaxLine)
@@ -618,26 +657,26 @@ func (m *machine) loop() status {
 			v = value{k: kInt}
 			if !long {
 				n, _ := strconv.ParseInt(strings.TrimSuffix(strings.TrimSpace(string(b)), "L"), 10, 64)
-				v.i = n
+				v = intValue(kInt, n)
 			}
 		case opBinInt:
 			b, ok := in.next(4)
 			if !ok {
 				return m.truncated(off, op)
 			}
-			v = value{k: kInt, i: int64(int32(binary.LittleEndian.Uint32(b)))}
+			v = intValue(kInt, int64(int32(binary.LittleEndian.Uint32(b))))
 		case opBinInt1:
 			b, ok := in.next(1)
 			if !ok {
 				return m.truncated(off, op)
 			}
-			v = value{k: kInt, i: int64(b[0])}
+			v = intValue(kInt, int64(b[0]))
 		case opBinInt2:
 			b, ok := in.next(2)
 			if !ok {
 				return m.truncated(off, op)
 			}
-			v = value{k: kInt, i: int64(binary.LittleEndian.Uint16(b))}
+			v = intValue(kInt, int64(binary.LittleEndian.Uint16(b)))
 		case opLong1, opLong4:
 			var n int64
 			if op == opLong1 {
@@ -662,14 +701,14 @@ func (m *machine) loop() status {
 				if !ok {
 					return m.truncated(off, op)
 				}
-				v.i = decodeLong(b)
+				v = intValue(kInt, decodeLong(b))
 			} else if !in.skip(n) {
 				return m.truncated(off, op)
 			}
 		case opNone:
 			v = value{k: kNone}
 		case opNewTrue:
-			v = value{k: kBool, i: 1}
+			v = intValue(kBool, 1)
 		case opNewFalse:
 			v = value{k: kBool}
 		case opBinFloat:
@@ -999,7 +1038,7 @@ func (m *machine) loop() status {
 			if !m.probe {
 				m.add(RuleExtension, off, fmt.Sprintf("extension %d", code), 0.8, fmt.Sprintf("%s at offset %d imports extension code %d from the copyreg registry; the global it names depends on the loading process", opName(op), off, code))
 			}
-			v = value{k: kExt, i: int64(code)}
+			v = intValue(kExt, int64(code))
 		case opProto:
 			b, ok := in.next(1)
 			if !ok {
@@ -1325,10 +1364,10 @@ func (m *machine) build(inst, st value, off int64) status {
 	case oDtype:
 		// (version, byteorder, subarray, names, fields, elsize, alignment, flags)
 		if items, ok := m.items(st); ok && len(items) >= 8 {
-			if e := items[5]; e.k == kInt && e.i > 0 {
-				o.itemsize = e.i
+			if e := items[5]; e.k == kInt && e.int() > 0 {
+				o.itemsize = e.int()
 			}
-			if f := items[7]; f.k == kInt && f.i&1 != 0 {
+			if f := items[7]; f.k == kInt && f.int()&1 != 0 {
 				o.hasObject = true
 			}
 		}
@@ -1400,13 +1439,13 @@ func (m *machine) joblibArray(inst, st value, off int64) status {
 	}
 	count := int64(1)
 	for _, d := range dims {
-		if d.k != kInt || d.i < 0 {
+		if d.k != kInt || d.int() < 0 {
 			return fail("its shape holds a value that is not a non-negative int")
 		}
-		if d.i != 0 && count > math.MaxInt64/d.i {
+		if d.int() != 0 && count > math.MaxInt64/d.int() {
 			return fail("its shape overflows")
 		}
-		count *= d.i
+		count *= d.int()
 	}
 	if count > 0 && dt.itemsize > math.MaxInt64/count {
 		return fail("its size overflows")
@@ -1425,9 +1464,9 @@ func (m *machine) joblibArray(inst, st value, off int64) status {
 	start := m.in.offset()
 	end := start + size
 	savedFence, savedFail := m.in.fence, [3]string{m.failMsg, m.failOp, ""}
-	m.in.fence = end
+	m.in.setFence(end)
 	m.runPickle(m.depth+1, true)
-	m.in.fence = savedFence
+	m.in.setFence(savedFence)
 	m.failMsg, m.failOp = savedFail[0], savedFail[1]
 	if m.in.err != nil {
 		return stFail

@@ -41,12 +41,13 @@ type Limits struct {
 	// MaxMemo bounds the number of memo entries (default 1<<20).
 	MaxMemo int
 	// MaxString is the longest string kept for analysis (default 1024
-	// bytes); longer strings and all bytes payloads are skipped, and a
+	// bytes, at most 64 KiB − 16); longer strings and all bytes payloads are skipped, and a
 	// long string used as a global's name makes the global unresolved.
 	MaxString int
 	// MaxLine bounds protocol 0 argument lines that are kept: module and
-	// class names, memo keys, numbers (default 4096 bytes). Longer string
-	// lines are skipped; longer name lines stop the analysis.
+	// class names, memo keys, numbers (default 4096 bytes, at most 64 KiB).
+	// Longer string lines are skipped; longer name lines stop the
+	// analysis.
 	MaxLine int
 	// MaxOps bounds the opcodes executed over the whole stream (default
 	// 1<<34, far more than any real checkpoint).
@@ -96,7 +97,8 @@ func (l Limits) withDefaults() Limits {
 	if l.MaxOps <= 0 {
 		l.MaxOps = d.MaxOps
 	}
-	l.MaxLine = min(l.MaxLine, 1<<20)
+	l.MaxLine = min(l.MaxLine, inputSize-1)
+	l.MaxString = min(l.MaxString, inputSize-16)
 	return l
 }
 
@@ -178,6 +180,7 @@ func Scan(r io.Reader, opts Options) (*Result, error) {
 	lim := opts.Limits.withDefaults()
 	m := newMachine(r, lim, opts.Allow)
 	m.in.base = opts.Offset
+	defer m.release()
 	m.scanStream()
 	if m.in.err != nil {
 		return m.res, fmt.Errorf("pickle: reading at offset %d: %w", m.in.offset(), m.in.err)
@@ -274,7 +277,7 @@ func (m *machine) describe(v value) string {
 	case kUnresolved:
 		return "unresolved global"
 	case kExt:
-		return fmt.Sprintf("extension %d", v.i)
+		return fmt.Sprintf("extension %d", v.int())
 	}
 	return strings.TrimPrefix(kindNames[v.k], "k")
 }
