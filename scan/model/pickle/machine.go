@@ -1472,7 +1472,7 @@ func (m *machine) joblibArray(inst, st value, off int64) status {
 		return stFail
 	}
 	if left := end - m.in.offset(); left > 0 && !m.in.skip(left) {
-		return m.fail(end, opBuild, "input ends inside joblib array data of %d bytes that starts at offset %d", size, start)
+		return m.fail(off, opBuild, "input ends inside the joblib array data of %d bytes that starts at offset %d", size, start)
 	}
 	return stStop
 }
