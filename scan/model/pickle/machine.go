@@ -10,6 +10,8 @@ import (
 	"strconv"
 	"strings"
 	"sync"
+	"unicode"
+	"unicode/utf8"
 
 	"github.com/rampartsec/rampart/finding"
 )
@@ -153,8 +155,9 @@ type object struct {
 	entries []entry // string-keyed entries, at most MaxKeep
 	special string  // the first special (dunder) key set on it
 	// dtype facts
-	itemsize  int64
-	hasObject bool
+	itemsize   int64
+	structured bool
+	hasObject  bool
 }
 
 type entry struct {
@@ -215,6 +218,8 @@ type machine struct {
 	ops   int64
 	calls int
 	proto int
+	// arrays counts the joblib arrays skipped
+	arrays int
 	// the last failure
 	failOff int64
 	failMsg string
@@ -257,19 +262,40 @@ func newMachine(r io.Reader, lim Limits, allow []string) *machine {
 	return m
 }
 
-// add records a finding.
-func (m *machine) add(r *finding.Rule, off int64, excerpt string, conf float64, msg string) {
+// add records a finding and returns it, or nil when MaxFindings was
+// reached.
+func (m *machine) add(r *finding.Rule, off int64, excerpt string, conf float64, msg string) *finding.Finding {
 	if len(m.res.Findings) >= m.lim.MaxFindings {
 		m.res.DroppedFindings++
-		return
+		return nil
 	}
-	if len(excerpt) > 200 {
-		excerpt = excerpt[:200] + "…"
-	}
-	f := finding.New(r, finding.Location{Offset: off}, conf, excerpt)
-	f.Message = msg
+	f := finding.New(r, finding.Location{Offset: off}, conf, printable(excerpt, 200))
+	f.Message = printable(msg, 2000)
 	f.Detector = Detector
 	m.res.Findings = append(m.res.Findings, f)
+	return &m.res.Findings[len(m.res.Findings)-1]
+}
+
+// printable returns s with invalid UTF-8 and control characters escaped
+// (names in a pickle are arbitrary bytes, and findings are printed to
+// terminals), cut to about max bytes.
+func printable(s string, max int) string {
+	var b strings.Builder
+	for i, r := range s {
+		if b.Len() >= max {
+			b.WriteString("…")
+			break
+		}
+		switch {
+		case r == utf8.RuneError && !strings.HasPrefix(s[i:], "\uFFFD"):
+			fmt.Fprintf(&b, "\\x%02x", s[i])
+		case unicode.IsControl(r) || unicode.Is(unicode.Cf, r):
+			fmt.Fprintf(&b, "\\u%04x", r)
+		default:
+			b.WriteRune(r)
+		}
+	}
+	return b.String()
 }
 
 // sortFindings orders findings by severity (highest first), then offset.
@@ -294,6 +320,10 @@ func (m *machine) truncated(off int64, op byte) status {
 }
 
 func (m *machine) limitHit(off int64, what string, n int) status {
+	if m.probe {
+		// Probing array bytes: a limit just ends the probe.
+		return stLimit
+	}
 	m.add(RuleLimit, off, what, 1, fmt.Sprintf("stopped at offset %d: more than %d %s; the rest of the stream was not analysed", off, n, what))
 	return stLimit
 }
@@ -514,6 +544,9 @@ func (m *machine) global(module, name, op string, off int64) (value, bool) {
 			return value{}, false
 		}
 		v, why := judge(module, name, m.allow)
+		if m.probe {
+			op += " in joblib array data (run by plain pickle.load)"
+		}
 		idx = int32(len(m.res.Globals))
 		m.gidx[key] = idx
 		m.gpath = append(m.gpath, Path(module, name))
@@ -1303,6 +1336,7 @@ func (m *machine) special(idx int32, args value, off int64) (value, bool) {
 		if tv, ok := m.arg(args, 0); ok {
 			if ts, ok := m.str(tv); ok {
 				o.itemsize, o.hasObject = typestrSize(ts)
+				o.structured = strings.HasPrefix(strings.TrimLeft(ts, "<>|="), "V")
 			}
 		}
 		return v, true
@@ -1364,7 +1398,9 @@ func (m *machine) build(inst, st value, off int64) status {
 	case oDtype:
 		// (version, byteorder, subarray, names, fields, elsize, alignment, flags)
 		if items, ok := m.items(st); ok && len(items) >= 8 {
-			if e := items[5]; e.k == kInt && e.int() > 0 {
+			// NumPy takes elsize from the state only for structured
+			// ('V') and unsized types; the type string decides the rest.
+			if e := items[5]; e.k == kInt && e.int() > 0 && (o.structured || o.itemsize == 0) {
 				o.itemsize = e.int()
 			}
 			if f := items[7]; f.k == kInt && f.int()&1 != 0 {
@@ -1471,6 +1507,7 @@ func (m *machine) joblibArray(inst, st value, off int64) status {
 	if m.in.err != nil {
 		return stFail
 	}
+	m.arrays++
 	if left := end - m.in.offset(); left > 0 && !m.in.skip(left) {
 		return m.fail(off, opBuild, "input ends inside the joblib array data of %d bytes that starts at offset %d", size, start)
 	}

@@ -217,7 +217,16 @@ func (m *machine) scanStream() {
 				return
 			}
 			if first {
-				m.add(RuleMalformed, m.failOff, m.failOp, 0.9, fmt.Sprintf("invalid pickle: %s at offset %d; a loader raises there after running every operation before it", m.failMsg, m.failOff))
+				msg := fmt.Sprintf("invalid pickle: %s at offset %d; a loader raises there after running every operation before it", m.failMsg, m.failOff)
+				if m.arrays > 0 {
+					// Benign joblib files always parse on after their
+					// arrays: a failure there means the array sizes were
+					// crafted to hide what follows from scanners.
+					msg += fmt.Sprintf("; it follows %d joblib arrays whose data was skipped, so the bytes may have been arranged to hide a payload", m.arrays)
+				}
+				if f := m.add(RuleMalformed, m.failOff, m.failOp, 0.9, msg); f != nil && m.arrays > 0 {
+					f.Severity = finding.High
+				}
 				return
 			}
 			if b == opProto || len(m.res.Globals)+m.calls > before {

@@ -5,6 +5,7 @@ import (
 	"errors"
 	"fmt"
 	"io"
+	"math"
 	"slices"
 	"strings"
 	"testing"
@@ -474,6 +475,20 @@ func TestJoblib(t *testing.T) {
 			}
 		})
 	}
+	t.Run("array bytes that hit a limit when probed", func(t *testing.T) {
+		marks := make([]float64, 1000)
+		for i := range marks {
+			marks[i] = math.Float64frombits(0x2828282828282828) // MARK MARK …
+		}
+		data := pt.Joblib([]pt.JoblibArray{{Name: "w", Float64: marks}}, nil)
+		res, err := pickle.Scan(bytes.NewReader(data), pickle.Options{Limits: pickle.Limits{MaxStack: 100}})
+		if err != nil {
+			t.Fatal(err)
+		}
+		if len(res.Findings) != 0 || res.Pickles != 1 {
+			t.Errorf("findings %v, %d pickles", rules(res), res.Pickles)
+		}
+	})
 	t.Run("unsized array", func(t *testing.T) {
 		w := pt.New(4)
 		w.GlobalAuto("joblib.numpy_pickle", "NumpyArrayWrapper").EmptyTuple().NewObj()
@@ -685,5 +700,19 @@ func TestSmallReads(t *testing.T) {
 	}
 	if fmt.Sprint(rules(a), a.Globals, a.Pickles) != fmt.Sprint(rules(b), b.Globals, b.Pickles) {
 		t.Errorf("one-byte reads differ:\n%v %v\n%v %v", rules(a), a.Pickles, rules(b), b.Pickles)
+	}
+}
+
+// TestExcerptEscaped checks that names with control characters or
+// invalid UTF-8 are escaped in findings (they are printed to terminals).
+func TestExcerptEscaped(t *testing.T) {
+	data := pt.New(2).Global("evil\x1b[2J", "x\xff\u202e").Stop().Bytes()
+	res := scan(t, data)
+	if len(res.Findings) != 1 {
+		t.Fatalf("findings %v", rules(res))
+	}
+	f := res.Findings[0]
+	if f.Excerpt != `evil\u001b[2J.x\xff\u202e` || strings.ContainsAny(f.Message, "\x1b\u202e") {
+		t.Errorf("excerpt %q message %q", f.Excerpt, f.Message)
 	}
 }
