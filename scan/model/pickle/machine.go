@@ -148,10 +148,17 @@ const (
 	oWrapper         // joblib NumpyArrayWrapper
 )
 
-// object is a mutable Python object (dict, list, set, instance).
+// object is a mutable Python object (dict, list, set, instance). Most
+// objects need nothing more; the few that do (dicts with string keys,
+// dtypes) get an extra.
 type object struct {
-	callee  int32 // the global that made it, -1 if none
-	kind    objKind
+	callee int32 // the global that made it, -1 if none
+	x      int32 // index of its extra in state.extras, -1 if none
+	kind   objKind
+}
+
+// extra holds what is known about an object beyond its maker.
+type extra struct {
 	entries []entry // string-keyed entries, at most MaxKeep
 	special string  // the first special (dunder) key set on it
 	// dtype facts
@@ -177,6 +184,7 @@ type state struct {
 	vals    []value
 	strs    []byte
 	objs    []object
+	extras  []extra
 }
 
 func (s *state) reset() {
@@ -191,6 +199,8 @@ func (s *state) reset() {
 	s.strs = s.strs[:0]
 	clear(s.objs)
 	s.objs = s.objs[:0]
+	clear(s.extras)
+	s.extras = s.extras[:0]
 }
 
 // status is how one pickle's run ended.
@@ -211,6 +221,7 @@ type machine struct {
 	res   *Result
 	gidx  map[string]int32
 	gpath []string // Path of each global
+	gspec []uint8  // what special models for each global
 	st    *state
 	spare []*state
 	depth int
@@ -241,7 +252,7 @@ const inputSize = 64 << 10
 const maxPooled = 32 << 20
 
 func (s *state) size() int {
-	return (cap(s.stack)+cap(s.memo)+cap(s.vals))*12 + cap(s.strs) + cap(s.objs)*64 + len(s.sparse)*32
+	return (cap(s.stack)+cap(s.memo)+cap(s.vals))*12 + cap(s.strs) + cap(s.objs)*12 + cap(s.extras)*64 + len(s.sparse)*32
 }
 
 func newMachine(r io.Reader, lim Limits, allow []string) *machine {
@@ -442,7 +453,7 @@ func (m *machine) newObj(k kind, callee int32) (value, bool) {
 	if len(s.objs) >= m.lim.MaxValues {
 		return value{}, false
 	}
-	s.objs = append(s.objs, object{callee: callee})
+	s.objs = append(s.objs, object{callee: callee, x: -1})
 	return value{k: k, ref: int32(len(s.objs) - 1)}, true
 }
 
@@ -464,11 +475,12 @@ func (m *machine) setItem(d, key, val value) {
 		return
 	}
 	b := m.st.strs[key.ref : key.ref+key.n]
-	if o.special == "" && isSpecial(b) {
-		o.special = string(b)
+	x := m.extra(o)
+	if x.special == "" && isSpecial(b) {
+		x.special = string(b)
 	}
-	if len(o.entries) < m.lim.MaxKeep {
-		o.entries = append(o.entries, entry{string(b), val})
+	if len(x.entries) < m.lim.MaxKeep {
+		x.entries = append(x.entries, entry{string(b), val})
 	}
 }
 
@@ -481,8 +493,30 @@ func isSpecial(b []byte) bool {
 	return !harmlessDunders[string(b)]
 }
 
+// extra returns o's extra, making it if needed (objects are bounded by
+// MaxValues, and so are extras).
+func (m *machine) extra(o *object) *extra {
+	s := m.st
+	if o.x < 0 {
+		s.extras = append(s.extras, extra{})
+		o.x = int32(len(s.extras) - 1)
+	}
+	return &s.extras[o.x]
+}
+
+// special returns the first special key set on o, if any.
+func (m *machine) specialOf(o *object) string {
+	if o.x < 0 {
+		return ""
+	}
+	return m.st.extras[o.x].special
+}
+
 func (m *machine) entry(o *object, key string) (value, bool) {
-	for _, e := range o.entries {
+	if o.x < 0 {
+		return value{}, false
+	}
+	for _, e := range m.st.extras[o.x].entries {
 		if e.key == key {
 			return e.val, true
 		}
@@ -549,7 +583,9 @@ func (m *machine) global(module, name, op string, off int64) (value, bool) {
 		}
 		idx = int32(len(m.res.Globals))
 		m.gidx[key] = idx
-		m.gpath = append(m.gpath, Path(module, name))
+		p := Path(module, name)
+		m.gpath = append(m.gpath, p)
+		m.gspec = append(m.gspec, specials[p])
 		m.res.Globals = append(m.res.Globals, Global{Module: module, Name: name, Op: op, Offset: off, Verdict: v, Why: why})
 	}
 	m.res.Globals[idx].Refs++
@@ -1255,12 +1291,39 @@ func (m *machine) arg(args value, i int) (value, bool) {
 	return items[i], true
 }
 
+// The callees special models.
+const (
+	spNone = iota
+	spGetattr
+	spImport
+	spAttrGetter
+	spMethodCaller
+	spPartial
+	spReconstructor
+	spDtype
+	spWrapper
+)
+
+var specials = map[string]uint8{
+	"builtins.getattr":    spGetattr,
+	"builtins.__import__": spImport, "importlib.import_module": spImport, "importlib.__import__": spImport,
+	"pydoc.locate": spImport, "pkgutil.resolve_name": spImport, "torch._utils._import_dotted_name": spImport,
+	"operator.attrgetter": spAttrGetter, "_operator.attrgetter": spAttrGetter,
+	"operator.methodcaller": spMethodCaller, "_operator.methodcaller": spMethodCaller,
+	"functools.partial":                     spPartial,
+	"copyreg._reconstructor":                spReconstructor,
+	"numpy.dtype":                           spDtype,
+	"joblib.numpy_pickle.NumpyArrayWrapper": spWrapper, "sklearn.externals.joblib.numpy_pickle.NumpyArrayWrapper": spWrapper,
+}
+
 // special models the calls whose results matter for resolving later
 // globals: getattr, module imports, operator gadgets, functools.partial,
 // copyreg._reconstructor, numpy.dtype and joblib's array wrapper.
 func (m *machine) special(idx int32, args value, off int64) (value, bool) {
-	switch m.gpath[idx] {
-	case "builtins.getattr":
+	switch m.gspec[idx] {
+	case spNone:
+		return value{}, false
+	case spGetattr:
 		obj, ok1 := m.arg(args, 0)
 		nv, ok2 := m.arg(args, 1)
 		if !ok1 || !ok2 {
@@ -1274,7 +1337,9 @@ func (m *machine) special(idx int32, args value, off int64) (value, bool) {
 			return v, true
 		}
 		return value{k: kAttr}, true
-	case "builtins.__import__", "importlib.import_module", "importlib.__import__":
+	case spImport:
+		// These return the module (or, for a dotted path, the object)
+		// their string names; a module value's attributes are globals.
 		nv, ok := m.arg(args, 0)
 		if !ok {
 			return value{k: kAttr}, true
@@ -1283,11 +1348,15 @@ func (m *machine) special(idx int32, args value, off int64) (value, bool) {
 		if !ok || name == "" {
 			return value{k: kAttr}, true
 		}
-		if v, ok := m.global(name, "", "import", off); ok {
+		mod, attr := name, ""
+		if i := strings.IndexByte(name, ':'); i >= 0 { // pkgutil.resolve_name("pkg.mod:obj.attr")
+			mod, attr = name[:i], name[i+1:]
+		}
+		if v, ok := m.global(mod, attr, m.res.Globals[idx].Name, off); ok {
 			return v, true
 		}
 		return value{k: kAttr}, true
-	case "operator.attrgetter", "_operator.attrgetter":
+	case spAttrGetter:
 		items, ok := m.items(args)
 		if !ok || len(items) == 0 {
 			return value{k: kAttr}, true
@@ -1302,7 +1371,7 @@ func (m *machine) special(idx int32, args value, off int64) (value, bool) {
 			return value{k: kAttr}, true
 		}
 		return value{k: kAttrGetter, ref: t.ref, n: t.n}, true
-	case "operator.methodcaller", "_operator.methodcaller":
+	case spMethodCaller:
 		nv, ok := m.arg(args, 0)
 		if _, isStr := m.str(nv); !ok || !isStr {
 			return value{k: kAttr}, true
@@ -1310,7 +1379,7 @@ func (m *machine) special(idx int32, args value, off int64) (value, bool) {
 		if r := m.keep(nv); r >= 0 {
 			return value{k: kMethodCaller, ref: r}, true
 		}
-	case "functools.partial":
+	case spPartial:
 		f, ok := m.arg(args, 0)
 		if !ok {
 			return value{k: kAttr}, true
@@ -1318,7 +1387,7 @@ func (m *machine) special(idx int32, args value, off int64) (value, bool) {
 		if r := m.keep(f); r >= 0 {
 			return value{k: kPartial, ref: r}, true
 		}
-	case "copyreg._reconstructor":
+	case spReconstructor:
 		cls, ok := m.arg(args, 0)
 		if ok && cls.k == kGlobal {
 			m.markCalled(cls.ref, off)
@@ -1326,21 +1395,22 @@ func (m *machine) special(idx int32, args value, off int64) (value, bool) {
 				return v, true
 			}
 		}
-	case "numpy.dtype":
+	case spDtype:
 		v, ok := m.newObj(kObject, idx)
 		if !ok {
 			return value{}, false
 		}
 		o := &m.st.objs[v.ref]
 		o.kind = oDtype
+		x := m.extra(o)
 		if tv, ok := m.arg(args, 0); ok {
 			if ts, ok := m.str(tv); ok {
-				o.itemsize, o.hasObject = typestrSize(ts)
-				o.structured = strings.HasPrefix(strings.TrimLeft(ts, "<>|="), "V")
+				x.itemsize, x.hasObject = typestrSize(ts)
+				x.structured = strings.HasPrefix(strings.TrimLeft(ts, "<>|="), "V")
 			}
 		}
 		return v, true
-	case "joblib.numpy_pickle.NumpyArrayWrapper", "sklearn.externals.joblib.numpy_pickle.NumpyArrayWrapper":
+	case spWrapper:
 		v, ok := m.newObj(kObject, idx)
 		if !ok {
 			return value{}, false
@@ -1400,11 +1470,12 @@ func (m *machine) build(inst, st value, off int64) status {
 		if items, ok := m.items(st); ok && len(items) >= 8 {
 			// NumPy takes elsize from the state only for structured
 			// ('V') and unsized types; the type string decides the rest.
-			if e := items[5]; e.k == kInt && e.int() > 0 && (o.structured || o.itemsize == 0) {
-				o.itemsize = e.int()
+			x := m.extra(o)
+			if e := items[5]; e.k == kInt && e.int() > 0 && (x.structured || x.itemsize == 0) {
+				x.itemsize = e.int()
 			}
 			if f := items[7]; f.k == kInt && f.int()&1 != 0 {
-				o.hasObject = true
+				x.hasObject = true
 			}
 		}
 	case oWrapper:
@@ -1418,12 +1489,12 @@ func (m *machine) build(inst, st value, off int64) status {
 // specialKey returns the first special key BUILD's state sets.
 func (m *machine) specialKey(st value) string {
 	if o := m.obj(st); o != nil {
-		return o.special
+		return m.specialOf(o)
 	}
 	if items, ok := m.items(st); ok && len(items) == 2 {
 		for _, it := range items {
-			if o := m.obj(it); o != nil && o.special != "" {
-				return o.special
+			if o := m.obj(it); o != nil && m.specialOf(o) != "" {
+				return m.specialOf(o)
 			}
 		}
 	}
@@ -1448,7 +1519,7 @@ func (m *machine) joblibArray(inst, st value, off int64) status {
 	if !ok || dv.k != kObject || m.st.objs[dv.ref].kind != oDtype {
 		return fail("its dtype is not a numpy.dtype")
 	}
-	dt := m.st.objs[dv.ref]
+	dt := *m.extra(&m.st.objs[dv.ref])
 	m.st.stack[len(m.st.stack)-1] = value{k: kAttr} // the array replaces the wrapper
 	if dt.hasObject {
 		start := m.in.offset()

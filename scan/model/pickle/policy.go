@@ -173,6 +173,24 @@ var compatModules = map[string]string{
 	"numpy.core._multiarray_umath": "numpy.core.multiarray",
 }
 
+// compatNames maps Python 2 (module, name) pairs that Python 3's
+// unpickler rewrites to a different module (a subset of
+// _compat_pickle.NAME_MAPPING: the ones that matter to the policy).
+var compatNames = map[[2]string][2]string{
+	{"__builtin__", "reduce"}:    {"functools", "reduce"},
+	{"__builtin__", "intern"}:    {"sys", "intern"},
+	{"__builtin__", "raw_input"}: {"builtins", "input"},
+	{"__builtin__", "xrange"}:    {"builtins", "range"},
+	{"__builtin__", "unicode"}:   {"builtins", "str"},
+	{"__builtin__", "long"}:      {"builtins", "int"},
+	{"itertools", "imap"}:        {"builtins", "map"},
+	{"itertools", "ifilter"}:     {"builtins", "filter"},
+	{"itertools", "izip"}:        {"builtins", "zip"},
+	{"os", "getcwdu"}:            {"os", "getcwd"},
+	{"urllib", "urlopen"}:        {"urllib.request", "urlopen"},
+	{"urllib", "urlretrieve"}:    {"urllib.request", "urlretrieve"},
+}
+
 // harmlessDunders are special names that, as components of a global's
 // name, do not reach code (every other __x__ component does: __globals__,
 // __builtins__, __subclasses__, __getattribute__, …).
@@ -181,7 +199,9 @@ var harmlessDunders = map[string]bool{"__doc__": true, "__name__": true, "__qual
 // Path returns the dotted path the policy judges for a global: the module
 // (with Python 2 names mapped to Python 3) joined to the name.
 func Path(module, name string) string {
-	if m, ok := compatModules[module]; ok {
+	if mn, ok := compatNames[[2]string{module, name}]; ok {
+		module, name = mn[0], mn[1]
+	} else if m, ok := compatModules[module]; ok {
 		module = m
 	}
 	if name == "" {

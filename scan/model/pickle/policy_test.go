@@ -54,6 +54,9 @@ func TestJudge(t *testing.T) {
 		{"__main__", "Net", Unknown},
 		{"torch._utils", "_rebuild_anything_new", Unknown},
 		{"", "eval", Dangerous},
+		{"__builtin__", "reduce", Dangerous},
+		{"__builtin__", "xrange", Safe},
+		{"itertools", "imap", Dangerous},
 	}
 	for _, c := range cases {
 		if got, why := Judge(c.module, c.name); got != c.want || why == "" {

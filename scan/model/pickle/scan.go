@@ -122,7 +122,8 @@ type Global struct {
 	Module string `json:"module"`
 	Name   string `json:"name"`
 	// Op says how it was reached: GLOBAL, STACK_GLOBAL, INST, getattr,
-	// attrgetter, methodcaller or import.
+	// attrgetter, methodcaller, or the function that imported it by name
+	// (import_module, __import__, locate, resolve_name, …).
 	Op string `json:"op"`
 	// Offset is the stream offset of the first opcode that reached it.
 	Offset int64 `json:"offset"`
