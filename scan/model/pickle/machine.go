@@ -219,7 +219,7 @@ type machine struct {
 	lim   Limits
 	allow map[string]bool
 	res   *Result
-	gidx  map[string]int32
+	gidx  map[[2]string]int32
 	gpath []string // Path of each global
 	gspec []uint8  // what special models for each global
 	st    *state
@@ -261,7 +261,7 @@ func newMachine(r io.Reader, lim Limits, allow []string) *machine {
 		in:   &input{r: r, buf: *bp, fence: -1},
 		lim:  lim,
 		res:  &Result{},
-		gidx: map[string]int32{},
+		gidx: map[[2]string]int32{},
 		st:   statePool.Get().(*state),
 	}
 	if len(allow) > 0 {
@@ -571,7 +571,7 @@ func (m *machine) memoGet(key uint64) (value, bool) {
 
 // global records module.name reached by op at off.
 func (m *machine) global(module, name, op string, off int64) (value, bool) {
-	key := module + "\x00" + name
+	key := [2]string{module, name}
 	idx, ok := m.gidx[key]
 	if !ok {
 		if len(m.res.Globals) >= m.lim.MaxGlobals {
