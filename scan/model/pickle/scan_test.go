@@ -716,3 +716,40 @@ func TestExcerptEscaped(t *testing.T) {
 		t.Errorf("excerpt %q message %q", f.Excerpt, f.Message)
 	}
 }
+
+// TestConcurrent checks that scans running at once (sharing the pools of
+// states and buffers) give the results they give alone.
+func TestConcurrent(t *testing.T) {
+	inputs := [][]byte{
+		pt.TorchDataPkl([]pt.Tensor{{Name: "w", Shape: []int64{3}}}),
+		osSystem(pt.New(4)).Stop().Bytes(),
+		pt.Joblib([]pt.JoblibArray{{Name: "w", Float64: []float64{1, 2}}}, func(w *pt.Writer) { w.Str("e"); osSystem(w) }),
+		jobObjPayload(),
+		pt.IntDict(3000),
+	}
+	want := make([]string, len(inputs))
+	for i, in := range inputs {
+		res := scan(t, in)
+		want[i] = fmt.Sprint(rules(res), res.Globals, res.Pickles)
+	}
+	errs := make(chan error, 8*20)
+	for g := range 8 {
+		go func() {
+			for k := range 20 {
+				i := (g + k) % len(inputs)
+				res, err := pickle.Scan(bytes.NewReader(inputs[i]), pickle.Options{})
+				if err == nil {
+					if got := fmt.Sprint(rules(res), res.Globals, res.Pickles); got != want[i] {
+						err = fmt.Errorf("input %d: got %s, want %s", i, got, want[i])
+					}
+				}
+				errs <- err
+			}
+		}()
+	}
+	for range 8 * 20 {
+		if err := <-errs; err != nil {
+			t.Fatal(err)
+		}
+	}
+}
