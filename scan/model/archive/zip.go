@@ -292,8 +292,13 @@ func (w *zipWalker) parseCentral(start, n, declared, base int64) error {
 		e.name = string(rest[:nameLen])
 		csize, usize, loff = zip64Extra(rest[nameLen:nameLen+extraLen], csize, usize, loff)
 		e.csize, e.usize, e.localOff = clampU64(csize), clampU64(usize), clampU64(loff)+base
+		recOff := pos
 		pos += int64(centralLen + nameLen + extraLen + commentLen)
 		parsed++
+		if e.localOff < 0 || e.localOff >= w.size {
+			w.add(newFinding(RuleMalformed, recOff, e.name, fmt.Sprintf("entry %q: central directory record at offset %d points at offset %d, outside the file", e.name, recOff, e.localOff)))
+			continue
+		}
 		if len(w.entries) >= w.lim.MaxEntries {
 			w.add(newFinding(RuleLimit, pos, "", fmt.Sprintf("more than %d entries: the rest are not inspected", w.lim.MaxEntries)))
 			return nil
