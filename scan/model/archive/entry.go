@@ -80,6 +80,7 @@ type walk struct {
 	lim      Limits
 	used     int64 // bytes yielded by all readers so far
 	findings []finding.Finding
+	perRule  map[string]int  // findings per rule id, listed or not
 	reported map[string]bool // rule+offset already reported by a reader
 }
 
@@ -87,7 +88,38 @@ func newWalk(ctx context.Context, lim Limits) *walk {
 	return &walk{ctx: ctx, lim: lim.withDefaults(), reported: map[string]bool{}}
 }
 
-func (w *walk) add(f finding.Finding) { w.findings = append(w.findings, f) }
+// MaxPerRule is the number of findings of one rule a walk lists; the
+// rest are counted in one summary finding, so that an archive of a million
+// damaged entries does not produce a million findings.
+const MaxPerRule = 100
+
+func (w *walk) add(f finding.Finding) {
+	if w.perRule == nil {
+		w.perRule = map[string]int{}
+	}
+	w.perRule[f.RuleID]++
+	if w.perRule[f.RuleID] > MaxPerRule {
+		return
+	}
+	w.findings = append(w.findings, f)
+}
+
+// result returns the findings, with a summary for each rule that had more
+// than MaxPerRule.
+func (w *walk) result() []finding.Finding {
+	out := w.findings
+	for _, f := range w.findings {
+		if n := w.perRule[f.RuleID]; n > MaxPerRule {
+			sum := f
+			sum.Location = finding.Location{}
+			sum.Excerpt = ""
+			sum.Message = fmt.Sprintf("%d more findings of this rule not listed (%d in all)", n-MaxPerRule, n)
+			out = append(out, sum)
+			w.perRule[f.RuleID] = 0
+		}
+	}
+	return out
+}
 
 // addOnce adds f unless a finding of the same rule at the same offset was
 // added before (readers may be opened more than once).

@@ -46,7 +46,7 @@ func (c *countingReader) Seek(off int64, whence int) (int64, error) {
 func WalkTar(ctx context.Context, r io.ReaderAt, size int64, lim Limits, fn func(Entry) error) ([]finding.Finding, error) {
 	w := newWalk(ctx, lim)
 	if w.depthExceeded() {
-		return w.findings, nil
+		return w.result(), nil
 	}
 	if size < 0 {
 		return nil, fmt.Errorf("archive: negative size %d", size)
@@ -58,7 +58,7 @@ func WalkTar(ctx context.Context, r io.ReaderAt, size int64, lim Limits, fn func
 	before := int64(0) // where the next header should start
 	for count := 0; ; count++ {
 		if err := ctx.Err(); err != nil {
-			return w.findings, err
+			return w.result(), err
 		}
 		h, err := tr.Next()
 		if err == io.EOF {
@@ -67,7 +67,7 @@ func WalkTar(ctx context.Context, r io.ReaderAt, size int64, lim Limits, fn func
 		if err != nil {
 			var pe *readError
 			if errors.As(err, &pe) {
-				return w.findings, err
+				return w.result(), err
 			}
 			w.add(newFinding(RuleMalformed, before, "", fmt.Sprintf("tar header after offset %d: %v", before, err)))
 			break
@@ -140,10 +140,10 @@ func WalkTar(ctx context.Context, r io.ReaderAt, size int64, lim Limits, fn func
 		err = fn(ent)
 		turn = false
 		if err != nil {
-			return w.findings, err
+			return w.result(), err
 		}
 	}
-	return w.findings, nil
+	return w.result(), nil
 }
 
 // readError marks an I/O error of the underlying reader, as opposed to a

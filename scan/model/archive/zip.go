@@ -93,36 +93,36 @@ type zipWalker struct {
 func WalkZip(ctx context.Context, r io.ReaderAt, size int64, lim Limits, fn func(Entry) error) ([]finding.Finding, error) {
 	w := &zipWalker{walk: newWalk(ctx, lim), r: r, size: size}
 	if w.depthExceeded() {
-		return w.findings, nil
+		return w.result(), nil
 	}
 	if size < 0 {
 		return nil, fmt.Errorf("archive: negative size %d", size)
 	}
 	found, err := w.readCentral()
 	if err != nil {
-		return w.findings, err
+		return w.result(), err
 	}
 	for _, e := range w.entries {
 		if err := w.readLocal(e); err != nil {
-			return w.findings, err
+			return w.result(), err
 		}
 	}
 	if err := w.searchGaps(); err != nil {
-		return w.findings, err
+		return w.result(), err
 	}
 	if !found && len(w.entries) == 0 {
-		return w.findings, ErrNotZip
+		return w.result(), ErrNotZip
 	}
 	w.check()
 	for _, e := range w.entries {
 		if err := ctx.Err(); err != nil {
-			return w.findings, err
+			return w.result(), err
 		}
 		if err := fn(w.entry(e)); err != nil {
-			return w.findings, err
+			return w.result(), err
 		}
 	}
-	return w.findings, nil
+	return w.result(), nil
 }
 
 // readAt reads n bytes at off; ok is false when the file is too short.

@@ -6,6 +6,7 @@ import (
 	"context"
 	"encoding/binary"
 	"errors"
+	"fmt"
 	"io"
 	"os"
 	"path/filepath"
@@ -696,3 +697,27 @@ func FuzzWalkZip(f *testing.F) {
 		}
 	})
 }
+
+func TestFindingsCappedPerRule(t *testing.T) {
+	var files []zfile
+	for i := range 3 * MaxPerRule {
+		files = append(files, zfile{name: "../x" + itoa(i), data: []byte("x")})
+	}
+	_, fs, err := walkAll(t, buildZip(t, files...), Limits{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	n := 0
+	var summary string
+	for _, f := range fs {
+		if f.RuleID == RulePathTraversal.ID {
+			n++
+			summary = f.Message
+		}
+	}
+	if n != MaxPerRule+1 || !strings.Contains(summary, "200 more") {
+		t.Errorf("%d traversal findings, last %q", n, summary)
+	}
+}
+
+func itoa(i int) string { return fmt.Sprint(i) }

@@ -276,7 +276,35 @@ func Scan(ctx context.Context, r io.ReaderAt, size int64, lim Limits) (*File, []
 	if errors.Is(err, errStop) {
 		err = nil
 	}
-	return f, p.fs, err
+	return f, capPerRule(p.fs), err
+}
+
+// MaxPerRule is the number of findings of one rule a scan lists; the rest
+// are counted in one summary finding.
+const MaxPerRule = 100
+
+// capPerRule keeps the first MaxPerRule findings of each rule and appends,
+// for each rule with more, a summary finding with the count.
+func capPerRule(fs []finding.Finding) []finding.Finding {
+	count := map[string]int{}
+	out := fs[:0:0]
+	for _, f := range fs {
+		count[f.RuleID]++
+		if count[f.RuleID] <= MaxPerRule {
+			out = append(out, f)
+		}
+	}
+	for _, f := range out {
+		if n := count[f.RuleID]; n > MaxPerRule {
+			sum := f
+			sum.Location = finding.Location{}
+			sum.Excerpt = ""
+			sum.Message = fmt.Sprintf("%d more findings of this rule not listed (%d in all)", n-MaxPerRule, n)
+			out = append(out, sum)
+			count[f.RuleID] = 0
+		}
+	}
+	return out
 }
 
 type parser struct {

@@ -165,7 +165,35 @@ func Scan(r io.ReaderAt, size int64) (*Header, []finding.Finding, error) {
 	h := &Header{Len: n, DataOffset: 8 + int64(n)}
 	p := &parser{h: h, size: size}
 	p.parse(raw)
-	return h, p.fs, nil
+	return h, capPerRule(p.fs), nil
+}
+
+// MaxPerRule is the number of findings of one rule a scan lists; the rest
+// are counted in one summary finding.
+const MaxPerRule = 100
+
+// capPerRule keeps the first MaxPerRule findings of each rule and appends,
+// for each rule with more, a summary finding with the count.
+func capPerRule(fs []finding.Finding) []finding.Finding {
+	count := map[string]int{}
+	out := fs[:0:0]
+	for _, f := range fs {
+		count[f.RuleID]++
+		if count[f.RuleID] <= MaxPerRule {
+			out = append(out, f)
+		}
+	}
+	for _, f := range out {
+		if n := count[f.RuleID]; n > MaxPerRule {
+			sum := f
+			sum.Location = finding.Location{}
+			sum.Excerpt = ""
+			sum.Message = fmt.Sprintf("%d more findings of this rule not listed (%d in all)", n-MaxPerRule, n)
+			out = append(out, sum)
+			count[f.RuleID] = 0
+		}
+	}
+	return out
 }
 
 // parser checks one header.

@@ -243,3 +243,26 @@ func FuzzSafetensors(f *testing.F) {
 		}
 	})
 }
+
+func TestFindingsCappedPerRule(t *testing.T) {
+	var hb strings.Builder
+	hb.WriteString("{")
+	for i := range 3 * MaxPerRule {
+		if i > 0 {
+			hb.WriteString(",")
+		}
+		hb.WriteString(`"t` + itoa(i) + `":{"dtype":"X","shape":[1],"data_offsets":[0,0]}`)
+	}
+	hb.WriteString("}")
+	b := file(hb.String(), 0)
+	_, fs, _ := Scan(bytes.NewReader(b), int64(len(b)))
+	n := 0
+	for _, f := range fs {
+		if f.RuleID == RuleDType.ID {
+			n++
+		}
+	}
+	if n != MaxPerRule+1 || !strings.Contains(fs[len(fs)-1].Message, "200 more") {
+		t.Errorf("%d dtype findings", n)
+	}
+}

@@ -128,7 +128,33 @@ func Check(tmpl string) []finding.Finding {
 	for _, t := range lex(s) {
 		c.tag(t)
 	}
-	return c.fs
+	return capPerRule(c.fs)
+}
+
+// MaxPerRule is the number of findings of one rule Check lists; the rest
+// are counted in one summary finding.
+const MaxPerRule = 100
+
+// capPerRule keeps the first MaxPerRule findings of each rule and appends,
+// for each rule with more, a summary finding with the count.
+func capPerRule(fs []finding.Finding) []finding.Finding {
+	count := map[string]int{}
+	out := fs[:0:0]
+	for _, f := range fs {
+		count[f.RuleID]++
+		if count[f.RuleID] <= MaxPerRule {
+			out = append(out, f)
+		}
+	}
+	for _, f := range out {
+		if n := count[f.RuleID]; n > MaxPerRule {
+			sum := f
+			sum.Message = fmt.Sprintf("%d more findings of this rule not listed (%d in all)", n-MaxPerRule, n)
+			out = append(out, sum)
+			count[f.RuleID] = 0
+		}
+	}
+	return out
 }
 
 // checker accumulates the findings of one template.
