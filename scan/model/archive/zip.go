@@ -111,7 +111,7 @@ func WalkZip(ctx context.Context, r io.ReaderAt, size int64, lim Limits, fn func
 		return w.result(), err
 	}
 	if !found && len(w.entries) == 0 {
-		return w.result(), ErrNotZip
+		return nil, ErrNotZip
 	}
 	w.check()
 	for _, e := range w.entries {

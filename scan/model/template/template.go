@@ -71,11 +71,12 @@ var (
 	RuleBidi       = family.Rule("bidi", "Template contains bidirectional controls or tag characters", finding.Medium)
 	RuleInvisible  = family.Rule("invisible", "Template contains invisible characters", finding.Low)
 	RuleLong       = family.Rule("long", "Template is unusually long", finding.Low)
+	RuleDunderText = family.Rule("dunder-text", "Python dunder name in template text, comments or raw blocks", finding.Medium)
 )
 
 // Rules returns every rule this package can emit.
 func Rules() []finding.Rule {
-	rs := []*finding.Rule{RuleDunder, RuleExec, RuleGlobal, RulePrivate, RuleObfuscated, RuleInclude, RuleBidi, RuleInvisible, RuleLong}
+	rs := []*finding.Rule{RuleDunder, RuleExec, RuleGlobal, RulePrivate, RuleObfuscated, RuleInclude, RuleBidi, RuleInvisible, RuleLong, RuleDunderText}
 	out := make([]finding.Rule, len(rs))
 	for i, r := range rs {
 		out[i] = *r
@@ -125,10 +126,39 @@ func Check(tmpl string) []finding.Finding {
 		s = s[:maxTemplate]
 	}
 	c.invisible(s)
-	for _, t := range lex(s) {
+	tags := lex(s)
+	for _, t := range tags {
 		c.tag(t)
 	}
+	c.text(s, tags)
 	return capPerRule(c.fs)
+}
+
+// sstiDunders are the attribute names template injection payloads use.
+var sstiDunders = []string{
+	"__class__", "__mro__", "__subclasses__", "__globals__", "__builtins__", "__import__",
+	"__init__", "__base__", "__bases__", "__getattribute__", "__dict__", "__code__", "__reduce__",
+}
+
+// text reports the SSTI dunder names that occur outside every tag: in
+// text, comments or raw blocks they do not run under Jinja, but a renderer
+// whose lexer differs from this one may see a tag there.
+func (c *checker) text(s string, tags []tag) {
+	for _, d := range sstiDunders {
+		for i := 0; ; {
+			j := strings.Index(s[i:], d)
+			if j < 0 {
+				break
+			}
+			at := i + j
+			i = at + len(d)
+			in := slices.ContainsFunc(tags, func(t tag) bool { return at >= t.start && at < t.end })
+			if !in {
+				c.add(RuleDunderText, at, at+len(d), fmt.Sprintf("%s appears outside any tag: inert under Jinja, but a sign of a payload aimed at another renderer", d))
+				return
+			}
+		}
+	}
 }
 
 // MaxPerRule is the number of findings of one rule Check lists; the rest

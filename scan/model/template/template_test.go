@@ -111,13 +111,22 @@ func TestMaliciousTemplates(t *testing.T) {
 	}
 }
 
-// TestNotCode checks look-alikes that must not be reported: payload text
-// outside tags, in comments and raw blocks, and ordinary uses of names.
+// TestNotCode checks look-alikes that must not be reported above low:
+// ordinary uses of names, filters and methods. Payload text outside tags
+// is inert under Jinja and reported at medium only.
 func TestNotCode(t *testing.T) {
 	for _, s := range []string{
 		`Text about __class__ and cycler outside any tag.`,
 		`{# {{ cycler.__init__.__globals__ }} #}hello`,
 		`{% raw %}{{ ''.__class__ }}{% endraw %}`,
+	} {
+		fs := Check(s)
+		if maxSeverity(fs) != finding.Medium || len(fs) != 1 || fs[0].RuleID != RuleDunderText.ID {
+			t.Errorf("%q: %v", s, ids(fs))
+		}
+	}
+	for _, s := range []string{
+		`Text about cycler outside any tag.`,
 		`{% for message in messages %}{% if message['role'] == 'system' %}{{ message['content'] }}{% endif %}{% endfor %}`,
 		`{% set ns = namespace(found=false) %}{% set ns.found = true %}{{ ns.found }}`,
 		`{{ message.content.split('\n')[0].strip() }}`,
@@ -221,4 +230,29 @@ func FuzzTemplate(f *testing.F) {
 			}
 		}
 	})
+}
+
+func TestTokenizerConfig(t *testing.T) {
+	single := `{"bos_token": "<s>", "chat_template": "{{ cycler.__init__.__globals__ }}"}`
+	named := `{"chat_template": [{"name": "default", "template": "{{ messages }}"}, {"name": "tool_use", "template": "{{ ''.__class__ }}"}]}`
+	fs, err := CheckTokenizerConfig([]byte(single))
+	if err != nil || len(fs) == 0 || fs[0].Location.Field != "chat_template" {
+		t.Errorf("single: %v %v", err, ids(fs))
+	}
+	fs, err = CheckTokenizerConfig([]byte(named))
+	if err != nil || len(fs) == 0 {
+		t.Fatalf("named: %v %v", err, ids(fs))
+	}
+	for _, f := range fs {
+		if f.Location.Field != "chat_template.tool_use" {
+			t.Errorf("finding in %q", f.Location.Field)
+		}
+	}
+	m, err := FromTokenizerConfig([]byte(`{"model_max_length": 4096}`))
+	if err != nil || len(m) != 0 {
+		t.Errorf("no template: %v %v", m, err)
+	}
+	if _, err := FromTokenizerConfig([]byte(`{"chat_template": 5}`)); err == nil {
+		t.Error("numeric chat_template accepted")
+	}
 }
