@@ -61,8 +61,8 @@ func (c *cursor) bytes(n int) []byte {
 		return b
 	}
 	m := min(int64(window), c.size-c.off)
-	if cap(c.win) < window {
-		c.win = make([]byte, window)
+	if int64(cap(c.win)) < m {
+		c.win = make([]byte, m)
 	}
 	c.win = c.win[:m]
 	if err := c.readAt(c.win, c.off); err != nil {
