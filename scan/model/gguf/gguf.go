@@ -513,6 +513,10 @@ func (p *parser) value(t ValueType, key string, depth int, top bool) (any, error
 		if !ok {
 			if top {
 				p.add(RuleString, off, key, key, fmt.Sprintf("string value of %q is longer than the %d-byte limit or the kept-bytes budget: not inspected", key, p.lim.MaxString))
+				if isTemplateKey(key) {
+					// A chat template that cannot be checked may hide anything.
+					p.fs[len(p.fs)-1].Severity = finding.High
+				}
 			}
 			return nil, nil
 		}

@@ -9,6 +9,7 @@ import (
 	"strings"
 	"sync/atomic"
 	"testing"
+	"time"
 
 	"github.com/rampartsec/rampart/finding"
 	"github.com/rampartsec/rampart/scan/model/gguf/internal/ggufwrite"
@@ -235,6 +236,15 @@ func TestLimits(t *testing.T) {
 	if len(f.Tensors) != 3 {
 		t.Errorf("parsing stopped after a skipped string")
 	}
+
+	// A chat template too long to check is high.
+	m = model()
+	m.KVs[len(m.KVs)-1].Value = strings.Repeat("{{ x }}", 1000)
+	b = m.Bytes()
+	_, fs, _ = Scan(context.Background(), bytes.NewReader(b), int64(len(b)), Limits{MaxString: 1000})
+	if len(fs) != 1 || fs[0].RuleID != RuleString.ID || fs[0].Severity != finding.High || fs[0].Location.Field != "tokenizer.chat_template" {
+		t.Errorf("unchecked template: %+v", fs)
+	}
 }
 
 func TestTruncations(t *testing.T) {
@@ -305,10 +315,13 @@ func TestReadsOnlyTheHeader(t *testing.T) {
 	head := m.Bytes()
 	size := int64(len(head)) + 20<<30
 	c := &countingReaderAt{head: head}
+	start := time.Now()
 	f, fs, err := Scan(context.Background(), c, size, Limits{})
+	elapsed := time.Since(start)
 	if err != nil || len(fs) != 0 || len(f.Tensors) != 1 {
 		t.Fatalf("err %v findings %v", err, ruleIDs(fs))
 	}
+	t.Logf("%d-byte header (150,000 tokens) of a 20 GiB file: %v", len(head), elapsed)
 	if got := c.read.Load(); got > int64(len(head))+window {
 		t.Errorf("read %d bytes of a %d-byte header", got, len(head))
 	}
