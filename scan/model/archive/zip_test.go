@@ -744,3 +744,42 @@ func BenchmarkWalkZip(b *testing.B) {
 		}
 	}
 }
+
+// TestZip64EndRecord rewrites a zip's end record to ZIP64: the counts,
+// size and offset come from the ZIP64 end record the locator points at.
+func TestZip64EndRecord(t *testing.T) {
+	payload := payloadOf(50)
+	b := buildZip(t, zfile{name: "archive/data.pkl", data: payload, method: zip.Deflate})
+	cd, end := findSig(t, b, sigCentral, 0), findSig(t, b, sigEnd, 0)
+	le := binary.LittleEndian
+	var z64 []byte
+	z64 = append(z64, sigEnd64...)
+	z64 = le.AppendUint64(z64, end64Len-12)
+	z64 = le.AppendUint16(z64, 45)
+	z64 = le.AppendUint16(z64, 45)
+	z64 = le.AppendUint32(z64, 0)
+	z64 = le.AppendUint32(z64, 0)
+	z64 = le.AppendUint64(z64, 1)
+	z64 = le.AppendUint64(z64, 1)
+	z64 = le.AppendUint64(z64, uint64(end-cd))
+	z64 = le.AppendUint64(z64, uint64(cd))
+	loc := append([]byte(sigEnd64Loc), le.AppendUint32(nil, 0)...)
+	loc = le.AppendUint64(loc, uint64(end))
+	loc = le.AppendUint32(loc, 1)
+	eocd := append([]byte{}, b[end:]...)
+	le.PutUint16(eocd[8:], 0xffff)
+	le.PutUint16(eocd[10:], 0xffff)
+	le.PutUint32(eocd[12:], 0xffffffff)
+	le.PutUint32(eocd[16:], 0xffffffff)
+	out := append(append(append(append([]byte{}, b[:end]...), z64...), loc...), eocd...)
+	gs, fs, err := walkAll(t, out, Limits{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if len(fs) != 0 {
+		t.Errorf("findings: %v", rules(fs))
+	}
+	if len(gs) != 1 || !bytes.Equal(gs[0].data, payload) {
+		t.Errorf("entries %v", names(gs))
+	}
+}
