@@ -76,6 +76,8 @@ type zipWalker struct {
 	size    int64
 	entries []*zipEntry
 	covered [][2]int64 // byte ranges the structure accounts for
+
+	searchBuf []byte
 }
 
 // WalkZip walks the ZIP archive in r (size bytes), calling fn for each
@@ -550,7 +552,10 @@ func (w *zipWalker) findDescriptor(e *zipEntry, to int64) error {
 // [from,to) until accept returns true.
 func (w *zipWalker) search(from, to int64, sig string, accept func(int64) (bool, error)) error {
 	const chunk = 64 << 10
-	buf := make([]byte, chunk+len(sig)-1)
+	if len(w.searchBuf) < chunk+len(sig)-1 {
+		w.searchBuf = make([]byte, chunk+len(sig)-1)
+	}
+	buf := w.searchBuf[:chunk+len(sig)-1]
 	for pos := from; pos < to; pos += chunk {
 		if err := w.ctx.Err(); err != nil {
 			return err
