@@ -192,7 +192,14 @@ type checker struct {
 	src  string
 	fs   []finding.Finding
 	seen map[string]bool // rule@start, one finding per rule per tag
+	// vars holds the constant string each {% set name = … %} assembles,
+	// so that a name split across tags ({% set a = "__cla" %}…{{ x[a ~
+	// "ss__"] }}) is still seen whole.
+	vars map[string]string
 }
+
+// maxVar bounds the value kept per variable.
+const maxVar = 4 << 10
 
 func (c *checker) add(r *finding.Rule, start, end int, msg string) {
 	k := fmt.Sprintf("%s@%d", r.ID, start)
@@ -309,10 +316,20 @@ func (c *checker) tag(t tag) {
 			}
 		}
 	}
-	// Names assembled from pieces: every chain of literals joined by + or
-	// ~ (with "x"*n repetition), all the tag's literals in order (|join,
-	// |format, lists), and their reversals (|reverse).
-	for _, s := range assembled(toks) {
+	// Names assembled from pieces: every chain of literals (and of
+	// variables set to constants) joined by + or ~ (with "x"*n repetition),
+	// all the tag's pieces in order (|join, |format, lists), and their
+	// reversals (|reverse).
+	pieces := assembled(toks, c.vars)
+	if t.stmt && len(toks) > 3 && toks[0].text == "set" && toks[1].kind == tName && op(toks, 2) == "=" {
+		if v := assembled(toks[3:], c.vars); len(v) > 0 {
+			if c.vars == nil {
+				c.vars = map[string]string{}
+			}
+			c.vars[toks[1].text] = clip(v[len(v)-1], maxVar)
+		}
+	}
+	for _, s := range pieces {
 		if d := dunderIn(s); d != "" {
 			report(RuleDunder, fmt.Sprintf("string pieces assemble %s", d))
 			break
@@ -390,8 +407,10 @@ func formatFields(s string) bool {
 	return false
 }
 
-// assembled returns the strings a tag can build from its literals.
-func assembled(toks []token) []string {
+// assembled returns the strings a tag can build from its literals and
+// from variables with known constant values; the last is all pieces in
+// order.
+func assembled(toks []token, vars map[string]string) []string {
 	var out []string
 	var all strings.Builder
 	var chain strings.Builder
@@ -405,9 +424,13 @@ func assembled(toks []token) []string {
 	}
 	for i := 0; i < len(toks); i++ {
 		tok := toks[i]
+		val, isConst := tok.val, tok.kind == tString
+		if tok.kind == tName && op(toks, i-1) != "." {
+			val, isConst = vars[tok.text]
+		}
 		switch {
-		case tok.kind == tString:
-			v := tok.val
+		case isConst:
+			v := val
 			// "x" * n repetition.
 			if op(toks, i+1) == "*" && i+2 < len(toks) && toks[i+2].kind == tNumber {
 				if n := atoiSmall(toks[i+2].text); n > 0 {
