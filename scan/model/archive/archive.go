@@ -292,6 +292,8 @@ done:
 // package does not walk (7z, RAR, compressed streams): its members may hold
 // code and were not scanned.
 func NotInspected(f Format) finding.Finding {
-	return newFinding(RuleNotInspected, 0, "",
+	fd := newFinding(RuleNotInspected, 0, "",
 		fmt.Sprintf("%s archive: its members were not inspected; unpack it and scan the members", f))
+	fd.Excerpt = f.String()
+	return fd
 }
