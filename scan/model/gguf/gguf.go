@@ -764,3 +764,7 @@ func (p *parser) templates() {
 		}
 	}
 }
+
+// Sniff reports whether head, the first bytes of a file, starts with the
+// GGUF magic.
+func Sniff(head []byte) bool { return len(head) >= 4 && string(head[:4]) == "GGUF" }

@@ -360,3 +360,9 @@ func FuzzGGUF(f *testing.F) {
 		}
 	})
 }
+
+func TestSniff(t *testing.T) {
+	if !Sniff(model().Bytes()) || Sniff([]byte("GGU")) || Sniff([]byte("PK\x03\x04")) {
+		t.Error("Sniff wrong")
+	}
+}

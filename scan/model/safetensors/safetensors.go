@@ -522,3 +522,14 @@ func (p *parser) layout() {
 		p.add(RuleLayout, "", strconv.FormatUint(dataLen-pos, 10), fmt.Sprintf("%d bytes after the last tensor: data a loader never reads", dataLen-pos))
 	}
 }
+
+// Sniff reports whether head, the first bytes (at least 9) of a file of
+// size bytes, looks like safetensors: a header length that fits the file
+// and the limit, followed by '{'.
+func Sniff(head []byte, size int64) bool {
+	if len(head) < 9 || size < 10 {
+		return false
+	}
+	n := binary.LittleEndian.Uint64(head)
+	return n >= 2 && n <= MaxHeaderSize && n <= uint64(size-8) && head[8] == '{'
+}

@@ -266,3 +266,15 @@ func TestFindingsCappedPerRule(t *testing.T) {
 		t.Errorf("%d dtype findings", n)
 	}
 }
+
+func TestSniff(t *testing.T) {
+	b := file(good, 34)
+	if !Sniff(b[:16], int64(len(b))) {
+		t.Error("valid file not recognised")
+	}
+	for _, bad := range [][]byte{[]byte("PK\x03\x04xxxxxxxx"), []byte("GGUF\x03\x00\x00\x00\x00"), binary.LittleEndian.AppendUint64(nil, 1<<40)} {
+		if Sniff(append(bad, '{'), 1000) {
+			t.Errorf("Sniff(%q) = true", bad)
+		}
+	}
+}
