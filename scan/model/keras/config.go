@@ -181,7 +181,12 @@ func ScanConfig(config []byte) []finding.Finding {
 	return scanConfig(config, 0)
 }
 
-// scanConfig is ScanConfig with the findings' offsets shifted by base.
+// ScanConfigAt is ScanConfig for a config found at byte offset base of a
+// larger file: the findings' offsets are shifted by base.
+func ScanConfigAt(config []byte, base int64) []finding.Finding {
+	return scanConfig(config, base)
+}
+
 func scanConfig(config []byte, base int64) []finding.Finding {
 	w := &walker{base: base}
 	if len(config) > MaxConfigSize {
