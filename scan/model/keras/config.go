@@ -63,6 +63,7 @@ var errTooDeep = errors.New("nesting deeper than the limit")
 var errTooMany = errors.New("more JSON values than the limit")
 
 type parser struct {
+	src     []byte
 	dec     *json.Decoder
 	nvalues int
 	deepest int
@@ -70,6 +71,10 @@ type parser struct {
 
 func (p *parser) parse(depth int) (*value, error) {
 	off := p.dec.InputOffset()
+	// InputOffset is just past the previous token: skip the separators.
+	for off < int64(len(p.src)) && strings.IndexByte(" \t\r\n:,", p.src[off]) >= 0 {
+		off++
+	}
 	tok, err := p.dec.Token()
 	if err != nil {
 		return nil, err
@@ -195,7 +200,8 @@ func scanConfig(config []byte, base int64) []finding.Finding {
 			fmt.Sprintf("config is larger than the %d-byte limit; only the first %d bytes were inspected", MaxConfigSize, MaxConfigSize)))
 		config = config[:MaxConfigSize]
 	}
-	p := &parser{dec: json.NewDecoder(bytes.NewReader(pythonJSON(config)))}
+	src := pythonJSON(config)
+	p := &parser{src: src, dec: json.NewDecoder(bytes.NewReader(src))}
 	p.dec.UseNumber()
 	root, err := p.parse(0)
 	if err == nil {

@@ -224,7 +224,7 @@ func (h *h5) rootAttributes() (map[string]*h5Attr, error) {
 	if err != nil {
 		return nil, err
 	}
-	if len(hdr) < 12 {
+	if len(hdr) < 16 {
 		return nil, formatErr(sb, "truncated superblock")
 	}
 	version := hdr[8]
@@ -637,7 +637,7 @@ func rawConfigScan(r io.ReaderAt, size int64) ([]finding.Finding, error) {
 	markers := [][]byte{[]byte(`{"class_name"`), []byte(`{"module"`), []byte(`{"keras_version"`)}
 	var out []finding.Finding
 	limit := min(size, maxRawScan)
-	buf := make([]byte, window+64)
+	buf := make([]byte, min(window+64, size))
 	scans := 0
 	for start := int64(0); start < limit && scans < 64; start += window {
 		n := min(int64(len(buf)), size-start)
@@ -688,7 +688,7 @@ func readJSONObject(r io.ReaderAt, off, size int64) ([]byte, error) {
 	var obj []byte
 	depth, inStr, esc := 0, false, false
 	for pos := off; pos < size && pos-off < MaxConfigSize; pos += step {
-		b := make([]byte, min(step, size-pos))
+		b := make([]byte, min(step, size-pos, MaxConfigSize-(pos-off)))
 		if _, err := r.ReadAt(b, pos); err != nil && !errors.Is(err, io.EOF) {
 			return nil, fmt.Errorf("reading HDF5 at byte %d: %w", pos, err)
 		}
