@@ -280,3 +280,38 @@ func FuzzONNX(f *testing.F) {
 		}
 	})
 }
+
+// TestScanFiles reads models the onnx library wrote (testdata/gen_onnx.py).
+func TestScanFiles(t *testing.T) {
+	tests := []struct {
+		file string
+		want map[string]finding.Severity
+	}{
+		{"mlp.onnx", nil},
+		{"external/model.onnx", nil},
+		{"external/escape.onnx", map[string]finding.Severity{RuleExternalEscape.ID: finding.Critical}},
+		{"custom_in_if.onnx", map[string]finding.Severity{RuleCustomDomain.ID: finding.Medium}},
+	}
+	for _, tc := range tests {
+		t.Run(tc.file, func(t *testing.T) {
+			p := filepath.Join("testdata", filepath.FromSlash(tc.file))
+			b, err := os.ReadFile(p)
+			if err != nil {
+				t.Fatal(err)
+			}
+			got := scan(t, b, filepath.Dir(p))
+			if s := severities(got); len(s) != len(tc.want) || !equal(s, tc.want) {
+				t.Fatalf("got %v, want %v%s", s, tc.want, describe(got))
+			}
+		})
+	}
+}
+
+func equal(a, b map[string]finding.Severity) bool {
+	for k, v := range b {
+		if a[k] != v {
+			return false
+		}
+	}
+	return true
+}
