@@ -23,7 +23,7 @@ const (
 	// anything deeper either.
 	MaxDepth = 1000
 	// maxValues bounds the JSON values built from one config.
-	maxValues = 4 << 20
+	maxValues = 1 << 20
 	// maxFindings bounds the findings of one config.
 	maxFindings = 1000
 )
@@ -221,7 +221,7 @@ func scanConfig(config []byte, base int64) []finding.Finding {
 			fmt.Sprintf("%s (%v, near byte %d); it was inspected only up to there", what, err, p.dec.InputOffset())))
 	}
 	if root != nil {
-		w.walk(root, "$", 0, false)
+		w.walk(root, nil, 0, false)
 	}
 	return w.out
 }
@@ -241,25 +241,65 @@ func (w *walker) add(f finding.Finding) {
 	w.out = append(w.out, f)
 }
 
+// jpath is the JSON path of a value, rendered only when a finding needs it
+// (building every path as a string would cost depth × values bytes).
+type jpath struct {
+	parent *jpath
+	key    string
+	idx    int
+	isIdx  bool
+}
+
+// maxPathParts bounds the path components a finding shows.
+const maxPathParts = 12
+
+// String renders the path like "$.config.layers[1]", keeping the last
+// maxPathParts components.
+func (p *jpath) String() string {
+	var parts []string
+	cut := false
+	for q := p; q != nil; q = q.parent {
+		if len(parts) == maxPathParts {
+			cut = true
+			break
+		}
+		if q.isIdx {
+			parts = append(parts, fmt.Sprintf("[%d]", q.idx))
+		} else {
+			parts = append(parts, "."+truncate(q.key, 40))
+		}
+	}
+	var b strings.Builder
+	if cut {
+		b.WriteString("$…")
+	} else {
+		b.WriteString("$")
+	}
+	for i := len(parts) - 1; i >= 0; i-- {
+		b.WriteString(parts[i])
+	}
+	return b.String()
+}
+
 // walk visits v at path; inLambda is set under a Lambda layer's config,
 // where embedded code has already been reported as RuleLambda.
-func (w *walker) walk(v *value, path string, depth int, inLambda bool) {
+func (w *walker) walk(v *value, path *jpath, depth int, inLambda bool) {
 	switch v.kind {
 	case 'o':
 		lambda := w.object(v, path, inLambda)
 		for i, k := range v.keys {
-			w.walk(v.vals[i], path+"."+k, depth+1, inLambda || lambda)
+			w.walk(v.vals[i], &jpath{parent: path, key: k}, depth+1, inLambda || lambda)
 		}
 	case 'a':
 		for i, c := range v.vals {
-			w.walk(c, fmt.Sprintf("%s[%d]", path, i), depth+1, inLambda)
+			w.walk(c, &jpath{parent: path, idx: i, isIdx: true}, depth+1, inLambda)
 		}
 	case 's':
 		if inLambda {
 			return
 		}
 		if names, ok := marshalledCode(v.str); ok {
-			w.add(newFinding(RuleEmbeddedCode, w.base+v.off, 0.95, path+": "+codeSummary(names),
+			w.add(newFinding(RuleEmbeddedCode, w.base+v.off, 0.95, path.String()+": "+codeSummary(names),
 				"a string in the config decodes to a marshalled Python code object"+namesMessage(names)))
 		}
 	}
@@ -268,7 +308,7 @@ func (w *walker) walk(v *value, path string, depth int, inLambda bool) {
 // object checks one JSON object that may describe a Keras object
 // ({"module", "class_name", "config", "registered_name"}). It reports
 // whether the object is a Lambda layer whose code it has reported.
-func (w *walker) object(v *value, path string, inLambda bool) bool {
+func (w *walker) object(v *value, path *jpath, inLambda bool) bool {
 	className := v.getStr("class_name")
 	module := v.getStr("module")
 	registered := v.getStr("registered_name")
@@ -309,17 +349,17 @@ func (w *walker) object(v *value, path string, inLambda bool) bool {
 			if m := v.getStr(kind + "_module"); m != "" {
 				mod = m
 			}
-			w.reference(mod, name, off, path+"."+kind)
+			w.reference(mod, name, off, &jpath{parent: path, key: kind})
 		}
 	}
 	if registered != "" && registered != "function" && registered != className {
 		pkg, _, ok := strings.Cut(registered, ">")
 		if !ok || !knownPackage(pkg) {
-			w.add(newFinding(RuleCustomObject, off, 0.8, path+": "+registered,
+			w.add(newFinding(RuleCustomObject, off, 0.8, path.String()+": "+registered,
 				fmt.Sprintf("loading needs the custom object %q registered by code outside the model file", registered)))
 		}
 	} else if pkg, _, ok := strings.Cut(className, ">"); ok && !knownPackage(pkg) && registered == "" {
-		w.add(newFinding(RuleCustomObject, off, 0.8, path+": "+className,
+		w.add(newFinding(RuleCustomObject, off, 0.8, path.String()+": "+className,
 			fmt.Sprintf("loading needs the custom object %q registered by code outside the model file", className)))
 	}
 	return lambda
@@ -327,7 +367,7 @@ func (w *walker) object(v *value, path string, inLambda bool) bool {
 
 // lambda reports a Lambda layer (or a Keras 3 __lambda__ object). It
 // returns whether it found and reported embedded bytecode.
-func (w *walker) lambda(v, cfg *value, path string) bool {
+func (w *walker) lambda(v, cfg *value, path *jpath) bool {
 	var names []string
 	found := false
 	var visit func(x *value, depth int)
@@ -356,31 +396,31 @@ func (w *walker) lambda(v, cfg *value, path string) bool {
 		visit(v, 0)
 	}
 	if found {
-		w.add(newFinding(RuleLambda, w.base+v.off, 1, path+": "+codeSummary(names),
+		w.add(newFinding(RuleLambda, w.base+v.off, 1, path.String()+": "+codeSummary(names),
 			"Lambda layer holds marshalled Python bytecode that runs when the model is loaded or called"+namesMessage(names)))
 		return true
 	}
 	// A Lambda without readable bytecode still runs Python: either a named
 	// function (reported by reference) or code we could not decode.
 	if cfg.getStr("function_type") != "function" {
-		w.add(newFinding(RuleLambda, w.base+v.off, 0.7, path+": Lambda",
+		w.add(newFinding(RuleLambda, w.base+v.off, 0.7, path.String()+": Lambda",
 			"Lambda layer whose function could not be decoded; Lambda layers run arbitrary Python"))
 	}
 	return true
 }
 
 // reference checks a reference to module.name.
-func (w *walker) reference(module, name string, off int64, path string) {
+func (w *walker) reference(module, name string, off int64, path *jpath) {
 	full := name
 	if module != "" {
 		full = module + "." + name
 	}
 	switch {
 	case dangerousName(module, name):
-		w.add(newFinding(RuleDangerousCallable, off, 0.95, path+": "+full,
+		w.add(newFinding(RuleDangerousCallable, off, 0.95, path.String()+": "+full,
 			fmt.Sprintf("config makes Keras import and call %q, which can run commands or code, or touch files or the network", full)))
 	case module != "" && !knownModule(module):
-		w.add(newFinding(RuleForeignModule, off, 0.85, path+": "+full,
+		w.add(newFinding(RuleForeignModule, off, 0.85, path.String()+": "+full,
 			fmt.Sprintf("config makes Keras import %q from outside the Keras and TensorFlow namespaces (CVE-2025-1550)", full)))
 	}
 }
@@ -411,7 +451,7 @@ var dangerousModules = map[string]bool{
 	"profile": true, "pdb": true, "bdb": true, "trace": true, "functools": true, "operator": true,
 	"types": true, "inspect": true, "io": true, "_io": true, "pathlib": true, "tempfile": true,
 	"glob": true, "shelve": true, "zipimport": true, "signal": true, "threading": true, "_thread": true,
-	"platform": true, "paramiko": true, "_posixsubprocess": true, "posixpath": false,
+	"platform": true, "paramiko": true, "_posixsubprocess": true,
 }
 
 // dangerousCallables are names that are dangerous whatever module they come
@@ -424,7 +464,7 @@ var dangerousCallables = map[string]bool{
 	"get_file": true, "write_file": true, "read_file": true, "py_function": true, "numpy_function": true,
 	"py_func": true, "load_model": true, "import_module": true, "getattr": true, "setattr": true,
 	"globals": true, "locals": true, "breakpoint": true, "input": true, "urlopen": true,
-	"GFile": true, "copy": false, "rmtree": true, "remove": true, "unlink": true, "rename": true,
+	"GFile": true, "rmtree": true, "remove": true, "unlink": true, "rename": true,
 }
 
 func dangerousName(module, name string) bool {

@@ -317,3 +317,32 @@ func FuzzScanH5(f *testing.F) {
 		}
 	})
 }
+
+func BenchmarkScanConfig(b *testing.B) {
+	var layers []fx.Obj
+	for i := range 3000 {
+		layers = append(layers, fx.Dense3(fmt.Sprintf("d%d", i), 8))
+	}
+	cfg := fx.JSON(fx.Functional(layers...))
+	b.SetBytes(int64(len(cfg)))
+	b.ReportAllocs()
+	for b.Loop() {
+		if fs := ScanConfig(cfg); len(fs) != 0 {
+			b.Fatal(describe(fs))
+		}
+	}
+}
+
+func BenchmarkScanH5(b *testing.B) {
+	data, err := os.ReadFile(filepath.Join("testdata", "lambda_vlen_latest.h5"))
+	if err != nil {
+		b.Fatal(err)
+	}
+	b.SetBytes(int64(len(data)))
+	b.ReportAllocs()
+	for b.Loop() {
+		if _, err := ScanH5(bytes.NewReader(data), int64(len(data))); err != nil {
+			b.Fatal(err)
+		}
+	}
+}
