@@ -26,15 +26,14 @@ import (
 // Detector is the name findings of this package carry in Finding.Detector.
 const Detector = "model.savedmodel"
 
-// MaxSize is the largest file Scan reads; protocol buffers cannot exceed
-// 2 GiB and real saved_model.pb files stay far below this.
-const MaxSize = 1 << 30
-
 // Bounds on the walk.
 const (
-	maxNesting   = 8   // nested AttrValue.func / list levels, object graph depth
-	maxExamples  = 5   // node names kept per grouped finding
-	maxJSONScans = 256 // Keras JSON strings scanned per file
+	maxNesting   = 8    // nested AttrValue.func levels, object graph depth
+	maxExamples  = 5    // node names kept per grouped finding
+	maxJSONScans = 256  // Keras JSON strings scanned per file
+	maxString    = 4096 // op names, node names and attribute strings are cut here
+	maxAttrs     = 1024 // attributes looked at per node
+	maxFindings  = 1000 // distinct grouped findings per file
 )
 
 var family = finding.Family{
@@ -65,8 +64,8 @@ var (
 	// RuleCheckpointIO notes the checkpoint and lookup-table file ops every
 	// normal SavedModel has (SaveV2, RestoreV2, MergeV2Checkpoints…).
 	RuleCheckpointIO = family.Rule("checkpoint-io", "Checkpoint or vocabulary file op (normal in SavedModels)", finding.Info)
-	// RuleMalformed fires when the file is not a well-formed protocol buffer
-	// or is larger than MaxSize.
+	// RuleMalformed fires when the file is not a well-formed protocol
+	// buffer.
 	RuleMalformed = family.Rule("malformed", "SavedModel could not be fully parsed", finding.Medium)
 )
 
@@ -103,22 +102,26 @@ var (
 )
 
 // Scan reads a saved_model.pb (or a bare GraphDef) of size bytes from r
-// and returns what it finds. The error is non-nil only when r fails.
+// and returns what it finds. The file is streamed: tensor constants and
+// other large values are skipped, not read. The error is non-nil only when
+// r fails.
 func Scan(r io.ReaderAt, size int64) ([]finding.Finding, error) {
-	s := &scanner{groups: map[groupKey]*group{}}
-	data, err := readAll(r, size, s)
-	if err != nil {
-		return nil, err
+	s := newScanner(r, size)
+	graph, err := s.isGraphDef()
+	if err == nil {
+		if graph {
+			err = s.graphDef(0, size)
+		} else {
+			err = s.check(s.rd.Each(0, size, func(f pbwire.Field) error {
+				if f.Num == 2 && f.Type == protowire.BytesType {
+					return s.metaGraph(f.Off, f.Off+f.Len)
+				}
+				return nil
+			}))
+		}
 	}
-	if isGraphDef(data) {
-		s.graphDef(data, 0)
-	} else {
-		s.check(pbwire.Each(data, 0, func(f pbwire.Field) error {
-			if f.Num == 2 && f.Type == protowire.BytesType {
-				s.metaGraph(f.Bytes, f.Off)
-			}
-			return nil
-		}))
+	if err != nil {
+		return nil, fmt.Errorf("savedmodel: %w", err)
 	}
 	return s.results(), nil
 }
@@ -126,44 +129,33 @@ func Scan(r io.ReaderAt, size int64) ([]finding.Finding, error) {
 // ScanKerasMetadata reads a keras_metadata.pb (Keras's SavedMetadata) and
 // scans the Keras JSON of every node with keras.ScanConfig.
 func ScanKerasMetadata(r io.ReaderAt, size int64) ([]finding.Finding, error) {
-	s := &scanner{groups: map[groupKey]*group{}}
-	data, err := readAll(r, size, s)
-	if err != nil {
-		return nil, err
+	s := newScanner(r, size)
+	if err := s.check(s.findJSON(0, size, 0)); err != nil {
+		return nil, fmt.Errorf("savedmodel: %w", err)
 	}
-	s.check(s.findJSON(data, 0, 0))
 	return s.results(), nil
 }
 
-func readAll(r io.ReaderAt, size int64, s *scanner) ([]byte, error) {
-	if size < 0 {
-		return nil, fmt.Errorf("savedmodel: negative size %d", size)
-	}
-	n := size
-	if n > MaxSize {
-		n = MaxSize
-		s.add(RuleMalformed, MaxSize, "", fmt.Sprintf("%d bytes", size),
-			fmt.Sprintf("file is larger than the %d-byte limit; only the first %d bytes were parsed", MaxSize, MaxSize))
-	}
-	data := make([]byte, n)
-	if _, err := r.ReadAt(data, 0); err != nil && !(errors.Is(err, io.EOF)) {
-		return nil, fmt.Errorf("savedmodel: reading %d bytes: %w", n, err)
-	}
-	return data, nil
+func newScanner(r io.ReaderAt, size int64) *scanner {
+	return &scanner{rd: pbwire.NewReader(r, max(size, 0)), groups: map[groupKey]*group{}}
 }
 
 // isGraphDef tells a bare GraphDef (node = 1, a message) from a SavedModel
 // (saved_model_schema_version = 1, a varint; meta_graphs = 2).
-func isGraphDef(data []byte) bool {
+func (s *scanner) isGraphDef() (bool, error) {
 	gd := false
-	_ = pbwire.Each(data, 0, func(f pbwire.Field) error {
+	err := s.rd.Each(0, s.rd.Size(), func(f pbwire.Field) error {
 		if f.Num == 1 {
 			gd = f.Type == protowire.BytesType
 			return errStop
 		}
 		return nil
 	})
-	return gd
+	var ioErr *pbwire.IOError
+	if errors.As(err, &ioErr) {
+		return false, err
+	}
+	return gd, nil
 }
 
 var errStop = errors.New("stop")
@@ -178,11 +170,11 @@ type group struct {
 	off      int64
 	count    int
 	examples []string
-	excerpt  string
 	msg      string
 }
 
 type scanner struct {
+	rd       *pbwire.Reader
 	groups   map[groupKey]*group
 	order    []groupKey
 	extra    []finding.Finding
@@ -197,7 +189,10 @@ func (s *scanner) add(r *finding.Rule, off int64, op, excerpt, msg string) {
 	}
 	g := s.groups[k]
 	if g == nil {
-		g = &group{off: off, excerpt: excerpt, msg: msg}
+		if len(s.order) >= maxFindings {
+			return
+		}
+		g = &group{off: off, msg: msg}
 		s.groups[k] = g
 		s.order = append(s.order, k)
 	}
@@ -207,17 +202,18 @@ func (s *scanner) add(r *finding.Rule, off int64, op, excerpt, msg string) {
 	}
 }
 
-func (s *scanner) check(err error) {
+// check turns malformed wire data into a finding and passes I/O errors up.
+func (s *scanner) check(err error) error {
 	if err == nil || errors.Is(err, errStop) {
-		return
+		return nil
 	}
 	var pe *pbwire.Error
-	off := int64(0)
-	if errors.As(err, &pe) {
-		off = pe.Off
+	if !errors.As(err, &pe) {
+		return err
 	}
-	s.add(RuleMalformed, off, "", truncate(err.Error(), 120),
-		"the protocol buffer is malformed here; what follows was not inspected")
+	s.add(RuleMalformed, pe.Off, "", truncate(pe.Err.Error(), 120),
+		"the protocol buffer is malformed here; what follows it in the same message was not inspected")
+	return nil
 }
 
 func (s *scanner) results() []finding.Finding {
@@ -242,48 +238,71 @@ func confidence(r *finding.Rule) float64 {
 	return 0.95
 }
 
-func (s *scanner) metaGraph(b []byte, base int64) {
-	s.check(pbwire.Each(b, base, func(f pbwire.Field) error {
+// str reads a short string field, cut to maxString bytes.
+func (s *scanner) str(f pbwire.Field) (string, error) {
+	if f.Type != protowire.BytesType {
+		return "", nil
+	}
+	n := min(f.Len, maxString)
+	b, err := s.rd.ReadBytes(pbwire.Field{Num: f.Num, Off: f.Off, Len: n}, maxString)
+	if err != nil {
+		return "", err
+	}
+	if n < f.Len {
+		return string(b) + "…", nil
+	}
+	return string(b), nil
+}
+
+// metaGraph walks a MetaGraphDef: graph_def = 2, object_graph_def = 7.
+func (s *scanner) metaGraph(start, end int64) error {
+	return s.check(s.rd.Each(start, end, func(f pbwire.Field) error {
 		if f.Type != protowire.BytesType {
 			return nil
 		}
 		switch f.Num {
-		case 2: // graph_def
-			s.graphDef(f.Bytes, f.Off)
-		case 7: // object_graph_def: Keras metadata JSON in SavedUserObject
-			s.check(s.findJSON(f.Bytes, f.Off, 0))
+		case 2:
+			return s.graphDef(f.Off, f.Off+f.Len)
+		case 7: // Keras metadata JSON in SavedUserObject.metadata
+			return s.check(s.findJSON(f.Off, f.Off+f.Len, 0))
 		}
 		return nil
 	}))
 }
 
 // graphDef walks a GraphDef: node = 1, library = 2.
-func (s *scanner) graphDef(b []byte, base int64) {
-	funcs := map[string]bool{}
+func (s *scanner) graphDef(start, end int64) error {
 	// First pass: the names of the library's functions, which nodes may
 	// call as ops.
-	_ = pbwire.Each(b, base, func(f pbwire.Field) error {
-		if f.Num == 2 && f.Type == protowire.BytesType {
-			_ = pbwire.Each(f.Bytes, f.Off, func(fn pbwire.Field) error {
-				if fn.Num == 1 && fn.Type == protowire.BytesType {
-					funcs[functionName(fn.Bytes)] = true
-				}
-				return nil
-			})
+	funcs := map[string]bool{}
+	err := s.rd.Each(start, end, func(f pbwire.Field) error {
+		if f.Num != 2 || f.Type != protowire.BytesType {
+			return nil
 		}
-		return nil
+		return s.rd.Each(f.Off, f.Off+f.Len, func(fn pbwire.Field) error {
+			if fn.Num != 1 || fn.Type != protowire.BytesType {
+				return nil
+			}
+			name, err := s.functionName(fn)
+			funcs[name] = true
+			return err
+		})
 	})
-	s.check(pbwire.Each(b, base, func(f pbwire.Field) error {
+	var ioErr *pbwire.IOError
+	if errors.As(err, &ioErr) {
+		return err
+	}
+	return s.check(s.rd.Each(start, end, func(f pbwire.Field) error {
 		if f.Type != protowire.BytesType {
 			return nil
 		}
 		switch f.Num {
 		case 1:
-			s.node(f.Bytes, f.Off, "graph", funcs)
+			return s.node(f.Off, f.Off+f.Len, "graph", funcs)
 		case 2:
-			s.check(pbwire.Each(f.Bytes, f.Off, func(fn pbwire.Field) error {
+			return s.check(s.rd.Each(f.Off, f.Off+f.Len, func(fn pbwire.Field) error {
 				if fn.Num == 1 && fn.Type == protowire.BytesType {
-					s.function(fn.Bytes, fn.Off, funcs)
+					return s.function(fn, funcs)
 				}
 				return nil
 			}))
@@ -293,121 +312,154 @@ func (s *scanner) graphDef(b []byte, base int64) {
 }
 
 // functionName returns FunctionDef.signature.name.
-func functionName(fd []byte) string {
+func (s *scanner) functionName(fd pbwire.Field) (string, error) {
 	name := ""
-	_ = pbwire.Each(fd, 0, func(f pbwire.Field) error {
-		if f.Num == 1 && f.Type == protowire.BytesType {
-			name = pbwire.String(f.Bytes, 1)
+	err := s.rd.Each(fd.Off, fd.Off+fd.Len, func(f pbwire.Field) error {
+		if f.Num != 1 || f.Type != protowire.BytesType {
+			return nil
 		}
-		return nil
+		return s.rd.Each(f.Off, f.Off+f.Len, func(g pbwire.Field) error {
+			if g.Num == 1 {
+				var err error
+				name, err = s.str(g)
+				return err
+			}
+			return nil
+		})
 	})
-	return name
+	return name, err
 }
 
 // function walks a FunctionDef: signature = 1, node_def = 3.
-func (s *scanner) function(b []byte, base int64, funcs map[string]bool) {
-	name := functionName(b)
-	s.check(pbwire.Each(b, base, func(f pbwire.Field) error {
+func (s *scanner) function(fd pbwire.Field, funcs map[string]bool) error {
+	name, err := s.functionName(fd)
+	if err := s.check(err); err != nil {
+		return err
+	}
+	return s.check(s.rd.Each(fd.Off, fd.Off+fd.Len, func(f pbwire.Field) error {
 		if f.Num == 3 && f.Type == protowire.BytesType {
-			s.node(f.Bytes, f.Off, "function "+truncate(name, 80), funcs)
+			return s.node(f.Off, f.Off+f.Len, "function "+truncate(name, 80), funcs)
 		}
 		return nil
 	}))
 }
 
 // node checks a NodeDef: name = 1, op = 2, attr = 5.
-func (s *scanner) node(b []byte, base int64, where string, funcs map[string]bool) {
+func (s *scanner) node(start, end int64, where string, funcs map[string]bool) error {
 	var name, op string
 	var attrs []pbwire.Field
-	s.check(pbwire.Each(b, base, func(f pbwire.Field) error {
-		if f.Type != protowire.BytesType {
-			return nil
-		}
+	err := s.rd.Each(start, end, func(f pbwire.Field) error {
+		var err error
 		switch f.Num {
 		case 1:
-			name = string(f.Bytes)
+			name, err = s.str(f)
 		case 2:
-			op = string(f.Bytes)
+			op, err = s.str(f)
 		case 5:
-			attrs = append(attrs, f)
+			if f.Type == protowire.BytesType && len(attrs) < maxAttrs {
+				attrs = append(attrs, f)
+			}
 		}
-		return nil
-	}))
+		return err
+	})
+	if err := s.check(err); err != nil {
+		return err
+	}
 	excerpt := truncate(op, 80) + " " + truncate(name, 80)
 	in := " in " + where
 	switch {
 	case pyFuncOps[op]:
-		s.add(RulePyFunc, base, op, excerpt, fmt.Sprintf("op %s%s runs a Python function of the loading process", op, in))
+		s.add(RulePyFunc, start, op, excerpt, fmt.Sprintf("op %s%s runs a Python function of the loading process", op, in))
 	case fileOps[op]:
-		s.add(RuleFileAccess, base, op, excerpt, fmt.Sprintf("op %s%s reads or writes files when the graph runs", op, in))
+		s.add(RuleFileAccess, start, op, excerpt, fmt.Sprintf("op %s%s reads or writes files when the graph runs", op, in))
 	case networkOps[op]:
-		s.add(RuleNetwork, base, op, excerpt, fmt.Sprintf("op %s%s reaches the network when the graph runs", op, in))
+		s.add(RuleNetwork, start, op, excerpt, fmt.Sprintf("op %s%s reaches the network when the graph runs", op, in))
 	case checkpointOps[op]:
-		s.add(RuleCheckpointIO, base, op, excerpt, fmt.Sprintf("op %s%s reads or writes checkpoint or vocabulary files, as every SavedModel does", op, in))
+		s.add(RuleCheckpointIO, start, op, excerpt, fmt.Sprintf("op %s%s reads or writes checkpoint or vocabulary files, as every SavedModel does", op, in))
 	case op != "" && !funcs[op] && !builtinLike(op):
-		s.add(RuleCustomOp, base, op, excerpt, fmt.Sprintf("op %q%s is not named like a TensorFlow built-in; loading needs a custom op library", op, in))
+		s.add(RuleCustomOp, start, op, excerpt, fmt.Sprintf("op %q%s is not named like a TensorFlow built-in; loading needs a custom op library", op, in))
 	}
 	// Any attribute that sends output to a file (PrintV2 output_stream,
-	// Debug* debug_urls) writes files.
+	// Debug* debug_urls) writes files. Entries: key = 1, value = 2.
 	for _, a := range attrs {
-		key := pbwire.String(a.Bytes, 1)
-		_ = pbwire.Each(a.Bytes, a.Off, func(f pbwire.Field) error {
-			if f.Num == 2 && f.Type == protowire.BytesType {
-				if u, off, ok := fileURL(f.Bytes, f.Off, 0); ok {
-					s.add(RuleFileAccess, off, op+"@"+key, excerpt+" "+truncate(key, 40)+"="+truncate(u, 80),
-						fmt.Sprintf("op %s%s sends output to %s (attribute %s)", op, in, truncate(u, 80), key))
-				}
+		var key string
+		var url string
+		var at int64
+		err := s.rd.Each(a.Off, a.Off+a.Len, func(f pbwire.Field) error {
+			var err error
+			switch {
+			case f.Num == 1:
+				key, err = s.str(f)
+			case f.Num == 2 && f.Type == protowire.BytesType:
+				url, at, err = s.fileURL(f.Off, f.Off+f.Len, 0)
 			}
-			return nil
+			return err
 		})
+		if err := s.check(err); err != nil {
+			return err
+		}
+		if url != "" {
+			s.add(RuleFileAccess, at, op+"@"+key, excerpt+" "+truncate(key, 40)+"="+truncate(url, 80),
+				fmt.Sprintf("op %s%s sends output to %s (attribute %s)", op, in, truncate(url, 80), key))
+		}
 	}
+	return nil
 }
 
 // fileURL looks for a file:// string in an AttrValue (s = 2, list = 1 with
-// s = 2, func = 10 with attr = 2).
-func fileURL(av []byte, base int64, depth int) (string, int64, bool) {
+// s = 2, func = 10 with attr = 2 entries of value = 2).
+func (s *scanner) fileURL(start, end int64, depth int) (string, int64, error) {
 	if depth > maxNesting {
-		return "", 0, false
+		return "", 0, nil
 	}
 	var url string
 	var at int64
-	_ = pbwire.Each(av, base, func(f pbwire.Field) error {
+	isURL := func(f pbwire.Field) error {
+		v, err := s.str(f)
+		if err == nil && strings.HasPrefix(strings.TrimSpace(v), "file://") {
+			url, at = v, f.Off
+			return errStop
+		}
+		return err
+	}
+	err := s.rd.Each(start, end, func(f pbwire.Field) error {
 		if f.Type != protowire.BytesType {
 			return nil
 		}
 		switch f.Num {
 		case 2:
-			if bytes.HasPrefix(bytes.TrimSpace(f.Bytes), []byte("file://")) {
-				url, at = string(f.Bytes), f.Off
-				return errStop
-			}
+			return isURL(f)
 		case 1: // ListValue: s = 2
-			return pbwire.Each(f.Bytes, f.Off, func(l pbwire.Field) error {
-				if l.Num == 2 && l.Type == protowire.BytesType && bytes.HasPrefix(bytes.TrimSpace(l.Bytes), []byte("file://")) {
-					url, at = string(l.Bytes), l.Off
-					return errStop
+			return s.rd.Each(f.Off, f.Off+f.Len, func(l pbwire.Field) error {
+				if l.Num == 2 && l.Type == protowire.BytesType {
+					return isURL(l)
 				}
 				return nil
 			})
 		case 10: // NameAttrList: attr = 2 (map entry, value = 2)
-			return pbwire.Each(f.Bytes, f.Off, func(e pbwire.Field) error {
-				if e.Num == 2 && e.Type == protowire.BytesType {
-					return pbwire.Each(e.Bytes, e.Off, func(v pbwire.Field) error {
-						if v.Num == 2 && v.Type == protowire.BytesType {
-							if u, o, ok := fileURL(v.Bytes, v.Off, depth+1); ok {
-								url, at = u, o
-								return errStop
-							}
-						}
-						return nil
-					})
+			return s.rd.Each(f.Off, f.Off+f.Len, func(e pbwire.Field) error {
+				if e.Num != 2 || e.Type != protowire.BytesType {
+					return nil
 				}
-				return nil
+				return s.rd.Each(e.Off, e.Off+e.Len, func(v pbwire.Field) error {
+					if v.Num != 2 || v.Type != protowire.BytesType {
+						return nil
+					}
+					u, o, err := s.fileURL(v.Off, v.Off+v.Len, depth+1)
+					if u != "" {
+						url, at = u, o
+						return errStop
+					}
+					return err
+				})
 			})
 		}
 		return nil
 	})
-	return url, at, url != ""
+	if errors.Is(err, errStop) {
+		err = nil
+	}
+	return url, at, err
 }
 
 // builtinLike reports whether op is named like a TensorFlow built-in op:
@@ -426,27 +478,41 @@ func builtinLike(op string) bool {
 	return true
 }
 
-// findJSON scans every length-delimited field of msg, at any depth up to
-// maxNesting, that holds a JSON object naming Keras classes.
-func (s *scanner) findJSON(msg []byte, base int64, depth int) error {
+// findJSON scans every length-delimited field of the message in
+// [start, end), at any depth up to maxNesting, that holds a JSON object
+// naming Keras classes. A field that is neither JSON nor a message simply
+// fails to parse as one, which is not a problem here.
+func (s *scanner) findJSON(start, end int64, depth int) error {
 	if depth > maxNesting {
 		return nil
 	}
-	return pbwire.Each(msg, base, func(f pbwire.Field) error {
-		if f.Type != protowire.BytesType || len(f.Bytes) == 0 {
+	return s.rd.Each(start, end, func(f pbwire.Field) error {
+		if f.Type != protowire.BytesType || f.Len == 0 {
 			return nil
 		}
-		t := bytes.TrimLeft(f.Bytes, " \t\r\n")
-		if len(t) > 0 && t[0] == '{' && bytes.Contains(f.Bytes, []byte(`"class_name"`)) {
-			if s.jsonSeen < maxJSONScans {
+		head, err := s.rd.ReadBytes(pbwire.Field{Num: f.Num, Off: f.Off, Len: min(f.Len, 64)}, 64)
+		if err != nil {
+			return err
+		}
+		if t := bytes.TrimLeft(head, " \t\r\n"); len(t) > 0 && t[0] == '{' {
+			if s.jsonSeen >= maxJSONScans || f.Len > keras.MaxConfigSize {
+				return nil
+			}
+			b, err := s.rd.ReadBytes(f, keras.MaxConfigSize)
+			if err != nil {
+				return err
+			}
+			if bytes.Contains(b, []byte(`"class_name"`)) {
 				s.jsonSeen++
-				s.extra = append(s.extra, keras.ScanConfigAt(f.Bytes, f.Off)...)
+				s.extra = append(s.extra, keras.ScanConfigAt(b, f.Off)...)
 			}
 			return nil
 		}
-		// Not JSON: it may be a nested message; a string that is not a
-		// message just fails to parse, which is not an error here.
-		_ = s.findJSON(f.Bytes, f.Off, depth+1)
+		err = s.findJSON(f.Off, f.Off+f.Len, depth+1)
+		var ioErr *pbwire.IOError
+		if errors.As(err, &ioErr) {
+			return err
+		}
 		return nil
 	})
 }

@@ -115,7 +115,7 @@ const readerWindow = 64 << 10
 
 // NewReader returns a Reader of the size bytes of r.
 func NewReader(r io.ReaderAt, size int64) *Reader {
-	return &Reader{r: r, size: size, buf: make([]byte, readerWindow)}
+	return &Reader{r: r, size: size, buf: make([]byte, min(readerWindow, max(size, 0)))}
 }
 
 // Size returns the size of the file.
