@@ -1,12 +1,9 @@
 package keras
 
 import (
-	"bytes"
 	"encoding/base64"
-	"encoding/json"
 	"errors"
 	"fmt"
-	"io"
 	"slices"
 	"strings"
 
@@ -28,158 +25,6 @@ const (
 	maxFindings = 1000
 )
 
-// value is one JSON value with the byte offset it starts near.
-type value struct {
-	off  int64
-	kind byte // 'o' object, 'a' array, 's' string, 'n' number, bool or null
-	str  string
-	keys []string // object keys, parallel to vals
-	vals []*value // object values or array elements
-}
-
-// get returns the last value of key in an object (Python's json keeps the
-// last of duplicate keys), or nil.
-func (v *value) get(key string) *value {
-	if v == nil || v.kind != 'o' {
-		return nil
-	}
-	for i := len(v.keys) - 1; i >= 0; i-- {
-		if v.keys[i] == key {
-			return v.vals[i]
-		}
-	}
-	return nil
-}
-
-// getStr returns the string value of key, or "".
-func (v *value) getStr(key string) string {
-	if s := v.get(key); s != nil && s.kind == 's' {
-		return s.str
-	}
-	return ""
-}
-
-var errTooDeep = errors.New("nesting deeper than the limit")
-var errTooMany = errors.New("more JSON values than the limit")
-
-type parser struct {
-	src     []byte
-	dec     *json.Decoder
-	nvalues int
-	deepest int
-}
-
-func (p *parser) parse(depth int) (*value, error) {
-	off := p.dec.InputOffset()
-	// InputOffset is just past the previous token: skip the separators.
-	for off < int64(len(p.src)) && strings.IndexByte(" \t\r\n:,", p.src[off]) >= 0 {
-		off++
-	}
-	tok, err := p.dec.Token()
-	if err != nil {
-		return nil, err
-	}
-	return p.parseFrom(tok, off, depth)
-}
-
-func (p *parser) parseFrom(tok json.Token, off int64, depth int) (*value, error) {
-	p.nvalues++
-	if p.nvalues > maxValues {
-		return nil, errTooMany
-	}
-	if depth > p.deepest {
-		p.deepest = depth
-	}
-	switch t := tok.(type) {
-	case json.Delim:
-		if depth >= MaxDepth {
-			return nil, errTooDeep
-		}
-		v := &value{off: off}
-		switch t {
-		case '{':
-			v.kind = 'o'
-			for p.dec.More() {
-				kt, err := p.dec.Token()
-				if err != nil {
-					return v, err
-				}
-				k, _ := kt.(string)
-				child, err := p.parse(depth + 1)
-				if child != nil {
-					v.keys = append(v.keys, k)
-					v.vals = append(v.vals, child)
-				}
-				if err != nil {
-					return v, err
-				}
-			}
-		case '[':
-			v.kind = 'a'
-			for p.dec.More() {
-				child, err := p.parse(depth + 1)
-				if child != nil {
-					v.vals = append(v.vals, child)
-				}
-				if err != nil {
-					return v, err
-				}
-			}
-		default:
-			return nil, fmt.Errorf("unexpected %q", t)
-		}
-		if _, err := p.dec.Token(); err != nil { // closing delimiter
-			return v, err
-		}
-		return v, nil
-	case string:
-		return &value{off: off, kind: 's', str: t}, nil
-	default:
-		return &value{off: off, kind: 'n'}, nil
-	}
-}
-
-// pythonJSON rewrites the non-standard number literals Python's json module
-// writes and reads (NaN, Infinity, -Infinity) into standard numbers of the
-// same length, outside strings, so that an attacker cannot make the config
-// unreadable to Go while Keras still loads it. Offsets are kept.
-func pythonJSON(b []byte) []byte {
-	var out []byte
-	inStr, esc := false, false
-	for i := 0; i < len(b); i++ {
-		c := b[i]
-		if inStr {
-			switch {
-			case esc:
-				esc = false
-			case c == '\\':
-				esc = true
-			case c == '"':
-				inStr = false
-			}
-			continue
-		}
-		if c == '"' {
-			inStr = true
-			continue
-		}
-		for _, r := range [...]struct{ from, to string }{{"NaN", "0.0"}, {"-Infinity", "-1e999999"}, {"Infinity", "1e999999"}} {
-			if bytes.HasPrefix(b[i:], []byte(r.from)) {
-				if out == nil {
-					out = slices.Clone(b)
-				}
-				copy(out[i:], r.to)
-				i += len(r.from) - 1
-				break
-			}
-		}
-	}
-	if out == nil {
-		return b
-	}
-	return out
-}
-
 // ScanConfig inspects a Keras model config (JSON) and returns what it finds.
 // Offsets in the findings are byte offsets into config.
 func ScanConfig(config []byte) []finding.Finding {
@@ -200,16 +45,8 @@ func scanConfig(config []byte, base int64) []finding.Finding {
 			fmt.Sprintf("config is larger than the %d-byte limit; only the first %d bytes were inspected", MaxConfigSize, MaxConfigSize)))
 		config = config[:MaxConfigSize]
 	}
-	src := pythonJSON(config)
-	p := &parser{src: src, dec: json.NewDecoder(bytes.NewReader(src))}
-	p.dec.UseNumber()
-	root, err := p.parse(0)
-	if err == nil {
-		if _, err2 := p.dec.Token(); err2 != io.EOF {
-			err = fmt.Errorf("data after the top-level value at byte %d", p.dec.InputOffset())
-		}
-	}
-	if err != nil && len(config) <= MaxConfigSize {
+	root, at, err := parseJSON(config)
+	if err != nil {
 		what := "config is not valid JSON"
 		switch {
 		case errors.Is(err, errTooDeep):
@@ -217,8 +54,8 @@ func scanConfig(config []byte, base int64) []finding.Finding {
 		case errors.Is(err, errTooMany):
 			what = fmt.Sprintf("config holds more than %d values", maxValues)
 		}
-		w.add(newFinding(RuleMalformed, base+p.dec.InputOffset(), 1, truncate(err.Error(), 120),
-			fmt.Sprintf("%s (%v, near byte %d); it was inspected only up to there", what, err, p.dec.InputOffset())))
+		w.add(newFinding(RuleMalformed, base+int64(at), 1, truncate(err.Error(), 120),
+			fmt.Sprintf("%s (%v, near byte %d); it was inspected only up to there", what, err, at)))
 	}
 	if root != nil {
 		w.walk(root, nil, 0, false)

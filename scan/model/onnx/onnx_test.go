@@ -315,3 +315,21 @@ func equal(a, b map[string]finding.Severity) bool {
 	}
 	return true
 }
+
+// BenchmarkScan walks a model with 10,000 nodes and a 64 MiB initializer;
+// SetBytes counts the whole file, most of which is skipped.
+func BenchmarkScan(b *testing.B) {
+	m := fx.BenignONNX()
+	for i := range 10000 {
+		m.Graph.Nodes = append(m.Graph.Nodes, fx.ONNXNode{Name: fmt.Sprintf("n%d", i), OpType: "Relu"})
+	}
+	m.Graph.Initializers = append(m.Graph.Initializers, fx.ONNXTensor{Name: "big", Raw: make([]byte, 64<<20)})
+	data := m.Bytes()
+	b.SetBytes(int64(len(data)))
+	b.ReportAllocs()
+	for b.Loop() {
+		if fs, err := Scan(bytes.NewReader(data), int64(len(data)), ""); err != nil || len(fs) != 0 {
+			b.Fatal(err, describe(fs))
+		}
+	}
+}

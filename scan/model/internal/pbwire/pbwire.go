@@ -37,7 +37,8 @@ func (e *Error) Error() string { return fmt.Sprintf("malformed protobuf at byte 
 func (e *Error) Unwrap() error { return e.Err }
 
 // Each calls fn for every field of msg, whose first byte is at absolute
-// offset base. It stops at the first error fn returns, or with an *Error at
+// offset base: the in-memory counterpart of Reader.Each (which the scanners
+// use), kept as its reference in the differential fuzz test. It stops at the first error fn returns, or with an *Error at
 // the first malformed field.
 func Each(msg []byte, base int64, fn func(Field) error) error {
 	pos := 0
@@ -84,19 +85,6 @@ func Each(msg []byte, base int64, fn func(Field) error) error {
 		}
 	}
 	return nil
-}
-
-// String returns the last length-delimited value of field num in msg (e.g.
-// the key of a map entry) as a string, ignoring malformed data.
-func String(msg []byte, num protowire.Number) string {
-	var s string
-	_ = Each(msg, 0, func(f Field) error {
-		if f.Num == num && f.Type == protowire.BytesType {
-			s = string(f.Bytes)
-		}
-		return nil
-	})
-	return s
 }
 
 // Reader walks messages of a file through an io.ReaderAt, reading only the
