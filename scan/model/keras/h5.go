@@ -61,21 +61,21 @@ func ScanH5(r io.ReaderAt, size int64) ([]finding.Finding, error) {
 		fallback = true
 	}
 	for _, name := range configAttributes {
-		a, ok := attrs[name]
-		if !ok {
-			continue
-		}
-		if a.err != nil {
-			var ioErr *h5IOError
-			if errors.As(a.err, &ioErr) {
-				return nil, ioErr
+		// A name may repeat; which one a library reads is its business, so
+		// every copy is scanned.
+		for _, a := range attrs[name] {
+			if a.err != nil {
+				var ioErr *h5IOError
+				if errors.As(a.err, &ioErr) {
+					return nil, ioErr
+				}
+				out = append(out, h5Finding(fmt.Errorf("attribute %s: %w", name, a.err)))
+				fallback = true
+				continue
 			}
-			out = append(out, h5Finding(fmt.Errorf("attribute %s: %w", name, a.err)))
-			fallback = true
-			continue
-		}
-		for _, s := range a.values {
-			out = append(out, scanConfig(s.data, s.off)...)
+			for _, s := range a.values {
+				out = append(out, scanConfig(s.data, s.off)...)
+			}
 		}
 	}
 	if h.dense {
@@ -214,8 +214,8 @@ func findSuperblock(r io.ReaderAt, size int64) (int64, error) {
 }
 
 // rootAttributes parses the superblock and the root group's object header
-// and returns its attributes by name.
-func (h *h5) rootAttributes() (map[string]*h5Attr, error) {
+// and returns its attributes by name (a name may occur more than once).
+func (h *h5) rootAttributes() (map[string][]*h5Attr, error) {
 	sb, err := findSuperblock(h.r, h.size)
 	if err != nil {
 		return nil, err
@@ -268,13 +268,13 @@ func (h *h5) rootAttributes() (map[string]*h5Attr, error) {
 		return nil, err
 	}
 	msgs, err := h.objectHeader(root)
-	attrs := map[string]*h5Attr{}
+	attrs := map[string][]*h5Attr{}
 	for _, m := range msgs {
 		switch m.typ {
 		case 0x000C:
 			a := h.attribute(m)
 			if a.name != "" {
-				attrs[a.name] = a
+				attrs[a.name] = append(attrs[a.name], a)
 			}
 		case 0x0015:
 			h.attributeInfo(m)

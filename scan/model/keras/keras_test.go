@@ -228,6 +228,7 @@ func TestScanH5Built(t *testing.T) {
 		{"lambda fixed", fx.H5{Attrs: []fx.H5Attr{{Name: "model_config", Value: lambda}}}, []string{RuleLambda.ID}},
 		{"lambda vlen", fx.H5{Attrs: []fx.H5Attr{{Name: "model_config", Value: lambda, VarLen: true}}}, []string{RuleLambda.ID}},
 		{"exec in training_config", fx.H5{Attrs: []fx.H5Attr{{Name: "model_config", Value: benign}, {Name: "training_config", Value: exec, VarLen: true}}}, []string{RuleDangerousCallable.ID}},
+		{"duplicate model_config, second one evil", fx.H5{Attrs: []fx.H5Attr{{Name: "model_config", Value: benign}, {Name: "model_config", Value: lambda, VarLen: true}}}, []string{RuleLambda.ID}},
 		{"continuation loop", fx.H5{Attrs: []fx.H5Attr{{Name: "model_config", Value: lambda}}, LoopContinuation: true}, []string{RuleH5Malformed.ID, RuleLambda.ID}},
 		{"global heap of 2^60 bytes", fx.H5{Attrs: []fx.H5Attr{{Name: "model_config", Value: lambda, VarLen: true}}, HugeHeap: true}, []string{RuleH5Malformed.ID, RuleLambda.ID}},
 		{"object header chunk of 2^31 bytes", fx.H5{Attrs: []fx.H5Attr{{Name: "model_config", Value: lambda}}, HugeMessage: true}, []string{RuleH5Malformed.ID, RuleLambda.ID}},
