@@ -161,7 +161,9 @@ func (w *walker) object(v *value, path *jpath, inLambda bool) bool {
 	lambda := false
 	switch {
 	case className == "Lambda" || strings.HasSuffix(className, ">Lambda") || className == "__lambda__":
-		lambda = w.lambda(v, cfg, path)
+		// Inside a Lambda already reported (a Keras 3 Lambda holds a
+		// __lambda__ object), report once.
+		lambda = inLambda || w.lambda(v, cfg, path)
 	case className == "function" || registered == "function":
 		// Keras 3 serializes a plain function as
 		// {"module": m, "class_name": "function", "config": name}.

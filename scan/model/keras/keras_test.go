@@ -124,6 +124,14 @@ func TestLambdaNamesDangerousCode(t *testing.T) {
 	}
 }
 
+func TestKeras3LambdaReportedOnce(t *testing.T) {
+	cfg := fx.JSON(fx.Sequential(fx.Obj{"module": "keras.layers", "class_name": "Lambda",
+		"config": fx.Obj{"function": fx.Obj{"class_name": "__lambda__", "config": fx.Obj{"value": []any{fx.LambdaOSSystem, nil, nil}}}}}))
+	if got := ScanConfig(cfg); len(got) != 1 || got[0].RuleID != RuleLambda.ID {
+		t.Fatalf("want one lambda finding:%s", describe(got))
+	}
+}
+
 func TestScanConfigHostile(t *testing.T) {
 	deepLambda := fx.JSON(fx.Nested(60, fx.Lambda("l", fx.LambdaOSSystem)))
 	tooDeep := []byte(strings.Repeat(`{"a":`, 5000) + strings.Repeat("}", 5000))
