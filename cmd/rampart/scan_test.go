@@ -1,0 +1,68 @@
+package main
+
+import (
+	"encoding/json"
+	"os"
+	"path/filepath"
+	"strings"
+	"testing"
+
+	"github.com/rampartsec/rampart/scan/model/pickle/pickletest"
+)
+
+func TestScanModelCommand(t *testing.T) {
+	dir := t.TempDir()
+	evil := filepath.Join(dir, "evil.pkl")
+	if err := os.WriteFile(evil, pickletest.New(2).Call("os", "system", pickletest.S("id")).Stop().Bytes(), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	clean := filepath.Join(dir, "clean")
+	os.Mkdir(clean, 0o755)
+	if err := os.WriteFile(filepath.Join(clean, "model.pt"), pickletest.TorchDataPkl([]pickletest.Tensor{{Name: "w", Shape: []int64{2, 2}}}), 0o644); err != nil {
+		t.Fatal(err)
+	}
+
+	out, code := run(t, newScanCmd(), "", "model", "--format", "json", evil)
+	if code != 1 {
+		t.Fatalf("exit %d for a malicious pickle, want 1:\n%s", code, out)
+	}
+	var doc struct {
+		Findings []struct {
+			Severity string `json:"severity"`
+			RuleID   string `json:"rule_id"`
+			Location struct {
+				Path   string `json:"path"`
+				Offset int64  `json:"offset"`
+			} `json:"location"`
+			Excerpt string `json:"excerpt"`
+		} `json:"findings"`
+	}
+	if err := json.Unmarshal([]byte(out), &doc); err != nil {
+		t.Fatalf("JSON report: %v\n%s", err, out)
+	}
+	if len(doc.Findings) == 0 || doc.Findings[0].Severity != "critical" || doc.Findings[0].RuleID != "model.pickle.dangerous-global" ||
+		doc.Findings[0].Location.Path != evil || doc.Findings[0].Excerpt != "os.system" {
+		t.Errorf("first finding %+v", doc.Findings)
+	}
+
+	if out, code := run(t, newScanCmd(), "", "model", clean); code != 0 {
+		t.Errorf("exit %d for a clean checkpoint, want 0:\n%s", code, out)
+	}
+	if out, code := run(t, newScanCmd(), "", "model", "--fail-on", "none", evil); code != 0 {
+		t.Errorf("--fail-on none: exit %d:\n%s", code, out)
+	}
+	if out, code := run(t, newScanCmd(), "", "model", "--fail-on", "severe", evil); code != 2 || !strings.Contains(out, "--fail-on") {
+		t.Errorf("bad --fail-on: exit %d:\n%s", code, out)
+	}
+	if out, code := run(t, newScanCmd(), "", "model", filepath.Join(dir, "missing")); code != 2 || !strings.Contains(out, "missing") {
+		t.Errorf("missing path: exit %d:\n%s", code, out)
+	}
+	sarif := filepath.Join(dir, "report.sarif")
+	if out, code := run(t, newScanCmd(), "", "model", "--format", "sarif", "-o", sarif, dir); code != 1 {
+		t.Errorf("sarif: exit %d:\n%s", code, out)
+	}
+	b, err := os.ReadFile(sarif)
+	if err != nil || !strings.Contains(string(b), `"ruleId": "model.pickle.dangerous-global"`) {
+		t.Errorf("SARIF report lacks the rule (%v):\n%.400s", err, b)
+	}
+}
