@@ -355,3 +355,26 @@ func BenchmarkScanH5(b *testing.B) {
 		}
 	}
 }
+
+// TestCorpus checks the labels of the fixtures corpus for Keras formats.
+func TestCorpus(t *testing.T) {
+	n := 0
+	for _, s := range fx.Corpus() {
+		var got []finding.Finding
+		switch s.Format {
+		case fx.FormatKerasConfig:
+			got = ScanConfig(s.Data)
+		case fx.FormatH5:
+			got = scanH5(t, s.Data)
+		default:
+			continue
+		}
+		n++
+		if ids := ruleIDs(got); !slices.Equal(ids, s.Rules) {
+			t.Errorf("%s: got %v, want %v%s", s.Name, ids, s.Rules, describe(got))
+		}
+	}
+	if n < 10 {
+		t.Errorf("only %d Keras samples", n)
+	}
+}

@@ -333,3 +333,28 @@ func BenchmarkScan(b *testing.B) {
 		}
 	}
 }
+
+// TestCorpus checks the labels of the fixtures corpus for ONNX.
+func TestCorpus(t *testing.T) {
+	n := 0
+	for _, s := range fx.Corpus() {
+		if s.Format != fx.FormatONNX {
+			continue
+		}
+		n++
+		var ids []string
+		got := scan(t, s.Data, "")
+		for _, f := range got {
+			if !slices.Contains(ids, f.RuleID) {
+				ids = append(ids, f.RuleID)
+			}
+		}
+		slices.Sort(ids)
+		if !slices.Equal(ids, s.Rules) {
+			t.Errorf("%s: got %v, want %v%s", s.Name, ids, s.Rules, describe(got))
+		}
+	}
+	if n < 8 {
+		t.Errorf("only %d ONNX samples", n)
+	}
+}

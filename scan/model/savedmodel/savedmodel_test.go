@@ -257,3 +257,38 @@ func BenchmarkScan(b *testing.B) {
 		}
 	}
 }
+
+// TestCorpus checks the labels of the fixtures corpus for TensorFlow
+// formats.
+func TestCorpus(t *testing.T) {
+	n := 0
+	for _, s := range fx.Corpus() {
+		var got []finding.Finding
+		var err error
+		switch s.Format {
+		case fx.FormatSavedModel, fx.FormatGraphDef:
+			got, err = Scan(bytes.NewReader(s.Data), int64(len(s.Data)))
+		case fx.FormatKerasMetadata:
+			got, err = ScanKerasMetadata(bytes.NewReader(s.Data), int64(len(s.Data)))
+		default:
+			continue
+		}
+		n++
+		if err != nil {
+			t.Fatal(err)
+		}
+		var ids []string
+		for _, f := range got {
+			if !slices.Contains(ids, f.RuleID) {
+				ids = append(ids, f.RuleID)
+			}
+		}
+		slices.Sort(ids)
+		if !slices.Equal(ids, s.Rules) {
+			t.Errorf("%s: got %v, want %v%s", s.Name, ids, s.Rules, describe(got))
+		}
+	}
+	if n < 8 {
+		t.Errorf("only %d TensorFlow samples", n)
+	}
+}
