@@ -287,6 +287,26 @@ func TestScanH5Hostile(t *testing.T) {
 	t.Logf("%d hostile inputs in %v", n, time.Since(start))
 }
 
+// TestScanH5RawScanBounded: a broken file full of unterminated config
+// candidates costs a bounded amount of reading.
+func TestScanH5RawScanBounded(t *testing.T) {
+	var b bytes.Buffer
+	b.WriteString("\x89HDF\r\n\x1a\n")
+	b.Write(make([]byte, 100))
+	for b.Len() < 4<<20 {
+		b.WriteString(`{"class_name":"`)
+		b.Write(bytes.Repeat([]byte("a"), 64<<10))
+	}
+	start := time.Now()
+	got := scanH5(t, b.Bytes())
+	if ids := ruleIDs(got); !slices.Equal(ids, []string{RuleH5Malformed.ID}) {
+		t.Errorf("got %v", ids)
+	}
+	if d := time.Since(start); d > 10*time.Second {
+		t.Errorf("took %v", d)
+	}
+}
+
 type failingReader struct{}
 
 func (failingReader) ReadAt([]byte, int64) (int, error) { return 0, fmt.Errorf("disk on fire") }

@@ -84,6 +84,7 @@ func modelDir(t *testing.T) string {
 		"rel_escape.bin": "../secret.txt",
 		"sub/inside.bin": "../weights.bin",
 		"dangling.bin":   "/nonexistent/rampart/x",
+		"dirlink":        root,
 	} {
 		if err := os.Symlink(target, filepath.Join(dir, link)); err != nil {
 			t.Fatal(err)
@@ -117,6 +118,7 @@ func TestScan(t *testing.T) {
 		{"backslash dot-dot", withInit(ext("W2", `sub\..\..\secret.txt`)), "", map[string]finding.Severity{RuleExternalEscape.ID: finding.Critical}},
 		{"symlink to an absolute path outside", withInit(ext("W2", "escape.bin")), dir, map[string]finding.Severity{RuleExternalEscape.ID: finding.Critical}},
 		{"symlink to a relative path outside", withInit(ext("W2", "rel_escape.bin")), dir, map[string]finding.Severity{RuleExternalEscape.ID: finding.Critical}},
+		{"directory symlink outside", withInit(ext("W2", "dirlink/secret.txt")), dir, map[string]finding.Severity{RuleExternalEscape.ID: finding.Critical}},
 		{"dangling symlink outside", withInit(ext("W2", "dangling.bin")), dir, map[string]finding.Severity{RuleExternalEscape.ID: finding.Critical}},
 		{"ORT memory marker", withInit(ext("W2", "*/_ORT_MEM_ADDR_/*", "offset", "140737488347136", "length", "4096")), "",
 			map[string]finding.Severity{RuleExternalMemory.ID: finding.Critical}},
