@@ -221,7 +221,7 @@ func TestScanHostile(t *testing.T) {
 		}
 		scan(t, b, "")
 	}
-	if d := time.Since(start); d > 10*time.Second {
+	if d := time.Since(start); d > hangGuard {
 		t.Errorf("hostile inputs took %v", d)
 	}
 }
@@ -360,3 +360,8 @@ func TestCorpus(t *testing.T) {
 		t.Errorf("only %d ONNX samples", n)
 	}
 }
+
+// hangGuard is how long a hostile-input test may run before it counts as a
+// hang: generous, because the race detector and a loaded machine slow the
+// bounded work many times over.
+const hangGuard = 60 * time.Second
