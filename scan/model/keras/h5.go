@@ -639,6 +639,7 @@ func rawConfigScan(r io.ReaderAt, size int64) ([]finding.Finding, error) {
 	limit := min(size, maxRawScan)
 	buf := make([]byte, min(window+64, size))
 	scans := 0
+	budget := int64(2 * MaxConfigSize) // bytes all candidate objects may read together
 	for start := int64(0); start < limit && scans < 64; start += window {
 		n := min(int64(len(buf)), size-start)
 		b := buf[:n]
@@ -661,7 +662,7 @@ func rawConfigScan(r io.ReaderAt, size int64) ([]finding.Finding, error) {
 			}
 			scans++
 			at := start + int64(i)
-			obj, err := readJSONObject(r, at, size)
+			obj, err := readJSONObject(r, at, size, &budget)
 			if err != nil {
 				return nil, err
 			}
@@ -682,39 +683,58 @@ func rawConfigScan(r io.ReaderAt, size int64) ([]finding.Finding, error) {
 }
 
 // readJSONObject reads the balanced JSON object starting at off (at most
-// MaxConfigSize bytes), or nil if it does not close.
-func readJSONObject(r io.ReaderAt, off, size int64) ([]byte, error) {
+// MaxConfigSize bytes, and at most *budget, which it decreases), or nil if
+// it does not close.
+func readJSONObject(r io.ReaderAt, off, size int64, budget *int64) ([]byte, error) {
 	const step = 1 << 20
-	var obj []byte
+	buf := make([]byte, min(step, max(size-off, 0)))
 	depth, inStr, esc := 0, false, false
-	for pos := off; pos < size && pos-off < MaxConfigSize; pos += step {
-		b := make([]byte, min(step, size-pos, MaxConfigSize-(pos-off)))
+	for pos := off; pos < size && pos-off < MaxConfigSize && *budget > 0; pos += step {
+		b := buf[:min(step, size-pos, MaxConfigSize-(pos-off), *budget)]
+		*budget -= int64(len(b))
 		if _, err := r.ReadAt(b, pos); err != nil && !errors.Is(err, io.EOF) {
 			return nil, fmt.Errorf("reading HDF5 at byte %d: %w", pos, err)
 		}
-		for i, c := range b {
-			switch {
-			case inStr && esc:
-				esc = false
-			case inStr && c == '\\':
-				esc = true
-			case inStr && c == '"':
-				inStr = false
-			case inStr:
-			case c == '"':
+		for i := 0; i < len(b); i++ {
+			c := b[i]
+			if inStr {
+				switch {
+				case esc:
+					esc = false
+				case c == '\\':
+					esc = true
+				case c == '"':
+					inStr = false
+				default:
+					// Skip to the next quote or backslash.
+					j := bytes.IndexAny(b[i:], `"\`)
+					if j < 0 {
+						i = len(b)
+					} else {
+						i += j - 1
+					}
+				}
+				continue
+			}
+			switch c {
+			case '"':
 				inStr = true
-			case c == '{' || c == '[':
+			case '{', '[':
 				depth++
-			case c == '}' || c == ']':
+			case '}', ']':
 				depth--
 				if depth == 0 {
-					return append(obj, b[:i+1]...), nil
+					// Closed: read the whole object once.
+					obj := make([]byte, pos-off+int64(i)+1)
+					if _, err := r.ReadAt(obj, off); err != nil && !errors.Is(err, io.EOF) {
+						return nil, fmt.Errorf("reading HDF5 at byte %d: %w", off, err)
+					}
+					return obj, nil
 				}
-			case c == 0:
+			case 0:
 				return nil, nil
 			}
 		}
-		obj = append(obj, b...)
 	}
 	return nil, nil
 }

@@ -3,6 +3,7 @@ package keras
 import (
 	"bytes"
 	"fmt"
+	"io"
 	"math/rand/v2"
 	"os"
 	"path/filepath"
@@ -156,7 +157,7 @@ func TestScanConfigHostile(t *testing.T) {
 			if !slices.Equal(got, tc.want) {
 				t.Errorf("got rules %v, want %v", got, tc.want)
 			}
-			if d := time.Since(start); d > 5*time.Second {
+			if d := time.Since(start); d > hangGuard {
 				t.Errorf("took %v", d)
 			}
 		})
@@ -287,6 +288,42 @@ func TestScanH5Hostile(t *testing.T) {
 	t.Logf("%d hostile inputs in %v", n, time.Since(start))
 }
 
+// TestScanH5RawScanBounded: a broken file full of unterminated config
+// candidates costs a bounded amount of reading.
+func TestScanH5RawScanBounded(t *testing.T) {
+	var b bytes.Buffer
+	b.WriteString("\x89HDF\r\n\x1a\n")
+	b.Write(make([]byte, 100))
+	for b.Len() < 8<<20 {
+		b.WriteString(`{"class_name":"`)
+		b.Write(bytes.Repeat([]byte("a"), 64<<10))
+	}
+	r := &countingReader{r: bytes.NewReader(b.Bytes())}
+	got, err := ScanH5(r, int64(b.Len()))
+	if err != nil {
+		t.Fatal(err)
+	}
+	if ids := ruleIDs(got); !slices.Equal(ids, []string{RuleH5Malformed.ID}) {
+		t.Errorf("got %v", ids)
+	}
+	// The search window over the file, plus at most 2×MaxConfigSize for
+	// all candidates together, plus a little metadata.
+	if limit := int64(b.Len()) + 2*MaxConfigSize + 1<<20; r.n > limit {
+		t.Errorf("read %d bytes, more than %d", r.n, limit)
+	}
+}
+
+type countingReader struct {
+	r io.ReaderAt
+	n int64
+}
+
+func (c *countingReader) ReadAt(p []byte, off int64) (int, error) {
+	n, err := c.r.ReadAt(p, off)
+	c.n += int64(n)
+	return n, err
+}
+
 type failingReader struct{}
 
 func (failingReader) ReadAt([]byte, int64) (int, error) { return 0, fmt.Errorf("disk on fire") }
@@ -355,3 +392,31 @@ func BenchmarkScanH5(b *testing.B) {
 		}
 	}
 }
+
+// TestCorpus checks the labels of the fixtures corpus for Keras formats.
+func TestCorpus(t *testing.T) {
+	n := 0
+	for _, s := range fx.Corpus() {
+		var got []finding.Finding
+		switch s.Format {
+		case fx.FormatKerasConfig:
+			got = ScanConfig(s.Data)
+		case fx.FormatH5:
+			got = scanH5(t, s.Data)
+		default:
+			continue
+		}
+		n++
+		if ids := ruleIDs(got); !slices.Equal(ids, s.Rules) {
+			t.Errorf("%s: got %v, want %v%s", s.Name, ids, s.Rules, describe(got))
+		}
+	}
+	if n < 10 {
+		t.Errorf("only %d Keras samples", n)
+	}
+}
+
+// hangGuard is how long a hostile-input test may run before it counts as a
+// hang: generous, because the race detector and a loaded machine slow the
+// bounded work many times over.
+const hangGuard = 60 * time.Second
