@@ -52,6 +52,7 @@ func main() {
 
 // Command groups, one per attack-surface layer (DESIGN.md).
 const (
+	groupModel   = "model"
 	groupRuntime = "runtime"
 	groupInfra   = "infra"
 	groupGeneral = "general"
@@ -75,6 +76,7 @@ then point any OpenAI SDK's base URL at http://127.0.0.1:8080/v1.`,
 		SilenceErrors: true,
 	}
 	root.AddGroup(
+		&cobra.Group{ID: groupModel, Title: "Layer 2 · model weights:"},
 		&cobra.Group{ID: groupRuntime, Title: "Layers 3–4 · inference API and output (the gateway):"},
 		&cobra.Group{ID: groupInfra, Title: "Layers 5 and 7 · infrastructure and the humans who run it:"},
 		&cobra.Group{ID: groupGeneral, Title: "Configuration and information:"},
@@ -85,6 +87,7 @@ then point any OpenAI SDK's base URL at http://127.0.0.1:8080/v1.`,
 			root.AddCommand(c)
 		}
 	}
+	add(groupModel, newModelCmd(), newKeygenCmd())
 	add(groupRuntime, newServeCmd(), newCheckCmd(detect.Default), newEvalCmd(detect.Default))
 	add(groupInfra, newKeysCmd(), newAuditCmd())
 	add(groupGeneral, newConfigCmd(), newVersionCmd())
