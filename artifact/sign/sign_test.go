@@ -416,3 +416,38 @@ func TestSingleFile(t *testing.T) {
 		t.Fatalf("verify a folder with a file signature: %v", err)
 	}
 }
+
+func TestFindings(t *testing.T) {
+	dir, _ := makeModel(t, 5)
+	s, v, _ := newPair(t, keys.ECDSAP256)
+	signModel(t, dir, s)
+	os.WriteFile(filepath.Join(dir, "top-0000.json"), []byte("changed"), 0o644)
+	os.WriteFile(filepath.Join(dir, "payload.pkl"), []byte("new"), 0o644)
+	res, err := verify(t, dir, v)
+	fs := Findings(res, err)
+	if len(fs) != 2 {
+		t.Fatalf("%d findings, want 2", len(fs))
+	}
+	got := map[string]string{}
+	for _, f := range fs {
+		got[f.RuleID] = f.Excerpt
+		if f.Layer != 2 || f.Detector != Detector || f.Message == "" {
+			t.Errorf("finding %+v", f)
+		}
+	}
+	if got["model.signature.file-modified"] != "top-0000.json" || got["model.signature.file-added"] != "payload.pkl" {
+		t.Fatalf("findings %v", got)
+	}
+	_, other, _ := newPair(t, keys.ECDSAP256)
+	res, err = verify(t, dir, other)
+	if fs := Findings(res, err); len(fs) != 1 || fs[0].RuleID != "model.signature.invalid" {
+		t.Fatalf("bad signature findings %v", fs)
+	}
+	ids := map[string]bool{}
+	for _, r := range Rules() {
+		ids[r.ID] = true
+	}
+	if len(ids) != 4 {
+		t.Fatalf("rules %v", ids)
+	}
+}
