@@ -1,14 +1,19 @@
 package sign
 
 import (
-	"context"
+	"crypto/x509"
 	"os"
 	"path/filepath"
 	"testing"
 )
 
-// FuzzVerifyBundle parses arbitrary signature files and checks them with
-// a key verifier and a certificate verifier: it must never panic.
+// FuzzVerifyBundle parses arbitrary signature files and runs the checks
+// of the verification material (key hint, PEM key, key details,
+// certificates): it must never panic. The signature arithmetic itself is
+// left out: under the fuzzer's instrumentation one ECDSA P-384 or RSA
+// check takes tens of milliseconds, which starves the search, and
+// TestVectorsTamperSignature runs it on every one-bit change of the
+// vectors.
 func FuzzVerifyBundle(f *testing.F) {
 	for _, vec := range vectors {
 		b, err := os.ReadFile(filepath.Join("testdata/vectors", vec.dir, "model.sig"))
@@ -19,14 +24,16 @@ func FuzzVerifyBundle(f *testing.F) {
 	}
 	f.Add([]byte(`{"mediaType":"application/vnd.dev.sigstore.bundle.v0.3+json"}`))
 	kv := vectorVerifier(f, false)
-	cv := vectorVerifier(f, true)
 	f.Fuzz(func(t *testing.T, data []byte) {
 		b, err := ParseBundle(data)
 		if err != nil {
 			return
 		}
-		for _, v := range []Verifier{kv, cv} {
-			_, _ = v.VerifyBundle(context.Background(), b)
+		_ = kv.(*KeyVerifier).checkMaterial(b)
+		if c := b.VerificationMaterial.X509CertificateChain; c != nil {
+			for _, cert := range c.Certificates {
+				_, _ = x509.ParseCertificate(cert.RawBytes)
+			}
 		}
 		_, _ = parsePayload(b.DSSEEnvelope.Payload)
 	})

@@ -100,31 +100,39 @@ func NewKeyVerifier(k crypto.PublicKey) (*KeyVerifier, error) {
 // VerifyBundle implements Verifier. A bundle that names another key by its
 // hint is refused before any signature check.
 func (v *KeyVerifier) VerifyBundle(_ context.Context, b *Bundle) (string, error) {
+	if err := v.checkMaterial(b); err != nil {
+		return "", err
+	}
+	if err := verifyEnvelope(v.key, b.DSSEEnvelope); err != nil {
+		return "", err
+	}
+	return fmt.Sprintf("%s key %s", keys.Describe(v.key), v.hint), nil
+}
+
+// checkMaterial checks that the bundle names the verifier's key.
+func (v *KeyVerifier) checkMaterial(b *Bundle) error {
 	pk := b.VerificationMaterial.PublicKey
 	if pk == nil {
-		return "", fmt.Errorf("%w: the signature was not made with a public key (it carries a certificate); verify it with the certificate chain", ErrSignature)
+		return fmt.Errorf("%w: the signature was not made with a public key (it carries a certificate); verify it with the certificate chain", ErrSignature)
 	}
 	if pk.Hint != "" && pk.Hint != v.hint {
-		return "", fmt.Errorf("%w: the signature names key %s, not the given key %s", ErrSignature, truncate(pk.Hint, 64), v.hint)
+		return fmt.Errorf("%w: the signature names key %s, not the given key %s", ErrSignature, truncate(pk.Hint, 64), v.hint)
 	}
 	// Signatures of model_signing 0.3 and 1.0 carry the PEM public key and
 	// its algorithm instead of a hint; both must be the given key's.
 	if len(pk.RawBytes) > 0 {
 		k, err := keys.ParsePublic(pk.RawBytes)
 		if err != nil {
-			return "", fmt.Errorf("%w: public key in the signature: %v", ErrSignature, err)
+			return fmt.Errorf("%w: public key in the signature: %v", ErrSignature, err)
 		}
 		if !samePublicKey(k, v.key) {
-			return "", fmt.Errorf("%w: the signature carries another public key than the given one", ErrSignature)
+			return fmt.Errorf("%w: the signature carries another public key than the given one", ErrSignature)
 		}
 	}
 	if pk.KeyDetails != "" && pk.KeyDetails != keyDetails(v.key) {
-		return "", fmt.Errorf("%w: the signature's key is %s, the given key %s", ErrSignature, truncate(pk.KeyDetails, 64), keyDetails(v.key))
+		return fmt.Errorf("%w: the signature's key is %s, the given key %s", ErrSignature, truncate(pk.KeyDetails, 64), keyDetails(v.key))
 	}
-	if err := verifyEnvelope(v.key, b.DSSEEnvelope); err != nil {
-		return "", err
-	}
-	return fmt.Sprintf("%s key %s", keys.Describe(v.key), v.hint), nil
+	return nil
 }
 
 // CertVerifier verifies signatures whose bundle carries an X.509 chain
