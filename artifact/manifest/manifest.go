@@ -207,7 +207,6 @@ func kind(m fs.FileMode) string {
 
 type job struct {
 	name, path string
-	index      int
 }
 
 // hashAll hashes the files with a bounded pool of workers and returns the

@@ -95,8 +95,7 @@ key).`,
 
 // signFlags are the manifest options shared by sign and verify.
 type signFlags struct {
-	opts    sign.Options
-	workers int
+	opts sign.Options
 }
 
 func (s *signFlags) register(cmd *cobra.Command, signing bool) {
