@@ -244,8 +244,10 @@ func verifyEnvelope(pub crypto.PublicKey, e *Envelope) error {
 	if ok, _ := verifyRaw(pub, compat, sig, 0); ok {
 		return nil
 	}
-	if ok, _ := verifyRaw(pub, compat, sig, crypto.SHA256); ok {
-		return nil
+	if k, isEC := pub.(*ecdsa.PublicKey); isEC && k.Curve != elliptic.P256() {
+		if ok, _ := verifyRaw(pub, compat, sig, crypto.SHA256); ok {
+			return nil
+		}
 	}
 	return fmt.Errorf("%w: the DSSE signature does not verify with %s key", ErrSignature, keys.Describe(pub))
 }
