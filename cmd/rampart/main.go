@@ -1,8 +1,9 @@
 // Command rampart secures an LLM system across its seven attack surfaces:
-// `rampart serve` runs the security gateway, `rampart keys` manages its API
-// keys, `rampart audit` verifies its tamper-evident log, `rampart config`
-// checks configurations, and `rampart check` and `rampart eval` run and
-// measure the detectors.
+// `rampart model` signs, verifies and encrypts model artifacts (with keys
+// from `rampart keygen`), `rampart serve` runs the security gateway,
+// `rampart keys` manages its API keys, `rampart audit` verifies its
+// tamper-evident log, `rampart config` checks configurations, and
+// `rampart check` and `rampart eval` run and measure the detectors.
 package main
 
 import (
