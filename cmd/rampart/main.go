@@ -1,8 +1,10 @@
 // Command rampart secures an LLM system across its seven attack surfaces:
-// `rampart serve` runs the security gateway, `rampart keys` manages its API
-// keys, `rampart audit` verifies its tamper-evident log, `rampart config`
-// checks configurations, and `rampart check` and `rampart eval` run and
-// measure the detectors.
+// `rampart scan model` finds code execution hidden in model files,
+// `rampart model` signs, verifies and encrypts model artifacts (with keys
+// from `rampart keygen`), `rampart serve` runs the security gateway,
+// `rampart keys` manages its API keys, `rampart audit` verifies its
+// tamper-evident log, `rampart config` checks configurations, and
+// `rampart check` and `rampart eval` run and measure the detectors.
 package main
 
 import (
@@ -52,10 +54,11 @@ func main() {
 
 // Command groups, one per attack-surface layer (DESIGN.md).
 const (
-	groupArtifacts = "artifacts"
-	groupRuntime   = "runtime"
-	groupInfra     = "infra"
-	groupGeneral   = "general"
+	groupScan    = "scan"
+	groupModel   = "model"
+	groupRuntime = "runtime"
+	groupInfra   = "infra"
+	groupGeneral = "general"
 )
 
 func newRoot() *cobra.Command {
@@ -76,7 +79,8 @@ then point any OpenAI SDK's base URL at http://127.0.0.1:8080/v1.`,
 		SilenceErrors: true,
 	}
 	root.AddGroup(
-		&cobra.Group{ID: groupArtifacts, Title: "Layers 1–2 · training data and model weights:"},
+		&cobra.Group{ID: groupScan, Title: "Scanning static artifacts:"},
+		&cobra.Group{ID: groupModel, Title: "Layer 2 · model weights:"},
 		&cobra.Group{ID: groupRuntime, Title: "Layers 3–4 · inference API and output (the gateway):"},
 		&cobra.Group{ID: groupInfra, Title: "Layers 5 and 7 · infrastructure and the humans who run it:"},
 		&cobra.Group{ID: groupGeneral, Title: "Configuration and information:"},
@@ -87,7 +91,8 @@ then point any OpenAI SDK's base URL at http://127.0.0.1:8080/v1.`,
 			root.AddCommand(c)
 		}
 	}
-	add(groupArtifacts, newScanCmd())
+	add(groupScan, newScanCmd())
+	add(groupModel, newModelCmd(), newKeygenCmd())
 	add(groupRuntime, newServeCmd(), newCheckCmd(detect.Default), newEvalCmd(detect.Default))
 	add(groupInfra, newKeysCmd(), newAuditCmd())
 	add(groupGeneral, newConfigCmd(), newVersionCmd())
