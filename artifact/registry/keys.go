@@ -159,3 +159,9 @@ func (s *Signer) sign(msg []byte) ([]byte, error) {
 		return s.key.Sign(rand.Reader, h[:], crypto.SHA256)
 	}
 }
+
+// PublicKeyPEM returns the signer's public key as a PEM "PUBLIC KEY"
+// block, the form `rampart registry identity add` reads.
+func (s *Signer) PublicKeyPEM() []byte {
+	return pem.EncodeToMemory(&pem.Block{Type: "PUBLIC KEY", Bytes: s.pub.DER})
+}
