@@ -353,3 +353,42 @@ func TestConcurrentApprovals(t *testing.T) {
 		e.audited() // the chain verifies
 	})
 }
+
+// TestRollbackChain rolls back twice through three promotions: each
+// rollback returns to the version the current one replaced, never to one
+// that was rolled back.
+func TestRollbackChain(t *testing.T) {
+	forEachStore(t, func(t *testing.T, open func(t *testing.T) store.Store) {
+		e := newEnv(t, open(t))
+		for _, v := range []string{"1", "2", "3"} {
+			e.toProduction("m", v)
+		}
+		if v := e.version("m", "3"); v.Stage != registry.StageProduction || v.Previous != "2" {
+			t.Fatalf("m@3: %s, previous %q", v.Stage, v.Previous)
+		}
+		// A rollback must name the production version.
+		_, err := e.rollback(e.bob, "m", "2")
+		wantRefusal(t, err, registry.RefusedConflict)
+		for _, step := range []struct{ from, to string }{{"3", "2"}, {"2", "1"}} {
+			res, err := e.rollback(e.bob, "m", step.from)
+			if err != nil {
+				t.Fatal(err)
+			}
+			if res.Retired.Version != step.from || res.Restored.Version != step.to {
+				t.Fatalf("rollback from %s restored %s, want %s", step.from, res.Restored.Version, step.to)
+			}
+		}
+		_, err = e.rollback(e.bob, "m", "1")
+		wantRefusal(t, err, registry.RefusedNoPrevious)
+		_, err = e.rollback(e.bob, "nothing", "1")
+		wantRefusal(t, err, registry.RefusedNoProduction)
+		// A retired version can be promoted again, with a new approval.
+		req, err := e.promote(e.alice, "m", "3")
+		if err != nil {
+			t.Fatal(err)
+		}
+		if v, err := e.approve(e.bob, "m", "3", req.ID); err != nil || v.Previous != "1" {
+			t.Fatalf("re-promotion of m@3: %v (previous %q)", err, v.Previous)
+		}
+	})
+}

@@ -19,6 +19,7 @@ package registry
 
 import (
 	"context"
+	"encoding/json"
 	"errors"
 	"fmt"
 	"time"
@@ -112,8 +113,9 @@ type Scan struct {
 	MaxSeverity string `json:"max_severity,omitempty"`
 	// Findings is the number of findings.
 	Findings int `json:"findings"`
-	// Report is the report as finding.WriteJSON writes it, compacted.
-	Report []byte `json:"report,omitempty"`
+	// Report is the report as finding.WriteJSON writes it, compacted; it
+	// is left out when larger than MaxReport.
+	Report json.RawMessage `json:"report,omitempty"`
 }
 
 // Version is one pushed version of a model.

@@ -86,7 +86,7 @@ then point any OpenAI SDK's base URL at http://127.0.0.1:8080/v1.`,
 		}
 	}
 	add(groupRuntime, newServeCmd(), newCheckCmd(detect.Default), newEvalCmd(detect.Default))
-	add(groupInfra, newKeysCmd(), newAuditCmd())
+	add(groupInfra, newKeysCmd(), newAuditCmd(), newRegistryCmd())
 	add(groupGeneral, newConfigCmd(), newVersionCmd())
 	root.SetHelpCommandGroupID(groupGeneral)
 	root.SetCompletionCommandGroupID(groupGeneral)
