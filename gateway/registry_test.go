@@ -2,6 +2,7 @@ package gateway_test
 
 import (
 	"context"
+	"io"
 	"crypto/ed25519"
 	"crypto/rand"
 	"encoding/json"
@@ -84,7 +85,7 @@ func modelBody(model string) string {
 // promoteForTest puts a version of model into production through the real
 // registry: alice pushes and requests, bob approves. The scanner and
 // verifier are stand-ins for packages not yet merged.
-func promoteForTest(t *testing.T, st *sqlite.Store, model, version string) {
+func promoteForTest(t testing.TB, st *sqlite.Store, model, version string) {
 	t.Helper()
 	ctx := context.Background()
 	reg := registry.New(st, registry.Options{
@@ -217,4 +218,61 @@ func TestRegistryHotPathNoStoreRead(t *testing.T) {
 	if got := cs.loads.Load(); got != 1 {
 		t.Fatalf("200 requests read the production list %d more times, want 0", got-1)
 	}
+}
+
+// BenchmarkRegistryGate measures a 1 KiB chat request with
+// registry.require_production off and on (the model in production, the
+// list refreshed every 100 ms in the background).
+func BenchmarkRegistryGate(b *testing.B) {
+	for _, on := range []bool{false, true} {
+		name := "off"
+		if on {
+			name = "on"
+		}
+		b.Run(name, func(b *testing.B) {
+			e := newEnv(b, func(c *config.Config) {
+				c.Limits.Key = config.LimitSet{RequestsPerMinute: 1e9, TokensPerMinute: 1e12, Concurrent: 1e6, MaxTokens: 32768}
+				c.Limits.IP = config.LimitSet{RequestsPerMinute: 1e9, Concurrent: 1e6}
+				c.Registry = config.Registry{RequireProduction: on, Refresh: 100 * time.Millisecond}
+			})
+			body := chatBody(strings.Repeat("Please summarise the weather in Paris. ", 1<<10/39), false)
+			if on {
+				promoteForTest(b, e.st, benchModel(b, body), "1")
+				deadline := time.Now().Add(5 * time.Second)
+				for status, _, _ := e.post("/v1/chat/completions", body); status != http.StatusOK; status, _, _ = e.post("/v1/chat/completions", body) {
+					if time.Now().After(deadline) {
+						b.Fatalf("status %d", status)
+					}
+					time.Sleep(10 * time.Millisecond)
+				}
+			}
+			client := &http.Client{Transport: &http.Transport{MaxIdleConnsPerHost: 16}}
+			b.SetBytes(int64(len(body)))
+			b.ReportAllocs()
+			b.ResetTimer()
+			for b.Loop() {
+				req, _ := http.NewRequest(http.MethodPost, e.srv.URL+"/v1/chat/completions", strings.NewReader(body))
+				req.Header.Set("Authorization", "Bearer "+e.key)
+				req.Header.Set("Content-Type", "application/json")
+				resp, err := client.Do(req)
+				if err != nil {
+					b.Fatal(err)
+				}
+				_, _ = io.Copy(io.Discard, resp.Body)
+				resp.Body.Close()
+				if resp.StatusCode != 200 {
+					b.Fatalf("status %d", resp.StatusCode)
+				}
+			}
+		})
+	}
+}
+
+// benchModel returns the model a request body names.
+func benchModel(b *testing.B, body string) string {
+	var v struct{ Model string }
+	if err := json.Unmarshal([]byte(body), &v); err != nil {
+		b.Fatal(err)
+	}
+	return v.Model
 }
