@@ -2,10 +2,10 @@ package gateway_test
 
 import (
 	"context"
-	"io"
 	"crypto/ed25519"
 	"crypto/rand"
 	"encoding/json"
+	"io"
 	"log/slog"
 	"net/http"
 	"net/http/httptest"
