@@ -3,6 +3,7 @@ package registry
 import (
 	"bytes"
 	"context"
+	"crypto/rand"
 	"crypto/sha256"
 	"encoding/hex"
 	"encoding/json"
@@ -73,7 +74,9 @@ func (r *Registry) verify(ctx context.Context, s SignedStatement, action string)
 // record returns an audit record of the registry.
 func record(id, action, subject, model, version string, at time.Time) audit.Record {
 	if id == "" {
-		id = audit.AdminRecord("", "", "").ID
+		var b [12]byte
+		_, _ = rand.Read(b[:])
+		id = "adm_" + hex.EncodeToString(b[:])
 	}
 	target := model
 	if version != "" {
@@ -181,6 +184,11 @@ type PushInput struct {
 	// supplies instead of the registry's own scan; the push statement must
 	// carry its SHA-256.
 	Report []byte
+	// Manifest, when not nil, is DigestDir's result for Dir, computed by
+	// the caller in this process (to sign its digest): the registry uses
+	// it instead of hashing the files again, after checking that no file
+	// changed size or modification time since.
+	Manifest *Manifest
 }
 
 // Push records a new version in staging: it hashes the folder (the digest
@@ -208,12 +216,22 @@ func (r *Registry) push(ctx context.Context, s SignedStatement, st *Statement, i
 	} else if !errors.Is(err, ErrNotFound) {
 		return nil, err
 	}
-	m, err := DigestDir(ctx, in.Dir)
-	if err != nil {
-		if ctx.Err() != nil {
-			return nil, err
+	m := in.Manifest
+	if m != nil && m.stat != nil {
+		if err := m.Unchanged(ctx, in.Dir); err != nil {
+			if errors.Is(err, errChanged) {
+				return nil, refuse(RefusedFilesChanged, "push of %s: %v", target, err)
+			}
+			return nil, refuse(RefusedInvalidRequest, "push of %s: %v", target, err)
 		}
-		return nil, refuse(RefusedInvalidRequest, "push of %s: %v", target, err)
+	} else {
+		var err error
+		if m, err = DigestDir(ctx, in.Dir); err != nil {
+			if ctx.Err() != nil {
+				return nil, err
+			}
+			return nil, refuse(RefusedInvalidRequest, "push of %s: %v", target, err)
+		}
 	}
 	if m.Digest != st.Digest {
 		return nil, refuse(RefusedDigest, "push of %s: the folder's digest is %s, but %s signed %s", target, m.Digest, id.Name, st.Digest)

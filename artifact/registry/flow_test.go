@@ -290,6 +290,25 @@ func TestGates(t *testing.T) {
 			t.Fatalf("supplied report recorded as %+v", v.Scan)
 		}
 
+		// A manifest the caller computed is used only while the files are
+		// unchanged.
+		dir = modelDir(t, true, nil)
+		m, err := registry.DigestDir(ctx, dir)
+		if err != nil {
+			t.Fatal(err)
+		}
+		st = registry.Statement{Action: registry.ActionPush, Model: "m", Version: "manifest", Digest: m.Digest}
+		writeFile(t, dir, "config.json", `{"arch":"changed after hashing"}`)
+		_, err = e.reg.Push(ctx, e.sign(e.alice, st), registry.PushInput{Dir: dir, Manifest: m})
+		wantRefusal(t, err, registry.RefusedFilesChanged)
+		if m, err = registry.DigestDir(ctx, dir); err != nil {
+			t.Fatal(err)
+		}
+		st.Digest = m.Digest
+		if _, err := e.reg.Push(ctx, e.sign(e.alice, st), registry.PushInput{Dir: dir, Manifest: m}); err != nil {
+			t.Fatal(err)
+		}
+
 		// The folder must be the one signed in the statement.
 		dir = modelDir(t, true, nil)
 		st = registry.Statement{Action: registry.ActionPush, Model: "m", Version: "changed", Digest: e.digest(dir)}

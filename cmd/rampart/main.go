@@ -1,6 +1,7 @@
 // Command rampart secures an LLM system across its seven attack surfaces:
 // `rampart serve` runs the security gateway, `rampart keys` manages its API
-// keys, `rampart audit` verifies its tamper-evident log, `rampart config`
+// keys, `rampart audit` verifies its tamper-evident log, `rampart registry`
+// promotes model versions with two-person approval, `rampart config`
 // checks configurations, and `rampart check` and `rampart eval` run and
 // measure the detectors.
 package main

@@ -149,7 +149,7 @@ but cannot be promoted.`,
 			if err != nil {
 				return err
 			}
-			in := registry.PushInput{Dir: args[2], Signature: signature}
+			in := registry.PushInput{Dir: args[2], Signature: signature, Manifest: m}
 			stmt := registry.Statement{Action: registry.ActionPush, Model: args[0], Version: args[1], Digest: m.Digest, Lineage: lineage}
 			if report != "" {
 				if in.Report, err = readBounded(report, registry.MaxReport); err != nil {
