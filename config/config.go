@@ -42,6 +42,8 @@ type Config struct {
 	Redaction Redaction `yaml:"redaction"`
 	// Audit configures the audit log.
 	Audit Audit `yaml:"audit"`
+	// Registry gates the models the gateway serves on the model registry.
+	Registry Registry `yaml:"registry"`
 	// Log configures the process log.
 	Log Log `yaml:"log"`
 	// Metrics configures the Prometheus endpoint.
@@ -266,6 +268,21 @@ type Rule struct {
 	// "[REDACTED:LABEL]"), "hash" ("[LABEL:xxxxxxxx]", a keyed hash) or
 	// "synthetic" (a realistic fake of the same kind and shape).
 	Redact string `yaml:"redact"`
+}
+
+// Registry gates requests on the model registry (`rampart registry`).
+type Registry struct {
+	// RequireProduction refuses (403, code model_not_approved) every
+	// request whose upstream model has no production version in the
+	// registry.
+	RequireProduction bool `yaml:"require_production"`
+	// Models limits RequireProduction to the upstream model names
+	// matching these patterns (path.Match, e.g. "acme-*"); empty: every
+	// model.
+	Models []string `yaml:"models"`
+	// Refresh is how often the gateway re-reads the production versions
+	// from the store, default 5s; requests never wait for the store.
+	Refresh time.Duration `yaml:"refresh"`
 }
 
 // Redaction configures the value-aware redaction styles.

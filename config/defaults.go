@@ -33,6 +33,7 @@ const (
 	defSubjectClaim  = "sub"
 	defTraceRatio    = 1.0
 	defTraceService  = "rampart"
+	defRegistryTTL   = 5 * time.Second
 )
 
 // ApplyDefaults fills every unset field (the zero value) with its default.
@@ -62,6 +63,7 @@ const (
 //	policies[].*[].threshold     the detector's calibrated operating point
 //	policies[].*[].on_error      the policy's on_error
 //	audit.prompts                redacted
+//	registry.refresh             5s
 //	log.level                    info
 //	log.format                   json
 //	tracing.sample_ratio         1
@@ -112,6 +114,7 @@ func (c *Config) ApplyDefaults() {
 	}
 
 	setString(&c.Audit.Prompts, defAuditPrompts)
+	setDuration(&c.Registry.Refresh, defRegistryTTL)
 	setString(&c.Log.Level, defLogLevel)
 	setString(&c.Log.Format, defLogFormat)
 	if c.Tracing.SampleRatio == nil {

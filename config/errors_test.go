@@ -294,6 +294,19 @@ prices:
 			},
 		},
 		{
+			name: "registry",
+			src: up + `registry:
+  require_production: true
+  models: ["acme-[", ""]
+  refresh: -1s
+`,
+			want: []string{
+				`t.yaml:4: registry.models[0]: bad pattern "acme-[": syntax error in pattern`,
+				`t.yaml:4: registry.models[1]: must not be empty`,
+				`t.yaml:5: registry.refresh: must not be negative`,
+			},
+		},
+		{
 			name: "literal secrets",
 			src: `upstreams:
   - name: openai

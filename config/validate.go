@@ -125,6 +125,10 @@ func (v *validator) validate(c *Config, opts ValidateOptions) {
 	v.detectors(c, opts)
 	v.policies(c)
 	v.oneOf("audit.prompts", c.Audit.Prompts, auditPrompts)
+	v.patterns("registry.models", c.Registry.Models)
+	if c.Registry.Refresh < 0 {
+		v.errorf("registry.refresh", "must not be negative")
+	}
 	v.oneOf("log.level", c.Log.Level, logLevels)
 	v.oneOf("log.format", c.Log.Format, logFormats)
 	if c.Metrics.Listen != "" {

@@ -71,6 +71,9 @@ type Gateway struct {
 	reg     *prometheus.Registry
 	ready   atomic.Bool
 	mu      sync.Mutex // serializes reloads
+	// prod is the model registry's production list
+	// (registry.require_production).
+	prod production
 }
 
 // state is everything derived from one configuration. Requests take a
@@ -106,6 +109,7 @@ func New(ctx context.Context, cfg *config.Config, deps Deps) (*Gateway, error) {
 		return nil, errors.New("gateway: a store and a limiter are required")
 	}
 	g := &Gateway{deps: deps, log: deps.Logger}
+	g.prod.store = deps.Store
 	reg := deps.Registerer
 	if reg == nil {
 		g.reg = prometheus.NewRegistry()
@@ -117,6 +121,11 @@ func New(ctx context.Context, cfg *config.Config, deps Deps) (*Gateway, error) {
 		return nil, err
 	}
 	g.state.Store(st)
+	if cfg.Registry.RequireProduction {
+		if _, err := g.prod.load(ctx); err != nil {
+			return nil, fmt.Errorf("gateway: registry.require_production: %w", err)
+		}
+	}
 	// Load the token vocabularies now rather than in the first request.
 	tokens.O200kBase().Load()
 	tokens.Cl100kBase().Load()

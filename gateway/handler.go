@@ -212,6 +212,9 @@ func (c *call) serve() {
 	}
 	c.up, c.upModel = up, upModel
 	c.enc = tokens.ForModel(upModel)
+	if !c.registryAllows() {
+		return
+	}
 
 	ls := c.limits()
 	if ls.MaxTokens > 0 && req.MaxTokens > ls.MaxTokens {

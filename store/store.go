@@ -1,5 +1,6 @@
-// Package store persists keys and the audit chain in SQLite (the embedded
-// default, pure Go) or PostgreSQL (for several gateway replicas). Both
+// Package store persists keys, the audit chain and the model registry in
+// SQLite (the embedded default, pure Go) or PostgreSQL (for several gateway
+// replicas). Both
 // implement Store and pass the same test suite (package storetest); their
 // schemas are embedded migrations applied on open.
 package store
@@ -7,6 +8,7 @@ package store
 import (
 	"context"
 
+	"github.com/rampartsec/rampart/artifact/registry"
 	"github.com/rampartsec/rampart/audit"
 	"github.com/rampartsec/rampart/auth"
 )
@@ -17,6 +19,9 @@ type Store interface {
 	// JournalStore is audit.Store plus the bookkeeping of the gateway's
 	// audit journal.
 	audit.JournalStore
+	// registry.Store keeps model versions, identities and their signed
+	// actions (package artifact/registry).
+	registry.Store
 	// Ping checks that the database answers (used by /readyz).
 	Ping(ctx context.Context) error
 	// Close releases the database.

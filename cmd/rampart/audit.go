@@ -123,6 +123,9 @@ func formatRecord(e audit.Entry, r audit.Record) string {
 	fmt.Fprintf(&b, "%6d %s %-7s", e.Seq, r.Time.Local().Format(time.DateTime), r.Kind)
 	if r.Kind == audit.KindAdmin {
 		fmt.Fprintf(&b, " %s %s by %s", r.Action, r.Target, r.Subject)
+		if r.Decision != "" && r.Decision != "allow" {
+			fmt.Fprintf(&b, " %s: %s", r.Decision, r.Error)
+		}
 		return b.String()
 	}
 	fmt.Fprintf(&b, " %s %d %-6s %s key=%s ip=%s", r.ID, r.Status, r.Decision, r.Route, r.KeyID, r.ClientIP)

@@ -1,7 +1,8 @@
 // Command rampart secures an LLM system across its seven attack surfaces:
 // `rampart scan model` finds code execution hidden in model files,
 // `rampart model` signs, verifies and encrypts model artifacts (with keys
-// from `rampart keygen`), `rampart serve` runs the security gateway,
+// from `rampart keygen`), `rampart registry` promotes model versions with
+// two-person approval, `rampart serve` runs the security gateway,
 // `rampart keys` manages its API keys, `rampart audit` verifies its
 // tamper-evident log, `rampart config` checks configurations, and
 // `rampart check` and `rampart eval` run and measure the detectors.
@@ -94,7 +95,7 @@ then point any OpenAI SDK's base URL at http://127.0.0.1:8080/v1.`,
 	add(groupScan, newScanCmd())
 	add(groupModel, newModelCmd(), newKeygenCmd())
 	add(groupRuntime, newServeCmd(), newCheckCmd(detect.Default), newEvalCmd(detect.Default))
-	add(groupInfra, newKeysCmd(), newAuditCmd())
+	add(groupInfra, newKeysCmd(), newAuditCmd(), newRegistryCmd())
 	add(groupGeneral, newConfigCmd(), newVersionCmd())
 	root.SetHelpCommandGroupID(groupGeneral)
 	root.SetCompletionCommandGroupID(groupGeneral)

@@ -26,8 +26,9 @@ var migrationFS embed.FS
 // Advisory lock keys ("rampart" followed by a number). They are global to
 // the PostgreSQL database, whatever the schema.
 const (
-	auditLockKey   int64 = 0x72616d7061727401
-	migrateLockKey int64 = 0x72616d7061727402
+	auditLockKey    int64 = 0x72616d7061727401
+	migrateLockKey  int64 = 0x72616d7061727402
+	registryLockKey int64 = 0x72616d7061727403
 )
 
 // Store is a PostgreSQL-backed store. It implements store.Store.

@@ -1,7 +1,10 @@
 // Package storetest is the conformance suite every store.Store
 // implementation passes: keys (create, look up, list, revoke), the audit
-// chain (append, scan, concurrent appends) and the audit journal offsets
-// (audit.JournalStore: exactly-once batches). Driver tests call Run with a
+// chain (append, scan, concurrent appends), the audit journal offsets
+// (audit.JournalStore: exactly-once batches) and the model registry
+// (registry.Store: identities, versions, requests, promotions that never
+// leave two production versions, rollbacks, audit in the same
+// transaction). Driver tests call Run with a
 // function that opens an empty store.
 package storetest
 
@@ -51,6 +54,11 @@ func Run(t *testing.T, open func(t *testing.T) store.Store) {
 	for _, tt := range journalTests {
 		t.Run(tt.name, func(t *testing.T) {
 			tt.fn(t, journalStore(t, open(t)))
+		})
+	}
+	for _, tt := range registryTests {
+		t.Run(tt.name, func(t *testing.T) {
+			tt.fn(t, open(t))
 		})
 	}
 }
@@ -114,6 +122,10 @@ func RunShared(t *testing.T, open func(t *testing.T) (a, b store.Store)) {
 		}
 		checkChain(t, a, 2*2*perHandle)
 		checkChain(t, b, 2*2*perHandle)
+	})
+	t.Run("RegistryPromotionsAcrossHandles", func(t *testing.T) {
+		a, b := open(t)
+		racePromotions(t, []store.Store{a, b})
 	})
 	t.Run("JournalSameOffsetAcrossHandles", func(t *testing.T) {
 		a, b := open(t)

@@ -1,0 +1,624 @@
+package main
+
+import (
+	"context"
+	"crypto/sha256"
+	"encoding/hex"
+	"encoding/json"
+	"fmt"
+	"io"
+	"strings"
+	"text/tabwriter"
+	"time"
+
+	"github.com/spf13/cobra"
+
+	"github.com/rampartsec/rampart/artifact/registry"
+	"github.com/rampartsec/rampart/store"
+)
+
+// The model scanner and the signature verifier `rampart registry push`
+// uses. The model scanner (scan/model) and model signing (artifact/sign)
+// set them where they are built in; while nil, pushed versions record "no
+// scanner" or "no verifier" and cannot be promoted (a pusher may still
+// supply a scan report).
+var (
+	registryScanner  registry.Scanner
+	registryVerifier registry.Verifier
+)
+
+func newRegistryCmd() *cobra.Command {
+	cmd := &cobra.Command{
+		Use:   "registry",
+		Short: "Keep model versions and promote them to production with two-person approval",
+		Long: `The model registry keeps every version of a model: its digest, signature, scan
+result, lineage and stage (staging, production, retired).
+
+Every action is a statement signed with the acting identity's private key
+(--key, PKCS#8 PEM, Ed25519 or ECDSA P-256); an administrator binds each
+identity's public key to its name first (registry identity add). Promotion
+to production takes two people: one requests it (registry promote), another
+approves that request (registry approve), and the approval promotes the
+version when its scan has no high or critical finding and its signature
+verified. A rollback (registry rollback) needs no approval: it retires the
+production version and restores the one it replaced. Every action and every
+refusal is recorded in the audit log.`,
+	}
+	cmd.AddCommand(newRegistryPushCmd(), newRegistryListCmd(), newRegistryShowCmd(), newRegistryPromoteCmd(),
+		newRegistryApproveCmd(), newRegistryRollbackCmd(), newRegistryIdentityCmd())
+	return cmd
+}
+
+// registryFlags are the flags every registry command shares.
+type registryFlags struct {
+	storeFlags
+	format string
+	key    string
+}
+
+func (f *registryFlags) register(cmd *cobra.Command, withKey bool) {
+	f.storeFlags.register(cmd)
+	cmd.Flags().StringVar(&f.format, "format", "table", "output format: table or json")
+	if withKey {
+		cmd.Flags().StringVar(&f.key, "key", "", "the acting identity's private key (PKCS#8 PEM file, required)")
+		_ = cmd.MarkFlagRequired("key")
+	}
+}
+
+// open checks the flags, opens the store and returns a registry over it.
+func (f *registryFlags) open(ctx context.Context) (store.Store, *registry.Registry, error) {
+	if f.format != "table" && f.format != "json" {
+		return nil, nil, fmt.Errorf("--format %q: want table or json", f.format)
+	}
+	st, _, err := f.storeFlags.open(ctx)
+	if err != nil {
+		return nil, nil, err
+	}
+	return st, registry.New(st, registry.Options{Scanner: registryScanner, Verifier: registryVerifier}), nil
+}
+
+// signer reads the --key file.
+func (f *registryFlags) signer() (*registry.Signer, error) {
+	b, err := readBounded(f.key, registry.MaxKeyPEM)
+	if err != nil {
+		return nil, fmt.Errorf("--key: %w", err)
+	}
+	s, err := registry.ParsePrivateKey(b)
+	if err != nil {
+		return nil, fmt.Errorf("--key %s: %w", f.key, err)
+	}
+	return s, nil
+}
+
+
+
+func newRegistryPushCmd() *cobra.Command {
+	var (
+		f         registryFlags
+		lineage   []string
+		report    string
+		signature string
+	)
+	cmd := &cobra.Command{
+		Use:   "push NAME VERSION DIR --key FILE",
+		Short: "Record a model folder as a new version in staging",
+		Long: `Hash every file of the model folder DIR (model.sig excepted), sign a push
+statement naming the digest with --key, and record the version in staging.
+
+The registry scans the folder with the model scanner, unless --scan-report
+gives the JSON report of a scan already made (its SHA-256 is part of the
+signed statement, and the version records that the pusher supplied it), and
+verifies DIR/model.sig (or --signature). A version without a scan result,
+with a high or critical finding or with an invalid signature is recorded
+but cannot be promoted.`,
+		Args: cobra.ExactArgs(3),
+		RunE: func(cmd *cobra.Command, args []string) error {
+			ctx := cmd.Context()
+			s, err := f.signer()
+			if err != nil {
+				return err
+			}
+			st, reg, err := f.open(ctx)
+			if err != nil {
+				return err
+			}
+			defer st.Close()
+			m, err := registry.DigestDir(ctx, args[2])
+			if err != nil {
+				return err
+			}
+			in := registry.PushInput{Dir: args[2], Signature: signature, Manifest: m}
+			stmt := registry.Statement{Action: registry.ActionPush, Model: args[0], Version: args[1], Digest: m.Digest, Lineage: lineage}
+			if report != "" {
+				if in.Report, err = readBounded(report, registry.MaxReport); err != nil {
+					return fmt.Errorf("--scan-report: %w", err)
+				}
+				stmt.Report = sha256Digest(in.Report)
+			}
+			ss, err := s.Sign(stmt, time.Now())
+			if err != nil {
+				return err
+			}
+			v, err := reg.Push(ctx, ss, in)
+			if err != nil {
+				return err
+			}
+			if f.format == "json" {
+				return writeJSON(cmd.OutOrStdout(), versionView(v, nil))
+			}
+			fmt.Fprintf(cmd.OutOrStdout(), "Pushed %s %s (staging) as %s.\n", v.Name, v.Version, v.PushedBy)
+			return printVersion(cmd.OutOrStdout(), v, nil)
+		},
+	}
+	f.register(cmd, true)
+	fl := cmd.Flags()
+	fl.StringArrayVar(&lineage, "lineage", nil, "lineage entry, e.g. a dataset manifest's name or digest (repeatable)")
+	fl.StringVar(&report, "scan-report", "", "JSON report of `rampart scan model` to record instead of scanning")
+	fl.StringVar(&signature, "signature", "", "the model's signature file (default DIR/model.sig)")
+	return cmd
+}
+
+func newRegistryListCmd() *cobra.Command {
+	var f registryFlags
+	cmd := &cobra.Command{
+		Use:   "list [NAME]",
+		Short: "List the versions of every model, or of one",
+		Args:  cobra.MaximumNArgs(1),
+		RunE: func(cmd *cobra.Command, args []string) error {
+			ctx := cmd.Context()
+			st, reg, err := f.open(ctx)
+			if err != nil {
+				return err
+			}
+			defer st.Close()
+			name := ""
+			if len(args) == 1 {
+				name = args[0]
+			}
+			vs, err := reg.Versions(ctx, name)
+			if err != nil {
+				return err
+			}
+			out := cmd.OutOrStdout()
+			if f.format == "json" {
+				views := make([]versionJSON, 0, len(vs))
+				for _, v := range vs {
+					views = append(views, versionView(v, nil))
+				}
+				return writeJSON(out, views)
+			}
+			tw := tabwriter.NewWriter(out, 0, 4, 2, ' ', 0)
+			fmt.Fprintln(tw, "NAME\tVERSION\tSTAGE\tDIGEST\tSCAN\tSIGNATURE\tPUSHED BY\tPUSHED")
+			for _, v := range vs {
+				fmt.Fprintf(tw, "%s\t%s\t%s\t%s\t%s\t%s\t%s\t%s\n", v.Name, v.Version, v.Stage, shortDigest(v.Digest),
+					scanSummary(v.Scan, true), signatureSummary(v.Signature, true), v.PushedBy, v.PushedAt.Format(time.RFC3339))
+			}
+			return tw.Flush()
+		},
+	}
+	f.register(cmd, false)
+	return cmd
+}
+
+func newRegistryShowCmd() *cobra.Command {
+	var f registryFlags
+	cmd := &cobra.Command{
+		Use:   "show NAME [VERSION]",
+		Short: "Show a version with its files, scan, signature and history (default: the production version)",
+		Args:  cobra.RangeArgs(1, 2),
+		RunE: func(cmd *cobra.Command, args []string) error {
+			ctx := cmd.Context()
+			st, reg, err := f.open(ctx)
+			if err != nil {
+				return err
+			}
+			defer st.Close()
+			var v *registry.Version
+			if len(args) == 2 {
+				v, err = reg.Version(ctx, args[0], args[1])
+			} else {
+				v, err = productionOrNewest(ctx, reg, args[0])
+			}
+			if err != nil {
+				return err
+			}
+			acts, err := reg.History(ctx, v.Name, v.Version)
+			if err != nil {
+				return err
+			}
+			if f.format == "json" {
+				return writeJSON(cmd.OutOrStdout(), versionView(v, acts))
+			}
+			fmt.Fprintf(cmd.OutOrStdout(), "%s %s\n", v.Name, v.Version)
+			return printVersion(cmd.OutOrStdout(), v, acts)
+		},
+	}
+	f.register(cmd, false)
+	return cmd
+}
+
+// productionOrNewest returns the model's production version, or its
+// newest when none is in production.
+func productionOrNewest(ctx context.Context, reg *registry.Registry, name string) (*registry.Version, error) {
+	vs, err := reg.Versions(ctx, name)
+	if err != nil {
+		return nil, err
+	}
+	if len(vs) == 0 {
+		return nil, fmt.Errorf("model %s: %w", name, registry.ErrNotFound)
+	}
+	for _, v := range vs {
+		if v.Stage == registry.StageProduction {
+			return v, nil
+		}
+	}
+	return vs[0], nil
+}
+
+func newRegistryPromoteCmd() *cobra.Command {
+	var f registryFlags
+	cmd := &cobra.Command{
+		Use:   "promote NAME VERSION --key FILE",
+		Short: "Request the promotion of a version to production (another identity approves it)",
+		Long: `Sign and record a request to promote VERSION to production. The version must
+have a scan without high or critical findings and a verified signature.
+Nothing is promoted yet: another identity approves the request with
+'rampart registry approve', which promotes the version. While a request is
+pending, promote is refused for want of an approval.`,
+		Args: cobra.ExactArgs(2),
+		RunE: func(cmd *cobra.Command, args []string) error {
+			ctx := cmd.Context()
+			s, err := f.signer()
+			if err != nil {
+				return err
+			}
+			st, reg, err := f.open(ctx)
+			if err != nil {
+				return err
+			}
+			defer st.Close()
+			v, err := reg.Version(ctx, args[0], args[1])
+			if err != nil {
+				return err
+			}
+			ss, err := s.Sign(registry.Statement{Action: registry.ActionPromote, Model: v.Name, Version: v.Version, Digest: v.Digest}, time.Now())
+			if err != nil {
+				return err
+			}
+			req, err := reg.RequestPromotion(ctx, ss)
+			if err != nil {
+				return err
+			}
+			if f.format == "json" {
+				return writeJSON(cmd.OutOrStdout(), actionView(req))
+			}
+			fmt.Fprintf(cmd.OutOrStdout(), "Requested the promotion of %s %s to production as %s (request %s).\n"+
+				"It is promoted when an identity other than %s approves it:\n  rampart registry approve %s %s --key FILE\n",
+				v.Name, v.Version, req.Actor, req.ID, req.Actor, v.Name, v.Version)
+			return nil
+		},
+	}
+	f.register(cmd, true)
+	return cmd
+}
+
+func newRegistryApproveCmd() *cobra.Command {
+	var (
+		f       registryFlags
+		request string
+	)
+	cmd := &cobra.Command{
+		Use:   "approve NAME VERSION --key FILE",
+		Short: "Approve a pending promotion request, which promotes the version",
+		Long: `Sign an approval of the pending promotion request of VERSION (or --request),
+bound to the version's digest, and promote the version to production in
+the same step; the version in production is retired. The approver must be
+another identity than the requester.`,
+		Args: cobra.ExactArgs(2),
+		RunE: func(cmd *cobra.Command, args []string) error {
+			ctx := cmd.Context()
+			s, err := f.signer()
+			if err != nil {
+				return err
+			}
+			st, reg, err := f.open(ctx)
+			if err != nil {
+				return err
+			}
+			defer st.Close()
+			v, err := reg.Version(ctx, args[0], args[1])
+			if err != nil {
+				return err
+			}
+			if request == "" {
+				acts, err := reg.History(ctx, v.Name, v.Version)
+				if err != nil {
+					return err
+				}
+				for _, a := range acts {
+					if a.Kind == registry.KindRequest && a.State == registry.RequestPending {
+						request = a.ID
+					}
+				}
+			}
+			if request == "" {
+				return fmt.Errorf("%s %s has no pending promotion request (rampart registry promote %s %s)", v.Name, v.Version, v.Name, v.Version)
+			}
+			ss, err := s.Sign(registry.Statement{Action: registry.ActionApprove, Model: v.Name, Version: v.Version, Digest: v.Digest, Request: request}, time.Now())
+			if err != nil {
+				return err
+			}
+			v, err = reg.Approve(ctx, ss)
+			if err != nil {
+				return err
+			}
+			if f.format == "json" {
+				return writeJSON(cmd.OutOrStdout(), versionView(v, nil))
+			}
+			fmt.Fprintf(cmd.OutOrStdout(), "Approved request %s: %s %s is in production", request, v.Name, v.Version)
+			if v.Previous != "" {
+				fmt.Fprintf(cmd.OutOrStdout(), "; %s is retired (rampart registry rollback %s restores it)", v.Previous, v.Name)
+			}
+			fmt.Fprintln(cmd.OutOrStdout(), ".")
+			return nil
+		},
+	}
+	f.register(cmd, true)
+	cmd.Flags().StringVar(&request, "request", "", "the request to approve (default the version's pending request)")
+	return cmd
+}
+
+func newRegistryRollbackCmd() *cobra.Command {
+	var f registryFlags
+	cmd := &cobra.Command{
+		Use:   "rollback NAME --key FILE",
+		Short: "Retire the production version and restore the one it replaced (no approval needed)",
+		Args:  cobra.ExactArgs(1),
+		RunE: func(cmd *cobra.Command, args []string) error {
+			ctx := cmd.Context()
+			s, err := f.signer()
+			if err != nil {
+				return err
+			}
+			st, reg, err := f.open(ctx)
+			if err != nil {
+				return err
+			}
+			defer st.Close()
+			cur, err := reg.Production(ctx, args[0])
+			if err != nil {
+				return err
+			}
+			version := ""
+			if cur != nil {
+				version = cur.Version
+			} else if vs, err := reg.Versions(ctx, args[0]); err == nil && len(vs) > 0 {
+				version = vs[0].Version // refused (and audited) by the registry: nothing in production
+			} else {
+				return fmt.Errorf("model %s: %w", args[0], registry.ErrNotFound)
+			}
+			ss, err := s.Sign(registry.Statement{Action: registry.ActionRollback, Model: args[0], Version: version}, time.Now())
+			if err != nil {
+				return err
+			}
+			res, err := reg.Rollback(ctx, ss)
+			if err != nil {
+				return err
+			}
+			if f.format == "json" {
+				return writeJSON(cmd.OutOrStdout(), map[string]versionJSON{
+					"retired": versionView(res.Retired, nil), "restored": versionView(res.Restored, nil),
+				})
+			}
+			fmt.Fprintf(cmd.OutOrStdout(), "Rolled back %s: %s is retired, %s is in production again.\n", args[0], res.Retired.Version, res.Restored.Version)
+			return nil
+		},
+	}
+	f.register(cmd, true)
+	return cmd
+}
+
+func newRegistryIdentityCmd() *cobra.Command {
+	cmd := &cobra.Command{
+		Use:   "identity",
+		Short: "Register and list the identities that sign registry actions",
+	}
+	cmd.AddCommand(newRegistryIdentityAddCmd(), newRegistryIdentityListCmd())
+	return cmd
+}
+
+func newRegistryIdentityAddCmd() *cobra.Command {
+	var (
+		f      registryFlags
+		pubkey string
+	)
+	cmd := &cobra.Command{
+		Use:   "add NAME --pubkey FILE",
+		Short: "Bind an identity name to a public key (PEM, Ed25519 or ECDSA P-256)",
+		Long: `Register the identity NAME with the public key in FILE (a PEM "PUBLIC KEY"
+block, Ed25519 or ECDSA P-256). Registry actions signed with the matching
+private key are performed as NAME. A name or a key is registered once:
+separation of duties relies on one person holding one identity.`,
+		Args: cobra.ExactArgs(1),
+		RunE: func(cmd *cobra.Command, args []string) error {
+			ctx := cmd.Context()
+			b, err := readBounded(pubkey, registry.MaxKeyPEM)
+			if err != nil {
+				return fmt.Errorf("--pubkey: %w", err)
+			}
+			st, reg, err := f.open(ctx)
+			if err != nil {
+				return err
+			}
+			defer st.Close()
+			id, err := reg.AddIdentity(ctx, args[0], b, "cli")
+			if err != nil {
+				return err
+			}
+			if f.format == "json" {
+				return writeJSON(cmd.OutOrStdout(), id)
+			}
+			fmt.Fprintf(cmd.OutOrStdout(), "Registered identity %s with %s key %s.\n", id.Name, id.Algorithm, id.KeyID)
+			return nil
+		},
+	}
+	f.register(cmd, false)
+	cmd.Flags().StringVar(&pubkey, "pubkey", "", "the identity's public key (PEM file, required)")
+	_ = cmd.MarkFlagRequired("pubkey")
+	return cmd
+}
+
+func newRegistryIdentityListCmd() *cobra.Command {
+	var f registryFlags
+	cmd := &cobra.Command{
+		Use:   "list",
+		Short: "List registered identities",
+		Args:  cobra.NoArgs,
+		RunE: func(cmd *cobra.Command, _ []string) error {
+			ctx := cmd.Context()
+			st, reg, err := f.open(ctx)
+			if err != nil {
+				return err
+			}
+			defer st.Close()
+			ids, err := reg.Identities(ctx)
+			if err != nil {
+				return err
+			}
+			out := cmd.OutOrStdout()
+			if f.format == "json" {
+				if ids == nil {
+					ids = []*registry.Identity{}
+				}
+				return writeJSON(out, ids)
+			}
+			tw := tabwriter.NewWriter(out, 0, 4, 2, ' ', 0)
+			fmt.Fprintln(tw, "NAME\tALGORITHM\tKEY ID\tADDED BY\tADDED")
+			for _, id := range ids {
+				fmt.Fprintf(tw, "%s\t%s\t%s\t%s\t%s\n", id.Name, id.Algorithm, id.KeyID, id.AddedBy, id.CreatedAt.Format(time.RFC3339))
+			}
+			return tw.Flush()
+		},
+	}
+	f.register(cmd, false)
+	return cmd
+}
+
+// versionJSON is a version as the JSON output shows it: the record, the
+// gate's verdict and, for show, its history.
+type versionJSON struct {
+	*registry.Version
+	Promotable bool         `json:"promotable"`
+	BlockedBy  string       `json:"blocked_by,omitempty"`
+	Actions    []actionJSON `json:"actions,omitempty"`
+}
+
+// actionJSON is an action with its statement decoded for reading (the
+// exact signed bytes stay in statement, base64).
+type actionJSON struct {
+	*registry.Action
+	Signed json.RawMessage `json:"signed_statement"`
+}
+
+func actionView(a *registry.Action) actionJSON {
+	v := actionJSON{Action: a}
+	if json.Valid(a.Statement) {
+		v.Signed = a.Statement
+	}
+	return v
+}
+
+func versionView(v *registry.Version, acts []*registry.Action) versionJSON {
+	out := versionJSON{Version: v, Promotable: true}
+	if ref := registry.Gate(v); ref != nil {
+		out.Promotable, out.BlockedBy = false, ref.Reason
+	}
+	for _, a := range acts {
+		out.Actions = append(out.Actions, actionView(a))
+	}
+	return out
+}
+
+// printVersion writes a version's details as indented lines.
+func printVersion(w io.Writer, v *registry.Version, acts []*registry.Action) error {
+	tw := tabwriter.NewWriter(w, 0, 4, 2, ' ', 0)
+	var size int64
+	for _, f := range v.Files {
+		size += f.Size
+	}
+	fmt.Fprintf(tw, "  stage\t%s since %s\n", v.Stage, v.StageAt.Format(time.RFC3339))
+	if v.Previous != "" {
+		fmt.Fprintf(tw, "  previous\t%s\n", v.Previous)
+	}
+	fmt.Fprintf(tw, "  digest\t%s\n", v.Digest)
+	fmt.Fprintf(tw, "  files\t%d (%d bytes)\n", len(v.Files), size)
+	fmt.Fprintf(tw, "  scan\t%s\n", scanSummary(v.Scan, false))
+	fmt.Fprintf(tw, "  signature\t%s\n", signatureSummary(v.Signature, false))
+	if len(v.Lineage) > 0 {
+		fmt.Fprintf(tw, "  lineage\t%s\n", strings.Join(v.Lineage, "; "))
+	}
+	fmt.Fprintf(tw, "  pushed\tby %s at %s\n", v.PushedBy, v.PushedAt.Format(time.RFC3339))
+	if ref := registry.Gate(v); ref != nil {
+		fmt.Fprintf(tw, "  promotable\tno: %s\n", ref.Reason)
+	} else {
+		fmt.Fprintf(tw, "  promotable\tyes\n")
+	}
+	for i, a := range acts {
+		label := ""
+		if i == 0 {
+			label = "  history"
+		}
+		what := a.Kind
+		switch {
+		case a.Kind == registry.KindRequest:
+			what = "promotion request " + a.ID + " (" + a.State + ")"
+		case a.Kind == registry.KindApprove:
+			what = "approval of " + a.Request
+		}
+		fmt.Fprintf(tw, "%s\t%s  %s by %s\n", label, a.CreatedAt.Format(time.RFC3339), what, a.Actor)
+	}
+	return tw.Flush()
+}
+
+func scanSummary(s registry.Scan, short bool) string {
+	switch {
+	case s.Error != "" && short:
+		return "none"
+	case s.Error != "":
+		return "none: " + s.Error
+	case s.Findings == 0 && short:
+		return "clean"
+	case s.Findings == 0:
+		return "no findings (" + s.Source + ")"
+	case short:
+		return fmt.Sprintf("%d, max %s", s.Findings, s.MaxSeverity)
+	}
+	return fmt.Sprintf("%d findings, highest %s (%s)", s.Findings, s.MaxSeverity, s.Source)
+}
+
+func signatureSummary(s registry.SignatureInfo, short bool) string {
+	switch {
+	case s.Verified && short:
+		return "verified"
+	case s.Verified && s.Signer != "":
+		return "verified, signed by " + s.Signer
+	case s.Verified:
+		return "verified"
+	case short:
+		return "invalid"
+	}
+	return "not verified: " + s.Error
+}
+
+func shortDigest(d string) string {
+	if len(d) > len("sha256:")+12 {
+		return d[:len("sha256:")+12]
+	}
+	return d
+}
+
+// sha256Digest returns "sha256:" and the hex SHA-256 of b.
+func sha256Digest(b []byte) string {
+	sum := sha256.Sum256(b)
+	return "sha256:" + hex.EncodeToString(sum[:])
+}

@@ -1,0 +1,180 @@
+package main
+
+import (
+	"context"
+	"crypto/ecdsa"
+	"crypto/ed25519"
+	"crypto/elliptic"
+	"crypto/rand"
+	"crypto/x509"
+	"encoding/json"
+	"encoding/pem"
+	"errors"
+	"os"
+	"path/filepath"
+	"strings"
+	"testing"
+
+	"github.com/rampartsec/rampart/artifact/registry"
+	"github.com/rampartsec/rampart/finding"
+)
+
+// writeKeyPair writes a PKCS#8 private key and its PKIX public key.
+func writeKeyPair(t *testing.T, dir, name string, k any, pub any) (priv, public string) {
+	t.Helper()
+	der, err := x509.MarshalPKCS8PrivateKey(k)
+	if err != nil {
+		t.Fatal(err)
+	}
+	pubDER, err := x509.MarshalPKIXPublicKey(pub)
+	if err != nil {
+		t.Fatal(err)
+	}
+	priv, public = filepath.Join(dir, name+".key"), filepath.Join(dir, name+".pub")
+	if err := os.WriteFile(priv, pem.EncodeToMemory(&pem.Block{Type: "PRIVATE KEY", Bytes: der}), 0o600); err != nil {
+		t.Fatal(err)
+	}
+	if err := os.WriteFile(public, pem.EncodeToMemory(&pem.Block{Type: "PUBLIC KEY", Bytes: pubDER}), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	return priv, public
+}
+
+// cliModel writes a model folder; a name ending in .pkl makes the test
+// scanner report a critical finding, and sign writes the test signature.
+func cliModel(t *testing.T, files map[string]string, sign bool) string {
+	t.Helper()
+	dir := t.TempDir()
+	files["config.json"] = `{"arch":"test"}`
+	for name, content := range files {
+		if err := os.WriteFile(filepath.Join(dir, name), []byte(content), 0o644); err != nil {
+			t.Fatal(err)
+		}
+	}
+	if sign {
+		if err := os.WriteFile(filepath.Join(dir, registry.SignatureFile), []byte("ok"), 0o644); err != nil {
+			t.Fatal(err)
+		}
+	}
+	return dir
+}
+
+// withTestScanAndVerify stands in for the model scanner and the signature
+// verifier (packages not yet merged) for the duration of a test.
+func withTestScanAndVerify(t *testing.T) {
+	rule := finding.Family{Name: "cli", Layer: finding.LayerModelWeights}.Rule("exec", "code execution", finding.Critical)
+	oldScan, oldVerify := registryScanner, registryVerifier
+	registryScanner = func(_ context.Context, dir string) (*finding.Report, error) {
+		rep := &finding.Report{Tool: "rampart", Version: "test"}
+		matches, _ := filepath.Glob(filepath.Join(dir, "*.pkl"))
+		for range matches {
+			rep.Findings = append(rep.Findings, finding.New(rule, finding.Location{}, 1, "os.system"))
+		}
+		return rep, nil
+	}
+	registryVerifier = func(_ context.Context, _, sig string) (registry.SignatureInfo, error) {
+		if b, err := os.ReadFile(sig); err != nil || string(b) != "ok" {
+			return registry.SignatureInfo{}, errors.New("no valid signature")
+		}
+		return registry.SignatureInfo{Verified: true, Signer: "test"}, nil
+	}
+	t.Cleanup(func() { registryScanner, registryVerifier = oldScan, oldVerify })
+}
+
+func TestRegistryCLI(t *testing.T) {
+	withTestScanAndVerify(t)
+	keys := t.TempDir()
+	_, edKey, _ := ed25519.GenerateKey(rand.Reader)
+	ecKey, _ := ecdsa.GenerateKey(elliptic.P256(), rand.Reader)
+	aliceKey, alicePub := writeKeyPair(t, keys, "alice", edKey, edKey.Public())
+	bobKey, bobPub := writeKeyPair(t, keys, "bob", ecKey, &ecKey.PublicKey)
+	data := []string{"--data-dir", t.TempDir()}
+	rampart := func(want int, args ...string) string {
+		t.Helper()
+		out, code := run(t, newRoot(), "", append(args, data...)...)
+		if code != want {
+			t.Fatalf("rampart %s: exit %d, want %d; output:\n%s", strings.Join(args, " "), code, want, out)
+		}
+		return out
+	}
+
+	rampart(0, "registry", "identity", "add", "alice", "--pubkey", alicePub)
+	rampart(0, "registry", "identity", "add", "bob", "--pubkey", bobPub)
+	if out := rampart(1, "registry", "identity", "add", "alice2", "--pubkey", alicePub); !strings.Contains(out, "registered already") {
+		t.Fatalf("a second identity with alice's key: %s", out)
+	}
+	if out := rampart(0, "registry", "identity", "list"); !strings.Contains(out, "alice") || !strings.Contains(out, "ecdsa-p256") {
+		t.Fatalf("identity list:\n%s", out)
+	}
+
+	out := rampart(0, "registry", "push", "fraud", "1", cliModel(t, map[string]string{"w.bin": "weights"}, true), "--key", aliceKey,
+		"--lineage", "dataset:train-2026-11", "--format", "json")
+	var pushed struct {
+		Stage      string   `json:"stage"`
+		Promotable bool     `json:"promotable"`
+		Lineage    []string `json:"lineage"`
+	}
+	if err := json.Unmarshal([]byte(out), &pushed); err != nil {
+		t.Fatalf("push --format json: %v\n%s", err, out)
+	}
+	if pushed.Stage != "staging" || !pushed.Promotable || len(pushed.Lineage) != 1 {
+		t.Fatalf("pushed %+v", pushed)
+	}
+	rampart(0, "registry", "promote", "fraud", "1", "--key", aliceKey)
+	if out := rampart(1, "registry", "promote", "fraud", "1", "--key", aliceKey); !strings.Contains(out, "refused: promotion of fraud@1 has no approval") {
+		t.Fatalf("promote without approval:\n%s", out)
+	}
+	if out := rampart(1, "registry", "approve", "fraud", "1", "--key", aliceKey); !strings.Contains(out, "refused: approval by the requesting identity alice") {
+		t.Fatalf("self-approval:\n%s", out)
+	}
+	if out := rampart(0, "registry", "approve", "fraud", "1", "--key", bobKey); !strings.Contains(out, "fraud 1 is in production") {
+		t.Fatalf("approve:\n%s", out)
+	}
+
+	rampart(0, "registry", "push", "fraud", "2", cliModel(t, map[string]string{"evil.pkl": "x"}, true), "--key", bobKey)
+	if out := rampart(1, "registry", "promote", "fraud", "2", "--key", bobKey); !strings.Contains(out, "has a critical finding") {
+		t.Fatalf("promote with a critical finding:\n%s", out)
+	}
+	rampart(0, "registry", "push", "fraud", "3", cliModel(t, map[string]string{"w.bin": "new weights"}, true), "--key", bobKey)
+	rampart(0, "registry", "promote", "fraud", "3", "--key", bobKey)
+	rampart(0, "registry", "approve", "fraud", "3", "--key", aliceKey)
+	if out := rampart(0, "registry", "rollback", "fraud", "--key", bobKey); !strings.Contains(out, "3 is retired, 1 is in production again") {
+		t.Fatalf("rollback:\n%s", out)
+	}
+
+	out = rampart(0, "registry", "list", "fraud")
+	for _, want := range []string{"fraud  1        production", "fraud  2        staging", "fraud  3        retired"} {
+		if !strings.Contains(out, want) {
+			t.Errorf("list lacks %q:\n%s", want, out)
+		}
+	}
+	out = rampart(0, "registry", "show", "fraud")
+	for _, want := range []string{"fraud 1", "stage       production", "approval of act_", "by bob", "lineage     dataset:train-2026-11"} {
+		if !strings.Contains(out, want) {
+			t.Errorf("show lacks %q:\n%s", want, out)
+		}
+	}
+	out = rampart(0, "registry", "show", "fraud", "2", "--format", "json")
+	var shown struct {
+		BlockedBy string `json:"blocked_by"`
+		Actions   []struct {
+			Signed registry.Statement `json:"signed_statement"`
+		} `json:"actions"`
+	}
+	if err := json.Unmarshal([]byte(out), &shown); err != nil {
+		t.Fatal(err)
+	}
+	if !strings.HasPrefix(shown.BlockedBy, "fraud@2 has a critical finding") || len(shown.Actions) != 1 || shown.Actions[0].Signed.Action != "push" {
+		t.Errorf("show --format json:\n%s", out)
+	}
+
+	if out := rampart(0, "audit", "verify"); !strings.Contains(out, "head ") {
+		t.Fatalf("audit verify:\n%s", out)
+	}
+	out = rampart(0, "audit", "tail", "-n", "100")
+	for _, want := range []string{"registry.approve", "registry.rollback", "registry.restore", "by alice denied: refused: approval by the requesting identity alice"} {
+		if !strings.Contains(out, want) {
+			t.Errorf("audit tail lacks %q:\n%s", want, out)
+		}
+	}
+}

@@ -1,0 +1,437 @@
+package storetest
+
+import (
+	"context"
+	"crypto/ed25519"
+	"crypto/rand"
+	"crypto/sha256"
+	"crypto/x509"
+	"encoding/hex"
+	"errors"
+	"fmt"
+	"sync"
+	"testing"
+	"time"
+
+	"github.com/google/go-cmp/cmp"
+
+	"github.com/rampartsec/rampart/artifact/registry"
+	"github.com/rampartsec/rampart/audit"
+	"github.com/rampartsec/rampart/store"
+)
+
+// registryTests check the registry.Store methods.
+var registryTests = []struct {
+	name string
+	fn   func(t *testing.T, s store.Store)
+}{
+	{"RegistryIdentities", testRegistryIdentities},
+	{"RegistryVersionRoundTrip", testRegistryVersionRoundTrip},
+	{"RegistryRequests", testRegistryRequests},
+	{"RegistryPromoteAndRollback", testRegistryPromoteAndRollback},
+	{"RegistryConflictsWriteNothing", testRegistryConflictsWriteNothing},
+	{"RegistryConcurrentPromotions", func(t *testing.T, s store.Store) { racePromotions(t, []store.Store{s}) }},
+}
+
+// regIdentity returns an identity with a fresh Ed25519 key.
+func regIdentity(t *testing.T, name string, at time.Time) *registry.Identity {
+	t.Helper()
+	pub, _, err := ed25519.GenerateKey(rand.Reader)
+	if err != nil {
+		t.Fatal(err)
+	}
+	der, err := x509.MarshalPKIXPublicKey(pub)
+	if err != nil {
+		t.Fatal(err)
+	}
+	return &registry.Identity{Name: name, KeyID: registry.KeyIDOf(der), Algorithm: registry.AlgEd25519, PublicKey: der,
+		AddedBy: "cli", CreatedAt: at.UTC().Truncate(time.Microsecond)}
+}
+
+// regAction returns an action with a unique statement (the store does not
+// verify signatures; package registry does).
+func regAction(kind, name, version, actor string, at time.Time) *registry.Action {
+	var n [16]byte
+	_, _ = rand.Read(n[:])
+	st := fmt.Appendf(nil, `{"kind":%q,"model":%q,"version":%q,"nonce":"%x"}`, kind, name, version, n)
+	sum := sha256.Sum256(st)
+	a := &registry.Action{
+		ID: "act_" + hex.EncodeToString(sum[:16]), Kind: kind, Name: name, Version: version, Actor: actor,
+		KeyID: "sha256:" + hex.EncodeToString(sum[:]), Statement: st, Signature: []byte("sig"), CreatedAt: at.UTC().Truncate(time.Microsecond),
+	}
+	if kind == registry.KindRequest {
+		a.State = registry.RequestPending
+	}
+	return a
+}
+
+// regVersion returns a staging version with every field set.
+func regVersion(name, version, pusher string, at time.Time) *registry.Version {
+	sum := sha256.Sum256([]byte(name + "@" + version))
+	at = at.UTC().Truncate(time.Microsecond)
+	files := []registry.File{{Path: "config.json", Size: 12, SHA256: hex.EncodeToString(sum[:])}, {Path: "weights/model.safetensors", Size: 1 << 30, SHA256: hex.EncodeToString(sum[:])}}
+	return &registry.Version{
+		Name: name, Version: version, Digest: registry.ManifestDigest(files), Files: files,
+		Signature: registry.SignatureInfo{Verified: true, Signer: "sha256:abc"},
+		Scan:      registry.Scan{Source: "registry", MaxSeverity: "low", Findings: 2, Report: []byte(`{"schema_version":1,"findings":[]}`)},
+		Lineage:   []string{"dataset:sha256:1234", "free text"},
+		Stage:     registry.StageStaging, PushedBy: pusher, PushedAt: at, StageAt: at,
+	}
+}
+
+func auditRecords(t *testing.T, s audit.Store) []audit.Record {
+	t.Helper()
+	var recs []audit.Record
+	if err := s.ScanAudit(context.Background(), 1, func(e audit.Entry) error {
+		r, err := audit.Decode(e.Payload)
+		recs = append(recs, r)
+		return err
+	}); err != nil {
+		t.Fatal(err)
+	}
+	return recs
+}
+
+func auditPayload(t *testing.T, action, target string) [][]byte {
+	t.Helper()
+	p, err := audit.Encode(audit.AdminRecord(action, target, "test"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	return [][]byte{p}
+}
+
+func testRegistryIdentities(t *testing.T, s store.Store) {
+	ctx := context.Background()
+	now := time.Now()
+	alice, bob := regIdentity(t, "alice", now), regIdentity(t, "bob", now.Add(time.Second))
+	for _, id := range []*registry.Identity{bob, alice} {
+		if err := s.AddRegistryIdentity(ctx, id, auditPayload(t, "registry.identity.add", id.Name)); err != nil {
+			t.Fatal(err)
+		}
+	}
+	sameName := regIdentity(t, "alice", now)
+	sameKey := *bob
+	sameKey.Name = "mallory"
+	for _, id := range []*registry.Identity{sameName, &sameKey} {
+		if err := s.AddRegistryIdentity(ctx, id, auditPayload(t, "registry.identity.add", id.Name)); !errors.Is(err, registry.ErrExists) {
+			t.Errorf("AddRegistryIdentity(%s, a taken name or key) = %v, want ErrExists", id.Name, err)
+		}
+	}
+	got, err := s.RegistryIdentityByKeyID(ctx, alice.KeyID)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if d := cmp.Diff(alice, got); d != "" {
+		t.Errorf("RegistryIdentityByKeyID (-want +got):\n%s", d)
+	}
+	if _, err := s.RegistryIdentityByKeyID(ctx, sameName.KeyID); !errors.Is(err, registry.ErrNotFound) {
+		t.Errorf("RegistryIdentityByKeyID(unregistered key) = %v, want ErrNotFound", err)
+	}
+	list, err := s.ListRegistryIdentities(ctx)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if len(list) != 2 || list[0].Name != "alice" || list[1].Name != "bob" {
+		t.Fatalf("ListRegistryIdentities = %d identities, want alice then bob", len(list))
+	}
+	// Only the two accepted additions reached the audit chain.
+	if recs := auditRecords(t, s); len(recs) != 2 || recs[0].Target != "bob" || recs[1].Target != "alice" {
+		t.Fatalf("audit chain holds %d records (%v), want the two identity additions", len(recs), recs)
+	}
+}
+
+func addIdentities(t *testing.T, s store.Store, names ...string) {
+	t.Helper()
+	for _, n := range names {
+		if err := s.AddRegistryIdentity(context.Background(), regIdentity(t, n, time.Now()), nil); err != nil {
+			t.Fatal(err)
+		}
+	}
+}
+
+func pushVersion(t *testing.T, s store.Store, name, version, pusher string, at time.Time) *registry.Version {
+	t.Helper()
+	v := regVersion(name, version, pusher, at)
+	if err := s.CreateModelVersion(context.Background(), v, regAction(registry.KindPush, name, version, pusher, at), nil); err != nil {
+		t.Fatal(err)
+	}
+	return v
+}
+
+func testRegistryVersionRoundTrip(t *testing.T, s store.Store) {
+	ctx := context.Background()
+	addIdentities(t, s, "alice")
+	zone := time.FixedZone("UTC+5:30", 5*3600+1800)
+	base := time.Date(2026, 3, 1, 12, 30, 45, 123456789, zone)
+	v := regVersion("meta-llama/Llama-3-8B", "1.0", "alice", base)
+	push := regAction(registry.KindPush, v.Name, v.Version, "alice", base)
+	if err := s.CreateModelVersion(ctx, v, push, auditPayload(t, "registry.push", v.Target())); err != nil {
+		t.Fatal(err)
+	}
+	got, err := s.ModelVersion(ctx, v.Name, v.Version)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if d := cmp.Diff(v, got); d != "" {
+		t.Errorf("ModelVersion (-want +got):\n%s", d)
+	}
+	if got.PushedAt.Location() != time.UTC {
+		t.Errorf("PushedAt is in %v, want UTC", got.PushedAt.Location())
+	}
+	// A version is pushed once; a statement is accepted once.
+	if err := s.CreateModelVersion(ctx, regVersion(v.Name, v.Version, "alice", base), regAction(registry.KindPush, v.Name, v.Version, "alice", base), nil); !errors.Is(err, registry.ErrExists) {
+		t.Errorf("CreateModelVersion of an existing version = %v, want ErrExists", err)
+	}
+	if err := s.CreateModelVersion(ctx, regVersion(v.Name, "2.0", "alice", base), push, nil); !errors.Is(err, registry.ErrExists) {
+		t.Errorf("CreateModelVersion with a used statement = %v, want ErrExists", err)
+	}
+	if _, err := s.ModelVersion(ctx, v.Name, "2.0"); !errors.Is(err, registry.ErrNotFound) {
+		t.Errorf("the version of a refused push was stored (ModelVersion = %v)", err)
+	}
+	if _, err := s.ModelVersion(ctx, "nope", "1"); !errors.Is(err, registry.ErrNotFound) {
+		t.Errorf("ModelVersion(unknown) = %v, want ErrNotFound", err)
+	}
+	pushVersion(t, s, v.Name, "1.1", "alice", base.Add(time.Hour))
+	pushVersion(t, s, "another", "1", "alice", base)
+	list, err := s.ListModelVersions(ctx, v.Name)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if len(list) != 2 || list[0].Version != "1.1" || list[1].Version != "1.0" {
+		t.Fatalf("ListModelVersions(%s) = %d versions, want 1.1 then 1.0", v.Name, len(list))
+	}
+	all, err := s.ListModelVersions(ctx, "")
+	if err != nil {
+		t.Fatal(err)
+	}
+	if len(all) != 3 || all[0].Name != "another" {
+		t.Fatalf("ListModelVersions(\"\") = %d versions, want 3, by name", len(all))
+	}
+	acts, err := s.ListModelActions(ctx, v.Name, v.Version)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if len(acts) != 1 || cmp.Diff(push, acts[0]) != "" {
+		t.Fatalf("ListModelActions = %v, want the push action %v", acts, push)
+	}
+	if acts, _ := s.ListModelActions(ctx, v.Name, ""); len(acts) != 2 {
+		t.Fatalf("ListModelActions(every version) = %d actions, want 2", len(acts))
+	}
+}
+
+func testRegistryRequests(t *testing.T, s store.Store) {
+	ctx := context.Background()
+	now := time.Now()
+	addIdentities(t, s, "alice")
+	pushVersion(t, s, "m", "1", "alice", now)
+	req := regAction(registry.KindRequest, "m", "1", "alice", now)
+	if err := s.AddModelRequest(ctx, req, nil); err != nil {
+		t.Fatal(err)
+	}
+	// One pending request per version.
+	if err := s.AddModelRequest(ctx, regAction(registry.KindRequest, "m", "1", "alice", now), nil); !errors.Is(err, registry.ErrExists) {
+		t.Errorf("a second pending request = %v, want ErrExists", err)
+	}
+	if err := s.AddModelRequest(ctx, regAction(registry.KindRequest, "m", "9", "alice", now), nil); !errors.Is(err, registry.ErrNotFound) {
+		t.Errorf("a request for an unknown version = %v, want ErrNotFound", err)
+	}
+	acts, err := s.ListModelActions(ctx, "m", "1")
+	if err != nil {
+		t.Fatal(err)
+	}
+	if len(acts) != 2 || acts[1].ID != req.ID || acts[1].State != registry.RequestPending {
+		t.Fatalf("actions after a request: %v", acts)
+	}
+}
+
+// promotion returns a Promotion of v approving req.
+func promotion(v *registry.Version, req *registry.Action, approver, production string, at time.Time) *registry.Promotion {
+	appr := regAction(registry.KindApprove, v.Name, v.Version, approver, at)
+	appr.Request = req.ID
+	return &registry.Promotion{Name: v.Name, Version: v.Version, Digest: v.Digest, Request: req.ID, Approval: appr,
+		Production: production, At: at.UTC().Truncate(time.Microsecond)}
+}
+
+func request(t *testing.T, s store.Store, v *registry.Version, actor string) *registry.Action {
+	t.Helper()
+	req := regAction(registry.KindRequest, v.Name, v.Version, actor, time.Now())
+	if err := s.AddModelRequest(context.Background(), req, nil); err != nil {
+		t.Fatal(err)
+	}
+	return req
+}
+
+func stageOf(t *testing.T, s store.Store, name, version string) (registry.Stage, string) {
+	t.Helper()
+	v, err := s.ModelVersion(context.Background(), name, version)
+	if err != nil {
+		t.Fatal(err)
+	}
+	return v.Stage, v.Previous
+}
+
+func testRegistryPromoteAndRollback(t *testing.T, s store.Store) {
+	ctx := context.Background()
+	now := time.Now()
+	addIdentities(t, s, "alice", "bob")
+	v1 := pushVersion(t, s, "m", "1", "alice", now)
+	v2 := pushVersion(t, s, "m", "2", "alice", now.Add(time.Second))
+	pushVersion(t, s, "other", "1", "alice", now)
+
+	r1 := request(t, s, v1, "alice")
+	if err := s.PromoteModel(ctx, promotion(v1, r1, "bob", "", now), auditPayload(t, "registry.promote", "m@1")); err != nil {
+		t.Fatal(err)
+	}
+	if st, prev := stageOf(t, s, "m", "1"); st != registry.StageProduction || prev != "" {
+		t.Fatalf("after promotion m@1 is %s (previous %q), want production", st, prev)
+	}
+	// The request is closed: it cannot be approved twice.
+	if err := s.PromoteModel(ctx, promotion(v2, r1, "bob", "1", now), nil); !errors.Is(err, registry.ErrConflict) {
+		t.Errorf("a promotion approving a closed request = %v, want ErrConflict", err)
+	}
+	r2 := request(t, s, v2, "alice")
+	// The expected production version must be the current one.
+	if err := s.PromoteModel(ctx, promotion(v2, r2, "bob", "", now), nil); !errors.Is(err, registry.ErrConflict) {
+		t.Errorf("a promotion expecting no production version = %v, want ErrConflict", err)
+	}
+	stale := promotion(v2, r2, "bob", "1", now)
+	stale.Digest = v1.Digest
+	if err := s.PromoteModel(ctx, stale, nil); !errors.Is(err, registry.ErrConflict) {
+		t.Errorf("a promotion with another digest = %v, want ErrConflict", err)
+	}
+	later := now.Add(time.Minute)
+	if err := s.PromoteModel(ctx, promotion(v2, r2, "bob", "1", later), nil); err != nil {
+		t.Fatal(err)
+	}
+	if st, _ := stageOf(t, s, "m", "1"); st != registry.StageRetired {
+		t.Fatalf("the replaced version is %s, want retired", st)
+	}
+	if st, prev := stageOf(t, s, "m", "2"); st != registry.StageProduction || prev != "1" {
+		t.Fatalf("m@2 is %s with previous %q, want production with previous 1", st, prev)
+	}
+	prod, err := s.ProductionModels(ctx)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if d := cmp.Diff(map[string]string{"m": "2"}, prod); d != "" {
+		t.Fatalf("ProductionModels (-want +got):\n%s", d)
+	}
+	acts, _ := s.ListModelActions(ctx, "m", "2")
+	if len(acts) != 3 || acts[1].State != registry.RequestApproved || acts[2].Kind != registry.KindApprove || acts[2].Request != r2.ID {
+		t.Fatalf("m@2's actions after promotion: %v", acts)
+	}
+
+	// Rollback: only from the production version to its previous one.
+	rb := func(from, to string) *registry.Rollback {
+		return &registry.Rollback{Name: "m", From: from, To: to, Action: regAction(registry.KindRollback, "m", from, "bob", later), At: later}
+	}
+	for _, bad := range []*registry.Rollback{rb("1", ""), rb("2", "9"), rb("2", "")} {
+		if err := s.RollbackModel(ctx, bad, nil); !errors.Is(err, registry.ErrConflict) && !errors.Is(err, registry.ErrNotFound) {
+			t.Errorf("RollbackModel(%s → %q) = %v, want a conflict", bad.From, bad.To, err)
+		}
+	}
+	if err := s.RollbackModel(ctx, rb("2", "1"), auditPayload(t, "registry.rollback", "m@2")); err != nil {
+		t.Fatal(err)
+	}
+	if st, _ := stageOf(t, s, "m", "2"); st != registry.StageRetired {
+		t.Fatalf("after rollback m@2 is %s, want retired", st)
+	}
+	if st, _ := stageOf(t, s, "m", "1"); st != registry.StageProduction {
+		t.Fatalf("after rollback m@1 is %s, want production", st)
+	}
+	// m@1 has no previous version: a second rollback has nowhere to go.
+	if err := s.RollbackModel(ctx, rb("1", ""), nil); !errors.Is(err, registry.ErrConflict) {
+		t.Errorf("rollback of a version without a previous one = %v, want ErrConflict", err)
+	}
+	if prod, _ := s.ProductionModels(ctx); prod["m"] != "1" || len(prod) != 1 {
+		t.Fatalf("ProductionModels after rollback = %v", prod)
+	}
+	if recs := auditRecords(t, s); len(recs) != 2 {
+		t.Fatalf("audit chain holds %d records, want the promotion's and the rollback's", len(recs))
+	}
+	checkChain(t, s, 2)
+}
+
+// testRegistryConflictsWriteNothing checks that a refused change leaves no
+// trace: no action, no stage change, no audit record.
+func testRegistryConflictsWriteNothing(t *testing.T, s store.Store) {
+	ctx := context.Background()
+	now := time.Now()
+	addIdentities(t, s, "alice", "bob")
+	v := pushVersion(t, s, "m", "1", "alice", now)
+	r := request(t, s, v, "alice")
+	p := promotion(v, r, "bob", "9", now) // wrong expected production version
+	if err := s.PromoteModel(ctx, p, auditPayload(t, "registry.promote", "m@1")); !errors.Is(err, registry.ErrConflict) {
+		t.Fatalf("PromoteModel = %v, want ErrConflict", err)
+	}
+	if recs := auditRecords(t, s); len(recs) != 0 {
+		t.Fatalf("a refused promotion left %d audit records", len(recs))
+	}
+	acts, _ := s.ListModelActions(ctx, "m", "1")
+	if len(acts) != 2 || acts[1].State != registry.RequestPending {
+		t.Fatalf("a refused promotion changed the actions: %v", acts)
+	}
+	if st, _ := stageOf(t, s, "m", "1"); st != registry.StageStaging {
+		t.Fatalf("a refused promotion left m@1 %s", st)
+	}
+}
+
+// racePromotions promotes 8 versions of one model at once, each expecting
+// no production version, through the given handles: exactly one may win.
+func racePromotions(t *testing.T, handles []store.Store) {
+	ctx := context.Background()
+	now := time.Now()
+	s := handles[0]
+	addIdentities(t, s, "alice", "bob")
+	const n = 8
+	proms := make([]*registry.Promotion, n)
+	for i := range proms {
+		v := pushVersion(t, s, "race", fmt.Sprint(i), "alice", now)
+		proms[i] = promotion(v, request(t, s, v, "alice"), "bob", "", now)
+	}
+	var (
+		wg   sync.WaitGroup
+		mu   sync.Mutex
+		won  []string
+		errs []error
+	)
+	for i, p := range proms {
+		h := handles[i%len(handles)]
+		wg.Go(func() {
+			err := h.PromoteModel(ctx, p, auditPayload(t, "registry.promote", "race@"+p.Version))
+			mu.Lock()
+			defer mu.Unlock()
+			switch {
+			case err == nil:
+				won = append(won, p.Version)
+			case !errors.Is(err, registry.ErrConflict):
+				errs = append(errs, err)
+			}
+		})
+	}
+	wg.Wait()
+	for _, err := range errs {
+		t.Errorf("a losing promotion failed with %v, want ErrConflict", err)
+	}
+	if len(won) != 1 {
+		t.Fatalf("%d racing promotions succeeded (%v), want exactly 1", len(won), won)
+	}
+	vs, err := s.ListModelVersions(ctx, "race")
+	if err != nil {
+		t.Fatal(err)
+	}
+	prod := 0
+	for _, v := range vs {
+		if v.Stage == registry.StageProduction {
+			prod++
+			if v.Version != won[0] {
+				t.Errorf("%s is in production, but %s won", v.Version, won[0])
+			}
+		}
+	}
+	if prod != 1 {
+		t.Fatalf("%d versions in production after the race, want 1", prod)
+	}
+	checkChain(t, s, 1)
+}
