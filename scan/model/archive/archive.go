@@ -205,9 +205,10 @@ const (
 	XZ
 	Zstd
 	RAR
+	Zlib
 )
 
-var formatNames = [...]string{"unknown", "zip", "tar", "7z", "gzip", "bzip2", "xz", "zstd", "rar"}
+var formatNames = [...]string{"unknown", "zip", "tar", "7z", "gzip", "bzip2", "xz", "zstd", "rar", "zlib"}
 
 // String returns the format's short name.
 func (f Format) String() string {
@@ -217,8 +218,12 @@ func (f Format) String() string {
 	return formatNames[f]
 }
 
-// Inspected reports whether this package walks archives of format f.
-func (f Format) Inspected() bool { return f == Zip || f == Tar }
+// Inspected reports whether this package walks archives of format f:
+// ZIP and tar (WalkZip, WalkTar) and the gzip, zlib and bzip2 streams
+// (WalkCompressed).
+func (f Format) Inspected() bool {
+	return f == Zip || f == Tar || f == Gzip || f == Zlib || f == Bzip2
+}
 
 // SniffLen is the number of leading bytes Sniff needs to recognise every
 // format (a tar header is 512 bytes).
@@ -246,6 +251,11 @@ func Sniff(head []byte) Format {
 		return RAR
 	case isTarHeader(head):
 		return Tar
+	case has("\x78\x01"), has("\x78\x5e"), has("\x78\x9c"), has("\x78\xda"):
+		// zlib with the 32 KiB window every encoder uses (joblib's default
+		// compressor). Other header bytes are not accepted: the checksum
+		// alone would take 1 in 31 protocol-0 pickles for zlib.
+		return Zlib
 	}
 	return Unknown
 }
@@ -289,8 +299,8 @@ done:
 }
 
 // NotInspected returns the finding for a container of format f that this
-// package does not walk (7z, RAR, compressed streams): its members may hold
-// code and were not scanned.
+// package does not walk (7z, RAR, xz, zstd): its members may hold code and
+// were not scanned.
 func NotInspected(f Format) finding.Finding {
 	fd := newFinding(RuleNotInspected, 0, "",
 		fmt.Sprintf("%s archive: its members were not inspected; unpack it and scan the members", f))

@@ -667,6 +667,8 @@ func FuzzWalkZip(f *testing.F) {
 	}
 	f.Add(buildZip(f, zfile{name: "a.pkl", data: pickleHead, method: zip.Deflate}, zfile{name: "b", data: []byte("bb"), method: zip.Store}))
 	f.Add(buildTar(f, tfile{name: "pickle", data: pickleHead}, tfile{name: "storages", data: []byte("xx")}))
+	f.Add(gz(pickleHead))
+	f.Add(zl(pickleHead))
 	lim := Limits{MaxEntries: 64, MaxEntrySize: 1 << 16, MaxTotalSize: 1 << 18, MaxRatio: 50}
 	f.Fuzz(func(t *testing.T, b []byte) {
 		var total int64
@@ -694,6 +696,13 @@ func FuzzWalkZip(f *testing.F) {
 		WalkTar(context.Background(), bytes.NewReader(b), int64(len(b)), lim, read)
 		if total > lim.MaxTotalSize {
 			t.Fatalf("tar walk yielded %d bytes, limit %d", total, lim.MaxTotalSize)
+		}
+		if f := Sniff(b); f == Gzip || f == Zlib || f == Bzip2 {
+			total = 0
+			WalkCompressed(context.Background(), bytes.NewReader(b), int64(len(b)), f, lim, read)
+			if total > lim.MaxTotalSize {
+				t.Fatalf("%v stream yielded %d bytes, limit %d", f, total, lim.MaxTotalSize)
+			}
 		}
 	})
 }
