@@ -440,7 +440,7 @@ func names(gs []got) []string {
 
 func TestWalkZipLimits(t *testing.T) {
 	t.Run("zip bomb stops at the ratio", func(t *testing.T) {
-		zeros := make([]byte, 64<<20)
+		zeros := make([]byte, 16<<20)
 		b := buildZip(t, zfile{name: "bomb", data: zeros, method: zip.Deflate})
 		if len(b) > 1<<20 {
 			t.Fatalf("bomb is %d bytes", len(b))
