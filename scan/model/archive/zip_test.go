@@ -697,6 +697,11 @@ func FuzzWalkZip(f *testing.F) {
 		if total > lim.MaxTotalSize {
 			t.Fatalf("tar walk yielded %d bytes, limit %d", total, lim.MaxTotalSize)
 		}
+		total = 0
+		Walk(context.Background(), bytes.NewReader(b), int64(len(b)), lim, read)
+		if total > lim.MaxTotalSize {
+			t.Fatalf("walk yielded %d bytes, limit %d", total, lim.MaxTotalSize)
+		}
 		if f := Sniff(b); f == Gzip || f == Zlib || f == Bzip2 {
 			total = 0
 			WalkCompressed(context.Background(), bytes.NewReader(b), int64(len(b)), f, lim, read)
