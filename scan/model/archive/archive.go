@@ -231,7 +231,8 @@ const SniffLen = 512
 
 // Sniff recognises a container format from the first bytes of a file
 // (SniffLen bytes suffice). A ZIP with data prepended is not recognised
-// here; WalkZip finds it by its end record.
+// here; WalkZip finds it by its end record. Zlib streams are not
+// recognised here either (see Walk).
 func Sniff(head []byte) Format {
 	has := func(p string) bool { return len(head) >= len(p) && string(head[:len(p)]) == p }
 	switch {
@@ -251,13 +252,23 @@ func Sniff(head []byte) Format {
 		return RAR
 	case isTarHeader(head):
 		return Tar
-	case has("\x78\x01"), has("\x78\x5e"), has("\x78\x9c"), has("\x78\xda"):
-		// zlib with the 32 KiB window every encoder uses (joblib's default
-		// compressor). Other header bytes are not accepted: the checksum
-		// alone would take 1 in 31 protocol-0 pickles for zlib.
-		return Zlib
 	}
 	return Unknown
+}
+
+// isZlib reports whether head starts with a zlib header with the 32 KiB
+// window every encoder writes (joblib's default compressor). Sniff does
+// not return Zlib, whose two-byte header is too weak a magic to decide a
+// file's format alone; Walk tries it last.
+func isZlib(head []byte) bool {
+	if len(head) < 2 || head[0] != 0x78 {
+		return false
+	}
+	switch head[1] {
+	case 0x01, 0x5e, 0x9c, 0xda:
+		return true
+	}
+	return false
 }
 
 // isTarHeader reports whether b starts with a tar header block: the ustar

@@ -15,7 +15,8 @@ import (
 var ErrNotArchive = errors.New("archive: not an archive")
 
 // Walk recognises the container format of r by its content, whatever the
-// file is called, and walks it with WalkZip, WalkTar or WalkCompressed. A
+// file is called, and walks it with WalkZip, WalkTar or WalkCompressed
+// (zlib is recognised by the 78 01/5e/9c/da headers encoders write). A
 // ZIP with data in front of it (a polyglot such as a pickle followed by a
 // ZIP) is recognised by its end of central directory record. Formats that
 // are recognised but not walked (7z, RAR, xz, zstd) give a NotInspected
@@ -26,6 +27,9 @@ func Walk(ctx context.Context, r io.ReaderAt, size int64, lim Limits, fn func(En
 		return Unknown, nil, fmt.Errorf("archive: reading the file head: %w", err)
 	}
 	f := Sniff(head)
+	if f == Unknown && isZlib(head) {
+		f = Zlib
+	}
 	if f == Unknown {
 		ok, err := hasEndRecord(r, size)
 		if err != nil {

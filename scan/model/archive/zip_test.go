@@ -702,7 +702,10 @@ func FuzzWalkZip(f *testing.F) {
 		if total > lim.MaxTotalSize {
 			t.Fatalf("walk yielded %d bytes, limit %d", total, lim.MaxTotalSize)
 		}
-		if f := Sniff(b); f == Gzip || f == Zlib || f == Bzip2 {
+		if f := Sniff(b); f == Gzip || f == Bzip2 || isZlib(b) {
+			if f == Unknown {
+				f = Zlib
+			}
 			total = 0
 			WalkCompressed(context.Background(), bytes.NewReader(b), int64(len(b)), f, lim, read)
 			if total > lim.MaxTotalSize {
