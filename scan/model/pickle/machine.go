@@ -223,6 +223,7 @@ type machine struct {
 	gpath []string // Path of each global
 	gspec []uint8  // what special models for each global
 	st    *state
+	prev  *state // the previous top-level pickle's state
 	spare []*state
 	depth int
 	probe bool // probing array bytes: failures are not reported
@@ -231,6 +232,8 @@ type machine struct {
 	proto int
 	// arrays counts the joblib arrays skipped
 	arrays int
+	// crossMemo is set once a pickle read the previous pickle's memo
+	crossMemo bool
 	// the last failure
 	failOff int64
 	failMsg string
@@ -341,7 +344,10 @@ func (m *machine) limitHit(off int64, what string, n int) status {
 
 // release returns the machine's states and buffer to their pools.
 func (m *machine) release() {
-	for _, s := range append(m.spare, m.st) {
+	for _, s := range append(m.spare, m.st, m.prev) {
+		if s == nil {
+			continue
+		}
 		if s.size() <= maxPooled {
 			s.reset()
 			statePool.Put(s)
@@ -349,7 +355,7 @@ func (m *machine) release() {
 	}
 	b := m.in.buf
 	bufPool.Put(&b)
-	m.st, m.spare, m.in.buf = nil, nil, nil
+	m.st, m.prev, m.spare, m.in.buf = nil, nil, nil, nil
 }
 
 // --- stack ---
@@ -567,6 +573,42 @@ func (m *machine) memoGet(key uint64) (value, bool) {
 	return v, ok
 }
 
+// memoMiss handles a GET of a key the current pickle never stored. A
+// fresh unpickler raises there, but one reused across loads (the memo
+// survives Unpickler.load) finds the previous pickle's entry, so an
+// attacker can park a global's name in one pickle and use it in the
+// next. The entry is carried over and the construct reported.
+func (m *machine) memoMiss(key uint64, off int64) (value, bool) {
+	if m.depth != 0 || m.probe || m.res.Pickles == 0 || m.prev == nil {
+		return value{}, false
+	}
+	cur := m.st
+	m.st = m.prev
+	v, ok := m.memoGet(key)
+	var b []byte
+	if ok && v.k == kStr && v.ref >= 0 {
+		b = m.st.strs[v.ref : v.ref+v.n]
+	}
+	m.st = cur
+	if !ok {
+		return value{}, false
+	}
+	switch v.k {
+	case kStr:
+		if v.ref >= 0 {
+			v = m.newStr(b)
+		}
+	case kNone, kBool, kInt, kFloat, kBytes, kFrozenSet, kGlobal, kModule, kPersistent, kBuffer, kExt, kUnresolved, kAttr:
+	default:
+		v = value{k: kAttr}
+	}
+	if !m.crossMemo {
+		m.crossMemo = true
+		m.add(RuleCrossMemo, off, fmt.Sprintf("memo %d", key), 0.8, fmt.Sprintf("pickle %d reads memo key %d at offset %d, which only the previous pickle stored: a fresh unpickler raises there, one reused across loads resolves it (the analysis goes on with the previous value)", m.res.Pickles+1, key, off))
+	}
+	return v, true
+}
+
 // --- globals ---
 
 // global records module.name reached by op at off.
@@ -635,6 +677,14 @@ func (m *machine) runPickle(depth int, probe bool) status {
 		} else {
 			m.st = statePool.Get().(*state)
 		}
+	}
+	if depth == 0 {
+		// Keep the previous top-level pickle's state: a later pickle that
+		// reads its memo is resolved against it (see memoMiss).
+		if m.prev == nil {
+			m.prev = statePool.Get().(*state)
+		}
+		m.st, m.prev = m.prev, m.st
 	}
 	m.st.reset()
 	m.probe, m.depth = probe, depth
@@ -988,7 +1038,9 @@ func (m *machine) loop() status {
 			}
 			var ok bool
 			if v, ok = m.memoGet(key); !ok {
-				return m.fail(off, op, "memo key %d not found", key)
+				if v, ok = m.memoMiss(key, off); !ok {
+					return m.fail(off, op, "memo key %d not found", key)
+				}
 			}
 		case opPut, opBinPut, opLongBinPut, opMemoize:
 			var key uint64

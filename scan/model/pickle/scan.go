@@ -65,15 +65,13 @@ type Limits struct {
 	MaxKeep int
 	// MaxFindings bounds the findings of one Scan (default 1000).
 	MaxFindings int
-	// MaxDepth bounds nested pickles (joblib object arrays; default 4).
-	MaxDepth int
 }
 
 // DefaultLimits returns the limits a zero Limits stands for.
 func DefaultLimits() Limits {
 	return Limits{
 		MaxStack: 1 << 20, MaxMemo: 1 << 20, MaxString: 1024, MaxLine: 4096, MaxOps: 1 << 34,
-		MaxPickles: 1 << 16, MaxGlobals: 1 << 16, MaxValues: 1 << 22, MaxKeep: 64, MaxFindings: 1000, MaxDepth: 4,
+		MaxPickles: 1 << 16, MaxGlobals: 1 << 16, MaxValues: 1 << 22, MaxKeep: 64, MaxFindings: 1000,
 	}
 }
 
@@ -93,7 +91,6 @@ func (l Limits) withDefaults() Limits {
 	set(&l.MaxValues, d.MaxValues)
 	set(&l.MaxKeep, d.MaxKeep)
 	set(&l.MaxFindings, d.MaxFindings)
-	set(&l.MaxDepth, d.MaxDepth)
 	if l.MaxOps <= 0 {
 		l.MaxOps = d.MaxOps
 	}

@@ -422,6 +422,10 @@ func TestStreams(t *testing.T) {
 		{name: "payload after legacy torch storages is not a pickle", data: cat(pt.TorchLegacy(tensors, nil), []byte("\x00\x01garbage")), pickles: 5, trailing: true},
 		{name: "payload between legacy torch pickles", data: cat(pt.TorchLegacy(nil, nil)[:15], evil, pt.TorchLegacy(tensors, nil)[15:]), pickles: 6, want: pickle.RuleDangerousGlobal, excerpt: "os.system"},
 		{name: "truncated payload after a benign pickle", data: cat(benign, evil[:len(evil)-1]), pickles: 1, want: pickle.RuleDangerousGlobal, excerpt: "os.system"},
+		{name: "names parked in the previous pickle's memo", data: cat(
+			pt.New(4).Str("os").MemoizeOp().Pop().Str("system").MemoizeOp().Pop().None().Stop().Bytes(),
+			pt.New(4).GetAt(0).GetAt(1).Op(pt.StackGlobal).TupleOf(pt.S("id")).Reduce().Stop().Bytes()),
+			pickles: 2, want: pickle.RuleDangerousGlobal, excerpt: "os.system"},
 		{name: "broken pickle start after a benign pickle", data: cat(benign, []byte{0x80, 0x09}), pickles: 1, want: pickle.RuleTrailing},
 		{name: "text after a pickle", data: cat(benign, []byte("\n\n\t\t")), pickles: 1, trailing: true},
 	}
@@ -433,6 +437,9 @@ func TestStreams(t *testing.T) {
 			}
 			if c.want != nil && !hasRule(res, c.want, c.excerpt) {
 				t.Errorf("no %s %q finding; got %v", c.want.ID, c.excerpt, rules(res))
+			}
+			if strings.Contains(c.name, "previous pickle's memo") && !hasRule(res, pickle.RuleCrossMemo, "memo 0") {
+				t.Errorf("no cross-pickle-memo finding: %v", rules(res))
 			}
 			if c.want == nil && len(res.Findings) > 0 {
 				t.Errorf("unexpected findings %v", rules(res))
