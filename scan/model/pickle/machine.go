@@ -193,7 +193,7 @@ func (s *state) reset() {
 	s.marks = s.marks[:0]
 	clear(s.memo)
 	s.memo = s.memo[:0]
-	clear(s.sparse)
+	s.sparse = nil
 	s.memoLen = 0
 	s.vals = s.vals[:0]
 	s.strs = s.strs[:0]
@@ -748,10 +748,8 @@ func (m *machine) loop() status {
 			}
 			v = *t
 		case opFloat:
-			if _, long, ok := in.line(lim.MaxLine); !ok {
+			if _, _, ok := in.line(lim.MaxLine); !ok {
 				return m.truncated(off, op)
-			} else if long {
-				return m.limitHit(off, "bytes in a FLOAT line", lim.MaxLine)
 			}
 			v = value{k: kFloat}
 		case opInt:

@@ -229,6 +229,9 @@ func judge(module, name string, extra map[string]bool) (Verdict, string) {
 	if extra[p] {
 		return Safe, "allowed by the scan options"
 	}
+	if isTorchModuleClass(p) {
+		return Safe, "PyTorch layer class (torch.save of a whole model)"
+	}
 	for _, r := range denyRules {
 		if under(p, r.prefix) {
 			return Dangerous, r.why
@@ -245,6 +248,24 @@ func judge(module, name string, extra map[string]bool) (Verdict, string) {
 		return Dangerous, "not an importable name"
 	}
 	return Unknown, "not on the allowlist of checkpoint globals"
+}
+
+// isTorchModuleClass reports whether p names a class directly in a
+// module under torch.nn.modules (torch.nn.modules.linear.Linear), which
+// whole-model checkpoints rebuild with NEWOBJ and BUILD of their __dict__.
+// Functions (lower case) and attributes of the classes are not covered.
+func isTorchModuleClass(p string) bool {
+	const prefix = "torch.nn.modules."
+	if !strings.HasPrefix(p, prefix) {
+		return false
+	}
+	rest := p[len(prefix):]
+	i := strings.IndexByte(rest, '.')
+	if i <= 0 || strings.Contains(rest[i+1:], ".") {
+		return false
+	}
+	cls := rest[i+1:]
+	return cls != "" && cls[0] >= 'A' && cls[0] <= 'Z' && !strings.Contains(cls, "__")
 }
 
 // under reports whether the dotted path p is prefix or lies below it.
