@@ -378,6 +378,14 @@ func TestBenign(t *testing.T) {
 		{"joblib float arrays", pt.Joblib([]pt.JoblibArray{{Name: "coef", Float64: []float64{1, 2, 3}}, {Name: "b", Float64: []float64{0.5}}}, nil), 1},
 		{"joblib object array", pt.Joblib([]pt.JoblibArray{{Name: "labels", Objects: []string{"cat", "dog"}}, {Name: "w", Float64: []float64{2}}}, nil), 1},
 		{"int dict", pt.IntDict(5000), 1},
+		{"whole torch model", func() []byte {
+			w := pt.New(2)
+			w.GlobalMemo("torch.nn.modules.linear", "Linear").EmptyTuple().NewObj().Memo()
+			w.EmptyDict().Memo().Mark().Str("training").Bool(true).Str("_parameters").Memo()
+			w.GlobalMemo("collections", "OrderedDict").EmptyTuple().Reduce().Memo()
+			w.Str("in_features").Int(4).SetItems().Build().Stop()
+			return w.Bytes()
+		}(), 1},
 		{"bytes proto 1", pt.New(1).BytesVal([]byte{0, 1, 0xff}).Stop().Bytes(), 1},
 		{"every container opcode", pt.New(4).
 			Mark().Int(1).Int(2).List().Mark().Int(3).Appends().Int(4).Append().
