@@ -224,6 +224,7 @@ type machine struct {
 	gspec []uint8  // what special models for each global
 	st    *state
 	prev  *state // the previous top-level pickle's state
+	outer *state // the pickle whose joblib array bytes are being probed
 	spare []*state
 	depth int
 	probe bool // probing array bytes: failures are not reported
@@ -573,40 +574,54 @@ func (m *machine) memoGet(key uint64) (value, bool) {
 	return v, ok
 }
 
-// memoMiss handles a GET of a key the current pickle never stored. A
-// fresh unpickler raises there, but one reused across loads (the memo
+// memoMiss handles a GET of a key the current pickle never stored.
+//
+// A fresh unpickler raises there, but one reused across loads (the memo
 // survives Unpickler.load) finds the previous pickle's entry, so an
 // attacker can park a global's name in one pickle and use it in the
-// next. The entry is carried over and the construct reported.
+// next: the entry is carried over and the construct reported.
+//
+// While probing joblib array bytes, the bytes continue the outer pickle
+// (for plain pickle.load), so its memo is consulted.
 func (m *machine) memoMiss(key uint64, off int64) (value, bool) {
-	if m.depth != 0 || m.probe || m.res.Pickles == 0 || m.prev == nil {
+	var from *state
+	switch {
+	case m.probe && m.outer != nil:
+		from = m.outer
+	case m.depth == 0 && m.res.Pickles > 0 && m.prev != nil:
+		from = m.prev
+	default:
 		return value{}, false
 	}
 	cur := m.st
-	m.st = m.prev
+	m.st = from
 	v, ok := m.memoGet(key)
-	var b []byte
-	if ok && v.k == kStr && v.ref >= 0 {
-		b = m.st.strs[v.ref : v.ref+v.n]
-	}
 	m.st = cur
 	if !ok {
 		return value{}, false
 	}
-	switch v.k {
-	case kStr:
-		if v.ref >= 0 {
-			v = m.newStr(b)
-		}
-	case kNone, kBool, kInt, kFloat, kBytes, kFrozenSet, kGlobal, kModule, kPersistent, kBuffer, kExt, kUnresolved, kAttr:
-	default:
-		v = value{k: kAttr}
-	}
-	if !m.crossMemo {
+	v = m.carry(from, v)
+	if !m.probe && !m.crossMemo {
 		m.crossMemo = true
 		m.add(RuleCrossMemo, off, fmt.Sprintf("memo %d", key), 0.8, fmt.Sprintf("pickle %d reads memo key %d at offset %d, which only the previous pickle stored: a fresh unpickler raises there, one reused across loads resolves it (the analysis goes on with the previous value)", m.res.Pickles+1, key, off))
 	}
 	return v, true
+}
+
+// carry translates a value of the state from into the current state:
+// strings are copied, scalars and globals kept, containers and objects
+// become opaque.
+func (m *machine) carry(from *state, v value) value {
+	switch v.k {
+	case kStr:
+		if v.ref >= 0 {
+			return m.newStr(from.strs[v.ref : v.ref+v.n])
+		}
+		return v
+	case kNone, kBool, kInt, kFloat, kBytes, kFrozenSet, kGlobal, kModule, kPersistent, kBuffer, kExt, kUnresolved, kAttr:
+		return v
+	}
+	return value{k: kAttr}
 }
 
 // --- globals ---
@@ -687,6 +702,16 @@ func (m *machine) runPickle(depth int, probe bool) status {
 		m.st, m.prev = m.prev, m.st
 	}
 	m.st.reset()
+	if probe && m.outer != nil {
+		// The probed bytes continue the outer pickle: start from its
+		// stack and marks.
+		o := m.outer
+		for _, v := range o.stack {
+			m.st.stack = append(m.st.stack, m.carry(o, v))
+		}
+		m.st.marks = append(m.st.marks, o.marks...)
+		m.st.fence = o.fence
+	}
 	m.probe, m.depth = probe, depth
 	m.proto = 0
 	st := m.loop()
@@ -1622,7 +1647,9 @@ func (m *machine) joblibArray(inst, st value, off int64) status {
 	end := start + size
 	savedFence, savedFail := m.in.fence, [3]string{m.failMsg, m.failOp, ""}
 	m.in.setFence(end)
+	m.outer = m.st
 	m.runPickle(m.depth+1, true)
+	m.outer = nil
 	m.in.setFence(savedFence)
 	m.failMsg, m.failOp = savedFail[0], savedFail[1]
 	if m.in.err != nil {

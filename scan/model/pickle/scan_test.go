@@ -490,6 +490,25 @@ func TestJoblib(t *testing.T) {
 			}
 		})
 	}
+	t.Run("array bytes continuing the outer pickle", func(t *testing.T) {
+		// Plain pickle.load runs the "array bytes" as opcodes of the outer
+		// pickle: POP the wrapper, then a global from the outer memo.
+		payload := pt.New(0).Pop().GetAt(0).GetAt(1).Op(pt.StackGlobal).BinUnicode("id").Tuple1().Reduce().Pop().Bytes()
+		w := pt.New(4)
+		w.Str("posix").MemoizeOp().Str("system").MemoizeOp().Pop().Pop()
+		w.GlobalAuto("joblib.numpy_pickle", "NumpyArrayWrapper").EmptyTuple().NewObj()
+		w.EmptyDict().Str("dtype").Call("numpy", "dtype", pt.S("u1")).SetItem()
+		w.Str("shape").Int(int64(len(payload))).Tuple1().SetItem().Build()
+		w.Raw(payload...).Stop()
+		res := scan(t, w.Bytes())
+		g, ok := global(res, "posix.system")
+		if !ok || !g.Called || !strings.Contains(g.Op, "joblib array data") || !hasRule(res, pickle.RuleDangerousGlobal, "posix.system") {
+			t.Errorf("posix.system not found in the array bytes: %v %v", rules(res), res.Globals)
+		}
+		if res.Pickles != 1 || hasRule(res, pickle.RuleMalformed, "") {
+			t.Errorf("pickles %d, findings %v", res.Pickles, rules(res))
+		}
+	})
 	t.Run("array bytes that hit a limit when probed", func(t *testing.T) {
 		marks := make([]float64, 1000)
 		for i := range marks {
