@@ -230,13 +230,28 @@ func (m *machine) scanStream() {
 			if b == opProto || len(m.res.Globals)+m.calls > before {
 				m.add(RuleTrailing, start, m.failOp, 0.6, fmt.Sprintf("bytes at offset %d after pickle %d start a pickle that does not parse (%s at offset %d)", start, m.res.Pickles, m.failMsg, m.failOff))
 			}
-			m.in.skip(1 << 62)
-			m.res.Trailing = m.in.offset() - m.res.End
+			m.res.Trailing = m.streamEnd() - m.res.End
 			return
 		default: // limit or abort: already reported
 			return
 		}
 	}
+}
+
+// streamEnd returns the offset of the end of the stream: by seeking when
+// the reader can (a legacy checkpoint's storages need not be read), else
+// by reading to the end.
+func (m *machine) streamEnd() int64 {
+	in := m.in
+	if sk, ok := in.r.(io.Seeker); ok {
+		pos, err1 := sk.Seek(0, io.SeekCurrent)
+		end, err2 := sk.Seek(0, io.SeekEnd)
+		if err1 == nil && err2 == nil && end >= pos {
+			return in.base + int64(in.end) + end - pos
+		}
+	}
+	in.skip(1 << 62)
+	return in.offset()
 }
 
 // finish turns the recorded globals into findings.

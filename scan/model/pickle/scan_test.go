@@ -455,8 +455,13 @@ func TestStreams(t *testing.T) {
 			if hasRule(res, pickle.RuleMalformed, "") {
 				t.Errorf("a stream whose first pickle is whole is not malformed: %v", rules(res))
 			}
-			if c.trailing && res.Trailing == 0 {
-				t.Errorf("Trailing = 0, want the bytes after offset %d", res.End)
+			if want := int64(len(c.data)) - res.End; c.trailing && (want == 0 || res.Trailing != want) {
+				t.Errorf("Trailing = %d, want %d (End %d)", res.Trailing, want, res.End)
+			}
+			// The same without a seekable reader.
+			res2, err := pickle.Scan(oneByte{bytes.NewReader(c.data)}, pickle.Options{})
+			if err != nil || res2.Trailing != res.Trailing || res2.End != res.End {
+				t.Errorf("one-byte reads: Trailing %d End %d err %v, want %d %d", res2.Trailing, res2.End, err, res.Trailing, res.End)
 			}
 		})
 	}
