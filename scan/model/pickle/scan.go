@@ -171,9 +171,11 @@ func (r *Result) Max() (finding.Severity, bool) {
 	return rep.Max()
 }
 
-// Scan reads the pickle stream r to its end (or to the first bytes after
-// a complete pickle that do not parse as another) and reports what it
-// imports and calls. The error is non-nil only when reading r fails.
+// Scan reads the pickle stream r, pickle after pickle, until its end or
+// until bytes after a complete pickle do not parse as another (their
+// length, Result.Trailing, is then measured by seeking when r is an
+// io.Seeker, else by reading), and reports what the stream imports and
+// calls. The error is non-nil only when reading r fails.
 func Scan(r io.Reader, opts Options) (*Result, error) {
 	lim := opts.Limits.withDefaults()
 	m := newMachine(r, lim, opts.Allow)
