@@ -1463,6 +1463,11 @@ func (m *machine) special(idx int32, args value, off int64) (value, bool) {
 			return value{k: kPartial, ref: r}, true
 		}
 	case spReconstructor:
+		// _reconstructor(cls, base, state) runs base.__new__ and, unless
+		// it is object's, base.__init__: both are calls.
+		if base, ok := m.arg(args, 1); ok && base.k == kGlobal {
+			m.markCalled(base.ref, off)
+		}
 		cls, ok := m.arg(args, 0)
 		if ok && cls.k == kGlobal {
 			m.markCalled(cls.ref, off)

@@ -272,6 +272,15 @@ func TestOpcodePaths(t *testing.T) {
 			want:   []want{{pickle.RuleIndirectCall, "result of collections.OrderedDict"}},
 		},
 		{
+			name: "copyreg._reconstructor calls its base",
+			build: func(p int) []byte {
+				return pt.New(p).Call("copy_reg", "_reconstructor", pt.G("mypkg", "Obj"), pt.G("subprocess", "Popen"), pt.S("id")).Stop().Bytes()
+			},
+			protos: []int{0, 2},
+			want:   []want{{pickle.RuleDangerousGlobal, "subprocess.Popen"}, {pickle.RuleUnknownGlobal, "mypkg.Obj"}},
+			called: map[string]bool{"subprocess.Popen": true, "mypkg.Obj": true},
+		},
+		{
 			name: "Python 2 names",
 			build: func(p int) []byte {
 				return pt.New(p).Global("__builtin__", "eval").TupleOf(pt.S("1")).Reduce().Stop().Bytes()
