@@ -63,6 +63,13 @@ func TestJudge(t *testing.T) {
 		{"torch.nn.modules.linear", "Linear.__init__", Dangerous},
 		{"torch.nn.modules.linear", "Linear.forward", Unknown},
 		{"torch.nn.modules", "Linear", Unknown},
+		{"random", "_os.system", Dangerous},
+		{"torch", "os.system", Dangerous},
+		{"torch", "os", Dangerous},
+		{"collections", "abc.sys.modules", Dangerous},
+		{"mypkg", "_pickle.loads", Dangerous},
+		{"numpy", "trace", Unknown},
+		{"mypkg", "Model.code", Unknown},
 	}
 	for _, c := range cases {
 		if got, why := Judge(c.module, c.name); got != c.want || why == "" {
