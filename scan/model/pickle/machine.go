@@ -1377,6 +1377,7 @@ const (
 	spReconstructor
 	spDtype
 	spWrapper
+	spCallFirst
 )
 
 var specials = map[string]uint8{
@@ -1385,9 +1386,11 @@ var specials = map[string]uint8{
 	"pydoc.locate": spImport, "pkgutil.resolve_name": spImport, "torch._utils._import_dotted_name": spImport,
 	"operator.attrgetter": spAttrGetter, "_operator.attrgetter": spAttrGetter,
 	"operator.methodcaller": spMethodCaller, "_operator.methodcaller": spMethodCaller,
-	"functools.partial":                     spPartial,
-	"copyreg._reconstructor":                spReconstructor,
-	"numpy.dtype":                           spDtype,
+	"functools.partial":                   spPartial,
+	"copyreg._reconstructor":              spReconstructor,
+	"numpy.dtype":                         spDtype,
+	"torch._tensor._rebuild_from_type_v2": spCallFirst, "torch._tensor._rebuild_from_type": spCallFirst,
+	"copyreg.__newobj__": spCallFirst, "copyreg.__newobj_ex__": spCallFirst,
 	"joblib.numpy_pickle.NumpyArrayWrapper": spWrapper, "sklearn.externals.joblib.numpy_pickle.NumpyArrayWrapper": spWrapper,
 }
 
@@ -1462,6 +1465,15 @@ func (m *machine) special(idx int32, args value, off int64) (value, bool) {
 		if r := m.keep(f); r >= 0 {
 			return value{k: kPartial, ref: r}, true
 		}
+	case spCallFirst:
+		// Allowlisted helpers that call their first argument
+		// (_rebuild_from_type_v2(func, type, args, state) runs func(*args)).
+		if f, ok := m.arg(args, 0); ok {
+			if f.k == kGlobal {
+				m.markCalled(f.ref, off)
+			}
+		}
+		return value{}, false
 	case spReconstructor:
 		// _reconstructor(cls, base, state) runs base.__new__ and, unless
 		// it is object's, base.__init__: both are calls.

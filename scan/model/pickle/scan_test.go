@@ -281,6 +281,16 @@ func TestOpcodePaths(t *testing.T) {
 			called: map[string]bool{"subprocess.Popen": true, "mypkg.Obj": true},
 		},
 		{
+			name: "allowlisted helper that calls its first argument",
+			build: func(p int) []byte {
+				return pt.New(p).Call("torch._tensor", "_rebuild_from_type_v2", pt.G("mypkg", "run"), pt.G("torch", "Tensor"),
+					func(w *pt.Writer) { w.TupleOf(pt.S("x")) }, func(w *pt.Writer) { w.EmptyDict() }).Stop().Bytes()
+			},
+			protos: []int{2, 4},
+			want:   []want{{pickle.RuleUnknownGlobal, "mypkg.run"}},
+			called: map[string]bool{"mypkg.run": true, "torch._tensor._rebuild_from_type_v2": true},
+		},
+		{
 			name: "Python 2 names",
 			build: func(p int) []byte {
 				return pt.New(p).Global("__builtin__", "eval").TupleOf(pt.S("1")).Reduce().Stop().Bytes()
