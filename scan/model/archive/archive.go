@@ -205,9 +205,10 @@ const (
 	XZ
 	Zstd
 	RAR
+	Zlib
 )
 
-var formatNames = [...]string{"unknown", "zip", "tar", "7z", "gzip", "bzip2", "xz", "zstd", "rar"}
+var formatNames = [...]string{"unknown", "zip", "tar", "7z", "gzip", "bzip2", "xz", "zstd", "rar", "zlib"}
 
 // String returns the format's short name.
 func (f Format) String() string {
@@ -217,8 +218,12 @@ func (f Format) String() string {
 	return formatNames[f]
 }
 
-// Inspected reports whether this package walks archives of format f.
-func (f Format) Inspected() bool { return f == Zip || f == Tar }
+// Inspected reports whether this package walks archives of format f:
+// ZIP and tar (WalkZip, WalkTar) and the gzip, zlib and bzip2 streams
+// (WalkCompressed).
+func (f Format) Inspected() bool {
+	return f == Zip || f == Tar || f == Gzip || f == Zlib || f == Bzip2
+}
 
 // SniffLen is the number of leading bytes Sniff needs to recognise every
 // format (a tar header is 512 bytes).
@@ -226,7 +231,8 @@ const SniffLen = 512
 
 // Sniff recognises a container format from the first bytes of a file
 // (SniffLen bytes suffice). A ZIP with data prepended is not recognised
-// here; WalkZip finds it by its end record.
+// here; WalkZip finds it by its end record. Zlib streams are not
+// recognised here either (see Walk).
 func Sniff(head []byte) Format {
 	has := func(p string) bool { return len(head) >= len(p) && string(head[:len(p)]) == p }
 	switch {
@@ -248,6 +254,21 @@ func Sniff(head []byte) Format {
 		return Tar
 	}
 	return Unknown
+}
+
+// isZlib reports whether head starts with a zlib header with the 32 KiB
+// window every encoder writes (joblib's default compressor). Sniff does
+// not return Zlib, whose two-byte header is too weak a magic to decide a
+// file's format alone; Walk tries it last.
+func isZlib(head []byte) bool {
+	if len(head) < 2 || head[0] != 0x78 {
+		return false
+	}
+	switch head[1] {
+	case 0x01, 0x5e, 0x9c, 0xda:
+		return true
+	}
+	return false
 }
 
 // isTarHeader reports whether b starts with a tar header block: the ustar
@@ -289,8 +310,8 @@ done:
 }
 
 // NotInspected returns the finding for a container of format f that this
-// package does not walk (7z, RAR, compressed streams): its members may hold
-// code and were not scanned.
+// package does not walk (7z, RAR, xz, zstd): its members may hold code and
+// were not scanned.
 func NotInspected(f Format) finding.Finding {
 	fd := newFinding(RuleNotInspected, 0, "",
 		fmt.Sprintf("%s archive: its members were not inspected; unpack it and scan the members", f))

@@ -440,7 +440,7 @@ func names(gs []got) []string {
 
 func TestWalkZipLimits(t *testing.T) {
 	t.Run("zip bomb stops at the ratio", func(t *testing.T) {
-		zeros := make([]byte, 64<<20)
+		zeros := make([]byte, 16<<20)
 		b := buildZip(t, zfile{name: "bomb", data: zeros, method: zip.Deflate})
 		if len(b) > 1<<20 {
 			t.Fatalf("bomb is %d bytes", len(b))
@@ -667,6 +667,8 @@ func FuzzWalkZip(f *testing.F) {
 	}
 	f.Add(buildZip(f, zfile{name: "a.pkl", data: pickleHead, method: zip.Deflate}, zfile{name: "b", data: []byte("bb"), method: zip.Store}))
 	f.Add(buildTar(f, tfile{name: "pickle", data: pickleHead}, tfile{name: "storages", data: []byte("xx")}))
+	f.Add(gz(pickleHead))
+	f.Add(zl(pickleHead))
 	lim := Limits{MaxEntries: 64, MaxEntrySize: 1 << 16, MaxTotalSize: 1 << 18, MaxRatio: 50}
 	f.Fuzz(func(t *testing.T, b []byte) {
 		var total int64
@@ -694,6 +696,21 @@ func FuzzWalkZip(f *testing.F) {
 		WalkTar(context.Background(), bytes.NewReader(b), int64(len(b)), lim, read)
 		if total > lim.MaxTotalSize {
 			t.Fatalf("tar walk yielded %d bytes, limit %d", total, lim.MaxTotalSize)
+		}
+		total = 0
+		Walk(context.Background(), bytes.NewReader(b), int64(len(b)), lim, read)
+		if total > lim.MaxTotalSize {
+			t.Fatalf("walk yielded %d bytes, limit %d", total, lim.MaxTotalSize)
+		}
+		if f := Sniff(b); f == Gzip || f == Bzip2 || isZlib(b) {
+			if f == Unknown {
+				f = Zlib
+			}
+			total = 0
+			WalkCompressed(context.Background(), bytes.NewReader(b), int64(len(b)), f, lim, read)
+			if total > lim.MaxTotalSize {
+				t.Fatalf("%v stream yielded %d bytes, limit %d", f, total, lim.MaxTotalSize)
+			}
 		}
 	})
 }

@@ -193,7 +193,7 @@ func (s *state) reset() {
 	s.marks = s.marks[:0]
 	clear(s.memo)
 	s.memo = s.memo[:0]
-	clear(s.sparse)
+	s.sparse = nil
 	s.memoLen = 0
 	s.vals = s.vals[:0]
 	s.strs = s.strs[:0]
@@ -223,6 +223,8 @@ type machine struct {
 	gpath []string // Path of each global
 	gspec []uint8  // what special models for each global
 	st    *state
+	prev  *state // the previous top-level pickle's state
+	outer *state // the pickle whose joblib array bytes are being probed
 	spare []*state
 	depth int
 	probe bool // probing array bytes: failures are not reported
@@ -231,6 +233,8 @@ type machine struct {
 	proto int
 	// arrays counts the joblib arrays skipped
 	arrays int
+	// crossMemo is set once a pickle read the previous pickle's memo
+	crossMemo bool
 	// the last failure
 	failOff int64
 	failMsg string
@@ -341,7 +345,10 @@ func (m *machine) limitHit(off int64, what string, n int) status {
 
 // release returns the machine's states and buffer to their pools.
 func (m *machine) release() {
-	for _, s := range append(m.spare, m.st) {
+	for _, s := range append(m.spare, m.st, m.prev) {
+		if s == nil {
+			continue
+		}
 		if s.size() <= maxPooled {
 			s.reset()
 			statePool.Put(s)
@@ -349,7 +356,7 @@ func (m *machine) release() {
 	}
 	b := m.in.buf
 	bufPool.Put(&b)
-	m.st, m.spare, m.in.buf = nil, nil, nil
+	m.st, m.prev, m.spare, m.in.buf = nil, nil, nil, nil
 }
 
 // --- stack ---
@@ -567,6 +574,56 @@ func (m *machine) memoGet(key uint64) (value, bool) {
 	return v, ok
 }
 
+// memoMiss handles a GET of a key the current pickle never stored.
+//
+// A fresh unpickler raises there, but one reused across loads (the memo
+// survives Unpickler.load) finds the previous pickle's entry, so an
+// attacker can park a global's name in one pickle and use it in the
+// next: the entry is carried over and the construct reported.
+//
+// While probing joblib array bytes, the bytes continue the outer pickle
+// (for plain pickle.load), so its memo is consulted.
+func (m *machine) memoMiss(key uint64, off int64) (value, bool) {
+	var from *state
+	switch {
+	case m.probe && m.outer != nil:
+		from = m.outer
+	case m.depth == 0 && m.res.Pickles > 0 && m.prev != nil:
+		from = m.prev
+	default:
+		return value{}, false
+	}
+	cur := m.st
+	m.st = from
+	v, ok := m.memoGet(key)
+	m.st = cur
+	if !ok {
+		return value{}, false
+	}
+	v = m.carry(from, v)
+	if !m.probe && !m.crossMemo {
+		m.crossMemo = true
+		m.add(RuleCrossMemo, off, fmt.Sprintf("memo %d", key), 0.8, fmt.Sprintf("pickle %d reads memo key %d at offset %d, which only the previous pickle stored: a fresh unpickler raises there, one reused across loads resolves it (the analysis goes on with the previous value)", m.res.Pickles+1, key, off))
+	}
+	return v, true
+}
+
+// carry translates a value of the state from into the current state:
+// strings are copied, scalars and globals kept, containers and objects
+// become opaque.
+func (m *machine) carry(from *state, v value) value {
+	switch v.k {
+	case kStr:
+		if v.ref >= 0 {
+			return m.newStr(from.strs[v.ref : v.ref+v.n])
+		}
+		return v
+	case kNone, kBool, kInt, kFloat, kBytes, kFrozenSet, kGlobal, kModule, kPersistent, kBuffer, kExt, kUnresolved, kAttr:
+		return v
+	}
+	return value{k: kAttr}
+}
+
 // --- globals ---
 
 // global records module.name reached by op at off.
@@ -636,7 +693,25 @@ func (m *machine) runPickle(depth int, probe bool) status {
 			m.st = statePool.Get().(*state)
 		}
 	}
+	if depth == 0 {
+		// Keep the previous top-level pickle's state: a later pickle that
+		// reads its memo is resolved against it (see memoMiss).
+		if m.prev == nil {
+			m.prev = statePool.Get().(*state)
+		}
+		m.st, m.prev = m.prev, m.st
+	}
 	m.st.reset()
+	if probe && m.outer != nil {
+		// The probed bytes continue the outer pickle: start from its
+		// stack and marks.
+		o := m.outer
+		for _, v := range o.stack {
+			m.st.stack = append(m.st.stack, m.carry(o, v))
+		}
+		m.st.marks = append(m.st.marks, o.marks...)
+		m.st.fence = o.fence
+	}
 	m.probe, m.depth = probe, depth
 	m.proto = 0
 	st := m.loop()
@@ -698,10 +773,8 @@ func (m *machine) loop() status {
 			}
 			v = *t
 		case opFloat:
-			if _, long, ok := in.line(lim.MaxLine); !ok {
+			if _, _, ok := in.line(lim.MaxLine); !ok {
 				return m.truncated(off, op)
-			} else if long {
-				return m.limitHit(off, "bytes in a FLOAT line", lim.MaxLine)
 			}
 			v = value{k: kFloat}
 		case opInt:
@@ -988,7 +1061,9 @@ func (m *machine) loop() status {
 			}
 			var ok bool
 			if v, ok = m.memoGet(key); !ok {
-				return m.fail(off, op, "memo key %d not found", key)
+				if v, ok = m.memoMiss(key, off); !ok {
+					return m.fail(off, op, "memo key %d not found", key)
+				}
 			}
 		case opPut, opBinPut, opLongBinPut, opMemoize:
 			var key uint64
@@ -1302,6 +1377,7 @@ const (
 	spReconstructor
 	spDtype
 	spWrapper
+	spCallFirst
 )
 
 var specials = map[string]uint8{
@@ -1310,9 +1386,11 @@ var specials = map[string]uint8{
 	"pydoc.locate": spImport, "pkgutil.resolve_name": spImport, "torch._utils._import_dotted_name": spImport,
 	"operator.attrgetter": spAttrGetter, "_operator.attrgetter": spAttrGetter,
 	"operator.methodcaller": spMethodCaller, "_operator.methodcaller": spMethodCaller,
-	"functools.partial":                     spPartial,
-	"copyreg._reconstructor":                spReconstructor,
-	"numpy.dtype":                           spDtype,
+	"functools.partial":                   spPartial,
+	"copyreg._reconstructor":              spReconstructor,
+	"numpy.dtype":                         spDtype,
+	"torch._tensor._rebuild_from_type_v2": spCallFirst, "torch._tensor._rebuild_from_type": spCallFirst,
+	"copyreg.__newobj__": spCallFirst, "copyreg.__newobj_ex__": spCallFirst,
 	"joblib.numpy_pickle.NumpyArrayWrapper": spWrapper, "sklearn.externals.joblib.numpy_pickle.NumpyArrayWrapper": spWrapper,
 }
 
@@ -1387,7 +1465,21 @@ func (m *machine) special(idx int32, args value, off int64) (value, bool) {
 		if r := m.keep(f); r >= 0 {
 			return value{k: kPartial, ref: r}, true
 		}
+	case spCallFirst:
+		// Allowlisted helpers that call their first argument
+		// (_rebuild_from_type_v2(func, type, args, state) runs func(*args)).
+		if f, ok := m.arg(args, 0); ok {
+			if f.k == kGlobal {
+				m.markCalled(f.ref, off)
+			}
+		}
+		return value{}, false
 	case spReconstructor:
+		// _reconstructor(cls, base, state) runs base.__new__ and, unless
+		// it is object's, base.__init__: both are calls.
+		if base, ok := m.arg(args, 1); ok && base.k == kGlobal {
+			m.markCalled(base.ref, off)
+		}
 		cls, ok := m.arg(args, 0)
 		if ok && cls.k == kGlobal {
 			m.markCalled(cls.ref, off)
@@ -1572,7 +1664,9 @@ func (m *machine) joblibArray(inst, st value, off int64) status {
 	end := start + size
 	savedFence, savedFail := m.in.fence, [3]string{m.failMsg, m.failOp, ""}
 	m.in.setFence(end)
+	m.outer = m.st
 	m.runPickle(m.depth+1, true)
+	m.outer = nil
 	m.in.setFence(savedFence)
 	m.failMsg, m.failOp = savedFail[0], savedFail[1]
 	if m.in.err != nil {

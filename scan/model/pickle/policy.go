@@ -191,6 +191,18 @@ var compatNames = map[[2]string][2]string{
 	{"urllib", "urlretrieve"}:    {"urllib.request", "urlretrieve"},
 }
 
+// aliasModules are modules so dangerous that reaching them through
+// another module's attribute (module "torch", name "os.system"; module
+// "random", name "_os.system") is judged like importing them.
+var aliasModules = map[string]bool{
+	"os": true, "posix": true, "nt": true, "sys": true, "subprocess": true, "builtins": true,
+	"__builtin__": true, "__builtins__": true, "importlib": true, "pickle": true, "cPickle": true,
+	"dill": true, "cloudpickle": true, "shutil": true, "socket": true, "ctypes": true, "marshal": true,
+	"runpy": true, "pty": true, "commands": true, "webbrowser": true, "multiprocessing": true,
+	"asyncio": true, "posixsubprocess": true, "imp": true, "urllib": true, "requests": true,
+	"tempfile": true, "pdb": true,
+}
+
 // harmlessDunders are special names that, as components of a global's
 // name, do not reach code (every other __x__ component does: __globals__,
 // __builtins__, __subclasses__, __getattribute__, …).
@@ -229,9 +241,20 @@ func judge(module, name string, extra map[string]bool) (Verdict, string) {
 	if extra[p] {
 		return Safe, "allowed by the scan options"
 	}
+	if isTorchModuleClass(p) {
+		return Safe, "PyTorch layer class (torch.save of a whole model)"
+	}
 	for _, r := range denyRules {
 		if under(p, r.prefix) {
 			return Dangerous, r.why
+		}
+	}
+	// Modules reach other modules through their attributes (torch.os,
+	// random._os): a name component that names one of the most dangerous
+	// modules is that module.
+	for part := range strings.SplitSeq(name, ".") {
+		if m := strings.TrimLeft(part, "_"); aliasModules[m] || aliasModules[part] {
+			return Dangerous, "reaches the module " + m + " through an attribute"
 		}
 	}
 	// A path reaching a special attribute (obj.__class__.__subclasses__,
@@ -245,6 +268,24 @@ func judge(module, name string, extra map[string]bool) (Verdict, string) {
 		return Dangerous, "not an importable name"
 	}
 	return Unknown, "not on the allowlist of checkpoint globals"
+}
+
+// isTorchModuleClass reports whether p names a class directly in a
+// module under torch.nn.modules (torch.nn.modules.linear.Linear), which
+// whole-model checkpoints rebuild with NEWOBJ and BUILD of their __dict__.
+// Functions (lower case) and attributes of the classes are not covered.
+func isTorchModuleClass(p string) bool {
+	const prefix = "torch.nn.modules."
+	if !strings.HasPrefix(p, prefix) {
+		return false
+	}
+	rest := p[len(prefix):]
+	i := strings.IndexByte(rest, '.')
+	if i <= 0 || strings.Contains(rest[i+1:], ".") {
+		return false
+	}
+	cls := rest[i+1:]
+	return cls != "" && cls[0] >= 'A' && cls[0] <= 'Z' && !strings.Contains(cls, "__")
 }
 
 // under reports whether the dotted path p is prefix or lies below it.

@@ -57,6 +57,19 @@ func TestJudge(t *testing.T) {
 		{"__builtin__", "reduce", Dangerous},
 		{"__builtin__", "xrange", Safe},
 		{"itertools", "imap", Dangerous},
+		{"torch.nn.modules.linear", "Linear", Safe},
+		{"torch.nn.modules.container", "Sequential", Safe},
+		{"torch.nn.modules.module", "register_module_forward_hook", Unknown},
+		{"torch.nn.modules.linear", "Linear.__init__", Dangerous},
+		{"torch.nn.modules.linear", "Linear.forward", Unknown},
+		{"torch.nn.modules", "Linear", Unknown},
+		{"random", "_os.system", Dangerous},
+		{"torch", "os.system", Dangerous},
+		{"torch", "os", Dangerous},
+		{"collections", "abc.sys.modules", Dangerous},
+		{"mypkg", "_pickle.loads", Dangerous},
+		{"numpy", "trace", Unknown},
+		{"mypkg", "Model.code", Unknown},
 	}
 	for _, c := range cases {
 		if got, why := Judge(c.module, c.name); got != c.want || why == "" {

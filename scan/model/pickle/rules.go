@@ -39,6 +39,9 @@ var (
 	// RuleExtension: EXT1/EXT2/EXT4 import through the copyreg extension
 	// registry, which a static scan cannot resolve.
 	RuleExtension = family.Rule("extension-registry", "Pickle imports through the copyreg extension registry", finding.High)
+	// RuleCrossMemo: a pickle reads memo entries only an earlier pickle of
+	// the stream stored (resolved by unpicklers reused across loads).
+	RuleCrossMemo = family.Rule("cross-pickle-memo", "Pickle reads memo entries of the previous pickle", finding.High)
 	// RuleLimit: a bound of Limits was reached; the rest of the stream was
 	// not analysed.
 	RuleLimit = family.Rule("limit-exceeded", "Pickle analysis stopped at a limit; the rest was not analysed", finding.High)
@@ -57,7 +60,7 @@ var (
 
 var allRules = []*finding.Rule{
 	RuleDangerousGlobal, RuleUnresolvedGlobal, RuleBuildDunder, RuleBuildOnGlobal, RuleIndirectCall,
-	RuleExtension, RuleLimit, RuleUnknownGlobal, RuleMalformed, RuleUnsizedArray, RuleTrailing,
+	RuleExtension, RuleCrossMemo, RuleLimit, RuleUnknownGlobal, RuleMalformed, RuleUnsizedArray, RuleTrailing,
 }
 
 // Rules returns every rule Scan can emit, in a fixed order.

@@ -65,15 +65,13 @@ type Limits struct {
 	MaxKeep int
 	// MaxFindings bounds the findings of one Scan (default 1000).
 	MaxFindings int
-	// MaxDepth bounds nested pickles (joblib object arrays; default 4).
-	MaxDepth int
 }
 
 // DefaultLimits returns the limits a zero Limits stands for.
 func DefaultLimits() Limits {
 	return Limits{
 		MaxStack: 1 << 20, MaxMemo: 1 << 20, MaxString: 1024, MaxLine: 4096, MaxOps: 1 << 34,
-		MaxPickles: 1 << 16, MaxGlobals: 1 << 16, MaxValues: 1 << 22, MaxKeep: 64, MaxFindings: 1000, MaxDepth: 4,
+		MaxPickles: 1 << 16, MaxGlobals: 1 << 16, MaxValues: 1 << 22, MaxKeep: 64, MaxFindings: 1000,
 	}
 }
 
@@ -93,7 +91,6 @@ func (l Limits) withDefaults() Limits {
 	set(&l.MaxValues, d.MaxValues)
 	set(&l.MaxKeep, d.MaxKeep)
 	set(&l.MaxFindings, d.MaxFindings)
-	set(&l.MaxDepth, d.MaxDepth)
 	if l.MaxOps <= 0 {
 		l.MaxOps = d.MaxOps
 	}
@@ -174,9 +171,11 @@ func (r *Result) Max() (finding.Severity, bool) {
 	return rep.Max()
 }
 
-// Scan reads the pickle stream r to its end (or to the first bytes after
-// a complete pickle that do not parse as another) and reports what it
-// imports and calls. The error is non-nil only when reading r fails.
+// Scan reads the pickle stream r, pickle after pickle, until its end or
+// until bytes after a complete pickle do not parse as another (their
+// length, Result.Trailing, is then measured by seeking when r is an
+// io.Seeker, else by reading), and reports what the stream imports and
+// calls. The error is non-nil only when reading r fails.
 func Scan(r io.Reader, opts Options) (*Result, error) {
 	lim := opts.Limits.withDefaults()
 	m := newMachine(r, lim, opts.Allow)
@@ -233,13 +232,28 @@ func (m *machine) scanStream() {
 			if b == opProto || len(m.res.Globals)+m.calls > before {
 				m.add(RuleTrailing, start, m.failOp, 0.6, fmt.Sprintf("bytes at offset %d after pickle %d start a pickle that does not parse (%s at offset %d)", start, m.res.Pickles, m.failMsg, m.failOff))
 			}
-			m.in.skip(1 << 62)
-			m.res.Trailing = m.in.offset() - m.res.End
+			m.res.Trailing = m.streamEnd() - m.res.End
 			return
 		default: // limit or abort: already reported
 			return
 		}
 	}
+}
+
+// streamEnd returns the offset of the end of the stream: by seeking when
+// the reader can (a legacy checkpoint's storages need not be read), else
+// by reading to the end.
+func (m *machine) streamEnd() int64 {
+	in := m.in
+	if sk, ok := in.r.(io.Seeker); ok {
+		pos, err1 := sk.Seek(0, io.SeekCurrent)
+		end, err2 := sk.Seek(0, io.SeekEnd)
+		if err1 == nil && err2 == nil && end >= pos {
+			return in.base + int64(in.end) + end - pos
+		}
+	}
+	in.skip(1 << 62)
+	return in.offset()
 }
 
 // finish turns the recorded globals into findings.

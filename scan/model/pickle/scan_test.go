@@ -272,6 +272,25 @@ func TestOpcodePaths(t *testing.T) {
 			want:   []want{{pickle.RuleIndirectCall, "result of collections.OrderedDict"}},
 		},
 		{
+			name: "copyreg._reconstructor calls its base",
+			build: func(p int) []byte {
+				return pt.New(p).Call("copy_reg", "_reconstructor", pt.G("mypkg", "Obj"), pt.G("subprocess", "Popen"), pt.S("id")).Stop().Bytes()
+			},
+			protos: []int{0, 2},
+			want:   []want{{pickle.RuleDangerousGlobal, "subprocess.Popen"}, {pickle.RuleUnknownGlobal, "mypkg.Obj"}},
+			called: map[string]bool{"subprocess.Popen": true, "mypkg.Obj": true},
+		},
+		{
+			name: "allowlisted helper that calls its first argument",
+			build: func(p int) []byte {
+				return pt.New(p).Call("torch._tensor", "_rebuild_from_type_v2", pt.G("mypkg", "run"), pt.G("torch", "Tensor"),
+					func(w *pt.Writer) { w.TupleOf(pt.S("x")) }, func(w *pt.Writer) { w.EmptyDict() }).Stop().Bytes()
+			},
+			protos: []int{2, 4},
+			want:   []want{{pickle.RuleUnknownGlobal, "mypkg.run"}},
+			called: map[string]bool{"mypkg.run": true, "torch._tensor._rebuild_from_type_v2": true},
+		},
+		{
 			name: "Python 2 names",
 			build: func(p int) []byte {
 				return pt.New(p).Global("__builtin__", "eval").TupleOf(pt.S("1")).Reduce().Stop().Bytes()
@@ -378,6 +397,14 @@ func TestBenign(t *testing.T) {
 		{"joblib float arrays", pt.Joblib([]pt.JoblibArray{{Name: "coef", Float64: []float64{1, 2, 3}}, {Name: "b", Float64: []float64{0.5}}}, nil), 1},
 		{"joblib object array", pt.Joblib([]pt.JoblibArray{{Name: "labels", Objects: []string{"cat", "dog"}}, {Name: "w", Float64: []float64{2}}}, nil), 1},
 		{"int dict", pt.IntDict(5000), 1},
+		{"whole torch model", func() []byte {
+			w := pt.New(2)
+			w.GlobalMemo("torch.nn.modules.linear", "Linear").EmptyTuple().NewObj().Memo()
+			w.EmptyDict().Memo().Mark().Str("training").Bool(true).Str("_parameters").Memo()
+			w.GlobalMemo("collections", "OrderedDict").EmptyTuple().Reduce().Memo()
+			w.Str("in_features").Int(4).SetItems().Build().Stop()
+			return w.Bytes()
+		}(), 1},
 		{"bytes proto 1", pt.New(1).BytesVal([]byte{0, 1, 0xff}).Stop().Bytes(), 1},
 		{"every container opcode", pt.New(4).
 			Mark().Int(1).Int(2).List().Mark().Int(3).Appends().Int(4).Append().
@@ -422,6 +449,10 @@ func TestStreams(t *testing.T) {
 		{name: "payload after legacy torch storages is not a pickle", data: cat(pt.TorchLegacy(tensors, nil), []byte("\x00\x01garbage")), pickles: 5, trailing: true},
 		{name: "payload between legacy torch pickles", data: cat(pt.TorchLegacy(nil, nil)[:15], evil, pt.TorchLegacy(tensors, nil)[15:]), pickles: 6, want: pickle.RuleDangerousGlobal, excerpt: "os.system"},
 		{name: "truncated payload after a benign pickle", data: cat(benign, evil[:len(evil)-1]), pickles: 1, want: pickle.RuleDangerousGlobal, excerpt: "os.system"},
+		{name: "names parked in the previous pickle's memo", data: cat(
+			pt.New(4).Str("os").MemoizeOp().Pop().Str("system").MemoizeOp().Pop().None().Stop().Bytes(),
+			pt.New(4).GetAt(0).GetAt(1).Op(pt.StackGlobal).TupleOf(pt.S("id")).Reduce().Stop().Bytes()),
+			pickles: 2, want: pickle.RuleDangerousGlobal, excerpt: "os.system"},
 		{name: "broken pickle start after a benign pickle", data: cat(benign, []byte{0x80, 0x09}), pickles: 1, want: pickle.RuleTrailing},
 		{name: "text after a pickle", data: cat(benign, []byte("\n\n\t\t")), pickles: 1, trailing: true},
 	}
@@ -434,14 +465,22 @@ func TestStreams(t *testing.T) {
 			if c.want != nil && !hasRule(res, c.want, c.excerpt) {
 				t.Errorf("no %s %q finding; got %v", c.want.ID, c.excerpt, rules(res))
 			}
+			if strings.Contains(c.name, "previous pickle's memo") && !hasRule(res, pickle.RuleCrossMemo, "memo 0") {
+				t.Errorf("no cross-pickle-memo finding: %v", rules(res))
+			}
 			if c.want == nil && len(res.Findings) > 0 {
 				t.Errorf("unexpected findings %v", rules(res))
 			}
 			if hasRule(res, pickle.RuleMalformed, "") {
 				t.Errorf("a stream whose first pickle is whole is not malformed: %v", rules(res))
 			}
-			if c.trailing && res.Trailing == 0 {
-				t.Errorf("Trailing = 0, want the bytes after offset %d", res.End)
+			if want := int64(len(c.data)) - res.End; c.trailing && (want == 0 || res.Trailing != want) {
+				t.Errorf("Trailing = %d, want %d (End %d)", res.Trailing, want, res.End)
+			}
+			// The same without a seekable reader.
+			res2, err := pickle.Scan(oneByte{bytes.NewReader(c.data)}, pickle.Options{})
+			if err != nil || res2.Trailing != res.Trailing || res2.End != res.End {
+				t.Errorf("one-byte reads: Trailing %d End %d err %v, want %d %d", res2.Trailing, res2.End, err, res.Trailing, res.End)
 			}
 		})
 	}
@@ -475,6 +514,25 @@ func TestJoblib(t *testing.T) {
 			}
 		})
 	}
+	t.Run("array bytes continuing the outer pickle", func(t *testing.T) {
+		// Plain pickle.load runs the "array bytes" as opcodes of the outer
+		// pickle: POP the wrapper, then a global from the outer memo.
+		payload := pt.New(0).Pop().GetAt(0).GetAt(1).Op(pt.StackGlobal).BinUnicode("id").Tuple1().Reduce().Pop().Bytes()
+		w := pt.New(4)
+		w.Str("posix").MemoizeOp().Str("system").MemoizeOp().Pop().Pop()
+		w.GlobalAuto("joblib.numpy_pickle", "NumpyArrayWrapper").EmptyTuple().NewObj()
+		w.EmptyDict().Str("dtype").Call("numpy", "dtype", pt.S("u1")).SetItem()
+		w.Str("shape").Int(int64(len(payload))).Tuple1().SetItem().Build()
+		w.Raw(payload...).Stop()
+		res := scan(t, w.Bytes())
+		g, ok := global(res, "posix.system")
+		if !ok || !g.Called || !strings.Contains(g.Op, "joblib array data") || !hasRule(res, pickle.RuleDangerousGlobal, "posix.system") {
+			t.Errorf("posix.system not found in the array bytes: %v %v", rules(res), res.Globals)
+		}
+		if res.Pickles != 1 || hasRule(res, pickle.RuleMalformed, "") {
+			t.Errorf("pickles %d, findings %v", res.Pickles, rules(res))
+		}
+	})
 	t.Run("array bytes that hit a limit when probed", func(t *testing.T) {
 		marks := make([]float64, 1000)
 		for i := range marks {

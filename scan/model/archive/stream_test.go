@@ -1,0 +1,91 @@
+package archive
+
+import (
+	"bytes"
+	"compress/gzip"
+	"compress/zlib"
+	"context"
+	"errors"
+	"io"
+	"testing"
+
+	"github.com/rampartsec/rampart/finding"
+)
+
+func gz(b []byte) []byte {
+	var buf bytes.Buffer
+	w := gzip.NewWriter(&buf)
+	w.Write(b)
+	w.Close()
+	return buf.Bytes()
+}
+
+func zl(b []byte) []byte {
+	var buf bytes.Buffer
+	w := zlib.NewWriter(&buf)
+	w.Write(b)
+	w.Close()
+	return buf.Bytes()
+}
+
+func walkStream(t *testing.T, b []byte, lim Limits) ([]byte, []finding.Finding, error) {
+	t.Helper()
+	f := Sniff(b)
+	if f == Unknown && isZlib(b) {
+		f = Zlib
+	}
+	var data []byte
+	var rerr error
+	fs, err := WalkCompressed(context.Background(), bytes.NewReader(b), int64(len(b)), f, lim, func(e Entry) error {
+		rc, err := e.Open()
+		if err != nil {
+			rerr = err
+			return nil
+		}
+		data, rerr = io.ReadAll(rc)
+		rc.Close()
+		return nil
+	})
+	if err != nil {
+		t.Fatal(err)
+	}
+	return data, fs, rerr
+}
+
+func TestWalkCompressed(t *testing.T) {
+	for name, b := range map[string][]byte{"gzip": gz(pickleHead), "zlib (joblib)": zl(pickleHead)} {
+		data, fs, err := walkStream(t, b, Limits{})
+		if err != nil || !bytes.Equal(data, pickleHead) || len(fs) != 0 {
+			t.Errorf("%s: %q %v %v", name, data, err, rules(fs))
+		}
+	}
+	t.Run("bomb", func(t *testing.T) {
+		data, fs, err := walkStream(t, gz(make([]byte, 16<<20)), Limits{})
+		if !errors.Is(err, ErrLimit) || !hasRule(fs, RuleRatio) || len(data) >= 16<<20 {
+			t.Errorf("read %d, err %v, findings %v", len(data), err, rules(fs))
+		}
+	})
+	t.Run("corrupt", func(t *testing.T) {
+		b := gz(bytes.Repeat([]byte("pickle "), 1000))
+		b[len(b)/2] ^= 0xff
+		_, fs, err := walkStream(t, b, Limits{})
+		if err == nil || !hasRule(fs, RuleMalformed) {
+			t.Errorf("err %v findings %v", err, rules(fs))
+		}
+	})
+	t.Run("not inspected", func(t *testing.T) {
+		b := []byte("\xfd7zXZ\x00rest")
+		called := false
+		fs, err := WalkCompressed(context.Background(), bytes.NewReader(b), int64(len(b)), XZ, Limits{}, func(Entry) error { called = true; return nil })
+		if err != nil || called || !hasRule(fs, RuleNotInspected) {
+			t.Errorf("err %v called %v findings %v", err, called, rules(fs))
+		}
+	})
+	t.Run("protocol-0 pickles are not zlib", func(t *testing.T) {
+		for _, p := range []string{"(S'x'\n.", "(dp0\n.", "(lp0\n.", "cos\nsystem\n"} {
+			if f := Sniff([]byte(p)); f != Unknown || isZlib([]byte(p)) {
+				t.Errorf("Sniff(%q) = %v", p, f)
+			}
+		}
+	})
+}
