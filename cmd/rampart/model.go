@@ -156,8 +156,7 @@ git files, the signature itself and --ignore-paths are left out and recorded.`,
 
 func newModelVerifyCmd() *cobra.Command {
 	var sf signFlags
-	var pubPath string
-	var chain []string
+	var vf verifierFlags
 	var asJSON bool
 	cmd := &cobra.Command{
 		Use:   "verify MODEL (--pubkey KEY | --cert-chain PEM...)",
@@ -175,40 +174,9 @@ Exit status: 0 when the signature holds and the model is unchanged, 1 when
 the signature is bad or the model changed, 2 when it could not be checked.`,
 		Args: cobra.ExactArgs(1),
 		RunE: func(cmd *cobra.Command, args []string) error {
-			var v sign.Verifier
-			switch {
-			case pubPath != "" && len(chain) > 0:
-				return usageError("give --pubkey or --cert-chain, not both")
-			case pubPath != "":
-				k, err := keys.LoadPublic(pubPath)
-				if err != nil {
-					return usageError("%v", err)
-				}
-				kv, err := sign.NewKeyVerifier(k)
-				if err != nil {
-					return usageError("%v", err)
-				}
-				v = kv
-			case len(chain) > 0:
-				var certs []*x509.Certificate
-				for _, p := range chain {
-					data, err := readBounded(p, 1<<20)
-					if err != nil {
-						return usageError("%v", err)
-					}
-					cs, err := sign.ParseCertificates(data)
-					if err != nil {
-						return usageError("%s: %v", p, err)
-					}
-					certs = append(certs, cs...)
-				}
-				cv, err := sign.NewCertVerifier(certs)
-				if err != nil {
-					return usageError("%v", err)
-				}
-				v = cv
-			default:
-				return usageError("--pubkey or --cert-chain is required")
+			v, err := vf.verifier()
+			if err != nil {
+				return err
 			}
 			res, err := sign.VerifyFile(cmd.Context(), args[0], v, sf.opts)
 			out := cmd.OutOrStdout()
@@ -249,11 +217,61 @@ the signature is bad or the model changed, 2 when it could not be checked.`,
 		},
 	}
 	sf.register(cmd, false)
-	f := cmd.Flags()
-	f.StringVar(&pubPath, "pubkey", "", "public key PEM file of the signer")
-	f.StringArrayVar(&chain, "cert-chain", nil, "trusted certificate PEM file (repeatable), for certificate-signed models")
-	f.BoolVar(&asJSON, "json", false, "print the result as JSON")
+	vf.register(cmd)
+	cmd.Flags().BoolVar(&asJSON, "json", false, "print the result as JSON")
 	return cmd
+}
+
+// verifierFlags choose what a model signature must verify with: the
+// signer's public key or a trusted certificate chain.
+type verifierFlags struct {
+	pubPath string
+	chain   []string
+}
+
+func (f *verifierFlags) register(cmd *cobra.Command) {
+	cmd.Flags().StringVar(&f.pubPath, "pubkey", "", "public key PEM file of the signer")
+	cmd.Flags().StringArrayVar(&f.chain, "cert-chain", nil, "trusted certificate PEM file (repeatable), for certificate-signed models")
+}
+
+// given reports whether a key or a chain was named.
+func (f *verifierFlags) given() bool { return f.pubPath != "" || len(f.chain) > 0 }
+
+// verifier builds the signature verifier the flags name.
+func (f *verifierFlags) verifier() (sign.Verifier, error) {
+	switch {
+	case f.pubPath != "" && len(f.chain) > 0:
+		return nil, usageError("give --pubkey or --cert-chain, not both")
+	case f.pubPath != "":
+		k, err := keys.LoadPublic(f.pubPath)
+		if err != nil {
+			return nil, usageError("%v", err)
+		}
+		kv, err := sign.NewKeyVerifier(k)
+		if err != nil {
+			return nil, usageError("%v", err)
+		}
+		return kv, nil
+	case len(f.chain) > 0:
+		var certs []*x509.Certificate
+		for _, p := range f.chain {
+			data, err := readBounded(p, 1<<20)
+			if err != nil {
+				return nil, usageError("%v", err)
+			}
+			cs, err := sign.ParseCertificates(data)
+			if err != nil {
+				return nil, usageError("%s: %v", p, err)
+			}
+			certs = append(certs, cs...)
+		}
+		cv, err := sign.NewCertVerifier(certs)
+		if err != nil {
+			return nil, usageError("%v", err)
+		}
+		return cv, nil
+	}
+	return nil, usageError("--pubkey or --cert-chain is required")
 }
 
 func newModelEncryptCmd() *cobra.Command {

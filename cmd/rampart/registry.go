@@ -14,18 +14,36 @@ import (
 	"github.com/spf13/cobra"
 
 	"github.com/rampartsec/rampart/artifact/registry"
+	"github.com/rampartsec/rampart/artifact/sign"
+	"github.com/rampartsec/rampart/finding"
+	"github.com/rampartsec/rampart/scan/model"
 	"github.com/rampartsec/rampart/store"
 )
 
-// The model scanner and the signature verifier `rampart registry push`
-// uses. The model scanner (scan/model) and model signing (artifact/sign)
-// set them where they are built in; while nil, pushed versions record "no
-// scanner" or "no verifier" and cannot be promoted (a pusher may still
-// supply a scan report).
-var (
-	registryScanner  registry.Scanner
-	registryVerifier registry.Verifier
-)
+// scanModelDir is the registry's scanner: `rampart scan model` on the
+// version's folder.
+func scanModelDir(ctx context.Context, dir string) (*finding.Report, error) {
+	return model.Scan(ctx, []string{dir}, model.Options{})
+}
+
+// signatureVerifier is the registry's verifier: the model's signature must
+// hold for v and name every file of the folder unchanged.
+func signatureVerifier(v sign.Verifier) registry.Verifier {
+	return func(ctx context.Context, dir, sig string) (registry.SignatureInfo, error) {
+		res, err := sign.VerifyFile(ctx, dir, v, sign.Options{SignaturePath: sig})
+		if err != nil {
+			return registry.SignatureInfo{}, err
+		}
+		if !res.OK() {
+			names := make([]string, 0, len(res.Changes))
+			for _, c := range res.Changes {
+				names = append(names, c.Kind.String()+" "+c.Name)
+			}
+			return registry.SignatureInfo{}, fmt.Errorf("the signature by %s holds, but %d file(s) changed: %s", res.Signer, len(res.Changes), strings.Join(names, ", "))
+		}
+		return registry.SignatureInfo{Verified: true, Signer: res.Signer}, nil
+	}
+}
 
 func newRegistryCmd() *cobra.Command {
 	cmd := &cobra.Command{
@@ -66,7 +84,7 @@ func (f *registryFlags) register(cmd *cobra.Command, withKey bool) {
 }
 
 // open checks the flags, opens the store and returns a registry over it.
-func (f *registryFlags) open(ctx context.Context) (store.Store, *registry.Registry, error) {
+func (f *registryFlags) open(ctx context.Context, opts registry.Options) (store.Store, *registry.Registry, error) {
 	if f.format != "table" && f.format != "json" {
 		return nil, nil, fmt.Errorf("--format %q: want table or json", f.format)
 	}
@@ -74,7 +92,7 @@ func (f *registryFlags) open(ctx context.Context) (store.Store, *registry.Regist
 	if err != nil {
 		return nil, nil, err
 	}
-	return st, registry.New(st, registry.Options{Scanner: registryScanner, Verifier: registryVerifier}), nil
+	return st, registry.New(st, opts), nil
 }
 
 // signer reads the --key file.
@@ -90,17 +108,16 @@ func (f *registryFlags) signer() (*registry.Signer, error) {
 	return s, nil
 }
 
-
-
 func newRegistryPushCmd() *cobra.Command {
 	var (
 		f         registryFlags
 		lineage   []string
 		report    string
 		signature string
+		vf        verifierFlags
 	)
 	cmd := &cobra.Command{
-		Use:   "push NAME VERSION DIR --key FILE",
+		Use:   "push NAME VERSION DIR --key FILE [--pubkey KEY | --cert-chain PEM...]",
 		Short: "Record a model folder as a new version in staging",
 		Long: `Hash every file of the model folder DIR (model.sig excepted), sign a push
 statement naming the digest with --key, and record the version in staging.
@@ -108,9 +125,12 @@ statement naming the digest with --key, and record the version in staging.
 The registry scans the folder with the model scanner, unless --scan-report
 gives the JSON report of a scan already made (its SHA-256 is part of the
 signed statement, and the version records that the pusher supplied it), and
-verifies DIR/model.sig (or --signature). A version without a scan result,
-with a high or critical finding or with an invalid signature is recorded
-but cannot be promoted.`,
+verifies DIR/model.sig (or --signature) with the model signer's public key
+(--pubkey) or certificate chain (--cert-chain), as "rampart model verify"
+does. A version without a scan result, with a high or critical finding, or
+without a signature that verifies (no --pubkey or --cert-chain given, a bad
+signature, or files changed since signing) is recorded but cannot be
+promoted.`,
 		Args: cobra.ExactArgs(3),
 		RunE: func(cmd *cobra.Command, args []string) error {
 			ctx := cmd.Context()
@@ -118,7 +138,15 @@ but cannot be promoted.`,
 			if err != nil {
 				return err
 			}
-			st, reg, err := f.open(ctx)
+			opts := registry.Options{Scanner: scanModelDir}
+			if vf.given() {
+				v, err := vf.verifier()
+				if err != nil {
+					return err
+				}
+				opts.Verifier = signatureVerifier(v)
+			}
+			st, reg, err := f.open(ctx, opts)
 			if err != nil {
 				return err
 			}
@@ -155,6 +183,7 @@ but cannot be promoted.`,
 	fl.StringArrayVar(&lineage, "lineage", nil, "lineage entry, e.g. a dataset manifest's name or digest (repeatable)")
 	fl.StringVar(&report, "scan-report", "", "JSON report of `rampart scan model` to record instead of scanning")
 	fl.StringVar(&signature, "signature", "", "the model's signature file (default DIR/model.sig)")
+	vf.register(cmd)
 	return cmd
 }
 
@@ -166,7 +195,7 @@ func newRegistryListCmd() *cobra.Command {
 		Args:  cobra.MaximumNArgs(1),
 		RunE: func(cmd *cobra.Command, args []string) error {
 			ctx := cmd.Context()
-			st, reg, err := f.open(ctx)
+			st, reg, err := f.open(ctx, registry.Options{})
 			if err != nil {
 				return err
 			}
@@ -208,7 +237,7 @@ func newRegistryShowCmd() *cobra.Command {
 		Args:  cobra.RangeArgs(1, 2),
 		RunE: func(cmd *cobra.Command, args []string) error {
 			ctx := cmd.Context()
-			st, reg, err := f.open(ctx)
+			st, reg, err := f.open(ctx, registry.Options{})
 			if err != nil {
 				return err
 			}
@@ -272,7 +301,7 @@ pending, promote is refused for want of an approval.`,
 			if err != nil {
 				return err
 			}
-			st, reg, err := f.open(ctx)
+			st, reg, err := f.open(ctx, registry.Options{})
 			if err != nil {
 				return err
 			}
@@ -321,7 +350,7 @@ another identity than the requester.`,
 			if err != nil {
 				return err
 			}
-			st, reg, err := f.open(ctx)
+			st, reg, err := f.open(ctx, registry.Options{})
 			if err != nil {
 				return err
 			}
@@ -380,7 +409,7 @@ func newRegistryRollbackCmd() *cobra.Command {
 			if err != nil {
 				return err
 			}
-			st, reg, err := f.open(ctx)
+			st, reg, err := f.open(ctx, registry.Options{})
 			if err != nil {
 				return err
 			}
@@ -446,7 +475,7 @@ separation of duties relies on one person holding one identity.`,
 			if err != nil {
 				return fmt.Errorf("--pubkey: %w", err)
 			}
-			st, reg, err := f.open(ctx)
+			st, reg, err := f.open(ctx, registry.Options{})
 			if err != nil {
 				return err
 			}
@@ -476,7 +505,7 @@ func newRegistryIdentityListCmd() *cobra.Command {
 		Args:  cobra.NoArgs,
 		RunE: func(cmd *cobra.Command, _ []string) error {
 			ctx := cmd.Context()
-			st, reg, err := f.open(ctx)
+			st, reg, err := f.open(ctx, registry.Options{})
 			if err != nil {
 				return err
 			}

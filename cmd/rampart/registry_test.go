@@ -1,7 +1,6 @@
 package main
 
 import (
-	"context"
 	"crypto/ecdsa"
 	"crypto/ed25519"
 	"crypto/elliptic"
@@ -9,14 +8,13 @@ import (
 	"crypto/x509"
 	"encoding/json"
 	"encoding/pem"
-	"errors"
 	"os"
 	"path/filepath"
 	"strings"
 	"testing"
 
 	"github.com/rampartsec/rampart/artifact/registry"
-	"github.com/rampartsec/rampart/finding"
+	"github.com/rampartsec/rampart/scan/model/pickle/pickletest"
 )
 
 // writeKeyPair writes a PKCS#8 private key and its PKIX public key.
@@ -40,49 +38,27 @@ func writeKeyPair(t *testing.T, dir, name string, k any, pub any) (priv, public 
 	return priv, public
 }
 
-// cliModel writes a model folder; a name ending in .pkl makes the test
-// scanner report a critical finding, and sign writes the test signature.
-func cliModel(t *testing.T, files map[string]string, sign bool) string {
+// cliModel writes a model folder: a benign safetensors file, and with evil
+// a pickle that calls os.system.
+func cliModel(t *testing.T, evil bool) string {
 	t.Helper()
 	dir := t.TempDir()
-	files["config.json"] = `{"arch":"test"}`
-	for name, content := range files {
-		if err := os.WriteFile(filepath.Join(dir, name), []byte(content), 0o644); err != nil {
-			t.Fatal(err)
-		}
+	files := map[string][]byte{
+		"config.json":       []byte(`{"model_type":"test"}`),
+		"model.safetensors": []byte("\x10\x00\x00\x00\x00\x00\x00\x00{\"__metadata__\":{}}"),
 	}
-	if sign {
-		if err := os.WriteFile(filepath.Join(dir, registry.SignatureFile), []byte("ok"), 0o644); err != nil {
+	if evil {
+		files["extra.pkl"] = pickletest.New(2).Call("os", "system", pickletest.S("id")).Stop().Bytes()
+	}
+	for name, content := range files {
+		if err := os.WriteFile(filepath.Join(dir, name), content, 0o644); err != nil {
 			t.Fatal(err)
 		}
 	}
 	return dir
 }
 
-// withTestScanAndVerify stands in for the model scanner and the signature
-// verifier (packages not yet merged) for the duration of a test.
-func withTestScanAndVerify(t *testing.T) {
-	rule := finding.Family{Name: "cli", Layer: finding.LayerModelWeights}.Rule("exec", "code execution", finding.Critical)
-	oldScan, oldVerify := registryScanner, registryVerifier
-	registryScanner = func(_ context.Context, dir string) (*finding.Report, error) {
-		rep := &finding.Report{Tool: "rampart", Version: "test"}
-		matches, _ := filepath.Glob(filepath.Join(dir, "*.pkl"))
-		for range matches {
-			rep.Findings = append(rep.Findings, finding.New(rule, finding.Location{}, 1, "os.system"))
-		}
-		return rep, nil
-	}
-	registryVerifier = func(_ context.Context, _, sig string) (registry.SignatureInfo, error) {
-		if b, err := os.ReadFile(sig); err != nil || string(b) != "ok" {
-			return registry.SignatureInfo{}, errors.New("no valid signature")
-		}
-		return registry.SignatureInfo{Verified: true, Signer: "test"}, nil
-	}
-	t.Cleanup(func() { registryScanner, registryVerifier = oldScan, oldVerify })
-}
-
 func TestRegistryCLI(t *testing.T) {
-	withTestScanAndVerify(t)
 	keys := t.TempDir()
 	_, edKey, _ := ed25519.GenerateKey(rand.Reader)
 	ecKey, _ := ecdsa.GenerateKey(elliptic.P256(), rand.Reader)
@@ -98,6 +74,21 @@ func TestRegistryCLI(t *testing.T) {
 		return out
 	}
 
+	// The model signer's key, and a helper that signs a model folder with it.
+	plain := func(args ...string) {
+		t.Helper()
+		if out, code := run(t, newRoot(), "", args...); code != 0 {
+			t.Fatalf("rampart %s: exit %d:\n%s", strings.Join(args, " "), code, out)
+		}
+	}
+	plain("keygen", "--out", filepath.Join(keys, "signer"))
+	signerKey, signerPub := filepath.Join(keys, "signer.key"), filepath.Join(keys, "signer.pub")
+	signed := func(evil bool) string {
+		dir := cliModel(t, evil)
+		plain("model", "sign", dir, "--key", signerKey)
+		return dir
+	}
+
 	rampart(0, "registry", "identity", "add", "alice", "--pubkey", alicePub)
 	rampart(0, "registry", "identity", "add", "bob", "--pubkey", bobPub)
 	if out := rampart(1, "registry", "identity", "add", "alice2", "--pubkey", alicePub); !strings.Contains(out, "registered already") {
@@ -107,7 +98,7 @@ func TestRegistryCLI(t *testing.T) {
 		t.Fatalf("identity list:\n%s", out)
 	}
 
-	out := rampart(0, "registry", "push", "fraud", "1", cliModel(t, map[string]string{"w.bin": "weights"}, true), "--key", aliceKey,
+	out := rampart(0, "registry", "push", "fraud", "1", signed(false), "--key", aliceKey, "--pubkey", signerPub,
 		"--lineage", "dataset:train-2026-11", "--format", "json")
 	var pushed struct {
 		Stage      string   `json:"stage"`
@@ -131,11 +122,25 @@ func TestRegistryCLI(t *testing.T) {
 		t.Fatalf("approve:\n%s", out)
 	}
 
-	rampart(0, "registry", "push", "fraud", "2", cliModel(t, map[string]string{"evil.pkl": "x"}, true), "--key", bobKey)
+	rampart(0, "registry", "push", "fraud", "2", signed(true), "--key", bobKey, "--pubkey", signerPub)
 	if out := rampart(1, "registry", "promote", "fraud", "2", "--key", bobKey); !strings.Contains(out, "has a critical finding") {
 		t.Fatalf("promote with a critical finding:\n%s", out)
 	}
-	rampart(0, "registry", "push", "fraud", "3", cliModel(t, map[string]string{"w.bin": "new weights"}, true), "--key", bobKey)
+	// Signed, then changed: the signature no longer covers the files.
+	tampered := signed(false)
+	if err := os.WriteFile(filepath.Join(tampered, "config.json"), []byte(`{"model_type":"other"}`), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	rampart(0, "registry", "push", "fraud", "4", tampered, "--key", bobKey, "--pubkey", signerPub)
+	if out := rampart(1, "registry", "promote", "fraud", "4", "--key", bobKey); !strings.Contains(out, "signature") {
+		t.Fatalf("promote with a stale signature:\n%s", out)
+	}
+	// Pushed without naming the signer's key: no verified signature.
+	rampart(0, "registry", "push", "fraud", "5", signed(false), "--key", bobKey)
+	if out := rampart(1, "registry", "promote", "fraud", "5", "--key", bobKey); !strings.Contains(out, "signature") {
+		t.Fatalf("promote without a verified signature:\n%s", out)
+	}
+	rampart(0, "registry", "push", "fraud", "3", signed(false), "--key", bobKey, "--pubkey", signerPub)
 	rampart(0, "registry", "promote", "fraud", "3", "--key", bobKey)
 	rampart(0, "registry", "approve", "fraud", "3", "--key", aliceKey)
 	if out := rampart(0, "registry", "rollback", "fraud", "--key", bobKey); !strings.Contains(out, "3 is retired, 1 is in production again") {
@@ -143,7 +148,7 @@ func TestRegistryCLI(t *testing.T) {
 	}
 
 	out = rampart(0, "registry", "list", "fraud")
-	for _, want := range []string{"fraud  1        production", "fraud  2        staging", "fraud  3        retired"} {
+	for _, want := range []string{"fraud  1        production", "fraud  2        staging", "fraud  3        retired", "fraud  4        staging"} {
 		if !strings.Contains(out, want) {
 			t.Errorf("list lacks %q:\n%s", want, out)
 		}
