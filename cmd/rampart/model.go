@@ -377,5 +377,3 @@ func loadKEK(cmd *cobra.Command, ref, id string) (*encrypt.LocalKEK, error) {
 	}
 	return k, nil
 }
-
-
