@@ -137,6 +137,20 @@ func checkTemplate(t string) []finding.Finding   { return template.Check(t) }
 
 type walker func(ctx context.Context, r io.ReaderAt, size int64, lim archive.Limits, fn func(archive.Entry) error) ([]finding.Finding, error)
 
+// compressed walks a gzip, zlib or bzip2 stream as an archive of one
+// member named for the compression, within the archive limits (ratio
+// included, so a compression bomb stops).
+func compressed(f archive.Format) walker {
+	return func(ctx context.Context, r io.ReaderAt, size int64, lim archive.Limits, fn func(archive.Entry) error) ([]finding.Finding, error) {
+		return archive.WalkCompressed(ctx, r, size, f, lim, func(e archive.Entry) error {
+			if e.Name == "" {
+				e.Name = f.String()
+			}
+			return fn(e)
+		})
+	}
+}
+
 // archive walks the ZIP or tar archive p and scans every member.
 func (s *scanner) archive(p *piece, walk walker) {
 	fs, err := walk(s.ctx, p.r, p.size, p.lim, func(e archive.Entry) error {

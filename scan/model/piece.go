@@ -2,9 +2,6 @@ package model
 
 import (
 	"bytes"
-	"compress/bzip2"
-	"compress/gzip"
-	"compress/zlib"
 	"context"
 	"encoding/binary"
 	"encoding/json"
@@ -112,12 +109,12 @@ func (s *scanner) piece(p *piece) {
 		case archive.Tar:
 			s.archive(p, archive.WalkTar)
 		case archive.Gzip, archive.Bzip2:
-			s.decompress(p, af.String())
+			s.archive(p, compressed(af))
 		default:
 			s.add(p, []finding.Finding{archive.NotInspected(af)})
 		}
 	case Zlib:
-		s.decompress(p, "zlib")
+		s.archive(p, compressed(archive.Zlib))
 	case Pickle:
 		s.pickle(p, io.NewSectionReader(p.r, 0, p.size), 0, false)
 		if safeName(p.name) {
@@ -177,38 +174,6 @@ func hasZipEnd(p *piece) bool {
 	}
 	i := bytes.LastIndex(buf, []byte("PK\x05\x06"))
 	return i >= 0 && len(buf)-i >= eocd && binary.LittleEndian.Uint16(buf[i+10:]) > 0
-}
-
-// decompress scans the content of a gzip, zlib or bzip2 stream.
-func (s *scanner) decompress(p *piece, kind string) {
-	src := io.NewSectionReader(p.r, 0, p.size)
-	var (
-		r   io.Reader
-		err error
-	)
-	switch kind {
-	case "gzip":
-		var z *gzip.Reader
-		if z, err = gzip.NewReader(src); err == nil {
-			r = z
-		}
-	case "zlib":
-		r, err = zlib.NewReader(src)
-	default:
-		r = bzip2.NewReader(src)
-	}
-	if err != nil {
-		s.own(p, ruleUnreadable, 0, kind, fmt.Sprintf("%s stream: %v", kind, err))
-		return
-	}
-	lim := p.lim
-	lim.Depth++
-	if lim.Depth > s.opts.MaxDepth {
-		s.own(p, ruleLimit, 0, kind, fmt.Sprintf("containers nested deeper than %d; not scanned", s.opts.MaxDepth))
-		return
-	}
-	r = io.LimitReader(r, s.opts.MaxMemberBytes)
-	s.stream(p, p.name+"!"+kind, -1, lim, r, false)
 }
 
 // stream scans what r yields (a decompressed stream or an archive member
