@@ -28,6 +28,7 @@ import (
 	"fmt"
 
 	"github.com/rampartsec/rampart/finding"
+	"github.com/rampartsec/rampart/scan/model/internal/modelfinding"
 )
 
 // Detector is the value of Finding.Detector for findings of this package.
@@ -161,18 +162,13 @@ var (
 
 // Rules returns every rule this package can emit.
 func Rules() []finding.Rule {
-	rs := []*finding.Rule{
+	return modelfinding.Rules(
 		RuleEncrypted, RuleFlagEvasion, RuleCRC, RuleNameMismatch, RuleDuplicate,
 		RulePathTraversal, RuleSymlink, RuleMethod, RuleHidden, RuleOverlap,
 		RulePrefix, RuleMalformed, RuleSizeMismatch, RuleLimit, RuleRatio,
 		RuleDepth, RuleNotInspected, RuleSpecialFile, RuleTrailingData,
 		RuleCentralEncrypted,
-	}
-	out := make([]finding.Rule, len(rs))
-	for i, r := range rs {
-		out[i] = *r
-	}
-	return out
+	)
 }
 
 // newFinding makes a finding of rule r at offset off about the entry name.
