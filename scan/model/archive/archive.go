@@ -173,18 +173,7 @@ func Rules() []finding.Rule {
 
 // newFinding makes a finding of rule r at offset off about the entry name.
 func newFinding(r *finding.Rule, off int64, name, msg string) finding.Finding {
-	f := finding.New(r, finding.Location{Offset: off, Field: clip(name, 256)}, 1, clip(name, 256))
-	f.Message = msg
-	f.Detector = Detector
-	return f
-}
-
-// clip shortens s to at most n bytes, marking the cut.
-func clip(s string, n int) string {
-	if len(s) <= n {
-		return s
-	}
-	return s[:n] + "…"
+	return modelfinding.At(r, Detector, off, name, name, msg)
 }
 
 // Format is a container format recognised by its magic bytes.

@@ -127,7 +127,7 @@ func Check(tmpl string) []finding.Finding {
 		c.tag(t)
 	}
 	c.text(s, tags)
-	return capPerRule(c.fs)
+	return modelfinding.Cap(c.fs)
 }
 
 // sstiDunders are the attribute names template injection payloads use.
@@ -159,29 +159,7 @@ func (c *checker) text(s string, tags []tag) {
 
 // MaxPerRule is the number of findings of one rule Check lists; the rest
 // are counted in one summary finding.
-const MaxPerRule = 100
-
-// capPerRule keeps the first MaxPerRule findings of each rule and appends,
-// for each rule with more, a summary finding with the count.
-func capPerRule(fs []finding.Finding) []finding.Finding {
-	count := map[string]int{}
-	out := fs[:0:0]
-	for _, f := range fs {
-		count[f.RuleID]++
-		if count[f.RuleID] <= MaxPerRule {
-			out = append(out, f)
-		}
-	}
-	for _, f := range out {
-		if n := count[f.RuleID]; n > MaxPerRule {
-			sum := f
-			sum.Message = fmt.Sprintf("%d more findings of this rule not listed (%d in all)", n-MaxPerRule, n)
-			out = append(out, sum)
-			count[f.RuleID] = 0
-		}
-	}
-	return out
-}
+const MaxPerRule = modelfinding.MaxPerRule
 
 // checker accumulates the findings of one template.
 type checker struct {
