@@ -27,24 +27,7 @@ func BenchmarkChat(b *testing.B) {
 				c.Limits.IP = config.LimitSet{RequestsPerMinute: 1e9, Concurrent: 1e6}
 			})
 			body := chatBody(strings.Repeat("Please summarise the weather in Paris. ", tc.size/39), tc.stream)
-			client := &http.Client{Transport: &http.Transport{MaxIdleConnsPerHost: 16}}
-			b.SetBytes(int64(len(body)))
-			b.ReportAllocs()
-			b.ResetTimer()
-			for b.Loop() {
-				req, _ := http.NewRequest(http.MethodPost, e.srv.URL+"/v1/chat/completions", strings.NewReader(body))
-				req.Header.Set("Authorization", "Bearer "+e.key)
-				req.Header.Set("Content-Type", "application/json")
-				resp, err := client.Do(req)
-				if err != nil {
-					b.Fatal(err)
-				}
-				_, _ = io.Copy(io.Discard, resp.Body)
-				resp.Body.Close()
-				if resp.StatusCode != 200 {
-					b.Fatalf("status %d", resp.StatusCode)
-				}
-			}
+			benchChat(b, e, body, len(body))
 		})
 	}
 }
@@ -82,24 +65,30 @@ func BenchmarkAnonymizeCanary(b *testing.B) {
 			})
 			e.up.Set(fakeupstream.Behaviour{Reply: rb.String(), ChunkSize: 16})
 			body := systemChat("You are a helpful assistant for the finance team. Answer concisely.", prompt, true)
-			client := &http.Client{Transport: &http.Transport{MaxIdleConnsPerHost: 16}}
-			b.SetBytes(int64(len(prompt)))
-			b.ReportAllocs()
-			b.ResetTimer()
-			for b.Loop() {
-				req, _ := http.NewRequest(http.MethodPost, e.srv.URL+"/v1/chat/completions", strings.NewReader(body))
-				req.Header.Set("Authorization", "Bearer "+e.key)
-				req.Header.Set("Content-Type", "application/json")
-				resp, err := client.Do(req)
-				if err != nil {
-					b.Fatal(err)
-				}
-				_, _ = io.Copy(io.Discard, resp.Body)
-				resp.Body.Close()
-				if resp.StatusCode != 200 {
-					b.Fatalf("status %d", resp.StatusCode)
-				}
-			}
+			benchChat(b, e, body, len(prompt))
 		})
+	}
+}
+
+// benchChat posts body to the chat endpoint once per b.Loop iteration,
+// counting n bytes per request, and fails on any status but 200.
+func benchChat(b *testing.B, e *env, body string, n int) {
+	client := &http.Client{Transport: &http.Transport{MaxIdleConnsPerHost: 16}}
+	b.SetBytes(int64(n))
+	b.ReportAllocs()
+	b.ResetTimer()
+	for b.Loop() {
+		req, _ := http.NewRequest(http.MethodPost, e.srv.URL+"/v1/chat/completions", strings.NewReader(body))
+		req.Header.Set("Authorization", "Bearer "+e.key)
+		req.Header.Set("Content-Type", "application/json")
+		resp, err := client.Do(req)
+		if err != nil {
+			b.Fatal(err)
+		}
+		_, _ = io.Copy(io.Discard, resp.Body)
+		resp.Body.Close()
+		if resp.StatusCode != 200 {
+			b.Fatalf("status %d", resp.StatusCode)
+		}
 	}
 }

@@ -110,9 +110,9 @@ func Check(k crypto.PublicKey) error {
 		case elliptic.P256(), elliptic.P384(), elliptic.P521():
 			return nil
 		}
-		return fmt.Errorf("unsupported ECDSA curve %s (want P-256, P-384 or P-521)", k.Curve.Params().Name)
+		return fmt.Errorf("ECDSA curve %s is not supported (want P-256, P-384 or P-521)", k.Curve.Params().Name)
 	}
-	return fmt.Errorf("unsupported key type %T (want Ed25519 or ECDSA)", k)
+	return fmt.Errorf("%T keys are not supported (want Ed25519 or ECDSA)", k)
 }
 
 // Describe names a key's algorithm, e.g. "ecdsa-p256" or "ed25519".
@@ -159,7 +159,7 @@ func ParsePrivate(data []byte) (crypto.Signer, error) {
 		}
 		s, ok := k.(crypto.Signer)
 		if !ok {
-			return nil, fmt.Errorf("unsupported private key type %T", k)
+			return nil, fmt.Errorf("%T private keys are not supported", k)
 		}
 		if err := Check(s.Public()); err != nil {
 			return nil, err

@@ -26,6 +26,8 @@ import (
 	"slices"
 	"strings"
 	"sync"
+
+	"github.com/rampartsec/rampart/internal/parallel"
 )
 
 // HashSHA256 is the only hash_type this package computes.
@@ -224,35 +226,22 @@ func hashAll(ctx context.Context, jobs []job, opts Options) ([]Item, error) {
 	ctx, cancel := context.WithCancel(ctx)
 	defer cancel()
 	items := make([]Item, len(jobs))
-	next := make(chan int)
+	bufs := make([][]byte, workers)
 	var (
-		wg       sync.WaitGroup
 		errOnce  sync.Once
 		firstErr error
 	)
-	for range workers {
-		wg.Go(func() {
-			buf := make([]byte, bufSize)
-			for i := range next {
-				d, err := HashFile(ctx, jobs[i].path, buf)
-				if err != nil {
-					errOnce.Do(func() { firstErr = fmt.Errorf("hash %s: %w", jobs[i].name, err); cancel() })
-					continue
-				}
-				items[i] = Item{Name: jobs[i].name, Digest: d}
-			}
-		})
-	}
-feed:
-	for i := range jobs {
-		select {
-		case next <- i:
-		case <-ctx.Done():
-			break feed
+	parallel.Each(ctx, len(jobs), workers, func(w, i int) {
+		if bufs[w] == nil {
+			bufs[w] = make([]byte, bufSize)
 		}
-	}
-	close(next)
-	wg.Wait()
+		d, err := HashFile(ctx, jobs[i].path, bufs[w])
+		if err != nil {
+			errOnce.Do(func() { firstErr = fmt.Errorf("hash %s: %w", jobs[i].name, err); cancel() })
+			return
+		}
+		items[i] = Item{Name: jobs[i].name, Digest: d}
+	})
 	if firstErr != nil {
 		return nil, firstErr
 	}

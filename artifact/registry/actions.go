@@ -107,7 +107,12 @@ func (r *Registry) refused(ctx context.Context, action, subject string, st *Stat
 	if st != nil {
 		model, version = st.Model, st.Version
 	}
-	rec := record("", action, subject, model, version, r.now())
+	return r.denied(ctx, record("", action, subject, model, version, r.now()), ref)
+}
+
+// denied writes rec as the audit record of the refusal ref and returns ref
+// (or ref wrapped with the audit failure).
+func (r *Registry) denied(ctx context.Context, rec audit.Record, ref *Refusal) error {
 	rec.Decision, rec.Status, rec.Error = "denied", http.StatusForbidden, ref.Error()
 	p, err := encode(rec)
 	if err == nil {
@@ -128,6 +133,20 @@ func (r *Registry) fail(ctx context.Context, action, subject string, st *Stateme
 	return err
 }
 
+// perform verifies s as a statement of action and performs it with do; it
+// audits a refusal by either as auditAction.
+func perform[T any](ctx context.Context, r *Registry, s SignedStatement, action, auditAction string, do func(*Statement, *Identity) (T, error)) (T, error) {
+	st, id, subject, err := r.verify(ctx, s, action)
+	if err == nil {
+		var res T
+		if res, err = do(st, id); err == nil {
+			return res, nil
+		}
+	}
+	var zero T
+	return zero, r.fail(ctx, auditAction, subject, st, err)
+}
+
 // AddIdentity registers the identity name with the public key in pubPEM
 // (PEM PKIX, Ed25519 or ECDSA P-256) on behalf of admin. A name or key
 // registered already is refused.
@@ -135,15 +154,7 @@ func (r *Registry) AddIdentity(ctx context.Context, name string, pubPEM []byte, 
 	fail := func(ref *Refusal) error {
 		rec := record("", AuditIdentityAdd, admin, "", "", r.now())
 		rec.Target, rec.Model = name, ""
-		rec.Decision, rec.Status, rec.Error = "denied", http.StatusForbidden, ref.Error()
-		p, err := encode(rec)
-		if err == nil {
-			_, err = r.store.AppendAudit(context.WithoutCancel(ctx), p)
-		}
-		if err != nil {
-			return fmt.Errorf("%w (its audit record was not written: %v)", ref, err)
-		}
-		return ref
+		return r.denied(ctx, rec, ref)
 	}
 	if err := CheckIdentityName(name); err != nil {
 		return nil, fail(refuse(RefusedInvalidRequest, "identity %v", err))
@@ -198,15 +209,9 @@ type PushInput struct {
 // high or critical finding or an invalid signature is still recorded (in
 // staging), but cannot be promoted.
 func (r *Registry) Push(ctx context.Context, s SignedStatement, in PushInput) (*Version, error) {
-	st, id, subject, err := r.verify(ctx, s, ActionPush)
-	if err != nil {
-		return nil, r.fail(ctx, AuditPush, subject, st, err)
-	}
-	v, err := r.push(ctx, s, st, id, in)
-	if err != nil {
-		return nil, r.fail(ctx, AuditPush, subject, st, err)
-	}
-	return v, nil
+	return perform(ctx, r, s, ActionPush, AuditPush, func(st *Statement, id *Identity) (*Version, error) {
+		return r.push(ctx, s, st, id, in)
+	})
 }
 
 func (r *Registry) push(ctx context.Context, s SignedStatement, st *Statement, id *Identity, in PushInput) (*Version, error) {
@@ -403,15 +408,9 @@ func (r *Registry) pendingRequest(ctx context.Context, name, version string) (*A
 // (Approve). While a request is pending, another promotion of the version
 // is refused for want of an approval.
 func (r *Registry) RequestPromotion(ctx context.Context, s SignedStatement) (*Action, error) {
-	st, id, subject, err := r.verify(ctx, s, ActionPromote)
-	if err != nil {
-		return nil, r.fail(ctx, AuditPromoteRequest, subject, st, err)
-	}
-	a, err := r.requestPromotion(ctx, s, st, id)
-	if err != nil {
-		return nil, r.fail(ctx, AuditPromoteRequest, subject, st, err)
-	}
-	return a, nil
+	return perform(ctx, r, s, ActionPromote, AuditPromoteRequest, func(st *Statement, id *Identity) (*Action, error) {
+		return r.requestPromotion(ctx, s, st, id)
+	})
 }
 
 func (r *Registry) requestPromotion(ctx context.Context, s SignedStatement, st *Statement, id *Identity) (*Action, error) {
@@ -474,15 +473,9 @@ func (r *Registry) versionFor(ctx context.Context, st *Statement) (*Version, err
 // the requester (another name and another key), the approval must name
 // the request and the version's digest, and the version must pass Gate.
 func (r *Registry) Approve(ctx context.Context, s SignedStatement) (*Version, error) {
-	st, id, subject, err := r.verify(ctx, s, ActionApprove)
-	if err != nil {
-		return nil, r.fail(ctx, AuditApprove, subject, st, err)
-	}
-	v, err := r.approve(ctx, s, st, id)
-	if err != nil {
-		return nil, r.fail(ctx, AuditApprove, subject, st, err)
-	}
-	return v, nil
+	return perform(ctx, r, s, ActionApprove, AuditApprove, func(st *Statement, id *Identity) (*Version, error) {
+		return r.approve(ctx, s, st, id)
+	})
 }
 
 func (r *Registry) approve(ctx context.Context, s SignedStatement, st *Statement, id *Identity) (*Version, error) {
@@ -578,15 +571,9 @@ type RollbackResult struct {
 // may roll back, without approval: it is the emergency exit, and it only
 // returns to a version that passed promotion before.
 func (r *Registry) Rollback(ctx context.Context, s SignedStatement) (*RollbackResult, error) {
-	st, id, subject, err := r.verify(ctx, s, ActionRollback)
-	if err != nil {
-		return nil, r.fail(ctx, AuditRollback, subject, st, err)
-	}
-	res, err := r.rollback(ctx, s, st, id)
-	if err != nil {
-		return nil, r.fail(ctx, AuditRollback, subject, st, err)
-	}
-	return res, nil
+	return perform(ctx, r, s, ActionRollback, AuditRollback, func(st *Statement, id *Identity) (*RollbackResult, error) {
+		return r.rollback(ctx, s, st, id)
+	})
 }
 
 func (r *Registry) rollback(ctx context.Context, s SignedStatement, st *Statement, id *Identity) (*RollbackResult, error) {

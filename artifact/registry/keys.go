@@ -4,7 +4,6 @@ import (
 	"crypto"
 	"crypto/ecdsa"
 	"crypto/ed25519"
-	"crypto/elliptic"
 	"crypto/rand"
 	"crypto/sha256"
 	"crypto/x509"
@@ -12,6 +11,8 @@ import (
 	"encoding/pem"
 	"errors"
 	"fmt"
+
+	"github.com/rampartsec/rampart/artifact/keys"
 )
 
 // Key algorithms.
@@ -73,17 +74,14 @@ func ParsePublicKeyDER(der []byte) (*PublicKey, error) {
 	return &PublicKey{key: k, DER: der, KeyID: KeyIDOf(der), Algorithm: alg}, nil
 }
 
+// algorithmOf applies the registry's key policy: of the keys package
+// artifact/keys supports, only Ed25519 and ECDSA P-256.
 func algorithmOf(k crypto.PublicKey) (string, error) {
-	switch k := k.(type) {
-	case ed25519.PublicKey:
-		return AlgEd25519, nil
-	case *ecdsa.PublicKey:
-		if k.Curve != elliptic.P256() {
-			return "", fmt.Errorf("ECDSA curve %s is not supported (want P-256)", k.Curve.Params().Name)
-		}
-		return AlgECDSAP256, nil
+	switch alg := keys.Describe(k); alg {
+	case AlgEd25519, AlgECDSAP256:
+		return alg, nil
 	default:
-		return "", fmt.Errorf("%T keys are not supported (want Ed25519 or ECDSA P-256)", k)
+		return "", fmt.Errorf("%s keys are not supported (want Ed25519 or ECDSA P-256)", alg)
 	}
 }
 
@@ -121,15 +119,12 @@ func ParsePrivateKey(pemBytes []byte) (*Signer, error) {
 	if b.Type != "PRIVATE KEY" {
 		return nil, fmt.Errorf("private key: PEM block is %q, want \"PRIVATE KEY\" (unencrypted PKCS#8)", b.Type)
 	}
-	k, err := x509.ParsePKCS8PrivateKey(b.Bytes)
+	// The first block is PKCS#8, so keys.ParsePrivate decodes that one.
+	k, err := keys.ParsePrivate(pemBytes)
 	if err != nil {
 		return nil, fmt.Errorf("private key: %w", err)
 	}
-	cs, ok := k.(crypto.Signer)
-	if !ok {
-		return nil, fmt.Errorf("private key: %T keys are not supported (want Ed25519 or ECDSA P-256)", k)
-	}
-	return NewSigner(cs)
+	return NewSigner(k)
 }
 
 // NewSigner returns a Signer for an Ed25519 or ECDSA P-256 key.

@@ -193,15 +193,23 @@ func (b *Bundle) Marshal() ([]byte, error) {
 func PAE(payloadType string, payload []byte) []byte {
 	var b bytes.Buffer
 	b.Grow(len(payload) + len(payloadType) + 32)
-	b.WriteString("DSSEv1 ")
+	paeHeader(&b, "DSSEv1", payloadType, len(payload))
+	b.Write(payload)
+	return b.Bytes()
+}
+
+// paeHeader writes what precedes the payload in a pre-authentication
+// encoding: the version, the type's length, the type and the payload's
+// length, each followed by a space.
+func paeHeader(b *bytes.Buffer, version, payloadType string, payloadLen int) {
+	b.WriteString(version)
+	b.WriteByte(' ')
 	b.WriteString(strconv.Itoa(len(payloadType)))
 	b.WriteByte(' ')
 	b.WriteString(payloadType)
 	b.WriteByte(' ')
-	b.WriteString(strconv.Itoa(len(payload)))
+	b.WriteString(strconv.Itoa(payloadLen))
 	b.WriteByte(' ')
-	b.Write(payload)
-	return b.Bytes()
 }
 
 // paeCompat is the encoding that model_signing before 1.0 signed by
@@ -211,13 +219,7 @@ func PAE(payloadType string, payload []byte) []byte {
 func paeCompat(payloadType string, payload []byte) []byte {
 	var b bytes.Buffer
 	b.Grow(2*len(payload) + len(payloadType) + 32)
-	b.WriteString("DSSEV1 ")
-	b.WriteString(strconv.Itoa(len(payloadType)))
-	b.WriteByte(' ')
-	b.WriteString(payloadType)
-	b.WriteByte(' ')
-	b.WriteString(strconv.Itoa(len(payload)))
-	b.WriteByte(' ')
+	paeHeader(&b, "DSSEV1", payloadType, len(payload))
 	pythonBytesRepr(&b, payload)
 	return b.Bytes()
 }

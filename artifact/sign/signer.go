@@ -295,22 +295,19 @@ func digest(h crypto.Hash, msg []byte) []byte {
 	return s[:]
 }
 
-// keyDetails is the Sigstore PublicKeyDetails name of a key.
+// sigstoreKeyDetails are the Sigstore PublicKeyDetails names of the key
+// algorithms keys.Describe names.
+var sigstoreKeyDetails = map[string]string{
+	"ed25519":    "PKIX_ED25519",
+	"ecdsa-p256": "PKIX_ECDSA_P256_SHA_256",
+	"ecdsa-p384": "PKIX_ECDSA_P384_SHA_384",
+	"ecdsa-p521": "PKIX_ECDSA_P521_SHA_512",
+}
+
+// keyDetails is the Sigstore PublicKeyDetails name of a key, "" for a key
+// Sigstore does not name.
 func keyDetails(k crypto.PublicKey) string {
-	switch k := k.(type) {
-	case ed25519.PublicKey:
-		return "PKIX_ED25519"
-	case *ecdsa.PublicKey:
-		switch k.Curve {
-		case elliptic.P256():
-			return "PKIX_ECDSA_P256_SHA_256"
-		case elliptic.P384():
-			return "PKIX_ECDSA_P384_SHA_384"
-		case elliptic.P521():
-			return "PKIX_ECDSA_P521_SHA_512"
-		}
-	}
-	return ""
+	return sigstoreKeyDetails[keys.Describe(k)]
 }
 
 // samePublicKey reports whether two public keys are equal.

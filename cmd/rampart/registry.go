@@ -108,6 +108,46 @@ func (f *registryFlags) signer() (*registry.Signer, error) {
 	return s, nil
 }
 
+// signedRegistry is what a command that signs a registry action works
+// with: the registry, the store it is opened over and the --key signer.
+type signedRegistry struct {
+	*registry.Registry
+	st     store.Store
+	signer *registry.Signer
+}
+
+// openSigned reads --key, checks the flags and opens the registry with
+// opts. The caller closes the result.
+func (f *registryFlags) openSigned(ctx context.Context, opts registry.Options) (*signedRegistry, error) {
+	s, err := f.signer()
+	if err != nil {
+		return nil, err
+	}
+	st, reg, err := f.open(ctx, opts)
+	if err != nil {
+		return nil, err
+	}
+	return &signedRegistry{Registry: reg, st: st, signer: s}, nil
+}
+
+// Close closes the store.
+func (r *signedRegistry) Close() error { return r.st.Close() }
+
+// sign signs stmt with the --key identity, dated now.
+func (r *signedRegistry) sign(stmt registry.Statement) (registry.SignedStatement, error) {
+	return r.signer.Sign(stmt, time.Now())
+}
+
+// version returns the version NAME VERSION and a statement of action on
+// it, bound to its digest.
+func (r *signedRegistry) version(ctx context.Context, action, name, version string) (*registry.Version, registry.Statement, error) {
+	v, err := r.Version(ctx, name, version)
+	if err != nil {
+		return nil, registry.Statement{}, err
+	}
+	return v, registry.Statement{Action: action, Model: v.Name, Version: v.Version, Digest: v.Digest}, nil
+}
+
 func newRegistryPushCmd() *cobra.Command {
 	var (
 		f         registryFlags
@@ -134,10 +174,6 @@ promoted.`,
 		Args: cobra.ExactArgs(3),
 		RunE: func(cmd *cobra.Command, args []string) error {
 			ctx := cmd.Context()
-			s, err := f.signer()
-			if err != nil {
-				return err
-			}
 			opts := registry.Options{Scanner: scanModelDir}
 			if vf.given() {
 				v, err := vf.verifier()
@@ -146,11 +182,11 @@ promoted.`,
 				}
 				opts.Verifier = signatureVerifier(v)
 			}
-			st, reg, err := f.open(ctx, opts)
+			reg, err := f.openSigned(ctx, opts)
 			if err != nil {
 				return err
 			}
-			defer st.Close()
+			defer reg.Close()
 			m, err := registry.DigestDir(ctx, args[2])
 			if err != nil {
 				return err
@@ -163,7 +199,7 @@ promoted.`,
 				}
 				stmt.Report = sha256Digest(in.Report)
 			}
-			ss, err := s.Sign(stmt, time.Now())
+			ss, err := reg.sign(stmt)
 			if err != nil {
 				return err
 			}
@@ -297,20 +333,16 @@ pending, promote is refused for want of an approval.`,
 		Args: cobra.ExactArgs(2),
 		RunE: func(cmd *cobra.Command, args []string) error {
 			ctx := cmd.Context()
-			s, err := f.signer()
+			reg, err := f.openSigned(ctx, registry.Options{})
 			if err != nil {
 				return err
 			}
-			st, reg, err := f.open(ctx, registry.Options{})
+			defer reg.Close()
+			v, stmt, err := reg.version(ctx, registry.ActionPromote, args[0], args[1])
 			if err != nil {
 				return err
 			}
-			defer st.Close()
-			v, err := reg.Version(ctx, args[0], args[1])
-			if err != nil {
-				return err
-			}
-			ss, err := s.Sign(registry.Statement{Action: registry.ActionPromote, Model: v.Name, Version: v.Version, Digest: v.Digest}, time.Now())
+			ss, err := reg.sign(stmt)
 			if err != nil {
 				return err
 			}
@@ -346,16 +378,12 @@ another identity than the requester.`,
 		Args: cobra.ExactArgs(2),
 		RunE: func(cmd *cobra.Command, args []string) error {
 			ctx := cmd.Context()
-			s, err := f.signer()
+			reg, err := f.openSigned(ctx, registry.Options{})
 			if err != nil {
 				return err
 			}
-			st, reg, err := f.open(ctx, registry.Options{})
-			if err != nil {
-				return err
-			}
-			defer st.Close()
-			v, err := reg.Version(ctx, args[0], args[1])
+			defer reg.Close()
+			v, stmt, err := reg.version(ctx, registry.ActionApprove, args[0], args[1])
 			if err != nil {
 				return err
 			}
@@ -373,7 +401,8 @@ another identity than the requester.`,
 			if request == "" {
 				return fmt.Errorf("%s %s has no pending promotion request (rampart registry promote %s %s)", v.Name, v.Version, v.Name, v.Version)
 			}
-			ss, err := s.Sign(registry.Statement{Action: registry.ActionApprove, Model: v.Name, Version: v.Version, Digest: v.Digest, Request: request}, time.Now())
+			stmt.Request = request
+			ss, err := reg.sign(stmt)
 			if err != nil {
 				return err
 			}
@@ -405,15 +434,11 @@ func newRegistryRollbackCmd() *cobra.Command {
 		Args:  cobra.ExactArgs(1),
 		RunE: func(cmd *cobra.Command, args []string) error {
 			ctx := cmd.Context()
-			s, err := f.signer()
+			reg, err := f.openSigned(ctx, registry.Options{})
 			if err != nil {
 				return err
 			}
-			st, reg, err := f.open(ctx, registry.Options{})
-			if err != nil {
-				return err
-			}
-			defer st.Close()
+			defer reg.Close()
 			cur, err := reg.Production(ctx, args[0])
 			if err != nil {
 				return err
@@ -426,7 +451,7 @@ func newRegistryRollbackCmd() *cobra.Command {
 			} else {
 				return fmt.Errorf("model %s: %w", args[0], registry.ErrNotFound)
 			}
-			ss, err := s.Sign(registry.Statement{Action: registry.ActionRollback, Model: args[0], Version: version}, time.Now())
+			ss, err := reg.sign(registry.Statement{Action: registry.ActionRollback, Model: args[0], Version: version})
 			if err != nil {
 				return err
 			}

@@ -15,6 +15,7 @@ import (
 
 	"github.com/rampartsec/rampart/detect"
 	"github.com/rampartsec/rampart/detect/injection/internal/metrics"
+	"github.com/rampartsec/rampart/internal/cputime"
 )
 
 type devRow struct {
@@ -174,7 +175,7 @@ func BenchmarkDetect4K(b *testing.B) {
 	b.SetBytes(int64(len(in.Text)))
 	b.ReportAllocs()
 	lat := make([]time.Duration, 0, 1<<16)
-	cpu0 := threadCPU()
+	cpu0 := cputime.Now()
 	n := 0
 	for b.Loop() {
 		t0 := time.Now()
@@ -184,7 +185,7 @@ func BenchmarkDetect4K(b *testing.B) {
 		}
 		n++
 	}
-	if cpu := threadCPU() - cpu0; cpu > 0 && n > 0 {
+	if cpu := cputime.Now() - cpu0; cpu > 0 && n > 0 {
 		per := float64(cpu.Nanoseconds()) / float64(n)
 		b.ReportMetric(per, "cpu-ns/op")
 		b.ReportMetric(float64(len(in.Text))/per*1e3, "cpu-MB/s")
@@ -220,11 +221,11 @@ func BenchmarkDetectVsBaseline4K(b *testing.B) {
 	const per = 50
 	var ratios, dets []float64
 	for b.Loop() {
-		c0 := threadCPU()
+		c0 := cputime.Now()
 		for range per {
 			d.Detect(context.Background(), in)
 		}
-		c1 := threadCPU()
+		c1 := cputime.Now()
 		for range per {
 			var a int64
 			h := uint64(1)
@@ -234,7 +235,7 @@ func BenchmarkDetectVsBaseline4K(b *testing.B) {
 			}
 			sink = a
 		}
-		c2 := threadCPU()
+		c2 := cputime.Now()
 		if c2 > c1 && c1 > c0 {
 			ratios = append(ratios, float64(c1-c0)/float64(c2-c1))
 			dets = append(dets, float64(c1-c0)/per)

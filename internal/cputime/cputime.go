@@ -38,12 +38,12 @@ func Median(f func()) time.Duration {
 		return 0
 	}
 	f()
-	start, n := now(), 0
-	for now()-start < 5*time.Millisecond {
+	start, n := Now(), 0
+	for Now()-start < 5*time.Millisecond {
 		f()
 		n++
 	}
-	per := max(1, int(20*time.Millisecond/((now()-start)/time.Duration(n))))
+	per := max(1, int(20*time.Millisecond/((Now()-start)/time.Duration(n))))
 	return medianOf(Rounds, per, f)
 }
 
@@ -63,11 +63,11 @@ func MedianOf(rounds, per int, f func()) time.Duration {
 func medianOf(rounds, per int, f func()) time.Duration {
 	times := make([]time.Duration, 0, rounds)
 	for range rounds {
-		start := now()
+		start := Now()
 		for range per {
 			f()
 		}
-		times = append(times, (now()-start)/time.Duration(per))
+		times = append(times, (Now()-start)/time.Duration(per))
 	}
 	slices.Sort(times)
 	return times[len(times)/2]
@@ -84,9 +84,9 @@ func Calls(n int, f func()) []time.Duration {
 	}
 	times := make([]time.Duration, 0, n)
 	for range n {
-		start := now()
+		start := Now()
 		f()
-		times = append(times, now()-start)
+		times = append(times, Now()-start)
 	}
 	slices.Sort(times)
 	return times
@@ -97,8 +97,10 @@ func MBps(n int, d time.Duration) float64 {
 	return float64(n) / d.Seconds() / 1e6
 }
 
-// now returns the calling thread's CPU time, 0 if it cannot be read.
-func now() time.Duration {
+// Now returns the calling thread's CPU time, 0 if it cannot be read: a
+// shorter Thread for callers that subtract two readings and skip a
+// non-positive difference.
+func Now() time.Duration {
 	d, _ := Thread()
 	return d
 }

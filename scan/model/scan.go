@@ -21,10 +21,10 @@ import (
 	"runtime"
 	"slices"
 	"strings"
-	"sync"
 	"time"
 
 	"github.com/rampartsec/rampart/finding"
+	"github.com/rampartsec/rampart/internal/parallel"
 	"github.com/rampartsec/rampart/internal/version"
 )
 
@@ -90,29 +90,11 @@ func Scan(ctx context.Context, paths []string, opts Options) (*finding.Report, e
 	}
 
 	results := make([][]finding.Finding, len(jobs))
-	var (
-		wg   sync.WaitGroup
-		next = make(chan int)
-	)
-	for range min(opts.Workers, max(len(jobs), 1)) {
-		wg.Go(func() {
-			for i := range next {
-				s := &scanner{ctx: ctx, opts: opts, budget: opts.MaxFiles}
-				s.file(jobs[i])
-				results[i] = s.findings
-			}
-		})
-	}
-feed:
-	for i := range jobs {
-		select {
-		case next <- i:
-		case <-ctx.Done():
-			break feed
-		}
-	}
-	close(next)
-	wg.Wait()
+	parallel.Each(ctx, len(jobs), opts.Workers, func(_, i int) {
+		s := &scanner{ctx: ctx, opts: opts, budget: opts.MaxFiles}
+		s.file(jobs[i])
+		results[i] = s.findings
+	})
 	if err := ctx.Err(); err != nil {
 		return nil, err
 	}

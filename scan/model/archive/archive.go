@@ -28,6 +28,7 @@ import (
 	"fmt"
 
 	"github.com/rampartsec/rampart/finding"
+	"github.com/rampartsec/rampart/scan/model/internal/modelfinding"
 )
 
 // Detector is the value of Finding.Detector for findings of this package.
@@ -161,34 +162,18 @@ var (
 
 // Rules returns every rule this package can emit.
 func Rules() []finding.Rule {
-	rs := []*finding.Rule{
+	return modelfinding.Rules(
 		RuleEncrypted, RuleFlagEvasion, RuleCRC, RuleNameMismatch, RuleDuplicate,
 		RulePathTraversal, RuleSymlink, RuleMethod, RuleHidden, RuleOverlap,
 		RulePrefix, RuleMalformed, RuleSizeMismatch, RuleLimit, RuleRatio,
 		RuleDepth, RuleNotInspected, RuleSpecialFile, RuleTrailingData,
 		RuleCentralEncrypted,
-	}
-	out := make([]finding.Rule, len(rs))
-	for i, r := range rs {
-		out[i] = *r
-	}
-	return out
+	)
 }
 
 // newFinding makes a finding of rule r at offset off about the entry name.
 func newFinding(r *finding.Rule, off int64, name, msg string) finding.Finding {
-	f := finding.New(r, finding.Location{Offset: off, Field: clip(name, 256)}, 1, clip(name, 256))
-	f.Message = msg
-	f.Detector = Detector
-	return f
-}
-
-// clip shortens s to at most n bytes, marking the cut.
-func clip(s string, n int) string {
-	if len(s) <= n {
-		return s
-	}
-	return s[:n] + "…"
+	return modelfinding.At(r, Detector, off, name, name, msg)
 }
 
 // Format is a container format recognised by its magic bytes.

@@ -9,6 +9,7 @@ import (
 	"io"
 
 	"github.com/rampartsec/rampart/finding"
+	"github.com/rampartsec/rampart/scan/model/internal/modelfinding"
 )
 
 // Entry is one member of an archive, as a walk yields it. Open and Nested
@@ -78,10 +79,9 @@ func (e Entry) Nested() Limits {
 type walk struct {
 	ctx      context.Context
 	lim      Limits
-	used     int64 // bytes yielded by all readers so far
-	findings []finding.Finding
-	perRule  map[string]int  // findings per rule id, listed or not
-	reported map[string]bool // rule+offset already reported by a reader
+	used     int64                // bytes yielded by all readers so far
+	findings modelfinding.Counter // capped per rule
+	reported map[string]bool      // rule+offset already reported by a reader
 }
 
 func newWalk(ctx context.Context, lim Limits) *walk {
@@ -91,35 +91,13 @@ func newWalk(ctx context.Context, lim Limits) *walk {
 // MaxPerRule is the number of findings of one rule a walk lists; the
 // rest are counted in one summary finding, so that an archive of a million
 // damaged entries does not produce a million findings.
-const MaxPerRule = 100
+const MaxPerRule = modelfinding.MaxPerRule
 
-func (w *walk) add(f finding.Finding) {
-	if w.perRule == nil {
-		w.perRule = map[string]int{}
-	}
-	w.perRule[f.RuleID]++
-	if w.perRule[f.RuleID] > MaxPerRule {
-		return
-	}
-	w.findings = append(w.findings, f)
-}
+func (w *walk) add(f finding.Finding) { w.findings.Add(f) }
 
 // result returns the findings, with a summary for each rule that had more
 // than MaxPerRule.
-func (w *walk) result() []finding.Finding {
-	out := w.findings
-	for _, f := range w.findings {
-		if n := w.perRule[f.RuleID]; n > MaxPerRule {
-			sum := f
-			sum.Location = finding.Location{}
-			sum.Excerpt = ""
-			sum.Message = fmt.Sprintf("%d more findings of this rule not listed (%d in all)", n-MaxPerRule, n)
-			out = append(out, sum)
-			w.perRule[f.RuleID] = 0
-		}
-	}
-	return out
-}
+func (w *walk) result() []finding.Finding { return w.findings.Findings() }
 
 // addOnce adds f unless a finding of the same rule at the same offset was
 // added before (readers may be opened more than once).

@@ -8,6 +8,7 @@ import (
 	"io"
 
 	"github.com/rampartsec/rampart/finding"
+	"github.com/rampartsec/rampart/scan/model/internal/modelfinding"
 )
 
 // countingReader tracks the position of the tar stream, to place entries,
@@ -105,9 +106,9 @@ func WalkTar(ctx context.Context, r io.ReaderAt, size int64, lim Limits, fn func
 		case tar.TypeReg, tar.TypeGNUSparse:
 		case tar.TypeSymlink, tar.TypeLink:
 			ent.Link = true
-			w.add(newFinding(RuleSymlink, off, name, fmt.Sprintf("entry %q is a link to %q: extracting it can redirect reads or writes outside the directory", name, clip(h.Linkname, 256))))
+			w.add(newFinding(RuleSymlink, off, name, fmt.Sprintf("entry %q is a link to %q: extracting it can redirect reads or writes outside the directory", name, modelfinding.Clip(h.Linkname, 256))))
 			if bad := traversal(h.Linkname); bad != "" {
-				w.add(newFinding(RulePathTraversal, off, name, fmt.Sprintf("link target %q %s", clip(h.Linkname, 256), bad)))
+				w.add(newFinding(RulePathTraversal, off, name, fmt.Sprintf("link target %q %s", modelfinding.Clip(h.Linkname, 256), bad)))
 			}
 		case tar.TypeDir:
 			continue

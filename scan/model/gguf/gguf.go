@@ -25,6 +25,7 @@ import (
 	"strings"
 
 	"github.com/rampartsec/rampart/finding"
+	"github.com/rampartsec/rampart/scan/model/internal/modelfinding"
 	"github.com/rampartsec/rampart/scan/model/template"
 )
 
@@ -276,36 +277,12 @@ func Scan(ctx context.Context, r io.ReaderAt, size int64, lim Limits) (*File, []
 	if errors.Is(err, errStop) {
 		err = nil
 	}
-	return f, capPerRule(p.fs), err
+	return f, modelfinding.Cap(p.fs), err
 }
 
 // MaxPerRule is the number of findings of one rule a scan lists; the rest
 // are counted in one summary finding.
-const MaxPerRule = 100
-
-// capPerRule keeps the first MaxPerRule findings of each rule and appends,
-// for each rule with more, a summary finding with the count.
-func capPerRule(fs []finding.Finding) []finding.Finding {
-	count := map[string]int{}
-	out := fs[:0:0]
-	for _, f := range fs {
-		count[f.RuleID]++
-		if count[f.RuleID] <= MaxPerRule {
-			out = append(out, f)
-		}
-	}
-	for _, f := range out {
-		if n := count[f.RuleID]; n > MaxPerRule {
-			sum := f
-			sum.Location = finding.Location{}
-			sum.Excerpt = ""
-			sum.Message = fmt.Sprintf("%d more findings of this rule not listed (%d in all)", n-MaxPerRule, n)
-			out = append(out, sum)
-			count[f.RuleID] = 0
-		}
-	}
-	return out
-}
+const MaxPerRule = modelfinding.MaxPerRule
 
 type parser struct {
 	ctx      context.Context
@@ -319,20 +296,7 @@ type parser struct {
 }
 
 func (p *parser) add(r *finding.Rule, off int64, field, excerpt, msg string) {
-	f := finding.New(r, finding.Location{Offset: off, Field: clip(field, 256)}, 1, clip(excerpt, 256))
-	f.Message = msg
-	f.Detector = Detector
-	p.fs = append(p.fs, f)
-}
-
-func clip(s string, n int) string {
-	if len(s) <= n {
-		return s
-	}
-	for n > 0 && s[n]&0xc0 == 0x80 {
-		n--
-	}
-	return s[:n] + "…"
+	p.fs = append(p.fs, modelfinding.At(r, Detector, off, field, excerpt, msg))
 }
 
 // stop reports the cursor's error: truncation as a finding, I/O as an

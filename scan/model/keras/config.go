@@ -8,6 +8,7 @@ import (
 	"strings"
 
 	"github.com/rampartsec/rampart/finding"
+	"github.com/rampartsec/rampart/scan/model/internal/modelfinding"
 )
 
 // Limits on what ScanConfig reads. A config past them gets a RuleMalformed
@@ -54,7 +55,7 @@ func scanConfig(config []byte, base int64) []finding.Finding {
 		case errors.Is(err, errTooMany):
 			what = fmt.Sprintf("config holds more than %d values", maxValues)
 		}
-		w.add(newFinding(RuleMalformed, base+int64(at), 1, truncate(err.Error(), 120),
+		w.add(newFinding(RuleMalformed, base+int64(at), 1, modelfinding.Clip(err.Error(), 120),
 			fmt.Sprintf("%s (%v, near byte %d); it was inspected only up to there", what, err, at)))
 	}
 	if root != nil {
@@ -103,7 +104,7 @@ func (p *jpath) String() string {
 		if q.isIdx {
 			parts = append(parts, fmt.Sprintf("[%d]", q.idx))
 		} else {
-			parts = append(parts, "."+truncate(q.key, 40))
+			parts = append(parts, "."+modelfinding.Clip(q.key, 40))
 		}
 	}
 	var b strings.Builder

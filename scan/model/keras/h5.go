@@ -8,6 +8,7 @@ import (
 	"io"
 
 	"github.com/rampartsec/rampart/finding"
+	"github.com/rampartsec/rampart/scan/model/internal/modelfinding"
 )
 
 // Limits of the HDF5 reader. Every length an HDF5 file declares is checked
@@ -117,7 +118,7 @@ func h5Finding(err error) finding.Finding {
 	if errors.As(err, &fe) {
 		off = fe.off
 	}
-	return newFinding(RuleH5Malformed, off, 0.9, truncate(err.Error(), 160),
+	return newFinding(RuleH5Malformed, off, 0.9, modelfinding.Clip(err.Error(), 160),
 		"the HDF5 structure is broken or hostile; the file was searched for model configs directly")
 }
 

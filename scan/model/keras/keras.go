@@ -14,6 +14,7 @@ package keras
 
 import (
 	"github.com/rampartsec/rampart/finding"
+	"github.com/rampartsec/rampart/scan/model/internal/modelfinding"
 )
 
 // Detector is the name findings of this package carry in Finding.Detector.
@@ -62,19 +63,8 @@ func Rules() []finding.Rule {
 }
 
 func newFinding(r *finding.Rule, off int64, conf float64, excerpt, msg string) finding.Finding {
-	f := finding.New(r, finding.Location{Offset: off}, conf, truncate(excerpt, 200))
+	f := finding.New(r, finding.Location{Offset: off}, conf, modelfinding.Clip(excerpt, 200))
 	f.Message = msg
 	f.Detector = Detector
 	return f
-}
-
-func truncate(s string, n int) string {
-	if len(s) <= n {
-		return s
-	}
-	// Cut on a rune boundary.
-	for n > 0 && s[n]&0xC0 == 0x80 {
-		n--
-	}
-	return s[:n] + "…"
 }

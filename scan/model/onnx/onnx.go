@@ -23,6 +23,7 @@ import (
 	"google.golang.org/protobuf/encoding/protowire"
 
 	"github.com/rampartsec/rampart/finding"
+	"github.com/rampartsec/rampart/scan/model/internal/modelfinding"
 	"github.com/rampartsec/rampart/scan/model/internal/pbwire"
 )
 
@@ -181,7 +182,7 @@ func (s *scanner) results() []finding.Finding {
 	out := make([]finding.Finding, 0, len(s.order))
 	for _, k := range s.order {
 		g := s.groups[k]
-		f := finding.New(k.rule, finding.Location{Offset: g.off}, 0.95, truncate(strings.Join(g.examples, "; "), 200))
+		f := finding.New(k.rule, finding.Location{Offset: g.off}, 0.95, modelfinding.Clip(strings.Join(g.examples, "; "), 200))
 		f.Severity = g.sev
 		f.Message = g.msg
 		if g.count > 1 {
@@ -201,7 +202,7 @@ func (s *scanner) check(err error) error {
 	}
 	var pe *pbwire.Error
 	if errors.As(err, &pe) {
-		s.add(RuleMalformed, fmt.Sprintf("@%d", pe.Off), RuleMalformed.Severity, pe.Off, truncate(pe.Err.Error(), 120),
+		s.add(RuleMalformed, fmt.Sprintf("@%d", pe.Off), RuleMalformed.Severity, pe.Off, modelfinding.Clip(pe.Err.Error(), 120),
 			"the protocol buffer is malformed here; what follows it in the same message was not inspected")
 		return nil
 	}
@@ -336,9 +337,9 @@ func (s *scanner) node(start, end int64, depth int) error {
 	if err := s.check(err); err != nil {
 		return err
 	}
-	example := truncate(domain, 60) + "::" + truncate(op, 60)
+	example := modelfinding.Clip(domain, 60) + "::" + modelfinding.Clip(op, 60)
 	if name != "" {
-		example += " " + truncate(name, 60)
+		example += " " + modelfinding.Clip(name, 60)
 	}
 	switch {
 	case standardDomains[domain] || s.local[domain+"\x00"+op]:
@@ -428,7 +429,7 @@ func (s *scanner) external(name string, ext map[string]string, at map[string]int
 	if !hasLoc {
 		off = tensorAt
 	}
-	example := truncate(name, 60) + " -> " + truncate(loc, 120)
+	example := modelfinding.Clip(name, 60) + " -> " + modelfinding.Clip(loc, 120)
 	sev := func(r *finding.Rule) finding.Severity {
 		// Only data_location = EXTERNAL makes a runtime read the file.
 		if !used && r.Severity > finding.Medium {
@@ -443,7 +444,7 @@ func (s *scanner) external(name string, ext map[string]string, at map[string]int
 	switch {
 	case !hasLoc || loc == "":
 		if used {
-			s.add(RuleMalformed, fmt.Sprintf("@%d", off), RuleMalformed.Severity, off, truncate(name, 60),
+			s.add(RuleMalformed, fmt.Sprintf("@%d", off), RuleMalformed.Severity, off, modelfinding.Clip(name, 60),
 				"tensor is marked EXTERNAL but its external_data has no location")
 		}
 		return
@@ -453,7 +454,7 @@ func (s *scanner) external(name string, ext map[string]string, at map[string]int
 		return
 	case !localPath(loc):
 		s.add(RuleExternalEscape, loc, sev(RuleExternalEscape), off, example,
-			fmt.Sprintf("external data location %q is absolute or climbs out of the model folder; loading reads that file%s", truncate(loc, 120), note))
+			fmt.Sprintf("external data location %q is absolute or climbs out of the model folder; loading reads that file%s", modelfinding.Clip(loc, 120), note))
 		return
 	}
 	offset, length, err := extRange(ext)
@@ -471,17 +472,17 @@ func (s *scanner) external(name string, ext map[string]string, at map[string]int
 			// A dangling symlink whose target is outside still escapes.
 			if t, lerr := os.Readlink(p); lerr == nil && (filepath.IsAbs(t) || !filepath.IsLocal(t)) {
 				s.add(RuleExternalEscape, loc, sev(RuleExternalEscape), off, example,
-					fmt.Sprintf("external data file %q is a symlink to %q outside the model folder%s", truncate(loc, 120), truncate(t, 120), note))
+					fmt.Sprintf("external data file %q is a symlink to %q outside the model folder%s", modelfinding.Clip(loc, 120), modelfinding.Clip(t, 120), note))
 				return
 			}
 			s.add(RuleExternalMissing, loc, sev(RuleExternalMissing), off, example,
-				fmt.Sprintf("external data file %q does not exist in the model folder", truncate(loc, 120)))
+				fmt.Sprintf("external data file %q does not exist in the model folder", modelfinding.Clip(loc, 120)))
 		}
 		return
 	}
 	if rel, err := filepath.Rel(s.realDir, real); err != nil || !filepath.IsLocal(rel) {
 		s.add(RuleExternalEscape, loc, sev(RuleExternalEscape), off, example,
-			fmt.Sprintf("external data file %q resolves through a symlink to %q, outside the model folder%s", truncate(loc, 120), truncate(real, 120), note))
+			fmt.Sprintf("external data file %q resolves through a symlink to %q, outside the model folder%s", modelfinding.Clip(loc, 120), modelfinding.Clip(real, 120), note))
 		return
 	}
 	st, err := os.Stat(real)
@@ -490,7 +491,7 @@ func (s *scanner) external(name string, ext map[string]string, at map[string]int
 	}
 	if !st.Mode().IsRegular() {
 		s.add(RuleExternalRange, loc, sev(RuleExternalRange), off, example,
-			fmt.Sprintf("external data file %q is not a regular file (%s)", truncate(loc, 120), st.Mode().Type()))
+			fmt.Sprintf("external data file %q is not a regular file (%s)", modelfinding.Clip(loc, 120), st.Mode().Type()))
 		return
 	}
 	if length < 0 {
@@ -498,7 +499,7 @@ func (s *scanner) external(name string, ext map[string]string, at map[string]int
 	}
 	if offset > st.Size() || length < 0 || length > st.Size()-offset {
 		s.add(RuleExternalRange, fmt.Sprintf("%s@%d+%d", loc, offset, length), sev(RuleExternalRange), off, example,
-			fmt.Sprintf("external data range [%d, %d+%d) lies outside %q (%d bytes)", offset, offset, length, truncate(loc, 120), st.Size()))
+			fmt.Sprintf("external data range [%d, %d+%d) lies outside %q (%d bytes)", offset, offset, length, modelfinding.Clip(loc, 120), st.Size()))
 	}
 }
 
@@ -508,13 +509,13 @@ func extRange(ext map[string]string) (offset, length int64, err error) {
 	if v, ok := ext["offset"]; ok {
 		offset, err = strconv.ParseInt(strings.TrimSpace(v), 10, 64)
 		if err != nil || offset < 0 {
-			return 0, 0, fmt.Errorf("external data offset %q is not a non-negative integer", truncate(v, 40))
+			return 0, 0, fmt.Errorf("external data offset %q is not a non-negative integer", modelfinding.Clip(v, 40))
 		}
 	}
 	if v, ok := ext["length"]; ok {
 		length, err = strconv.ParseInt(strings.TrimSpace(v), 10, 64)
 		if err != nil || length < 0 {
-			return 0, 0, fmt.Errorf("external data length %q is not a non-negative integer", truncate(v, 40))
+			return 0, 0, fmt.Errorf("external data length %q is not a non-negative integer", modelfinding.Clip(v, 40))
 		}
 	}
 	return offset, length, nil
@@ -546,14 +547,4 @@ func localPath(loc string) bool {
 		}
 	}
 	return filepath.IsLocal(filepath.FromSlash(n))
-}
-
-func truncate(s string, n int) string {
-	if len(s) <= n {
-		return s
-	}
-	for n > 0 && s[n]&0xC0 == 0x80 {
-		n--
-	}
-	return s[:n] + "…"
 }

@@ -26,6 +26,7 @@ import (
 	"unicode/utf8"
 
 	"github.com/rampartsec/rampart/finding"
+	"github.com/rampartsec/rampart/scan/model/internal/modelfinding"
 )
 
 // Detector is the value of Finding.Detector for findings of this package.
@@ -103,30 +104,8 @@ var (
 
 // Rules returns every rule this package can emit.
 func Rules() []finding.Rule {
-	rs := []*finding.Rule{RuleHeaderSize, RuleHeaderJSON, RuleDuplicateKey, RuleDType, RuleShape,
-		RuleOffsets, RuleOverlap, RuleLayout, RuleMetadata, RuleMetadataContent, RuleExtraField}
-	out := make([]finding.Rule, len(rs))
-	for i, r := range rs {
-		out[i] = *r
-	}
-	return out
-}
-
-func newFinding(r *finding.Rule, off int64, field, excerpt, msg string) finding.Finding {
-	f := finding.New(r, finding.Location{Offset: off, Field: clip(field, 256)}, 1, clip(excerpt, 256))
-	f.Message = msg
-	f.Detector = Detector
-	return f
-}
-
-func clip(s string, n int) string {
-	if len(s) <= n {
-		return s
-	}
-	for n > 0 && !utf8.RuneStart(s[n]) {
-		n--
-	}
-	return s[:n] + "…"
+	return modelfinding.Rules(RuleHeaderSize, RuleHeaderJSON, RuleDuplicateKey, RuleDType, RuleShape,
+		RuleOffsets, RuleOverlap, RuleLayout, RuleMetadata, RuleMetadataContent, RuleExtraField)
 }
 
 // Scan reads the header of the safetensors file in r (size bytes) and
@@ -137,7 +116,7 @@ func Scan(r io.ReaderAt, size int64) (*Header, []finding.Finding, error) {
 	var fs []finding.Finding
 	var lenBuf [8]byte
 	if size < 8 {
-		fs = append(fs, newFinding(RuleHeaderSize, 0, "", "", fmt.Sprintf("file of %d bytes is too short for the 8-byte header length", size)))
+		fs = append(fs, modelfinding.At(RuleHeaderSize, Detector, 0, "", "", fmt.Sprintf("file of %d bytes is too short for the 8-byte header length", size)))
 		return nil, fs, nil
 	}
 	if _, err := r.ReadAt(lenBuf[:], 0); err != nil && !errors.Is(err, io.EOF) {
@@ -146,13 +125,13 @@ func Scan(r io.ReaderAt, size int64) (*Header, []finding.Finding, error) {
 	n := binary.LittleEndian.Uint64(lenBuf[:])
 	switch {
 	case n == 0:
-		fs = append(fs, newFinding(RuleHeaderSize, 0, "", "0", "header length is 0"))
+		fs = append(fs, modelfinding.At(RuleHeaderSize, Detector, 0, "", "0", "header length is 0"))
 		return nil, fs, nil
 	case n > MaxHeaderSize:
-		fs = append(fs, newFinding(RuleHeaderSize, 0, "", strconv.FormatUint(n, 10), fmt.Sprintf("header length %d exceeds the %d-byte limit", n, MaxHeaderSize)))
+		fs = append(fs, modelfinding.At(RuleHeaderSize, Detector, 0, "", strconv.FormatUint(n, 10), fmt.Sprintf("header length %d exceeds the %d-byte limit", n, MaxHeaderSize)))
 		return nil, fs, nil
 	case n > uint64(size-8):
-		fs = append(fs, newFinding(RuleHeaderSize, 0, "", strconv.FormatUint(n, 10), fmt.Sprintf("header length %d runs past the end of the %d-byte file", n, size)))
+		fs = append(fs, modelfinding.At(RuleHeaderSize, Detector, 0, "", strconv.FormatUint(n, 10), fmt.Sprintf("header length %d runs past the end of the %d-byte file", n, size)))
 		return nil, fs, nil
 	}
 	raw := make([]byte, n)
@@ -165,36 +144,12 @@ func Scan(r io.ReaderAt, size int64) (*Header, []finding.Finding, error) {
 	h := &Header{Len: n, DataOffset: 8 + int64(n)}
 	p := &parser{h: h, size: size}
 	p.parse(raw)
-	return h, capPerRule(p.fs), nil
+	return h, modelfinding.Cap(p.fs), nil
 }
 
 // MaxPerRule is the number of findings of one rule a scan lists; the rest
 // are counted in one summary finding.
-const MaxPerRule = 100
-
-// capPerRule keeps the first MaxPerRule findings of each rule and appends,
-// for each rule with more, a summary finding with the count.
-func capPerRule(fs []finding.Finding) []finding.Finding {
-	count := map[string]int{}
-	out := fs[:0:0]
-	for _, f := range fs {
-		count[f.RuleID]++
-		if count[f.RuleID] <= MaxPerRule {
-			out = append(out, f)
-		}
-	}
-	for _, f := range out {
-		if n := count[f.RuleID]; n > MaxPerRule {
-			sum := f
-			sum.Location = finding.Location{}
-			sum.Excerpt = ""
-			sum.Message = fmt.Sprintf("%d more findings of this rule not listed (%d in all)", n-MaxPerRule, n)
-			out = append(out, sum)
-			count[f.RuleID] = 0
-		}
-	}
-	return out
-}
+const MaxPerRule = modelfinding.MaxPerRule
 
 // parser checks one header.
 type parser struct {
@@ -207,7 +162,7 @@ type parser struct {
 // add reports a finding at the header (offset 8) or, with at, at the
 // header byte where the entry concerned starts.
 func (p *parser) add(r *finding.Rule, field, excerpt, msg string) {
-	p.fs = append(p.fs, newFinding(r, 8+p.at, field, excerpt, msg))
+	p.fs = append(p.fs, modelfinding.At(r, Detector, 8+p.at, field, excerpt, msg))
 }
 
 func (p *parser) parse(raw []byte) {
@@ -215,7 +170,7 @@ func (p *parser) parse(raw []byte) {
 		p.add(RuleHeaderJSON, "", "", "header is not valid UTF-8")
 	}
 	if raw[0] != '{' {
-		p.add(RuleHeaderJSON, "", clip(string(raw), 64), "header does not start with '{'")
+		p.add(RuleHeaderJSON, "", modelfinding.Clip(string(raw), 64), "header does not start with '{'")
 	}
 	dec := json.NewDecoder(bytes.NewReader(raw))
 	dec.UseNumber()
@@ -226,7 +181,7 @@ func (p *parser) parse(raw []byte) {
 	}
 	p.at = 0
 	if rest := bytes.TrimLeft(raw[dec.InputOffset():], " \t\r\n"); len(rest) > 0 {
-		p.add(RuleHeaderJSON, "", clip(string(rest), 64), fmt.Sprintf("%d bytes after the header object (only spaces may pad it)", len(rest)))
+		p.add(RuleHeaderJSON, "", modelfinding.Clip(string(rest), 64), fmt.Sprintf("%d bytes after the header object (only spaces may pad it)", len(rest)))
 	}
 	for _, kv := range top {
 		p.at = kv.off

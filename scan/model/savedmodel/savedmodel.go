@@ -19,6 +19,7 @@ import (
 	"google.golang.org/protobuf/encoding/protowire"
 
 	"github.com/rampartsec/rampart/finding"
+	"github.com/rampartsec/rampart/scan/model/internal/modelfinding"
 	"github.com/rampartsec/rampart/scan/model/internal/pbwire"
 	"github.com/rampartsec/rampart/scan/model/keras"
 )
@@ -211,7 +212,7 @@ func (s *scanner) check(err error) error {
 	if !errors.As(err, &pe) {
 		return err
 	}
-	s.add(RuleMalformed, pe.Off, "", truncate(pe.Err.Error(), 120),
+	s.add(RuleMalformed, pe.Off, "", modelfinding.Clip(pe.Err.Error(), 120),
 		"the protocol buffer is malformed here; what follows it in the same message was not inspected")
 	return nil
 }
@@ -220,7 +221,7 @@ func (s *scanner) results() []finding.Finding {
 	out := make([]finding.Finding, 0, len(s.order)+len(s.extra))
 	for _, k := range s.order {
 		g := s.groups[k]
-		f := finding.New(k.rule, finding.Location{Offset: g.off}, confidence(k.rule), truncate(strings.Join(g.examples, "; "), 200))
+		f := finding.New(k.rule, finding.Location{Offset: g.off}, confidence(k.rule), modelfinding.Clip(strings.Join(g.examples, "; "), 200))
 		f.Message = g.msg
 		if g.count > 1 {
 			f.Message += fmt.Sprintf(" (%d occurrences)", g.count)
@@ -338,7 +339,7 @@ func (s *scanner) function(fd pbwire.Field, funcs map[string]bool) error {
 	}
 	return s.check(s.rd.Each(fd.Off, fd.Off+fd.Len, func(f pbwire.Field) error {
 		if f.Num == 3 && f.Type == protowire.BytesType {
-			return s.node(f.Off, f.Off+f.Len, "function "+truncate(name, 80), funcs)
+			return s.node(f.Off, f.Off+f.Len, "function "+modelfinding.Clip(name, 80), funcs)
 		}
 		return nil
 	}))
@@ -365,7 +366,7 @@ func (s *scanner) node(start, end int64, where string, funcs map[string]bool) er
 	if err := s.check(err); err != nil {
 		return err
 	}
-	excerpt := truncate(op, 80) + " " + truncate(name, 80)
+	excerpt := modelfinding.Clip(op, 80) + " " + modelfinding.Clip(name, 80)
 	in := " in " + where
 	switch {
 	case pyFuncOps[op]:
@@ -399,8 +400,8 @@ func (s *scanner) node(start, end int64, where string, funcs map[string]bool) er
 			return err
 		}
 		if url != "" {
-			s.add(RuleFileAccess, at, op+"@"+key, excerpt+" "+truncate(key, 40)+"="+truncate(url, 80),
-				fmt.Sprintf("op %s%s sends output to %s (attribute %s)", op, in, truncate(url, 80), key))
+			s.add(RuleFileAccess, at, op+"@"+key, excerpt+" "+modelfinding.Clip(key, 40)+"="+modelfinding.Clip(url, 80),
+				fmt.Sprintf("op %s%s sends output to %s (attribute %s)", op, in, modelfinding.Clip(url, 80), key))
 		}
 	}
 	return nil
@@ -515,14 +516,4 @@ func (s *scanner) findJSON(start, end int64, depth int) error {
 		}
 		return nil
 	})
-}
-
-func truncate(s string, n int) string {
-	if len(s) <= n {
-		return s
-	}
-	for n > 0 && s[n]&0xC0 == 0x80 {
-		n--
-	}
-	return s[:n] + "…"
 }

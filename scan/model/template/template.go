@@ -36,6 +36,7 @@ import (
 
 	"github.com/rampartsec/rampart/detect/textnorm"
 	"github.com/rampartsec/rampart/finding"
+	"github.com/rampartsec/rampart/scan/model/internal/modelfinding"
 )
 
 // Detector is the value of Finding.Detector for findings of this package.
@@ -76,12 +77,7 @@ var (
 
 // Rules returns every rule this package can emit.
 func Rules() []finding.Rule {
-	rs := []*finding.Rule{RuleDunder, RuleExec, RuleGlobal, RulePrivate, RuleObfuscated, RuleInclude, RuleBidi, RuleInvisible, RuleLong, RuleDunderText}
-	out := make([]finding.Rule, len(rs))
-	for i, r := range rs {
-		out[i] = *r
-	}
-	return out
+	return modelfinding.Rules(RuleDunder, RuleExec, RuleGlobal, RulePrivate, RuleObfuscated, RuleInclude, RuleBidi, RuleInvisible, RuleLong, RuleDunderText)
 }
 
 // globals are names that, used as values, give a template a Python object
@@ -131,7 +127,7 @@ func Check(tmpl string) []finding.Finding {
 		c.tag(t)
 	}
 	c.text(s, tags)
-	return capPerRule(c.fs)
+	return modelfinding.Cap(c.fs)
 }
 
 // sstiDunders are the attribute names template injection payloads use.
@@ -163,29 +159,7 @@ func (c *checker) text(s string, tags []tag) {
 
 // MaxPerRule is the number of findings of one rule Check lists; the rest
 // are counted in one summary finding.
-const MaxPerRule = 100
-
-// capPerRule keeps the first MaxPerRule findings of each rule and appends,
-// for each rule with more, a summary finding with the count.
-func capPerRule(fs []finding.Finding) []finding.Finding {
-	count := map[string]int{}
-	out := fs[:0:0]
-	for _, f := range fs {
-		count[f.RuleID]++
-		if count[f.RuleID] <= MaxPerRule {
-			out = append(out, f)
-		}
-	}
-	for _, f := range out {
-		if n := count[f.RuleID]; n > MaxPerRule {
-			sum := f
-			sum.Message = fmt.Sprintf("%d more findings of this rule not listed (%d in all)", n-MaxPerRule, n)
-			out = append(out, sum)
-			count[f.RuleID] = 0
-		}
-	}
-	return out
-}
+const MaxPerRule = modelfinding.MaxPerRule
 
 // checker accumulates the findings of one template.
 type checker struct {
@@ -211,7 +185,7 @@ func (c *checker) add(r *finding.Rule, start, end int, msg string) {
 	}
 	c.seen[k] = true
 	line, col := lineCol(c.src, start)
-	f := finding.New(r, finding.Location{Line: line, Column: col, Span: &finding.Span{Start: start, End: end}}, 1, clip(c.src[start:end], 200))
+	f := finding.New(r, finding.Location{Line: line, Column: col, Span: &finding.Span{Start: start, End: end}}, 1, modelfinding.Clip(c.src[start:end], 200))
 	f.Message = msg
 	f.Detector = Detector
 	c.fs = append(c.fs, f)
@@ -221,16 +195,6 @@ func lineCol(s string, off int) (int, int) {
 	line := 1 + strings.Count(s[:off], "\n")
 	col := off - strings.LastIndexByte(s[:off], '\n')
 	return line, col
-}
-
-func clip(s string, n int) string {
-	if len(s) <= n {
-		return s
-	}
-	for n > 0 && s[n]&0xc0 == 0x80 {
-		n--
-	}
-	return s[:n] + "…"
 }
 
 // invisible reports invisible and bidi characters: one finding per kind,
@@ -261,7 +225,7 @@ func (c *checker) invisible(s string) {
 		case textnorm.Bidi:
 			c.add(RuleBidi, a.first.Start, a.first.End, fmt.Sprintf("%d bytes of bidirectional controls: the template reads differently from how it renders", a.n))
 		case textnorm.TagChar:
-			c.add(RuleBidi, a.first.Start, a.first.End, fmt.Sprintf("%d bytes of Unicode tag characters smuggle invisible text: %q", a.n, clip(textnorm.TagText(s), 120)))
+			c.add(RuleBidi, a.first.Start, a.first.End, fmt.Sprintf("%d bytes of Unicode tag characters smuggle invisible text: %q", a.n, modelfinding.Clip(textnorm.TagText(s), 120)))
 		default:
 			c.add(RuleInvisible, a.first.Start, a.first.End, fmt.Sprintf("%d bytes of invisible %s characters", a.n, k))
 		}
@@ -307,10 +271,10 @@ func (c *checker) tag(t tag) {
 			}
 		case tString:
 			if tok.escaped {
-				report(RuleObfuscated, fmt.Sprintf("string %s spells ASCII characters with escape sequences (decodes to %q)", clip(tok.text, 60), clip(tok.val, 60)))
+				report(RuleObfuscated, fmt.Sprintf("string %s spells ASCII characters with escape sequences (decodes to %q)", modelfinding.Clip(tok.text, 60), modelfinding.Clip(tok.val, 60)))
 			}
 			if d := dunderIn(tok.val); d != "" {
-				report(RuleDunder, fmt.Sprintf("string %q names %s", clip(tok.val, 60), d))
+				report(RuleDunder, fmt.Sprintf("string %q names %s", modelfinding.Clip(tok.val, 60), d))
 			} else if execStrings[tok.val] && (prev == "[" || prev == "(" || prev == ",") {
 				report(RuleExec, fmt.Sprintf("string %q looks up a code-execution primitive", tok.val))
 			}
@@ -326,7 +290,7 @@ func (c *checker) tag(t tag) {
 			if c.vars == nil {
 				c.vars = map[string]string{}
 			}
-			c.vars[toks[1].text] = clip(v[len(v)-1], maxVar)
+			c.vars[toks[1].text] = modelfinding.Clip(v[len(v)-1], maxVar)
 		}
 	}
 	for _, s := range pieces {
