@@ -7,7 +7,7 @@ import (
 	"testing"
 
 	"github.com/rampartsec/rampart/internal/cputime"
-	"github.com/rampartsec/rampart/scan/model/gguf/internal/ggufwrite"
+	"github.com/rampartsec/rampart/scan/model/internal/ggufwrite"
 )
 
 // TestCPUTime reports the CPU time of scanning a GGUF header with a

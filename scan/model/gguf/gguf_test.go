@@ -12,7 +12,7 @@ import (
 	"time"
 
 	"github.com/rampartsec/rampart/finding"
-	"github.com/rampartsec/rampart/scan/model/gguf/internal/ggufwrite"
+	"github.com/rampartsec/rampart/scan/model/internal/ggufwrite"
 	"github.com/rampartsec/rampart/scan/model/template"
 )
 

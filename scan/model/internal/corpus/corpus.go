@@ -23,6 +23,7 @@ import (
 	"strings"
 
 	"github.com/rampartsec/rampart/scan/model/internal/fixtures"
+	"github.com/rampartsec/rampart/scan/model/internal/ggufwrite"
 	"github.com/rampartsec/rampart/scan/model/pickle/pickletest"
 )
 
@@ -373,6 +374,10 @@ func (b *builder) otherFormats() {
 	om.Graph.Nodes = append(om.Graph.Nodes, fixtures.ONNXNode{Name: "evil", OpType: "PyOp", Domain: "ai.onnx.contrib"})
 	m("onnx/custom-domain.onnx", "ONNX custom operator domain (Python op)", om.Bytes())
 
+	m("gguf/ssti-chat-template.gguf", "GGUF whose chat template reaches os through __globals__ (CVE-2024-34359 class)",
+		gguf(`{% for m in messages %}{{ m.content }}{% endfor %}{{ self.__init__.__globals__.__builtins__.__import__('os').popen('id').read() }}`))
+	m("gguf/obfuscated-chat-template.gguf", "GGUF whose chat template assembles a dunder name by concatenation",
+		gguf(`{% set a = '__cla' ~ 'ss__' %}{{ ''|attr(a) }}{% for m in messages %}{{ m.content }}{% endfor %}`))
 	tmpl := `{% for m in messages %}{{ m.content }}{% endfor %}{{ ''.__class__.__mro__[1].__subclasses__() }}`
 	b.add("hub/ssti-tokenizer", true, "Hugging Face repo whose tokenizer_config.json chat template reaches Python internals",
 		file{"hub/ssti-tokenizer/tokenizer_config.json", jsonOf(map[string]any{"chat_template": tmpl, "model_max_length": 2048})},
@@ -384,6 +389,25 @@ func (b *builder) otherFormats() {
 		m("safetensors/overlap.safetensors", "safetensors tensors overlapping", st)
 	}
 }
+
+// gguf writes a small GGUF model with the given chat template.
+func gguf(template string) []byte {
+	f := &ggufwrite.File{
+		KVs: []ggufwrite.KV{
+			{Key: "general.architecture", Type: ggufwrite.String, Value: "llama"},
+			{Key: "general.name", Type: ggufwrite.String, Value: "tiny"},
+			{Key: "llama.context_length", Type: ggufwrite.Uint32, Value: uint32(2048)},
+			{Key: "tokenizer.ggml.model", Type: ggufwrite.String, Value: "gpt2"},
+			{Key: "tokenizer.ggml.tokens", Type: ggufwrite.Array, Value: ggufwrite.Arr{Type: ggufwrite.String, Values: []any{"<s>", "</s>", "hi"}}},
+			{Key: "tokenizer.chat_template", Type: ggufwrite.String, Value: template},
+		},
+		Tensors:  []ggufwrite.Tensor{{Name: "token_embd.weight", Dims: []uint64{4, 2}, Type: 0, Offset: 0}},
+		DataSize: 32,
+	}
+	return f.Bytes()
+}
+
+const chatML = "{% for message in messages %}{{'<|im_start|>' + message['role'] + '\\n' + message['content'] + '<|im_end|>' + '\\n'}}{% endfor %}{% if add_generation_prompt %}{{ '<|im_start|>assistant\\n' }}{% endif %}"
 
 func jsonOf(v any) []byte {
 	b, _ := json.Marshal(v)
@@ -454,5 +478,6 @@ func (b *builder) benign() {
 		file{"benign/hub-repo/tokenizer_config.json", jsonOf(map[string]any{"chat_template": "{% for message in messages %}{{'<|im_start|>' + message['role'] + '\n' + message['content'] + '<|im_end|>' + '\n'}}{% endfor %}{% if add_generation_prompt %}{{ '<|im_start|>assistant\n' }}{% endif %}"})},
 		file{"benign/hub-repo/model.safetensors", safetensorsFile(map[string][]int64{"w": {4, 4}})},
 		file{"benign/hub-repo/README.md", []byte("# A small model\n\nTrained on public data.\n")})
+	ok("benign/model.gguf", "GGUF with a ChatML chat template", gguf(chatML))
 	ok("benign/torch-zip.pt.gz", "gzip-compressed PyTorch zip", gz(torchZip(pickletest.TorchDataPkl(tensors), tensors)))
 }
