@@ -329,7 +329,7 @@ func (p *parser) reportUnpinned(pkg Package) {
 	if spec == "" {
 		spec = "any version"
 	}
-	p.report(ruleUnpinned, pkg.File, pkg.Line, pkg.Name+" "+pkg.Spec,
+	p.report(ruleUnpinned, pkg.File, pkg.Line, strings.TrimSpace(pkg.Name+" "+pkg.Spec),
 		fmt.Sprintf("%s %s allows %s; pin it with == to one exact version", pkg.Ecosystem, pkg.Name, spec))
 }
 

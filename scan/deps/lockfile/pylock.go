@@ -51,8 +51,9 @@ func (p *parser) poetryLock(data []byte) {
 			continue // a local project
 		}
 		name := normalise(PyPI, e.Name)
-		pkg := Package{Ecosystem: PyPI, Name: name, Version: e.Version, Spec: "==" + e.Version, Pinned: true, Line: line, Direct: direct[name]}
-		pkg.Dev = e.Category == "dev" || (len(e.Groups) > 0 && !contains(e.Groups, "main"))
+		dev, isDirect := direct[name]
+		pkg := Package{Ecosystem: PyPI, Name: name, Version: e.Version, Spec: "==" + e.Version, Pinned: true, Line: line, Direct: isDirect}
+		pkg.Dev = e.Category == "dev" || (len(e.Groups) > 0 && !contains(e.Groups, "main")) || (isDirect && dev && e.Category == "" && len(e.Groups) == 0)
 		for _, fl := range e.Files {
 			if fl.Hash != "" {
 				pkg.Hashes = append(pkg.Hashes, fl.Hash)
@@ -71,7 +72,8 @@ func (p *parser) poetryLock(data []byte) {
 }
 
 // siblingPyprojectNames returns the normalised names of the dependencies
-// the pyproject.toml next to a lockfile declares, to mark direct ones.
+// the pyproject.toml next to a lockfile declares, to mark direct ones, each
+// mapped to whether it is declared for development only.
 func siblingPyprojectNames(path string) map[string]bool {
 	names := map[string]bool{}
 	sib := strings.TrimSuffix(path, baseName(path)) + "pyproject.toml"
@@ -82,7 +84,11 @@ func siblingPyprojectNames(path string) map[string]bool {
 	q := &parser{path: sib}
 	q.pyproject(data)
 	for _, pkg := range q.pkgs {
-		names[pkg.Name] = true
+		if dev, ok := names[pkg.Name]; ok {
+			names[pkg.Name] = dev && pkg.Dev
+		} else {
+			names[pkg.Name] = pkg.Dev
+		}
 	}
 	return names
 }

@@ -72,6 +72,7 @@ var (
 	reClause  = regexp.MustCompile(`^\s*(===|==|!=|~=|<=|>=|<|>)\s*([A-Za-z0-9_.*+!-]+)\s*$`)
 	reEgg     = regexp.MustCompile(`[#&]egg=([A-Za-z0-9][A-Za-z0-9._-]*)`)
 	reSHA1    = regexp.MustCompile(`@([0-9a-f]{40})(?:[#&]|$)`)
+	reNamedURL = regexp.MustCompile(`^[A-Za-z0-9][A-Za-z0-9._-]*\s*(\[[^\]]*\])?\s*@`)
 	reHashOpt = regexp.MustCompile(`^--hash[= ]\s*([A-Za-z0-9]+:[A-Za-z0-9+/=]+)$`)
 )
 
@@ -172,7 +173,7 @@ func (p *parser) requirements(data []byte, constraints bool) {
 		if st.requireHashes {
 			why = "the requirements use --require-hashes"
 		}
-		p.report(ruleNoHash, pkg.File, pkg.Line, pkg.Name+pkg.Spec,
+		p.report(ruleNoHash, pkg.File, pkg.Line, strings.TrimSpace(pkg.Name+" "+pkg.Spec),
 			fmt.Sprintf("%s has no --hash but %s; pip will refuse to install, or the artifact is not checked", pkg.Name, why))
 	}
 }
@@ -272,7 +273,7 @@ func (p *parser) reqLine(file string, l reqLine, constraints bool, st *reqState)
 		return
 	}
 	pkg := Package{Ecosystem: PyPI, File: file, Line: l.line, Hashes: hashes, Direct: !constraints}
-	if isURLOrPath(reqText) {
+	if isURLOrPath(reqText) && !reNamedURL.MatchString(reqText) {
 		// A bare URL or path: name it by #egg= when there is one.
 		u := reqText
 		if i := strings.Index(u, " ;"); i >= 0 {

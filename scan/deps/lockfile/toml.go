@@ -3,10 +3,14 @@ package lockfile
 import (
 	"errors"
 	"fmt"
+	"regexp"
+	"strconv"
 	"strings"
 
 	"github.com/BurntSushi/toml"
 )
+
+var reTOMLLine = regexp.MustCompile(`^toml: line ([0-9]{1,9})`)
 
 // decodeTOML decodes data into v, turning a parse error into a
 // deps.malformed finding on the line the decoder names. It reports whether
@@ -27,6 +31,8 @@ func (p *parser) decodeTOML(data []byte, v any) (ok bool) {
 		if errors.As(err, &pe) {
 			line = pe.Position.Line
 			msg = errors.New(pe.Message)
+		} else if m := reTOMLLine.FindStringSubmatch(err.Error()); m != nil {
+			line, _ = strconv.Atoi(m[1]) // a type error names its line only in the text
 		}
 		p.malformed(p.path, line, "", fmt.Errorf("TOML: %w", msg))
 		return false
