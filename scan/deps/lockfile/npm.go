@@ -19,19 +19,19 @@ func (p *parser) packageLock(data []byte) {
 		p.jsonMalformed(data, err)
 		return
 	}
-	idx := newLineIndex(data)
+	keyLines := jsonKeyLines(data)
 	if f.Packages != nil {
-		p.npmPackages(data, idx, f.Packages)
+		p.npmPackages(keyLines, f.Packages)
 		return
 	}
 	if f.LockfileVersion > 1 {
 		p.malformed(p.path, 0, "", fmt.Errorf("lockfileVersion %d without packages", f.LockfileVersion))
 	}
-	p.npmV1(data, idx, f.Dependencies, 0)
+	p.npmV1(keyLines, f.Dependencies, 0)
 }
 
 // npmPackages reads the "packages" map of lockfile v2 and v3.
-func (p *parser) npmPackages(data []byte, idx lineIndex, m map[string]json.RawMessage) {
+func (p *parser) npmPackages(keyLines map[string]int, m map[string]json.RawMessage) {
 	direct := map[string]bool{}
 	if raw, ok := m[""]; ok {
 		var root struct {
@@ -53,7 +53,7 @@ func (p *parser) npmPackages(data []byte, idx lineIndex, m map[string]json.RawMe
 		if key == "" || i < 0 {
 			continue // the root project or a workspace folder
 		}
-		line := jsonKeyLine(data, idx, key)
+		line := keyLines[key]
 		var e struct {
 			Name        string `json:"name"`
 			Version     string `json:"version"`
@@ -111,13 +111,14 @@ func npmPackage(name, version, resolved, integrity string, dev bool, line int) P
 }
 
 // npmV1 reads the nested "dependencies" map of lockfile v1.
-func (p *parser) npmV1(data []byte, idx lineIndex, m map[string]json.RawMessage, depth int) {
+// Nested entries repeat names; each gets the line of the name's first use.
+func (p *parser) npmV1(keyLines map[string]int, m map[string]json.RawMessage, depth int) {
 	if depth > maxNesting {
 		p.report(ruleLimit, p.path, 0, "", fmt.Sprintf("dependencies nested deeper than %d", maxNesting))
 		return
 	}
 	for _, name := range sortedKeys(m) {
-		line := jsonKeyLine(data, idx, name)
+		line := keyLines[name]
 		var e struct {
 			Version      string                     `json:"version"`
 			Resolved     string                     `json:"resolved"`
@@ -147,7 +148,7 @@ func (p *parser) npmV1(data []byte, idx lineIndex, m map[string]json.RawMessage,
 			}
 		}
 		if len(e.Dependencies) > 0 {
-			p.npmV1(data, idx, e.Dependencies, depth+1)
+			p.npmV1(keyLines, e.Dependencies, depth+1)
 		}
 	}
 }

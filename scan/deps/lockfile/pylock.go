@@ -220,13 +220,13 @@ func (p *parser) pipfileLock(data []byte) {
 	if f.Meta == nil {
 		p.malformed(p.path, 0, "", errors.New("no _meta section: not a Pipfile.lock"))
 	}
-	idx := newLineIndex(data)
+	keyLines := jsonKeyLines(data)
 	for _, sec := range []struct {
 		m   map[string]json.RawMessage
 		dev bool
 	}{{f.Default, false}, {f.Develop, true}} {
 		for _, name := range sortedKeys(sec.m) {
-			line := jsonKeyLine(data, idx, name)
+			line := keyLines[name]
 			var e pipfileLockEntry
 			if err := json.Unmarshal(sec.m[name], &e); err != nil {
 				p.malformed(p.path, line, name, fmt.Errorf("package %s: %w", name, err))
@@ -266,20 +266,49 @@ func (p *parser) jsonMalformed(data []byte, err error) {
 	p.malformed(p.path, line, "", fmt.Errorf("JSON: %w", err))
 }
 
-// jsonKeyLine returns the line of the first `"key":` in data, zero if none.
-func jsonKeyLine(data []byte, idx lineIndex, key string) int {
-	k, _ := json.Marshal(key)
-	off := 0
+// jsonKeyLines returns, for each string used as an object key anywhere in
+// data, the line of its first use, in one pass over the token stream.
+// Invalid JSON ends the pass early; the caller has already decoded data.
+func jsonKeyLines(data []byte) map[string]int {
+	idx := newLineIndex(data)
+	dec := json.NewDecoder(bytes.NewReader(data))
+	type frame struct{ obj, wantKey bool }
+	var stack []frame
+	out := map[string]int{}
+	valueDone := func() {
+		if n := len(stack); n > 0 && stack[n-1].obj {
+			stack[n-1].wantKey = true
+		}
+	}
 	for {
-		i := bytes.Index(data[off:], k)
-		if i < 0 {
-			return 0
+		tok, err := dec.Token()
+		if err != nil {
+			return out
 		}
-		j := off + i + len(k)
-		rest := bytes.TrimLeft(data[j:min(len(data), j+64)], " \t\r\n")
-		if len(rest) > 0 && rest[0] == ':' {
-			return idx.line(off + i)
+		switch v := tok.(type) {
+		case json.Delim:
+			switch v {
+			case '{':
+				stack = append(stack, frame{obj: true, wantKey: true})
+			case '[':
+				stack = append(stack, frame{})
+			default:
+				if len(stack) > 0 {
+					stack = stack[:len(stack)-1]
+				}
+				valueDone()
+			}
+		case string:
+			if n := len(stack); n > 0 && stack[n-1].obj && stack[n-1].wantKey {
+				stack[n-1].wantKey = false
+				if _, ok := out[v]; !ok {
+					out[v] = idx.line(int(dec.InputOffset()) - 1)
+				}
+				continue
+			}
+			valueDone()
+		default:
+			valueDone()
 		}
-		off = j
 	}
 }

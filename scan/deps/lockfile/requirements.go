@@ -68,12 +68,12 @@ type requirement struct {
 }
 
 var (
-	reReqName = regexp.MustCompile(`^([A-Za-z0-9](?:[A-Za-z0-9._-]*[A-Za-z0-9])?)\s*(\[[^\]]*\])?\s*`)
-	reClause  = regexp.MustCompile(`^\s*(===|==|!=|~=|<=|>=|<|>)\s*([A-Za-z0-9_.*+!-]+)\s*$`)
-	reEgg     = regexp.MustCompile(`[#&]egg=([A-Za-z0-9][A-Za-z0-9._-]*)`)
-	reSHA1    = regexp.MustCompile(`@([0-9a-f]{40})(?:[#&]|$)`)
+	reReqName  = regexp.MustCompile(`^([A-Za-z0-9](?:[A-Za-z0-9._-]*[A-Za-z0-9])?)\s*(\[[^\]]*\])?\s*`)
+	reClause   = regexp.MustCompile(`^\s*(===|==|!=|~=|<=|>=|<|>)\s*([A-Za-z0-9_.*+!-]+)\s*$`)
+	reEgg      = regexp.MustCompile(`[#&]egg=([A-Za-z0-9][A-Za-z0-9._-]*)`)
+	reSHA1     = regexp.MustCompile(`@([0-9a-f]{40})(?:[#&]|$)`)
 	reNamedURL = regexp.MustCompile(`^[A-Za-z0-9][A-Za-z0-9._-]*\s*(\[[^\]]*\])?\s*@`)
-	reHashOpt = regexp.MustCompile(`^--hash[= ]\s*([A-Za-z0-9]+:[A-Za-z0-9+/=]+)$`)
+	reHashOpt  = regexp.MustCompile(`^--hash[= ]\s*([A-Za-z0-9]+:[A-Za-z0-9+/=]+)$`)
 )
 
 // parsePEP508 parses a requirement such as

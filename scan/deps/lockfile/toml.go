@@ -46,6 +46,7 @@ func (p *parser) decodeTOML(data []byte, v any) (ok bool) {
 type tomlLines struct {
 	lines  []string
 	tables []tomlTable
+	index  map[string]*tableIndex
 }
 
 type tomlTable struct {
@@ -84,29 +85,73 @@ func (t *tomlLines) arrayLines(name string) []int {
 }
 
 // keyLine returns the line of `key =` in table header (e.g. "[project]"),
-// or, when quoted is set, the first line in the table that holds the quoted
-// string key; zero if not found.
+// or, when quoted is set, the first line in the table that holds key as a
+// quoted string; zero if not found. Each table is indexed once.
 func (t *tomlLines) keyLine(header, key string, quoted bool) int {
-	for _, tb := range t.tables {
-		if tb.header != header {
-			continue
-		}
-		for i := tb.line; i < tb.end-1 && i < len(t.lines); i++ {
-			s := strings.TrimSpace(t.lines[i])
-			if quoted {
-				if strings.Contains(s, `"`+key+`"`) || strings.Contains(s, `'`+key+`'`) {
-					return i + 1
-				}
+	if t.index == nil {
+		t.index = map[string]*tableIndex{}
+	}
+	ti := t.index[header]
+	if ti == nil {
+		ti = &tableIndex{keys: map[string]int{}, strs: map[string]int{}}
+		t.index[header] = ti
+		for _, tb := range t.tables {
+			if tb.header != header {
 				continue
 			}
-			for _, k := range []string{key, `"` + key + `"`, `'` + key + `'`} {
-				if rest, ok := strings.CutPrefix(s, k); ok && strings.HasPrefix(strings.TrimSpace(rest), "=") {
-					return i + 1
+			for i := tb.line; i < tb.end-1 && i < len(t.lines); i++ {
+				s := strings.TrimSpace(t.lines[i])
+				if k, _, ok := strings.Cut(s, "="); ok {
+					k = strings.Trim(strings.TrimSpace(k), `"'`)
+					if _, seen := ti.keys[k]; !seen {
+						ti.keys[k] = i + 1
+					}
+				}
+				for _, q := range quotedStrings(s) {
+					if _, seen := ti.strs[q]; !seen {
+						ti.strs[q] = i + 1
+					}
 				}
 			}
 		}
 	}
-	return 0
+	if quoted {
+		return ti.strs[key]
+	}
+	return ti.keys[key]
+}
+
+// tableIndex maps the keys and quoted strings of one table to their lines.
+type tableIndex struct {
+	keys, strs map[string]int
+}
+
+// quotedStrings returns the "…" and '…' strings of a line, without
+// unescaping.
+func quotedStrings(s string) []string {
+	var out []string
+	for i := 0; i < len(s); i++ {
+		q := s[i]
+		if q == '#' {
+			break
+		}
+		if q != '"' && q != '\'' {
+			continue
+		}
+		j := i + 1
+		for j < len(s) && s[j] != q {
+			if s[j] == '\\' && q == '"' {
+				j++
+			}
+			j++
+		}
+		if j >= len(s) {
+			break
+		}
+		out = append(out, s[i+1:j])
+		i = j
+	}
+	return out
 }
 
 // lineOfArray maps the i-th element of the array at line headers to a line,
