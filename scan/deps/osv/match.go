@@ -283,6 +283,12 @@ func rangeVersion(r Range, pv version.Version) version.Version {
 	if r.Type != RangeSemver {
 		return pv
 	}
+	switch v := pv.(type) {
+	case version.Semver:
+		return v
+	case version.GoVersion:
+		return v.Semver
+	}
 	sv, err := version.Parse(version.NPM, pv.String())
 	if err != nil {
 		return nil
