@@ -1,0 +1,99 @@
+package lockfile
+
+import (
+	"bytes"
+	"os"
+	"path/filepath"
+	"testing"
+)
+
+// fuzzParse runs Parse on data under the file name name, seeded with the
+// testdata files given, and checks what holds for any input: no panic, no
+// error but the documented ones, packages with a name and ecosystem, and
+// lines inside the file.
+func fuzzParse(f *testing.F, name string, seeds ...string) {
+	for _, s := range seeds {
+		data, err := os.ReadFile(s)
+		if err != nil {
+			f.Fatal(err)
+		}
+		f.Add(data)
+	}
+	f.Fuzz(func(t *testing.T, data []byte) {
+		path := filepath.Join(t.TempDir(), name)
+		pkgs, fs, err := Parse(path, data)
+		if err != nil {
+			t.Fatalf("Parse: %v", err)
+		}
+		lines := bytes.Count(data, []byte("\n")) + 1
+		for _, p := range pkgs {
+			if p.Name == "" || p.Ecosystem == "" || p.File == "" {
+				t.Fatalf("incomplete package %+v", p)
+			}
+			if p.File == path && (p.Line < 0 || p.Line > lines) {
+				t.Fatalf("package %s at line %d of a %d-line file", p.Name, p.Line, lines)
+			}
+			if p.Pinned && p.Version == "" && p.Spec == "" {
+				t.Fatalf("pinned package %s without version or spec", p.Name)
+			}
+		}
+		for _, x := range fs {
+			if x.Location.Path == "" && (x.Location.Line < 0 || x.Location.Line > lines+1) {
+				t.Fatalf("finding %s at line %d of a %d-line file", x.RuleID, x.Location.Line, lines)
+			}
+		}
+	})
+}
+
+func FuzzRequirements(f *testing.F) {
+	f.Add([]byte("a==1 \\\n --hash=sha256:00\n-r\n-e git+https://x/y.git@v1#egg=y\nb[c] (>=1,<2) ; python_version < '3'\n--require-hashes\n"))
+	fuzzParse(f, "requirements.txt", "testdata/training/requirements.txt", "testdata/hashes/requirements.txt", "testdata/hashes/strict/requirements.txt")
+}
+
+func FuzzPyproject(f *testing.F) {
+	fuzzParse(f, "pyproject.toml", "testdata/inference/pyproject.toml", "testdata/uvsvc/pyproject.toml", "testdata/library/pyproject.toml")
+}
+
+func FuzzPoetryLock(f *testing.F) {
+	fuzzParse(f, "poetry.lock", "testdata/inference/poetry.lock")
+}
+
+func FuzzUVLock(f *testing.F) {
+	fuzzParse(f, "uv.lock", "testdata/uvsvc/uv.lock")
+}
+
+func FuzzPipfileLock(f *testing.F) {
+	f.Add([]byte(`{"_meta":{},"default":{"a":{"git":"https://x","ref":"0123456789abcdef0123456789abcdef01234567"}}}`))
+	fuzzParse(f, "Pipfile.lock", "testdata/pipenv/Pipfile.lock")
+}
+
+func FuzzCondaEnv(f *testing.F) {
+	f.Add([]byte("dependencies:\n  - &a x=1\n  - *a\n  - pip: [\"y==2\"]\n"))
+	fuzzParse(f, "environment.yml", "testdata/training/environment.yml")
+}
+
+func FuzzGoMod(f *testing.F) {
+	fuzzParse(f, "go.mod", "testdata/gomod/go.mod")
+}
+
+func FuzzGoSum(f *testing.F) {
+	fuzzParse(f, "go.sum", "testdata/gomod/go.sum")
+}
+
+func FuzzPackageLock(f *testing.F) {
+	f.Add([]byte(`{"lockfileVersion":1,"dependencies":{"a":{"version":"npm:b@1.0.0","dependencies":{"c":{"version":"2.0.0"}}}}}`))
+	fuzzParse(f, "package-lock.json", "testdata/npm/package-lock.json")
+}
+
+func FuzzPnpmLock(f *testing.F) {
+	f.Add([]byte("lockfileVersion: 5.4\npackages:\n  /@a/b/1.0.0_c@1:\n    resolution: {integrity: x}\n"))
+	fuzzParse(f, "pnpm-lock.yaml", "testdata/pnpm/pnpm-lock.yaml", "testdata/pnpm/v6-pnpm-lock.yaml")
+}
+
+func FuzzYarnLock(f *testing.F) {
+	fuzzParse(f, "yarn.lock", "testdata/yarn-berry/yarn.lock", "testdata/yarn-classic/yarn.lock")
+}
+
+func FuzzCargoLock(f *testing.F) {
+	fuzzParse(f, "Cargo.lock", "testdata/rust/Cargo.lock")
+}

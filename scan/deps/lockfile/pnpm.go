@@ -1,0 +1,132 @@
+package lockfile
+
+import (
+	"errors"
+	"fmt"
+	"strings"
+)
+
+// pnpmLock parses pnpm-lock.yaml, lockfile versions 5 to 9: the packages
+// map names every installed package; importers (or, in single-project
+// lockfiles before v9, the top-level dependency maps) mark the direct ones.
+func (p *parser) pnpmLock(data []byte) {
+	root, err := parseYAML(data)
+	if err != nil {
+		p.malformed(p.path, 0, "", err)
+		return
+	}
+	if !root.isMap {
+		p.malformed(p.path, root.line, "", errors.New("not a mapping: not a pnpm lockfile"))
+		return
+	}
+	lv := root.get("lockfileVersion").str()
+	if lv == "" {
+		p.malformed(p.path, root.line, "", errors.New("no lockfileVersion"))
+	}
+	v5 := strings.HasPrefix(lv, "5")
+	direct, dev := map[string]bool{}, map[string]bool{}
+	importer := func(n *ynode) {
+		for _, sec := range []string{"dependencies", "devDependencies", "optionalDependencies"} {
+			m := n.get(sec)
+			if m == nil || !m.isMap {
+				continue
+			}
+			for i, name := range m.keys {
+				v := m.vals[i]
+				ver := v.str()
+				if v.isMap {
+					ver = v.get("version").str()
+				}
+				ver = stripPeers(ver)
+				direct[name+"@"+ver] = true
+				if sec == "devDependencies" {
+					dev[name+"@"+ver] = true
+				}
+			}
+		}
+	}
+	importer(root)
+	if imps := root.get("importers"); imps != nil && imps.isMap {
+		for _, imp := range imps.vals {
+			importer(imp)
+		}
+	}
+	pkgs := root.get("packages")
+	if pkgs == nil {
+		return
+	}
+	if !pkgs.isMap {
+		p.malformed(p.path, pkgs.line, "packages", errors.New("packages is not a mapping"))
+		return
+	}
+	seen := map[string]bool{}
+	for i, key := range pkgs.keys {
+		e, line := pkgs.vals[i], pkgs.keyLn[i]
+		name, version, err := pnpmKey(key, v5)
+		if n := e.get("name").str(); n != "" {
+			name = n
+		}
+		if v := e.get("version").str(); v != "" {
+			version = v
+		}
+		if name == "" || version == "" {
+			if err == nil {
+				err = errors.New("no name or version")
+			}
+			p.malformed(p.path, line, key, fmt.Errorf("package %q: %w", key, err))
+			continue
+		}
+		if seen[name+"@"+version] {
+			continue // the same package with other peer dependencies
+		}
+		seen[name+"@"+version] = true
+		pkg := Package{Ecosystem: NPM, Name: name, Version: version, Spec: version, Pinned: true, Line: line,
+			Direct: direct[name+"@"+version], Dev: e.get("dev").str() == "true" || dev[name+"@"+version]}
+		res := e.get("resolution")
+		if in := res.get("integrity").str(); in != "" {
+			pkg.Hashes = []string{in}
+		}
+		if c := res.get("commit").str(); c != "" {
+			pkg.Spec = res.get("repo").str() + "#" + c
+			pkg.Version, pkg.Pinned = "", reCommit.MatchString(c)
+		} else if t := res.get("tarball").str(); t != "" && strings.HasPrefix(t, "file:") {
+			continue // a local tarball
+		}
+		if !p.add(pkg) {
+			return
+		}
+	}
+}
+
+// stripPeers removes the peer-dependency suffix of a pnpm version,
+// "1.2.3(react@18.2.0)" (v6+) or "1.2.3_react@18.2.0" (v5).
+func stripPeers(v string) string {
+	if i := strings.IndexByte(v, '('); i >= 0 {
+		v = v[:i]
+	}
+	if i := strings.IndexByte(v, '_'); i >= 0 {
+		v = v[:i]
+	}
+	return v
+}
+
+// pnpmKey splits a packages key: "/name@1.2.3(peer@1)" (v6), "name@1.2.3"
+// (v9), "/@scope/name/1.2.3_peer@1" (v5).
+func pnpmKey(key string, v5 bool) (name, version string, err error) {
+	k := strings.TrimPrefix(key, "/")
+	if i := strings.IndexByte(k, '('); i >= 0 {
+		k = k[:i]
+	}
+	if v5 {
+		i := strings.LastIndexByte(k, '/')
+		if i <= 0 {
+			return "", "", errors.New("want /name/version")
+		}
+		return k[:i], stripPeers(k[i+1:]), nil
+	}
+	i := strings.LastIndexByte(k, '@')
+	if i <= 0 {
+		return "", "", errors.New("want name@version")
+	}
+	return k[:i], k[i+1:], nil
+}

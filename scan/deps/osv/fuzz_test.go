@@ -1,0 +1,47 @@
+package osv
+
+import (
+	"os"
+	"path/filepath"
+	"testing"
+)
+
+// FuzzLoadRecord feeds arbitrary bytes to ParseRecords as JSON and as
+// YAML, and runs every accepted record through matching and findings.
+func FuzzLoadRecord(f *testing.F) {
+	files, _ := filepath.Glob(filepath.Join(export, "*", "*"))
+	for _, p := range files {
+		data, err := os.ReadFile(p)
+		if err != nil {
+			f.Fatal(err)
+		}
+		f.Add(filepath.Ext(p) == ".yaml", data)
+	}
+	f.Add(true, []byte("id: X\na: &a [1]\nb: *a\n"))
+	f.Add(false, []byte(`[{"id":"A","affected":[{"package":{"ecosystem":"npm","name":"x"},"versions":["1"]}]}]`))
+	f.Fuzz(func(t *testing.T, yaml bool, data []byte) {
+		name := "r.json"
+		if yaml {
+			name = "r.yaml"
+		}
+		recs, err := ParseRecords(name, data)
+		if err != nil {
+			return
+		}
+		for _, v := range recs {
+			if v.Validate() != nil {
+				t.Fatalf("ParseRecords returned an invalid record %q", v.ID)
+			}
+			v.Malicious()
+			v.SeverityLevel()
+			for _, a := range v.Affected {
+				for _, ver := range append([]string{"0", "1.0", "1.0.0-rc.1", "v0.0.0-20240101000000-abcdefabcdef"}, a.Versions...) {
+					hit, fixed, _ := Match(v, a.Package.Ecosystem, a.Package.Name, ver)
+					if hit {
+						Findings(PackageVersion{a.Package.Ecosystem, a.Package.Name, ver}, "", 0, []Vuln{{Vulnerability: v, Fixed: fixed}})
+					}
+				}
+			}
+		}
+	})
+}

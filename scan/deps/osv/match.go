@@ -1,0 +1,300 @@
+package osv
+
+import (
+	"fmt"
+	"slices"
+	"strings"
+
+	"github.com/rampartsec/rampart/scan/deps/version"
+)
+
+// canonicalEcosystems maps lower-case names to the OSV spelling, for the
+// ecosystems whose names users and lockfile parsers spell loosely.
+var canonicalEcosystems = map[string]string{
+	"pypi":      "PyPI",
+	"npm":       "npm",
+	"crates.io": "crates.io",
+	"go":        "Go",
+	"maven":     "Maven",
+	"rubygems":  "RubyGems",
+	"nuget":     "NuGet",
+	"packagist": "Packagist",
+}
+
+// Ecosystem returns the OSV base ecosystem of eco: the part before any ':'
+// (as in "Debian:12"), spelled canonically when known.
+func Ecosystem(eco string) string {
+	base, _, _ := strings.Cut(strings.TrimSpace(eco), ":")
+	if c, ok := canonicalEcosystems[strings.ToLower(base)]; ok {
+		return c
+	}
+	return base
+}
+
+// NormalizeName returns the name under which ecosystem eco compares
+// package names: PEP 503 for PyPI (lower case, each run of '-', '_' and
+// '.' becomes one '-'), lower case for the case-insensitive NuGet and
+// Packagist; npm, Go, crates.io and the rest compare names as given.
+func NormalizeName(eco, name string) string {
+	name = strings.TrimSpace(name)
+	switch Ecosystem(eco) {
+	case "PyPI":
+		var b strings.Builder
+		sep := false
+		for i := 0; i < len(name); i++ {
+			c := name[i]
+			if c == '-' || c == '_' || c == '.' {
+				if !sep {
+					b.WriteByte('-')
+				}
+				sep = true
+				continue
+			}
+			sep = false
+			if c >= 'A' && c <= 'Z' {
+				c += 'a' - 'A'
+			}
+			b.WriteByte(c)
+		}
+		return b.String()
+	case "NuGet", "Packagist":
+		return strings.ToLower(name)
+	}
+	return name
+}
+
+// Match reports whether record v affects name@ver in ecosystem eco, and
+// returns the fixed versions of the ranges that matched (sorted, without
+// duplicates). See Affects for the rules. A version that does not parse
+// under the ecosystem matches only explicit versions lists; err then
+// wraps version.ErrInvalid while affected is still meaningful.
+func Match(v *Vulnerability, eco, name, ver string) (affected bool, fixed []string, err error) {
+	eco = Ecosystem(eco)
+	want := NormalizeName(eco, name)
+	pv, perr := version.Parse(eco, ver)
+	for i := range v.Affected {
+		a := &v.Affected[i]
+		if Ecosystem(a.Package.Ecosystem) != eco || NormalizeName(eco, a.Package.Name) != want {
+			continue
+		}
+		hit, fx := affects(a, eco, ver, pv)
+		if hit {
+			affected = true
+			fixed = append(fixed, fx...)
+		}
+	}
+	slices.SortFunc(fixed, func(x, y string) int {
+		c, err := version.Compare(eco, x, y)
+		if err != nil {
+			return strings.Compare(x, y)
+		}
+		return c
+	})
+	fixed = slices.Compact(fixed)
+	if perr != nil {
+		return affected, fixed, fmt.Errorf("%s %s@%s: %w", eco, name, ver, perr)
+	}
+	return affected, fixed, nil
+}
+
+// affects applies one affected entry to a version:
+//
+//   - the version is affected if it is listed in versions (by string, or
+//     by equality under the ecosystem's ordering: PyPI "1.0" equals "1.0.0");
+//   - or if any ECOSYSTEM or SEMVER range contains it (see inRange);
+//   - GIT ranges are not evaluated: they order commits, which a package
+//     version does not name. osv.dev enumerates the tags a GIT range
+//     covers into versions, which is how such records still match.
+//
+// pv is nil when ver does not parse; then only versions can match.
+func affects(a *Affected, eco, ver string, pv version.Version) (bool, []string) {
+	for _, s := range a.Versions {
+		if s == ver {
+			return true, fixedOf(a, eco, pv)
+		}
+		if pv != nil {
+			if q, err := version.Parse(eco, s); err == nil && pv.Compare(q) == 0 {
+				return true, fixedOf(a, eco, pv)
+			}
+		}
+	}
+	if pv == nil {
+		return false, nil
+	}
+	var hit bool
+	var fixed []string
+	for _, r := range a.Ranges {
+		if r.Type != RangeEcosystem && r.Type != RangeSemver {
+			continue
+		}
+		if in, fx := inRange(r, eco, pv); in {
+			hit = true
+			if fx != "" {
+				fixed = append(fixed, fx)
+			}
+		}
+	}
+	return hit, fixed
+}
+
+// fixedOf returns the first fixed version above pv in any range of a, for
+// a version matched by the versions list.
+func fixedOf(a *Affected, eco string, pv version.Version) []string {
+	if pv == nil {
+		return nil
+	}
+	var out []string
+	for _, r := range a.Ranges {
+		if r.Type != RangeEcosystem && r.Type != RangeSemver {
+			continue
+		}
+		pv := rangeVersion(r, pv)
+		if pv == nil {
+			continue
+		}
+		for _, e := range sortedEvents(r, eco) {
+			if e.kind == "fixed" && pv.Compare(e.v) < 0 {
+				out = append(out, e.raw)
+				break
+			}
+		}
+	}
+	return out
+}
+
+type event struct {
+	kind string
+	raw  string
+	zero bool // introduced "0": below every version
+	v    version.Version
+}
+
+// rank orders events at the same version: introduced first, so that an
+// introduced and a fixed at one version leave it unaffected.
+func (e event) rank() int {
+	switch e.kind {
+	case "introduced":
+		return 0
+	case "last_affected":
+		return 1
+	case "fixed":
+		return 2
+	}
+	return 3
+}
+
+// sortedEvents parses and sorts the events of r. Events whose version
+// does not parse under the ecosystem are dropped; for a SEMVER range the
+// semver ordering is used whatever the ecosystem.
+func sortedEvents(r Range, eco string) []event {
+	if r.Type == RangeSemver {
+		eco = version.NPM
+	}
+	evs := make([]event, 0, len(r.Events))
+	for _, e := range r.Events {
+		k, s := e.kind()
+		if k == "" {
+			continue
+		}
+		ev := event{kind: k, raw: s}
+		if k == "introduced" && s == "0" {
+			ev.zero = true
+		} else {
+			pv, err := version.Parse(eco, s)
+			if err != nil {
+				continue
+			}
+			ev.v = pv
+		}
+		evs = append(evs, ev)
+	}
+	slices.SortStableFunc(evs, func(a, b event) int {
+		switch {
+		case a.zero && b.zero:
+			return 0
+		case a.zero:
+			return -1
+		case b.zero:
+			return 1
+		}
+		if c := a.v.Compare(b.v); c != 0 {
+			return c
+		}
+		return a.rank() - b.rank()
+	})
+	return evs
+}
+
+// inRange evaluates one ECOSYSTEM or SEMVER range per the OSV schema:
+// events sorted by version (introduced "0" first); walking them in order,
+// an introduced at or below the version makes it affected, a fixed at or
+// below it makes it unaffected, a last_affected strictly below it makes it
+// unaffected. limit events cap the range: if any are present the version
+// must be below at least one of them. It also returns the fixed version
+// that ends the interval containing the version, if any.
+func inRange(r Range, eco string, pv version.Version) (bool, string) {
+	evs := sortedEvents(r, eco)
+	if pv = rangeVersion(r, pv); pv == nil {
+		return false, ""
+	}
+	affected := false
+	var limits []event
+	for _, e := range evs {
+		switch e.kind {
+		case "introduced":
+			if e.zero || pv.Compare(e.v) >= 0 {
+				affected = true
+			}
+		case "fixed":
+			if pv.Compare(e.v) >= 0 {
+				affected = false
+			}
+		case "last_affected":
+			if pv.Compare(e.v) > 0 {
+				affected = false
+			}
+		case "limit":
+			limits = append(limits, e)
+		}
+	}
+	if affected && len(limits) > 0 {
+		below := false
+		for _, l := range limits {
+			if pv.Compare(l.v) < 0 {
+				below = true
+			}
+		}
+		affected = below
+	}
+	if !affected {
+		return false, ""
+	}
+	for _, e := range evs {
+		if e.kind == "fixed" && pv.Compare(e.v) < 0 {
+			return true, e.raw
+		}
+	}
+	return true, ""
+}
+
+// rangeVersion returns pv as the range orders it: re-parsed as a semantic
+// version for a SEMVER range (nil if it is not one), as is otherwise.
+func rangeVersion(r Range, pv version.Version) version.Version {
+	if r.Type != RangeSemver {
+		return pv
+	}
+	switch v := pv.(type) {
+	case version.Semver:
+		return v
+	case version.GoVersion:
+		return v.Semver
+	}
+	sv, err := version.Parse(version.NPM, pv.String())
+	if err != nil {
+		return nil
+	}
+	return sv
+}
+
+// errInvalidVersion is version.ErrInvalid, named here for errors.Is.
+var errInvalidVersion = version.ErrInvalid
