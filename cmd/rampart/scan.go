@@ -2,23 +2,31 @@ package main
 
 import (
 	"bufio"
+	"errors"
 	"fmt"
 	"io"
+	"io/fs"
 	"os"
+	"path/filepath"
+	"slices"
 	"strings"
+	"time"
 
 	"github.com/spf13/cobra"
 
 	"github.com/rampartsec/rampart/finding"
+	"github.com/rampartsec/rampart/internal/version"
+	"github.com/rampartsec/rampart/scan/deps"
+	"github.com/rampartsec/rampart/scan/deps/osv"
 	"github.com/rampartsec/rampart/scan/model"
 )
 
 func newScanCmd() *cobra.Command {
 	cmd := &cobra.Command{
 		Use:   "scan",
-		Short: "Scan static artifacts: model files (more surfaces to come)",
+		Short: "Scan static artifacts: model files and dependencies",
 	}
-	cmd.AddCommand(newScanModelCmd())
+	cmd.AddCommand(newScanModelCmd(), newScanDepsCmd())
 	return cmd
 }
 
@@ -119,5 +127,125 @@ Exit status: 0 no finding at or above --fail-on, 1 at least one, 2 an error.`,
 	cmd.Flags().IntVar(&opts.MaxDepth, "max-depth", 0, "deepest nesting of containers to open (default 4)")
 	cmd.Flags().IntVar(&opts.MaxFiles, "max-files", 0, "most files and archive members to scan per path (default 100000)")
 	cmd.Flags().IntVar(&opts.Workers, "workers", 0, "files scanned at once (default: the number of CPUs)")
+	return cmd
+}
+
+// defaultVulnDB is where `rampart vulndb import` writes and `rampart scan
+// deps` reads the offline vulnerability database by default.
+func defaultVulnDB() string {
+	dir, err := os.UserCacheDir()
+	if err != nil {
+		return filepath.Join("rampart-data", "vulndb")
+	}
+	return filepath.Join(dir, "rampart", "vulndb")
+}
+
+func newScanDepsCmd() *cobra.Command {
+	var (
+		rf      reportFlags
+		opts    deps.Options
+		dbDir   string
+		online  bool
+		private []string
+	)
+	cmd := &cobra.Command{
+		Use:   "deps PATH",
+		Short: "Find vulnerable, malicious, unpinned and typosquatted dependencies, and unsafe model loading in Python code",
+		Long: `Read every manifest and lockfile under PATH — requirements*.txt, pyproject.toml,
+poetry.lock, uv.lock, Pipfile.lock, environment.yml, go.mod, go.sum,
+package-lock.json, pnpm-lock.yaml, yarn.lock, Cargo.lock — and report:
+
+  - dependencies not pinned to one exact version, or without hashes where the
+    file checks hashes;
+  - known vulnerabilities and malicious packages (OSV MAL- records) of the
+    pinned versions, from the offline database "rampart vulndb import" loads
+    (--vulndb), or from the OSV API with --osv-api;
+  - names that imitate popular ML and LLM packages;
+  - unsafe model loading in Python files and notebooks: hub downloads without
+    a pinned commit, trust_remote_code=True, torch.load without
+    weights_only=True, pickle/joblib loads, numpy allow_pickle, yaml.load.
+
+Exit status: 0 no finding at or above --fail-on, 1 at least one, 2 an error.`,
+		Args: cobra.ExactArgs(1),
+		RunE: func(cmd *cobra.Command, args []string) error {
+			format, failOn, gate, err := rf.parse()
+			if err != nil {
+				return err
+			}
+			switch {
+			case online:
+				opts.Vulns = &osv.Client{}
+			case dbDir != "":
+				db, err := osv.Open(dbDir)
+				if err != nil && !(errors.Is(err, fs.ErrNotExist) && !cmd.Flags().Changed("vulndb")) {
+					return &exitError{code: 2, err: fmt.Errorf("--vulndb: %w", err)}
+				}
+				if err == nil {
+					opts.Vulns = db
+				}
+			}
+			opts.Private = private
+			started := time.Now()
+			res, err := deps.Scan(cmd.Context(), args[0], opts)
+			if err != nil {
+				return &exitError{code: 2, err: err}
+			}
+			rep := &finding.Report{
+				Tool: "rampart", Version: version.Version, Command: "scan deps", Targets: args,
+				Started: started.UTC(), Duration: time.Since(started), Findings: res.Findings, Rules: deps.Rules(),
+			}
+			finding.Sort(rep.Findings)
+			return rf.write(cmd.OutOrStdout(), rep, format, failOn, gate)
+		},
+	}
+	rf.register(cmd)
+	f := cmd.Flags()
+	f.StringVar(&dbDir, "vulndb", defaultVulnDB(), "offline OSV database written by rampart vulndb import")
+	f.BoolVar(&online, "osv-api", false, "query the OSV API (api.osv.dev) instead of the offline database")
+	f.StringArrayVar(&private, "private", nil, "pattern of your own package names, never reported as typosquats (repeatable, e.g. acme-*)")
+	f.BoolVar(&opts.SkipCode, "skip-code", false, "do not read Python files and notebooks")
+	return cmd
+}
+
+func newVulnDBCmd() *cobra.Command {
+	cmd := &cobra.Command{
+		Use:   "vulndb",
+		Short: "Manage the offline vulnerability database that rampart scan deps reads",
+	}
+	var dbDir string
+	imp := &cobra.Command{
+		Use:   "import SOURCE",
+		Short: "Load OSV records from a zip or a folder of OSV JSON/YAML files",
+		Long: `Load an OSV export into the offline database: a zip (such as osv.dev's
+per-ecosystem all.zip) or a folder of OSV JSON or YAML files (such as the PyPA
+advisory database). Records are replaced per ecosystem; withdrawn records are
+left out.`,
+		Args: cobra.ExactArgs(1),
+		RunE: func(cmd *cobra.Command, args []string) error {
+			st, err := osv.Import(cmd.Context(), args[0], dbDir)
+			if err != nil {
+				return &exitError{code: 2, err: err}
+			}
+			out := cmd.OutOrStdout()
+			fmt.Fprintf(out, "Imported %d records (%d malicious) from %d files into %s.\n", st.Records, st.Malicious, st.Files, dbDir)
+			ecos := make([]string, 0, len(st.Ecosystems))
+			for e := range st.Ecosystems {
+				ecos = append(ecos, e)
+			}
+			slices.Sort(ecos)
+			for _, e := range ecos {
+				fmt.Fprintf(out, "  %-12s %d\n", e, st.Ecosystems[e])
+			}
+			if st.Withdrawn > 0 || st.Invalid > 0 {
+				fmt.Fprintf(out, "Skipped %d withdrawn and %d invalid files.\n", st.Withdrawn, st.Invalid)
+				for _, e := range st.Errors {
+					fmt.Fprintf(out, "  %s\n", e)
+				}
+			}
+			return nil
+		},
+	}
+	imp.Flags().StringVar(&dbDir, "db", defaultVulnDB(), "database folder")
+	cmd.AddCommand(imp)
 	return cmd
 }

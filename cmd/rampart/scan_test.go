@@ -66,3 +66,37 @@ func TestScanModelCommand(t *testing.T) {
 		t.Errorf("SARIF report lacks the rule (%v):\n%.400s", err, b)
 	}
 }
+
+func TestScanDepsCommand(t *testing.T) {
+	db := filepath.Join(t.TempDir(), "vulndb")
+	export := filepath.Join("..", "..", "scan", "deps", "osv", "testdata", "export")
+	repo := filepath.Join("..", "..", "scan", "deps", "testdata", "mlrepo")
+	if out, code := run(t, newVulnDBCmd(), "", "import", export, "--db", db); code != 0 || !strings.Contains(out, "malicious") {
+		t.Fatalf("vulndb import: exit %d:\n%s", code, out)
+	}
+	out, code := run(t, newScanCmd(), "", "deps", repo, "--vulndb", db, "--format", "json")
+	if code != 1 {
+		t.Fatalf("scan deps: exit %d:\n%s", code, out)
+	}
+	var doc struct {
+		Findings []struct {
+			RuleID   string `json:"rule_id"`
+			Severity string `json:"severity"`
+		} `json:"findings"`
+	}
+	if err := json.Unmarshal([]byte(out), &doc); err != nil {
+		t.Fatal(err)
+	}
+	ids := map[string]bool{}
+	for _, f := range doc.Findings {
+		ids[f.RuleID] = true
+	}
+	for _, want := range []string{"deps.vulnerable", "deps.typosquat", "deps.unpinned", "deps.code.torch-load-unsafe"} {
+		if !ids[want] {
+			t.Errorf("no %s in %v", want, ids)
+		}
+	}
+	if out, code := run(t, newScanCmd(), "", "deps", repo, "--vulndb", filepath.Join(t.TempDir(), "none")); code != 2 {
+		t.Errorf("a missing --vulndb named on the command line: exit %d:\n%s", code, out)
+	}
+}

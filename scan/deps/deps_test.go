@@ -1,0 +1,71 @@
+package deps_test
+
+import (
+	"context"
+	"fmt"
+	"path/filepath"
+	"slices"
+	"strings"
+	"testing"
+
+	"github.com/rampartsec/rampart/finding"
+	"github.com/rampartsec/rampart/scan/deps"
+	"github.com/rampartsec/rampart/scan/deps/osv"
+)
+
+// TestPlantedRepo scans a small inference repository with planted
+// problems against the OSV test export: every planted problem is found and
+// nothing else is reported above low.
+func TestPlantedRepo(t *testing.T) {
+	db := filepath.Join(t.TempDir(), "db")
+	if _, err := osv.Import(context.Background(), filepath.Join("osv", "testdata", "export"), db); err != nil {
+		t.Fatal(err)
+	}
+	src, err := osv.Open(db)
+	if err != nil {
+		t.Fatal(err)
+	}
+	res, err := deps.Scan(context.Background(), filepath.Join("testdata", "mlrepo"), deps.Options{Vulns: src})
+	if err != nil {
+		t.Fatal(err)
+	}
+	var got []string
+	for _, f := range res.Findings {
+		if f.Severity > finding.Low {
+			got = append(got, fmt.Sprintf("%s:%d %s %s", filepath.Base(f.Location.Path), f.Location.Line, f.RuleID, f.Excerpt))
+		}
+	}
+	slices.Sort(got)
+	want := []string{
+		"explore.ipynb:2 deps.code.torch-load-unsafe torch.load(…, weights_only=False)",
+		"requirements.txt:2 deps.vulnerable torch@2.3.1",
+		"requirements.txt:3 deps.vulnerable transformers@4.35.2",
+		"requirements.txt:6 deps.typosquat transfromers",
+		"requirements.txt:7 deps.unpinned numpy >=1.26",
+	}
+	if !slices.Equal(got, want) {
+		t.Errorf("findings above low:\n%s\nwant:\n%s", strings.Join(got, "\n"), strings.Join(want, "\n"))
+	}
+	if len(res.Packages) != 6 {
+		t.Errorf("%d packages, want 6", len(res.Packages))
+	}
+}
+
+func TestNoVulnDB(t *testing.T) {
+	res, err := deps.Scan(context.Background(), filepath.Join("testdata", "mlrepo"), deps.Options{SkipCode: true})
+	if err != nil {
+		t.Fatal(err)
+	}
+	n := 0
+	for _, f := range res.Findings {
+		if f.RuleID == deps.RuleNoVulnDB.ID {
+			n++
+		}
+		if strings.HasPrefix(f.RuleID, "deps.code.") {
+			t.Errorf("SkipCode: %v", f)
+		}
+	}
+	if n != 1 {
+		t.Errorf("%d no-vulndb findings, want 1", n)
+	}
+}
