@@ -130,12 +130,19 @@ func (s *tfScan) buckets(resources []tfBlock) {
 	encrypted := map[string]bool{}
 	for _, r := range resources {
 		if r.typ() == "aws_s3_bucket_server_side_encryption_configuration" {
-			encrypted[s.bucketRef(r)] = true
+			_, names := s.bucketRef(r)
+			for _, n := range names[1:] {
+				encrypted[n] = true
+			}
 		}
 	}
 	for _, r := range resources {
-		ref := s.bucketRef(r)
-		data := dataBucket(ref) || dataBucket(r.name())
+		ref, names := s.bucketRef(r)
+		data, enc := false, false
+		for _, n := range names {
+			data = data || dataBucket(n)
+			enc = enc || encrypted[n]
+		}
 		raise := func(f *finding.Finding) {
 			if data && f.Severity < finding.Critical {
 				f.Severity++
@@ -147,7 +154,7 @@ func (s *tfScan) buckets(resources []tfBlock) {
 			if a := r.attr("acl"); a != nil && publicACL(strVal(a.Expr)) {
 				raise(s.add(tfS3Public, a.SrcRange, "acl = "+clip(strVal(a.Expr), 40), fmt.Sprintf("%s has a public ACL", r.addr())))
 			}
-			if r.child("server_side_encryption_configuration") == nil && !encrypted[ref] {
+			if r.child("server_side_encryption_configuration") == nil && !enc {
 				f := s.add(tfS3Unencrypted, r.b.TypeRange, r.addr(), fmt.Sprintf("%s has no server-side encryption configuration with a customer key", r.addr()))
 				if !data {
 					f.Severity = finding.Low
@@ -212,33 +219,42 @@ func (s *tfScan) buckets(resources []tfBlock) {
 	}
 }
 
-// bucketRef names the bucket a resource is about: its own bucket or name
-// argument, or the resource it references (aws_s3_bucket.models.id), or
-// its own address.
-func (s *tfScan) bucketRef(r tfBlock) string {
+// bucketRef names the bucket a resource is about: the bucket resource its
+// bucket (or name) argument references, such as aws_s3_bucket.models, or
+// the literal name it gives, or else its own address. The second result
+// is every name the bucket is known by (address and literal name), for
+// matching resources that configure it and for guessing its contents.
+func (s *tfScan) bucketRef(r tfBlock) (string, []string) {
+	names := []string{r.addr()}
 	for _, k := range []string{"bucket", "storage_account_name", "storage_account_id", "name"} {
 		a := r.attr(k)
 		if a == nil {
 			continue
 		}
 		if v := strVal(a.Expr); v != "" {
-			return v
+			return v, append(names, v)
 		}
 		for _, t := range a.Expr.Variables() {
-			if len(t) >= 2 {
-				if root, ok := t[0].(hcl.TraverseRoot); ok {
-					if attr, ok := t[1].(hcl.TraverseAttr); ok {
-						addr := root.Name + "." + attr.Name
-						if b, ok := s.byAddr[addr]; ok && b.addr() != r.addr() {
-							return s.bucketRef(b) + "|" + addr
-						}
-						return addr
-					}
+			if len(t) < 2 {
+				continue
+			}
+			attr, ok := t[1].(hcl.TraverseAttr)
+			if !ok {
+				continue
+			}
+			addr := t.RootName() + "." + attr.Name
+			if b, ok := s.byAddr[addr]; ok && b.addr() != r.addr() {
+				if lit := strVal(exprOf(b.attr("bucket"))); lit != "" {
+					return addr, []string{addr, lit}
+				}
+				if lit := strVal(exprOf(b.attr("name"))); lit != "" {
+					return addr, []string{addr, lit}
 				}
 			}
+			return addr, []string{addr}
 		}
 	}
-	return r.addr()
+	return r.addr(), names
 }
 
 // dataWords are name parts of buckets that hold models or data.
