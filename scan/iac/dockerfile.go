@@ -43,17 +43,29 @@ var dockerKeywords = map[string]bool{
 	"ONBUILD": true, "STOPSIGNAL": true, "HEALTHCHECK": true, "SHELL": true,
 }
 
-// looksLikeDockerfile reports whether data's first instruction is FROM, or
-// ARG followed by a FROM.
+// looksLikeDockerfile reports whether data, whatever its name, is a
+// Dockerfile: only Dockerfile instructions, the first being FROM (or ARG
+// then FROM) with an image reference and nothing else but AS name.
 func looksLikeDockerfile(data []byte) bool {
 	df, err := parseDockerfile(data)
 	if err != nil || len(df.instrs) == 0 {
 		return false
 	}
 	for _, in := range df.instrs {
+		if !dockerKeywords[in.cmd] {
+			return false
+		}
+	}
+	for _, in := range df.instrs {
 		switch in.cmd {
 		case "FROM":
-			return true
+			var ref []string
+			for _, f := range dockerFields(in.args) {
+				if !strings.HasPrefix(f, "--") {
+					ref = append(ref, f)
+				}
+			}
+			return len(ref) == 1 || (len(ref) == 3 && strings.EqualFold(ref[1], "as"))
 		case "ARG":
 			continue
 		default:

@@ -231,11 +231,17 @@ func detectKind(name string, data []byte) (Kind, []*node) {
 		}
 		return KindUnknown, docs
 	}
+	if isDockerfileName(lower) && !docExts[filepath.Ext(lower)] {
+		return KindDockerfile, nil
+	}
 	if looksLikeDockerfile(data) {
 		return KindDockerfile, nil
 	}
 	return KindUnknown, nil
 }
+
+// docExts are extensions of documents that may be named after Dockerfiles.
+var docExts = map[string]bool{".md": true, ".txt": true, ".rst": true, ".adoc": true, ".html": true}
 
 // candidate reports whether Scan reads a file of this base name.
 func candidate(name string) bool {
