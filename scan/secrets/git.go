@@ -91,7 +91,7 @@ func (p *logParser) readLine() ([]byte, error) {
 	if err != bufio.ErrBufferFull {
 		return nil, err
 	}
-	p.line = append(p.line[:0], b...)
+	p.line = append(p.line[:0], b[:min(p.maxLine, len(b))]...)
 	n := int64(len(b))
 	for {
 		b, err = p.r.ReadSlice('\n')
