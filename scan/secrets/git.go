@@ -198,10 +198,7 @@ func parseDiffPath(s []byte) string {
 			v = u
 		}
 	}
-	if strings.HasPrefix(v, "b/") {
-		v = v[2:]
-	}
-	return v
+	return strings.TrimPrefix(v, "b/")
 }
 
 // parseHunkNew returns the first line of the new side of a hunk header
