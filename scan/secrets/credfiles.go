@@ -10,6 +10,7 @@ import (
 	"os"
 	"os/exec"
 	"path"
+	"path/filepath"
 	"regexp"
 	"strings"
 
@@ -149,7 +150,7 @@ func credentialFiles(ctx context.Context, root string, files []file, git string)
 	}
 	dir := root
 	if fi, err := os.Stat(root); err == nil && !fi.IsDir() {
-		dir = path.Dir(root)
+		dir = filepath.Dir(root)
 	}
 	if !inWorkTree(ctx, git, dir) {
 		return nil, nil
