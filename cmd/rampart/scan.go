@@ -18,15 +18,17 @@ import (
 	"github.com/rampartsec/rampart/internal/version"
 	"github.com/rampartsec/rampart/scan/deps"
 	"github.com/rampartsec/rampart/scan/deps/osv"
+	"github.com/rampartsec/rampart/scan/iac"
 	"github.com/rampartsec/rampart/scan/model"
+	"github.com/rampartsec/rampart/scan/secrets"
 )
 
 func newScanCmd() *cobra.Command {
 	cmd := &cobra.Command{
 		Use:   "scan",
-		Short: "Scan static artifacts: model files and dependencies",
+		Short: "Scan static artifacts: model files, dependencies, secrets, infrastructure code",
 	}
-	cmd.AddCommand(newScanModelCmd(), newScanDepsCmd())
+	cmd.AddCommand(newScanModelCmd(), newScanDepsCmd(), newScanSecretsCmd(), newScanIaCCmd())
 	return cmd
 }
 
@@ -190,12 +192,7 @@ Exit status: 0 no finding at or above --fail-on, 1 at least one, 2 an error.`,
 			if err != nil {
 				return &exitError{code: 2, err: err}
 			}
-			rep := &finding.Report{
-				Tool: "rampart", Version: version.Version, Command: "scan deps", Targets: args,
-				Started: started.UTC(), Duration: time.Since(started), Findings: res.Findings, Rules: deps.Rules(),
-			}
-			finding.Sort(rep.Findings)
-			return rf.write(cmd.OutOrStdout(), rep, format, failOn, gate)
+			return rf.write(cmd.OutOrStdout(), report("scan deps", args, started, res.Findings, deps.Rules()), format, failOn, gate)
 		},
 	}
 	rf.register(cmd)
@@ -247,5 +244,115 @@ left out.`,
 	}
 	imp.Flags().StringVar(&dbDir, "db", defaultVulnDB(), "database folder")
 	cmd.AddCommand(imp)
+	return cmd
+}
+
+// report makes the report of a scanning command.
+func report(command string, targets []string, started time.Time, fs []finding.Finding, rules []finding.Rule) *finding.Report {
+	finding.Sort(fs)
+	return &finding.Report{
+		Tool: "rampart", Version: version.Version, Command: command, Targets: targets,
+		Started: started.UTC(), Duration: time.Since(started), Findings: fs, Rules: rules,
+	}
+}
+
+func newScanSecretsCmd() *cobra.Command {
+	var (
+		rf            reportFlags
+		opts          secrets.Options
+		git           bool
+		baseline      string
+		writeBaseline string
+	)
+	cmd := &cobra.Command{
+		Use:   "secrets PATH",
+		Short: "Find credentials in files, or with --git in the whole history",
+		Long: `Scan the files under PATH with the secrets detector's rules (LLM provider
+keys, cloud credentials, tokens, private keys, passwords), and report
+credential files (.env, keys, service-account JSON, .npmrc/.pypirc/.netrc
+with tokens) that git tracks or does not ignore. With --git, scan every
+commit's added lines in the repository's whole history instead, deleted files
+included, naming commit, author, file and line.
+
+Excerpts are redacted; fingerprints identify a finding without the secret.
+A line with "rampart:ignore" (or "gitleaks:allow") is not reported.
+--baseline FILE suppresses the findings a baseline holds; --write-baseline
+FILE writes one from this scan's findings.
+
+Exit status: 0 no finding at or above --fail-on, 1 at least one, 2 an error.`,
+		Args: cobra.ExactArgs(1),
+		RunE: func(cmd *cobra.Command, args []string) error {
+			format, failOn, gate, err := rf.parse()
+			if err != nil {
+				return err
+			}
+			if baseline != "" {
+				b, err := secrets.LoadBaseline(baseline)
+				if err != nil {
+					return &exitError{code: 2, err: fmt.Errorf("--baseline: %w", err)}
+				}
+				opts.Baseline = b
+			}
+			started := time.Now()
+			var fs []finding.Finding
+			if git {
+				fs, err = secrets.ScanGit(cmd.Context(), args[0], opts)
+			} else {
+				fs, err = secrets.Scan(cmd.Context(), args[0], opts)
+			}
+			if err != nil {
+				return &exitError{code: 2, err: err}
+			}
+			if writeBaseline != "" {
+				if err := secrets.WriteBaseline(writeBaseline, fs); err != nil {
+					return &exitError{code: 2, err: fmt.Errorf("--write-baseline: %w", err)}
+				}
+			}
+			command := "scan secrets"
+			if git {
+				command += " --git"
+			}
+			return rf.write(cmd.OutOrStdout(), report(command, args, started, fs, secrets.Rules()), format, failOn, gate)
+		},
+	}
+	rf.register(cmd)
+	f := cmd.Flags()
+	f.BoolVar(&git, "git", false, "scan the git history of the repository at PATH (every commit's added lines)")
+	f.StringVar(&baseline, "baseline", "", "JSON baseline of accepted findings to suppress")
+	f.StringVar(&writeBaseline, "write-baseline", "", "write this scan's findings as a baseline to FILE")
+	f.BoolVar(&opts.ShowEmail, "show-email", false, "show commit authors' e-mail addresses in full (masked by default)")
+	return cmd
+}
+
+func newScanIaCCmd() *cobra.Command {
+	var rf reportFlags
+	cmd := &cobra.Command{
+		Use:   "iac PATH",
+		Short: "Check Kubernetes manifests, Dockerfiles, Terraform and docker-compose files",
+		Long: `Check the infrastructure code under PATH, each file's kind told by its content:
+Kubernetes manifests (privileged or root containers, hostPath and host
+network, missing resource limits, literal secrets in env, model servers
+exposed through LoadBalancer or NodePort, no NetworkPolicy), Dockerfiles
+(unpinned base images, curl|sh, root user, secrets in ENV/ARG, ADD from
+URLs), Terraform (public or unencrypted buckets, inference endpoints without
+encryption keys or network isolation, IAM wildcards, secrets in variable
+defaults) and docker-compose files.
+
+Exit status: 0 no finding at or above --fail-on, 1 at least one, 2 an error.`,
+		Args: cobra.ExactArgs(1),
+		RunE: func(cmd *cobra.Command, args []string) error {
+			format, failOn, gate, err := rf.parse()
+			if err != nil {
+				return err
+			}
+			started := time.Now()
+			fs, err := iac.Scan(cmd.Context(), args[0], iac.Options{})
+			if err != nil {
+				return &exitError{code: 2, err: err}
+			}
+			return rf.write(cmd.OutOrStdout(), report("scan iac", args, started, fs, iac.Rules()), format, failOn, gate)
+		},
+	}
+	rf.register(cmd)
 	return cmd
 }

@@ -100,3 +100,26 @@ func TestScanDepsCommand(t *testing.T) {
 		t.Errorf("a missing --vulndb named on the command line: exit %d:\n%s", code, out)
 	}
 }
+
+func TestScanSecretsAndIaCCommands(t *testing.T) {
+	dir := t.TempDir()
+	if err := os.WriteFile(filepath.Join(dir, "deploy.sh"), []byte("export GITHUB_TOKEN=ghp_ZnkBB8U9eKtNf4yfQIHJxAmv33M7zQS8T9Xj\n"), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	out, code := run(t, newScanCmd(), "", "secrets", dir, "--format", "json")
+	if code != 1 || !strings.Contains(out, `"rule_id": "secrets.github-token"`) || strings.Contains(out, "ZnkBB8U9eKtNf4yfQIHJxAmv33M7zQS8T9Xj") {
+		t.Errorf("scan secrets: exit %d, the token must be found and never printed:\n%s", code, out)
+	}
+	base := filepath.Join(t.TempDir(), "baseline.json")
+	if out, code := run(t, newScanCmd(), "", "secrets", dir, "--write-baseline", base, "--fail-on", "none"); code != 0 {
+		t.Fatalf("--write-baseline: exit %d:\n%s", code, out)
+	}
+	if out, code := run(t, newScanCmd(), "", "secrets", dir, "--baseline", base); code != 0 {
+		t.Errorf("with the baseline: exit %d:\n%s", code, out)
+	}
+
+	out, code = run(t, newScanCmd(), "", "iac", filepath.Join("..", "..", "scan", "iac", "testdata", "inference-service"), "--format", "sarif")
+	if code != 1 || !strings.Contains(out, `"ruleId": "iac.`) {
+		t.Errorf("scan iac: exit %d:\n%.600s", code, out)
+	}
+}
