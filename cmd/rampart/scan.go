@@ -24,10 +24,68 @@ import (
 )
 
 func newScanCmd() *cobra.Command {
+	var (
+		rf    reportFlags
+		dbDir string
+	)
 	cmd := &cobra.Command{
-		Use:   "scan",
+		Use:   "scan [PATH]",
 		Short: "Scan static artifacts: model files, dependencies, secrets, infrastructure code",
+		Long: `With a PATH and no subcommand, run every static scanner on it — dependencies
+(scan deps), secrets in files (scan secrets), infrastructure code (scan iac)
+and model files (scan model) — and write one combined report.
+
+Exit status: 0 no finding at or above --fail-on, 1 at least one, 2 an error.`,
+		Args: cobra.MaximumNArgs(1),
+		RunE: func(cmd *cobra.Command, args []string) error {
+			if len(args) == 0 {
+				return cmd.Help()
+			}
+			format, failOn, gate, err := rf.parse()
+			if err != nil {
+				return err
+			}
+			ctx, root := cmd.Context(), args[0]
+			started := time.Now()
+			var opts deps.Options
+			if dbDir != "" {
+				if db, err := osv.Open(dbDir); err == nil {
+					opts.Vulns = db
+				} else if !errors.Is(err, fs.ErrNotExist) || cmd.Flags().Changed("vulndb") {
+					return &exitError{code: 2, err: fmt.Errorf("--vulndb: %w", err)}
+				}
+			}
+			dr, err := deps.Scan(ctx, root, opts)
+			if err != nil {
+				return &exitError{code: 2, err: err}
+			}
+			all := dr.Findings
+			rules := deps.Rules()
+			sf, err := secrets.Scan(ctx, root, secrets.Options{})
+			if err != nil {
+				return &exitError{code: 2, err: err}
+			}
+			all = append(all, sf...)
+			rules = append(rules, secrets.Rules()...)
+			if st, err := os.Stat(root); err == nil && st.IsDir() {
+				inf, err := iac.Scan(ctx, root, iac.Options{})
+				if err != nil {
+					return &exitError{code: 2, err: err}
+				}
+				all = append(all, inf...)
+			}
+			rules = append(rules, iac.Rules()...)
+			mr, err := model.Scan(ctx, []string{root}, model.Options{})
+			if err != nil {
+				return &exitError{code: 2, err: err}
+			}
+			all = append(all, modelFindings(mr.Findings)...)
+			rules = append(rules, model.Rules()...)
+			return rf.write(cmd.OutOrStdout(), report("scan", args, started, all, rules), format, failOn, gate)
+		},
 	}
+	rf.register(cmd)
+	cmd.Flags().StringVar(&dbDir, "vulndb", defaultVulnDB(), "offline OSV database written by rampart vulndb import (empty: none)")
 	cmd.AddCommand(newScanModelCmd(), newScanDepsCmd(), newScanSecretsCmd(), newScanIaCCmd())
 	return cmd
 }
@@ -245,6 +303,20 @@ left out.`,
 	imp.Flags().StringVar(&dbDir, "db", defaultVulnDB(), "database folder")
 	cmd.AddCommand(imp)
 	return cmd
+}
+
+// modelFindings keeps, of a model scan over a whole repository, what
+// concerns model files: source and text files that merely probe as
+// something else are not reported as unrecognised model files.
+func modelFindings(fs []finding.Finding) []finding.Finding {
+	out := fs[:0]
+	for _, f := range fs {
+		if f.RuleID == "model.scan.unrecognised" {
+			continue
+		}
+		out = append(out, f)
+	}
+	return out
 }
 
 // report makes the report of a scanning command.

@@ -123,3 +123,29 @@ func TestScanSecretsAndIaCCommands(t *testing.T) {
 		t.Errorf("scan iac: exit %d:\n%.600s", code, out)
 	}
 }
+
+// TestScanAll: `rampart scan PATH` runs every static scanner and writes one
+// report.
+func TestScanAll(t *testing.T) {
+	dir := t.TempDir()
+	files := map[string][]byte{
+		"requirements.txt": []byte("transfromers==4.41.2\n"),
+		"deploy.sh":        []byte("export GITHUB_TOKEN=ghp_ZnkBB8U9eKtNf4yfQIHJxAmv33M7zQS8T9Xj\n"),
+		"Dockerfile":       []byte("FROM python:latest\nRUN curl -sSL https://example.com/install.sh | sh\n"),
+		"model.pkl":        pickletest.New(2).Call("os", "system", pickletest.S("id")).Stop().Bytes(),
+	}
+	for name, b := range files {
+		if err := os.WriteFile(filepath.Join(dir, name), b, 0o644); err != nil {
+			t.Fatal(err)
+		}
+	}
+	out, code := run(t, newScanCmd(), "", dir, "--format", "json", "--vulndb", "")
+	if code != 1 {
+		t.Fatalf("exit %d:\n%s", code, out)
+	}
+	for _, want := range []string{`"deps.typosquat"`, `"secrets.github-token"`, `"model.pickle.dangerous-global"`, `"iac.dockerfile.`} {
+		if !strings.Contains(out, want) {
+			t.Errorf("combined report lacks %s", want)
+		}
+	}
+}
