@@ -242,6 +242,7 @@ type ecoData struct {
 	once   sync.Once
 	err    error
 	byName map[string][]*Vulnerability
+	prep   prepCache
 }
 
 // Open opens the database Import wrote to dbDir.
@@ -370,7 +371,7 @@ func (db *DB) Query(eco, name, ver string) ([]Vuln, error) {
 	var out []Vuln
 	var verr error
 	for _, v := range d.byName[NormalizeName(eco, name)] {
-		hit, fixed, err := Match(v, eco, name, ver)
+		hit, fixed, err := match(v, eco, name, ver, &d.prep)
 		if err != nil {
 			verr = err
 		}

@@ -206,6 +206,11 @@ func walkZip(ctx context.Context, p string, b *budget, fn func(string, []byte) e
 	return nil
 }
 
+// MaxYAMLSize bounds one YAML record. The YAML parser is far slower than
+// encoding/json (seconds per MiB); real OSV YAML records (the PyPA
+// advisory database) are a few KiB.
+const MaxYAMLSize = 256 << 10
+
 // maxYAMLDepth bounds flow-collection nesting and indentation in YAML
 // records; real OSV YAML nests a handful of levels.
 const maxYAMLDepth = 64
@@ -217,6 +222,9 @@ const maxYAMLDepth = 64
 func ParseRecords(name string, data []byte) ([]*Vulnerability, error) {
 	ext := strings.ToLower(path.Ext(name))
 	if ext == ".yaml" || ext == ".yml" {
+		if len(data) > MaxYAMLSize {
+			return nil, fmt.Errorf("%s: YAML record of %d bytes, more than %d", name, len(data), MaxYAMLSize)
+		}
 		j, err := yamlToJSON(data)
 		if err != nil {
 			return nil, fmt.Errorf("%s: %w", name, err)

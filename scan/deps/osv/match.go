@@ -4,6 +4,7 @@ import (
 	"fmt"
 	"slices"
 	"strings"
+	"sync"
 
 	"github.com/rampartsec/rampart/scan/deps/version"
 )
@@ -69,6 +70,47 @@ func NormalizeName(eco, name string) string {
 // under the ecosystem matches only explicit versions lists; err then
 // wraps version.ErrInvalid while affected is still meaningful.
 func Match(v *Vulnerability, eco, name, ver string) (affected bool, fixed []string, err error) {
+	return match(v, eco, name, ver, nil)
+}
+
+// prepCache holds prepared entries of immutable records, filled lazily.
+type prepCache struct{ m sync.Map }
+
+func (c *prepCache) get(a *Affected, eco string) *prepared {
+	if c == nil {
+		return prepare(a, eco)
+	}
+	if p, ok := c.m.Load(a); ok {
+		return p.(*prepared)
+	}
+	p, _ := c.m.LoadOrStore(a, prepare(a, eco))
+	return p.(*prepared)
+}
+
+// prepared holds an affected entry's versions and range events parsed
+// once, for the records of an opened database.
+type prepared struct {
+	versions []version.Version // nil entries did not parse
+	events   [][]event         // per range; nil for GIT ranges
+}
+
+func prepare(a *Affected, eco string) *prepared {
+	p := &prepared{versions: make([]version.Version, len(a.Versions)), events: make([][]event, len(a.Ranges))}
+	for i, s := range a.Versions {
+		if q, err := version.Parse(eco, s); err == nil {
+			p.versions[i] = q
+		}
+	}
+	for i, r := range a.Ranges {
+		if r.Type == RangeEcosystem || r.Type == RangeSemver {
+			p.events[i] = sortedEvents(r, eco)
+		}
+	}
+	return p
+}
+
+// match is Match with an optional cache of prepared entries.
+func match(v *Vulnerability, eco, name, ver string, cache *prepCache) (affected bool, fixed []string, err error) {
 	eco = Ecosystem(eco)
 	want := NormalizeName(eco, name)
 	pv, perr := version.Parse(eco, ver)
@@ -77,7 +119,8 @@ func Match(v *Vulnerability, eco, name, ver string) (affected bool, fixed []stri
 		if Ecosystem(a.Package.Ecosystem) != eco || NormalizeName(eco, a.Package.Name) != want {
 			continue
 		}
-		hit, fx := affects(a, eco, ver, pv)
+		p := cache.get(a, eco)
+		hit, fx := affects(a, p, ver, pv)
 		if hit {
 			affected = true
 			fixed = append(fixed, fx...)
@@ -107,15 +150,10 @@ func Match(v *Vulnerability, eco, name, ver string) (affected bool, fixed []stri
 //     covers into versions, which is how such records still match.
 //
 // pv is nil when ver does not parse; then only versions can match.
-func affects(a *Affected, eco, ver string, pv version.Version) (bool, []string) {
-	for _, s := range a.Versions {
-		if s == ver {
-			return true, fixedOf(a, eco, pv)
-		}
-		if pv != nil {
-			if q, err := version.Parse(eco, s); err == nil && pv.Compare(q) == 0 {
-				return true, fixedOf(a, eco, pv)
-			}
+func affects(a *Affected, p *prepared, ver string, pv version.Version) (bool, []string) {
+	for i, s := range a.Versions {
+		if s == ver || pv != nil && p.versions[i] != nil && pv.Compare(p.versions[i]) == 0 {
+			return true, fixedOf(a, p, pv)
 		}
 	}
 	if pv == nil {
@@ -123,11 +161,11 @@ func affects(a *Affected, eco, ver string, pv version.Version) (bool, []string) 
 	}
 	var hit bool
 	var fixed []string
-	for _, r := range a.Ranges {
-		if r.Type != RangeEcosystem && r.Type != RangeSemver {
+	for i, r := range a.Ranges {
+		if p.events[i] == nil {
 			continue
 		}
-		if in, fx := inRange(r, eco, pv); in {
+		if in, fx := inRange(r, p.events[i], pv); in {
 			hit = true
 			if fx != "" {
 				fixed = append(fixed, fx)
@@ -139,20 +177,20 @@ func affects(a *Affected, eco, ver string, pv version.Version) (bool, []string) 
 
 // fixedOf returns the first fixed version above pv in any range of a, for
 // a version matched by the versions list.
-func fixedOf(a *Affected, eco string, pv version.Version) []string {
+func fixedOf(a *Affected, p *prepared, pv version.Version) []string {
 	if pv == nil {
 		return nil
 	}
 	var out []string
-	for _, r := range a.Ranges {
-		if r.Type != RangeEcosystem && r.Type != RangeSemver {
+	for i, r := range a.Ranges {
+		if p.events[i] == nil {
 			continue
 		}
 		pv := rangeVersion(r, pv)
 		if pv == nil {
 			continue
 		}
-		for _, e := range sortedEvents(r, eco) {
+		for _, e := range p.events[i] {
 			if e.kind == "fixed" && pv.Compare(e.v) < 0 {
 				out = append(out, e.raw)
 				break
@@ -232,8 +270,7 @@ func sortedEvents(r Range, eco string) []event {
 // unaffected. limit events cap the range: if any are present the version
 // must be below at least one of them. It also returns the fixed version
 // that ends the interval containing the version, if any.
-func inRange(r Range, eco string, pv version.Version) (bool, string) {
-	evs := sortedEvents(r, eco)
+func inRange(r Range, evs []event, pv version.Version) (bool, string) {
 	if pv = rangeVersion(r, pv); pv == nil {
 		return false, ""
 	}
