@@ -1,0 +1,145 @@
+// Command osvcompare compares the vulnerabilities `rampart scan deps` and
+// osv-scanner report for the same lockfiles against the same OSV data. It
+// reads the JSON reports of both (written by compare.sh) and prints, per
+// package version, the record ids each tool matched and whether they agree.
+//
+//	go run ./bench/osvcompare -rampart rampart.json -osv-scanner osv.json
+package main
+
+import (
+	"encoding/json"
+	"flag"
+	"fmt"
+	"os"
+	"regexp"
+	"slices"
+	"strings"
+)
+
+type key struct{ pkg string } // "name@version", name lower-cased
+
+var idRE = regexp.MustCompile(`(?:affected by|malicious by) (\S+)`)
+
+func main() {
+	rampartPath := flag.String("rampart", "", "JSON report of rampart scan deps")
+	osvPath := flag.String("osv-scanner", "", "JSON output of osv-scanner scan source")
+	flag.Parse()
+	r, err := readRampart(*rampartPath)
+	if err != nil {
+		fail(err)
+	}
+	o, err := readOSVScanner(*osvPath)
+	if err != nil {
+		fail(err)
+	}
+	keys := map[key]bool{}
+	for k := range r {
+		keys[k] = true
+	}
+	for k := range o {
+		keys[k] = true
+	}
+	sorted := make([]key, 0, len(keys))
+	for k := range keys {
+		sorted = append(sorted, k)
+	}
+	slices.SortFunc(sorted, func(a, b key) int { return strings.Compare(a.pkg, b.pkg) })
+	agree := 0
+	fmt.Printf("%-40s %-30s %-30s %s\n", "PACKAGE", "RAMPART", "OSV-SCANNER", "")
+	for _, k := range sorted {
+		a, b := ids(r[k]), ids(o[k])
+		same := slices.Equal(a, b)
+		mark := "differ"
+		if same {
+			agree++
+			mark = "agree"
+		}
+		fmt.Printf("%-40s %-30s %-30s %s\n", k.pkg, strings.Join(a, ","), strings.Join(b, ","), mark)
+	}
+	fmt.Printf("\n%d of %d vulnerable package versions agree\n", agree, len(sorted))
+	if agree != len(sorted) {
+		os.Exit(1)
+	}
+}
+
+func ids(m map[string]bool) []string {
+	out := make([]string, 0, len(m))
+	for id := range m {
+		out = append(out, id)
+	}
+	slices.Sort(out)
+	return out
+}
+
+func add(m map[key]map[string]bool, k key, id string) {
+	if m[k] == nil {
+		m[k] = map[string]bool{}
+	}
+	m[k][id] = true
+}
+
+func readRampart(path string) (map[key]map[string]bool, error) {
+	b, err := os.ReadFile(path)
+	if err != nil {
+		return nil, err
+	}
+	var doc struct {
+		Findings []struct {
+			RuleID  string `json:"rule_id"`
+			Excerpt string `json:"excerpt"`
+			Message string `json:"message"`
+		} `json:"findings"`
+	}
+	if err := json.Unmarshal(b, &doc); err != nil {
+		return nil, fmt.Errorf("%s: %w", path, err)
+	}
+	out := map[key]map[string]bool{}
+	for _, f := range doc.Findings {
+		if f.RuleID != "deps.vulnerable" && f.RuleID != "deps.malicious" {
+			continue
+		}
+		m := idRE.FindStringSubmatch(f.Message)
+		if m == nil {
+			return nil, fmt.Errorf("%s: no record id in %q", path, f.Message)
+		}
+		add(out, key{strings.ToLower(f.Excerpt)}, m[1])
+	}
+	return out, nil
+}
+
+func readOSVScanner(path string) (map[key]map[string]bool, error) {
+	b, err := os.ReadFile(path)
+	if err != nil {
+		return nil, err
+	}
+	var doc struct {
+		Results []struct {
+			Packages []struct {
+				Package struct {
+					Name    string `json:"name"`
+					Version string `json:"version"`
+				} `json:"package"`
+				Vulnerabilities []struct {
+					ID string `json:"id"`
+				} `json:"vulnerabilities"`
+			} `json:"packages"`
+		} `json:"results"`
+	}
+	if err := json.Unmarshal(b, &doc); err != nil {
+		return nil, fmt.Errorf("%s: %w", path, err)
+	}
+	out := map[key]map[string]bool{}
+	for _, r := range doc.Results {
+		for _, p := range r.Packages {
+			for _, v := range p.Vulnerabilities {
+				add(out, key{strings.ToLower(p.Package.Name + "@" + p.Package.Version)}, v.ID)
+			}
+		}
+	}
+	return out, nil
+}
+
+func fail(err error) {
+	fmt.Fprintln(os.Stderr, "osvcompare:", err)
+	os.Exit(2)
+}
