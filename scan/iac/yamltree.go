@@ -89,7 +89,7 @@ func parseYAML(data []byte) ([]*node, error) {
 	if err != nil {
 		return nil, fmt.Errorf("parse yaml: %w", err)
 	}
-	c := converter{lineStart: lineStarts(data)}
+	c := converter{lineStart: lineStarts(data), size: len(data)}
 	var docs []*node
 	for _, d := range f.Docs {
 		if d == nil || d.Body == nil {
@@ -116,6 +116,7 @@ func lineStarts(data []byte) []int {
 
 type converter struct {
 	lineStart []int
+	size      int
 	count     int
 }
 
@@ -128,6 +129,9 @@ func (c *converter) pos(n ast.Node) (line, offset int) {
 	if line >= 1 && line <= len(c.lineStart) {
 		offset = c.lineStart[line-1] + max(tok.Position.Column-1, 0)
 	}
+	// The parser places some tokens (an empty value at the end of the
+	// input) past the last byte.
+	offset = min(offset, c.size)
 	return line, offset
 }
 
