@@ -591,4 +591,3 @@ func goValue(v cty.Value, depth int) any {
 	}
 	return nil
 }
-
