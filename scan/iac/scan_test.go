@@ -197,3 +197,33 @@ func TestRulesList(t *testing.T) {
 		seen[r.ID] = true
 	}
 }
+
+func TestScanRootIsFile(t *testing.T) {
+	fs, err := Scan(context.Background(), "testdata/inference-service/Dockerfile", Options{})
+	if err != nil || len(fs) == 0 {
+		t.Fatalf("findings %d, err %v", len(fs), err)
+	}
+	for _, f := range fs {
+		if f.Location.Path != "Dockerfile" {
+			t.Errorf("path %q, want Dockerfile", f.Location.Path)
+		}
+	}
+}
+
+func BenchmarkScanCorpus(b *testing.B) {
+	var size int64
+	filepath.WalkDir("testdata/inference-service", func(p string, d os.DirEntry, err error) error {
+		if err == nil && d.Type().IsRegular() {
+			if info, err := d.Info(); err == nil {
+				size += info.Size()
+			}
+		}
+		return nil
+	})
+	b.SetBytes(size)
+	for b.Loop() {
+		if _, err := Scan(context.Background(), "testdata/inference-service", Options{}); err != nil {
+			b.Fatal(err)
+		}
+	}
+}
