@@ -117,6 +117,7 @@ func TestDetect(t *testing.T) {
 		{"values.yaml", "services:\n  - a\n", KindUnknown},
 		{"ci.yml", "jobs: {}\n", KindUnknown},
 		{"main.tf", "", KindTerraform},
+		{"rendered.yaml", "---\n# Source: chart/templates/a.yaml\n---\n# Source: chart/templates/b.yaml\napiVersion: v1\nkind: Pod\n", KindKubernetes},
 		{"objects", "apiVersion: v1\nkind: Pod\n", KindKubernetes},
 	}
 	for _, c := range cases {
@@ -225,5 +226,23 @@ func BenchmarkScanCorpus(b *testing.B) {
 		if _, err := Scan(context.Background(), "testdata/inference-service", Options{}); err != nil {
 			b.Fatal(err)
 		}
+	}
+}
+
+// TestHelmRendered checks documents after empty ones (Helm output) are
+// read, with their own line numbers.
+func TestHelmRendered(t *testing.T) {
+	data := "---\n# Source: chart/templates/empty.yaml\n---\n---\n# Source: chart/templates/pod.yaml\napiVersion: v1\nkind: Pod\nmetadata: {name: p}\nspec:\n  hostNetwork: true\n" + goodContainer
+	fs, err := ScanFile("rendered.yaml", []byte(data))
+	if err != nil {
+		t.Fatal(err)
+	}
+	var got []string
+	for _, f := range fs {
+		got = append(got, fmt.Sprintf("%s:%d", f.RuleID, f.Location.Line))
+	}
+	want := []string{"iac.kube.no-network-policy:6", "iac.kube.host-network:10"}
+	if !slices.Equal(got, want) {
+		t.Errorf("got %q, want %q", got, want)
 	}
 }
