@@ -113,8 +113,8 @@ func Scan(ctx context.Context, root string, opts Options) ([]finding.Finding, er
 			return nil
 		}
 		rel, rerr := filepath.Rel(root, path)
-		if rerr != nil {
-			rel = path
+		if rerr != nil || rel == "." {
+			rel = filepath.Base(path) // root is the file itself
 		}
 		rel = filepath.ToSlash(rel)
 		info, ierr := d.Info()
@@ -131,19 +131,19 @@ func Scan(ctx context.Context, root string, opts Options) ([]finding.Finding, er
 			skip(rel, rerr2)
 			return nil
 		}
-		fs, fo, serr := scanOne(d.Name(), data)
+		found, fileObjs, serr := scanOne(d.Name(), data)
 		if serr != nil {
 			skip(rel, serr)
 			return nil
 		}
-		for i := range fs {
-			fs[i].Location.Path = rel
+		for i := range found {
+			found[i].Location.Path = rel
 		}
-		for _, o := range fo {
+		for _, o := range fileObjs {
 			o.path = rel
 		}
-		all = append(all, fs...)
-		objs = append(objs, fo...)
+		all = append(all, found...)
+		objs = append(objs, fileObjs...)
 		return nil
 	})
 	if err != nil {
@@ -159,13 +159,13 @@ func Scan(ctx context.Context, root string, opts Options) ([]finding.Finding, er
 // kind yields no findings and no error; a file of a known kind that does not
 // parse yields an error naming the position.
 func ScanFile(path string, data []byte) ([]finding.Finding, error) {
-	fs, objs, err := scanOne(filepath.Base(path), data)
+	found, objs, err := scanOne(filepath.Base(path), data)
 	if err != nil {
 		return nil, err
 	}
-	fs = append(fs, kubeSetFindings(objs)...)
-	sortFindings(fs)
-	return fs, nil
+	found = append(found, kubeSetFindings(objs)...)
+	sortFindings(found)
+	return found, nil
 }
 
 // Detect returns the kind of the file with the given base name and content.

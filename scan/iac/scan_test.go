@@ -117,6 +117,7 @@ func TestDetect(t *testing.T) {
 		{"values.yaml", "services:\n  - a\n", KindUnknown},
 		{"ci.yml", "jobs: {}\n", KindUnknown},
 		{"main.tf", "", KindTerraform},
+		{"rendered.yaml", "---\n# Source: chart/templates/a.yaml\n---\n# Source: chart/templates/b.yaml\napiVersion: v1\nkind: Pod\n", KindKubernetes},
 		{"objects", "apiVersion: v1\nkind: Pod\n", KindKubernetes},
 	}
 	for _, c := range cases {
@@ -195,5 +196,53 @@ func TestRulesList(t *testing.T) {
 			t.Errorf("bad or duplicate rule %+v", r)
 		}
 		seen[r.ID] = true
+	}
+}
+
+func TestScanRootIsFile(t *testing.T) {
+	fs, err := Scan(context.Background(), "testdata/inference-service/Dockerfile", Options{})
+	if err != nil || len(fs) == 0 {
+		t.Fatalf("findings %d, err %v", len(fs), err)
+	}
+	for _, f := range fs {
+		if f.Location.Path != "Dockerfile" {
+			t.Errorf("path %q, want Dockerfile", f.Location.Path)
+		}
+	}
+}
+
+func BenchmarkScanCorpus(b *testing.B) {
+	var size int64
+	filepath.WalkDir("testdata/inference-service", func(p string, d os.DirEntry, err error) error {
+		if err == nil && d.Type().IsRegular() {
+			if info, err := d.Info(); err == nil {
+				size += info.Size()
+			}
+		}
+		return nil
+	})
+	b.SetBytes(size)
+	for b.Loop() {
+		if _, err := Scan(context.Background(), "testdata/inference-service", Options{}); err != nil {
+			b.Fatal(err)
+		}
+	}
+}
+
+// TestHelmRendered checks documents after empty ones (Helm output) are
+// read, with their own line numbers.
+func TestHelmRendered(t *testing.T) {
+	data := "---\n# Source: chart/templates/empty.yaml\n---\n---\n# Source: chart/templates/pod.yaml\napiVersion: v1\nkind: Pod\nmetadata: {name: p}\nspec:\n  hostNetwork: true\n" + goodContainer
+	fs, err := ScanFile("rendered.yaml", []byte(data))
+	if err != nil {
+		t.Fatal(err)
+	}
+	var got []string
+	for _, f := range fs {
+		got = append(got, fmt.Sprintf("%s:%d", f.RuleID, f.Location.Line))
+	}
+	want := []string{"iac.kube.no-network-policy:6", "iac.kube.host-network:10"}
+	if !slices.Equal(got, want) {
+		t.Errorf("got %q, want %q", got, want)
 	}
 }

@@ -18,7 +18,8 @@ const (
 	maxPolicyBytes = 1 << 20
 )
 
-// tfBlock is a block with the file it came from.
+// tfBlock is a Terraform block with accessors for its labels, arguments
+// and nested blocks.
 type tfBlock struct {
 	b *hclsyntax.Block
 }
@@ -591,4 +592,3 @@ func goValue(v cty.Value, depth int) any {
 	}
 	return nil
 }
-

@@ -1,6 +1,7 @@
 package iac
 
 import (
+	"bytes"
 	"fmt"
 	"strings"
 
@@ -65,9 +66,13 @@ func (n *node) str() string {
 	return n.value
 }
 
-// isTrue reports whether n is the boolean true.
+// isTrue reports whether n is the boolean true (or YAML 1.1's yes/on,
+// which the YAML library Kubernetes uses also reads as true).
 func (n *node) isTrue() bool {
-	return n != nil && n.kind == scalarNode && !n.quoted && strings.EqualFold(n.value, "true")
+	if n == nil || n.kind != scalarNode || n.quoted {
+		return false
+	}
+	return strings.EqualFold(n.value, "true") || strings.EqualFold(n.value, "yes") || strings.EqualFold(n.value, "on")
 }
 
 // isFalse reports whether n is the boolean false.
@@ -83,25 +88,61 @@ func (n *node) items() []*node {
 	return n.vals
 }
 
-// parseYAML parses every document of data.
+// parseYAML parses every document of data. The documents are split at
+// "---" lines and parsed one by one: the parser drops the documents that
+// follow an empty one, which Helm's rendered output is full of.
 func parseYAML(data []byte) ([]*node, error) {
-	f, err := parser.ParseBytes(data, 0)
-	if err != nil {
-		return nil, fmt.Errorf("parse yaml: %w", err)
-	}
-	c := converter{lineStart: lineStarts(data)}
+	c := converter{lineStart: lineStarts(data), size: len(data)}
 	var docs []*node
-	for _, d := range f.Docs {
-		if d == nil || d.Body == nil {
-			continue
-		}
-		n, err := c.convert(d.Body, 0)
+	for _, chunk := range splitDocuments(data, c.lineStart) {
+		f, err := parser.ParseBytes(chunk.data, 0)
 		if err != nil {
-			return nil, fmt.Errorf("parse yaml: %w", err)
+			return nil, fmt.Errorf("parse yaml (document at line %d): %w", chunk.line+1, err)
 		}
-		docs = append(docs, n)
+		c.lineBase = chunk.line
+		for _, d := range f.Docs {
+			if d == nil || d.Body == nil {
+				continue
+			}
+			n, err := c.convert(d.Body, 0)
+			if err != nil {
+				return nil, fmt.Errorf("parse yaml (document at line %d): %w", chunk.line+1, err)
+			}
+			docs = append(docs, n)
+		}
 	}
 	return docs, nil
+}
+
+// yamlChunk is one document's text and the 0-based line it starts on.
+type yamlChunk struct {
+	data []byte
+	line int
+}
+
+// splitDocuments cuts data before each document marker: "---" at the
+// start of a line, alone or followed by white space (and possibly content,
+// which stays with its document).
+func splitDocuments(data []byte, lineStart []int) []yamlChunk {
+	var out []yamlChunk
+	start, startLine := 0, 0
+	for i, ls := range lineStart {
+		rest := data[ls:]
+		if !bytes.HasPrefix(rest, []byte("---")) {
+			continue
+		}
+		if len(rest) > 3 && rest[3] != '\n' && rest[3] != '\r' && rest[3] != ' ' && rest[3] != '\t' {
+			continue
+		}
+		if ls > start {
+			out = append(out, yamlChunk{data[start:ls], startLine})
+		}
+		start, startLine = ls, i
+	}
+	if start < len(data) {
+		out = append(out, yamlChunk{data[start:], startLine})
+	}
+	return out
 }
 
 func lineStarts(data []byte) []int {
@@ -116,6 +157,8 @@ func lineStarts(data []byte) []int {
 
 type converter struct {
 	lineStart []int
+	lineBase  int // lines before the document being converted
+	size      int
 	count     int
 }
 
@@ -124,10 +167,13 @@ func (c *converter) pos(n ast.Node) (line, offset int) {
 	if tok == nil || tok.Position == nil {
 		return 0, 0
 	}
-	line = tok.Position.Line
+	line = tok.Position.Line + c.lineBase
 	if line >= 1 && line <= len(c.lineStart) {
 		offset = c.lineStart[line-1] + max(tok.Position.Column-1, 0)
 	}
+	// The parser places some tokens (an empty value at the end of the
+	// input) past the last byte.
+	offset = min(offset, c.size)
 	return line, offset
 }
 
