@@ -34,7 +34,7 @@ type Server struct {
 	mu       sync.Mutex
 	tokens   map[string]time.Time // token -> expiry (zero: none)
 	ttls     map[string]time.Duration
-	roles    map[string]role      // role_id -> role
+	roles    map[string]role // role_id -> role
 	kv       map[string][]map[string]any
 	transit  map[string]cipher.AEAD
 	logins   int
