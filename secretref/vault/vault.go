@@ -31,6 +31,7 @@ import (
 	"crypto/sha256"
 	"errors"
 	"fmt"
+	"io"
 	"net/http"
 	"os"
 	"strings"
@@ -127,15 +128,14 @@ func readSecretIDFile(path string) (string, error) {
 		return "", fmt.Errorf("vault: VAULT_SECRET_ID_FILE: %w", err)
 	}
 	defer f.Close()
-	b := make([]byte, maxSecretIDFile+1)
-	n, err := f.Read(b)
+	b, err := io.ReadAll(io.LimitReader(f, maxSecretIDFile+1))
 	if err != nil {
 		return "", fmt.Errorf("vault: VAULT_SECRET_ID_FILE %s: %w", path, err)
 	}
-	if n > maxSecretIDFile {
+	if len(b) > maxSecretIDFile {
 		return "", fmt.Errorf("vault: VAULT_SECRET_ID_FILE %s is larger than %d bytes", path, maxSecretIDFile)
 	}
-	return strings.TrimSpace(string(b[:n])), nil
+	return strings.TrimSpace(string(b)), nil
 }
 
 // API returns the underlying client with a valid token, logging in or
