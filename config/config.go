@@ -125,6 +125,11 @@ type Upstream struct {
 	Headers map[string]string `yaml:"headers"`
 	// QueryParams are added to every upstream URL (e.g. Azure's api-version).
 	QueryParams map[string]string `yaml:"query_params"`
+	// Refresh is how often the credential references (api_key and secret
+	// headers) are resolved again, so that a rotated key is used without a
+	// restart. Zero (unset) means 5m when one of them is a vault: reference
+	// and never otherwise; a negative value turns refreshing off.
+	Refresh time.Duration `yaml:"refresh"`
 }
 
 // Alias maps a client-facing model name to an upstream model.

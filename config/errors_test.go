@@ -294,6 +294,11 @@ prices:
 			},
 		},
 		{
+			name: "upstream refresh too short",
+			src:  "upstreams: [{name: a, base_url: 'http://localhost:1/v1', api_key: 'vault:secret/a#k', refresh: 100ms}, {name: b, base_url: 'http://localhost:2/v1', refresh: -1s}]\n",
+			want: []string{`t.yaml:1: upstreams[0].refresh: 100ms is shorter than 1s (a negative value turns refreshing off)`},
+		},
+		{
 			name: "registry",
 			src: up + `registry:
   require_production: true

@@ -10,6 +10,7 @@ import (
 	"slices"
 	"strconv"
 	"strings"
+	"time"
 
 	"github.com/rampartsec/rampart/detect"
 	"github.com/rampartsec/rampart/secretref"
@@ -220,6 +221,9 @@ func (v *validator) upstreams(c *Config) map[string]bool {
 		v.nonNegative(p+".timeout", int64(u.Timeout))
 		v.nonNegative(p+".connect_timeout", int64(u.ConnectTimeout))
 		v.nonNegative(p+".header_timeout", int64(u.HeaderTimeout))
+		if u.Refresh > 0 && u.Refresh < time.Second {
+			v.errorf(p+".refresh", "%s is shorter than 1s (a negative value turns refreshing off)", u.Refresh)
+		}
 		for _, h := range sortedKeys(u.Headers) {
 			hp := joinKey(p+".headers", h)
 			if !validHeaderName(h) {

@@ -86,6 +86,9 @@ type state struct {
 	auth      *auth.Authenticator
 	trusted   []netip.Prefix
 	prices    []pricePattern
+	// stopRefresh stops the goroutines that refresh the upstreams'
+	// credentials; nil until they are started.
+	stopRefresh context.CancelFunc
 }
 
 type pricePattern struct {
@@ -121,6 +124,7 @@ func New(ctx context.Context, cfg *config.Config, deps Deps) (*Gateway, error) {
 		return nil, err
 	}
 	g.state.Store(st)
+	g.startRefresh(st)
 	if cfg.Registry.RequireProduction {
 		if _, err := g.prod.load(ctx); err != nil {
 			return nil, fmt.Errorf("gateway: registry.require_production: %w", err)
@@ -154,6 +158,8 @@ func (g *Gateway) Reload(ctx context.Context, cfg *config.Config) error {
 		return err
 	}
 	old := g.state.Swap(st)
+	g.startRefresh(st)
+	old.stopRefresh()
 	g.metrics.reloads.WithLabelValues("ok").Inc()
 	// Let idle upstream connections of the old configuration go once the
 	// requests using them are done.
@@ -164,6 +170,57 @@ func (g *Gateway) Reload(ctx context.Context, cfg *config.Config) error {
 		}
 	}()
 	return nil
+}
+
+// Close stops the gateway's background work (refreshing upstream
+// credentials). It does not stop serving requests.
+func (g *Gateway) Close() {
+	g.mu.Lock()
+	defer g.mu.Unlock()
+	if st := g.state.Load(); st != nil {
+		st.stopRefresh()
+	}
+}
+
+// startRefresh starts one goroutine per upstream of st whose credentials
+// are refreshed (upstreams[].refresh), stopped by st.stopRefresh.
+func (g *Gateway) startRefresh(st *state) {
+	ctx, cancel := context.WithCancel(context.Background())
+	st.stopRefresh = cancel
+	for _, u := range st.upstreams {
+		if u.refresh > 0 {
+			go g.refreshLoop(ctx, u)
+		}
+	}
+}
+
+// refreshLoop resolves u's credential references every u.refresh until
+// ctx is done. A failed refresh keeps the credentials in use, is logged
+// (the reference and error, never a value) and counted.
+func (g *Gateway) refreshLoop(ctx context.Context, u *upstream) {
+	t := time.NewTicker(u.refresh)
+	defer t.Stop()
+	for {
+		select {
+		case <-ctx.Done():
+			return
+		case <-t.C:
+		}
+		// A refresh may take at most the interval (and at most a minute).
+		rctx, cancel := context.WithTimeout(ctx, min(u.refresh, time.Minute))
+		err := u.reresolve(rctx)
+		cancel()
+		if err != nil {
+			if ctx.Err() != nil {
+				return
+			}
+			g.metrics.refreshes.WithLabelValues(u.name, "error").Inc()
+			g.log.Warn("upstream credential refresh failed; keeping the current credentials",
+				"upstream", u.name, "error", err.Error())
+			continue
+		}
+		g.metrics.refreshes.WithLabelValues(u.name, "ok").Inc()
+	}
 }
 
 // SetReady marks the gateway ready or not (for /readyz during drain).

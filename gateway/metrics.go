@@ -22,6 +22,7 @@ type metrics struct {
 	detErrs    *prometheus.CounterVec // detector
 	reloads    *prometheus.CounterVec // result
 	streamCuts prometheus.Counter
+	refreshes  *prometheus.CounterVec // upstream, result
 
 	mu     sync.Mutex
 	models map[string]struct{}
@@ -74,10 +75,13 @@ func newMetrics(reg prometheus.Registerer) *metrics {
 		streamCuts: prometheus.NewCounter(prometheus.CounterOpts{
 			Name: "rampart_upstream_stream_cuts_total", Help: "Upstream streams that ended without finishing.",
 		}),
+		refreshes: prometheus.NewCounterVec(prometheus.CounterOpts{
+			Name: "rampart_upstream_credential_refreshes_total", Help: "Upstream credential refreshes by upstream and result (ok, error).",
+		}, []string{"upstream", "result"}),
 		models: make(map[string]struct{}),
 	}
 	reg.MustRegister(m.requests, m.hits, m.total, m.upstream, m.overhead, m.tokens, m.limited,
-		m.upErrors, m.inflight, m.auditErrs, m.detErrs, m.reloads, m.streamCuts)
+		m.upErrors, m.inflight, m.auditErrs, m.detErrs, m.reloads, m.streamCuts, m.refreshes)
 	return m
 }
 

@@ -10,6 +10,7 @@ import (
 	"net/url"
 	"path"
 	"strings"
+	"sync/atomic"
 	"syscall"
 	"time"
 
@@ -23,17 +24,40 @@ import (
 type upstream struct {
 	name       string
 	base       *url.URL
-	key        secretref.Secret
+	creds      atomic.Pointer[credentials]
+	refs       credentialRefs
+	refresh    time.Duration // 0: never
 	authHeader string
 	models     []string
 	wildcard   bool
 	timeout    time.Duration
-	headers    map[string]secretref.Secret
 	query      url.Values
 	client     *http.Client
 	modelCache modelList
 	transport  *http.Transport
 }
+
+// credentials are an upstream's resolved key and headers. They are
+// replaced as a whole when the references are resolved again, so a request
+// that loaded them keeps a consistent set.
+type credentials struct {
+	key     secretref.Secret
+	headers map[string]secretref.Secret
+	// prev is the key before the last refresh, still scrubbed from
+	// upstream bodies (a request that started with it may be answering).
+	prev secretref.Secret
+}
+
+// credentialRefs are the references an upstream's credentials come from.
+type credentialRefs struct {
+	key     string            // secret reference or empty
+	headers map[string]string // canonical name -> secret reference
+	literal map[string]string // canonical name -> literal value
+}
+
+// defaultVaultRefresh is how often credentials from vault: references are
+// resolved again when upstreams[].refresh is unset.
+const defaultVaultRefresh = 5 * time.Minute
 
 func newUpstream(ctx context.Context, c config.Upstream) (*upstream, error) {
 	base, err := url.Parse(strings.TrimSuffix(c.BaseURL, "/"))
@@ -46,7 +70,11 @@ func newUpstream(ctx context.Context, c config.Upstream) (*upstream, error) {
 		authHeader: strings.ToLower(c.AuthHeader),
 		models:     c.Models,
 		timeout:    c.Timeout,
-		headers:    make(map[string]secretref.Secret, len(c.Headers)),
+		refs: credentialRefs{
+			key:     c.APIKey,
+			headers: map[string]string{},
+			literal: map[string]string{},
+		},
 	}
 	if u.authHeader == "" {
 		u.authHeader = "authorization"
@@ -56,22 +84,23 @@ func newUpstream(ctx context.Context, c config.Upstream) (*upstream, error) {
 			u.wildcard = true
 		}
 	}
-	if c.APIKey != "" {
-		u.key, err = secretref.Resolve(ctx, c.APIKey)
-		if err != nil {
-			return nil, fmt.Errorf("upstream %q: api_key: %w", c.Name, err)
-		}
-	}
 	for k, v := range c.Headers {
 		if secretref.IsReference(v) {
-			s, err := secretref.Resolve(ctx, v)
-			if err != nil {
-				return nil, fmt.Errorf("upstream %q: header %s: %w", c.Name, k, err)
-			}
-			u.headers[http.CanonicalHeaderKey(k)] = s
+			u.refs.headers[http.CanonicalHeaderKey(k)] = v
 		} else {
-			u.headers[http.CanonicalHeaderKey(k)] = secretref.New(v)
+			u.refs.literal[http.CanonicalHeaderKey(k)] = v
 		}
+	}
+	cr, err := u.refs.resolve(ctx)
+	if err != nil {
+		return nil, fmt.Errorf("upstream %q: %w", c.Name, err)
+	}
+	u.creds.Store(cr)
+	switch {
+	case c.Refresh > 0:
+		u.refresh = c.Refresh
+	case c.Refresh == 0 && u.refs.usesScheme("vault"):
+		u.refresh = defaultVaultRefresh
 	}
 	if len(c.QueryParams) > 0 {
 		u.query = url.Values{}
@@ -108,6 +137,59 @@ func newUpstream(ctx context.Context, c config.Upstream) (*upstream, error) {
 	return u, nil
 }
 
+// resolve resolves every reference.
+func (r *credentialRefs) resolve(ctx context.Context) (*credentials, error) {
+	c := &credentials{headers: make(map[string]secretref.Secret, len(r.headers)+len(r.literal))}
+	if r.key != "" {
+		k, err := secretref.Resolve(ctx, r.key)
+		if err != nil {
+			return nil, fmt.Errorf("api_key: %w", err)
+		}
+		c.key = k
+	}
+	for k, ref := range r.headers {
+		s, err := secretref.Resolve(ctx, ref)
+		if err != nil {
+			return nil, fmt.Errorf("header %s: %w", k, err)
+		}
+		c.headers[k] = s
+	}
+	for k, v := range r.literal {
+		c.headers[k] = secretref.New(v)
+	}
+	return c, nil
+}
+
+// usesScheme reports whether the key or a header is a scheme: reference.
+func (r *credentialRefs) usesScheme(scheme string) bool {
+	if strings.HasPrefix(r.key, scheme+":") {
+		return true
+	}
+	for _, v := range r.headers {
+		if strings.HasPrefix(v, scheme+":") {
+			return true
+		}
+	}
+	return false
+}
+
+// reresolve resolves the credential references again and swaps the new
+// credentials in. On error the old ones stay.
+func (u *upstream) reresolve(ctx context.Context) error {
+	c, err := u.refs.resolve(ctx)
+	if err != nil {
+		return err
+	}
+	old := u.creds.Load()
+	if old.key.Reveal() != c.key.Reveal() {
+		c.prev = old.key
+	} else {
+		c.prev = old.prev
+	}
+	u.creds.Store(c)
+	return nil
+}
+
 // url returns the upstream URL of a route.
 func (u *upstream) url(route openai.Route) string {
 	v := *u.base
@@ -139,16 +221,17 @@ func (u *upstream) serves(model string) bool {
 
 // setAuth adds the upstream's credential and configured headers.
 func (u *upstream) setAuth(h http.Header) {
-	for k, v := range u.headers {
+	c := u.creds.Load()
+	for k, v := range c.headers {
 		h.Set(k, v.Reveal())
 	}
-	if u.key.IsZero() {
+	if c.key.IsZero() {
 		return
 	}
 	if u.authHeader == "authorization" {
-		h.Set("Authorization", "Bearer "+u.key.Reveal())
+		h.Set("Authorization", "Bearer "+c.key.Reveal())
 	} else {
-		h.Set(u.authHeader, u.key.Reveal())
+		h.Set(u.authHeader, c.key.Reveal())
 	}
 }
 
@@ -157,13 +240,15 @@ func (u *upstream) setAuth(h http.Header) {
 // and its random part after the last '-' or '_' (providers quote keys in
 // several ways), when that part is long enough to be secret.
 func (u *upstream) scrub(b []byte) []byte {
-	if u.key.IsZero() {
+	c := u.creds.Load()
+	if c.key.IsZero() && c.prev.IsZero() {
 		return b
 	}
-	k := u.key.Reveal()
 	out := string(b)
-	for _, s := range secretParts(k) {
-		out = strings.ReplaceAll(out, s, secretref.Redacted)
+	for _, k := range []secretref.Secret{c.key, c.prev} {
+		for _, s := range secretParts(k.Reveal()) {
+			out = strings.ReplaceAll(out, s, secretref.Redacted)
+		}
 	}
 	if len(out) == len(b) && out == string(b) {
 		return b

@@ -234,6 +234,7 @@ func Run(ctx context.Context, opts Options) error {
 	if err != nil {
 		return err
 	}
+	defer gw.Close()
 	shutdownTracing, err := startTracing(ctx, cfg.Tracing)
 	if err != nil {
 		return err

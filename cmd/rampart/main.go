@@ -23,6 +23,10 @@ import (
 	// The built-in detector families register themselves with
 	// detect.Default; `rampart check` and `rampart eval` find them there.
 	_ "github.com/rampartsec/rampart/detect/builtin"
+
+	// vault: secret references (HashiCorp Vault KV v2) for the gateway's
+	// upstream keys and for --kek.
+	_ "github.com/rampartsec/rampart/secretref/vault"
 )
 
 // exitError carries a process exit code through cobra.

@@ -10,6 +10,7 @@ import (
 	"github.com/spf13/cobra"
 
 	"github.com/rampartsec/rampart/artifact/encrypt"
+	"github.com/rampartsec/rampart/artifact/encrypt/vaulttransit"
 	"github.com/rampartsec/rampart/artifact/keys"
 	"github.com/rampartsec/rampart/artifact/sign"
 )
@@ -281,9 +282,11 @@ func newModelEncryptCmd() *cobra.Command {
 		Use:   "encrypt FILE --kek file:PATH|env:NAME [--out FILE.enc]",
 		Short: "Encrypt a weights file at rest (streaming AES-256-GCM)",
 		Long: `Encrypt FILE into FILE.enc (or --out) in constant memory: a random 256-bit data
-key per file, wrapped by the key-encryption key --kek (file:PATH or env:NAME
-holding 32 bytes as base64, 64 hex digits or raw; rampart keygen --type kek
-makes one), and chunks sealed with AES-256-GCM so that any change,
+key per file, wrapped by the key-encryption key --kek (file:PATH, env:NAME or
+vault:MOUNT/PATH#FIELD holding 32 bytes as base64, 64 hex digits or raw;
+rampart keygen --type kek makes one; or vault-transit:MOUNT/KEY, which wraps
+the data key with Vault's Transit engine so the KEK never leaves Vault), and
+chunks sealed with AES-256-GCM so that any change,
 truncation or reordering is detected. See docs/model/encryption.md.`,
 		Args: cobra.ExactArgs(1),
 		RunE: func(cmd *cobra.Command, args []string) error {
@@ -302,7 +305,7 @@ truncation or reordering is detected. See docs/model/encryption.md.`,
 		},
 	}
 	f := cmd.Flags()
-	f.StringVar(&kekRef, "kek", "", "key-encryption key: file:PATH or env:NAME (required)")
+	f.StringVar(&kekRef, "kek", "", "key-encryption key: file:PATH, env:NAME, vault:MOUNT/PATH#FIELD, or vault-transit:MOUNT/KEY to wrap with Vault Transit (required)")
 	f.StringVar(&kekID, "kek-id", "", "name of the KEK recorded in the header (default: the --kek reference)")
 	f.StringVar(&out, "out", "", "output file (default FILE.enc)")
 	f.IntVar(&chunk, "chunk-size", encrypt.DefaultChunkSize, "plaintext bytes per chunk (1 KiB to 16 MiB)")
@@ -362,14 +365,21 @@ fails, the command exits 1 and what was written must be discarded.`,
 		},
 	}
 	f := cmd.Flags()
-	f.StringVar(&kekRef, "kek", "", "key-encryption key: file:PATH or env:NAME (required)")
+	f.StringVar(&kekRef, "kek", "", "key-encryption key: file:PATH, env:NAME, vault:MOUNT/PATH#FIELD, or vault-transit:MOUNT/KEY to wrap with Vault Transit (required)")
 	f.StringVar(&out, "out", "", "output file, or - for standard output (default: FILE.enc without .enc)")
 	return cmd
 }
 
-func loadKEK(cmd *cobra.Command, ref, id string) (*encrypt.LocalKEK, error) {
+func loadKEK(cmd *cobra.Command, ref, id string) (encrypt.KeyWrapper, error) {
 	if ref == "" {
-		return nil, usageError("--kek file:PATH or env:NAME is required")
+		return nil, usageError("--kek file:PATH, env:NAME, vault:MOUNT/PATH#FIELD or vault-transit:MOUNT/KEY is required")
+	}
+	if strings.HasPrefix(ref, vaulttransit.Scheme) {
+		k, err := vaulttransit.Parse(ref, id)
+		if err != nil {
+			return nil, usageError("%v", err)
+		}
+		return k, nil
 	}
 	k, err := encrypt.ParseKEK(cmd.Context(), ref, id)
 	if err != nil {
