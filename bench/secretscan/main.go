@@ -229,7 +229,6 @@ func runCompare(args []string) error {
 	return nil
 }
 
-
 func gitleaksVersion(bin string) string {
 	out, err := exec.Command(bin, "version").Output()
 	v := strings.TrimSpace(string(out))

@@ -130,7 +130,7 @@ func (p *logParser) run() error {
 func (p *logParser) parseLine(l []byte, at int64) error {
 	switch {
 	case p.inHunk && len(l) > 0 && l[0] == '+':
-		if p.path == "" {
+		if p.path == "" || p.commit == nil {
 			return nil
 		}
 		if len(p.cur.lines) == 0 {

@@ -210,8 +210,8 @@ func FuzzGitLogParser(f *testing.F) {
 		const maxLine, maxChunk = 64, 128
 		var total int
 		p := newLogParser(strings.NewReader(string(data)), maxLine, maxChunk, func(c chunk) error {
-			if c.commit == nil && c.path == "" {
-				t.Fatalf("chunk without path")
+			if c.commit == nil || c.path == "" {
+				t.Fatalf("chunk without commit or path: %+v", c)
 			}
 			if strings.Count(string(c.text), "\n") != len(c.lines) {
 				t.Fatalf("%d lines of text, %d line numbers", strings.Count(string(c.text), "\n"), len(c.lines))
