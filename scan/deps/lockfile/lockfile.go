@@ -296,6 +296,10 @@ func (p *parser) add(pkg Package) bool {
 	if pkg.File == "" {
 		pkg.File = p.path
 	}
+	if strings.Trim(pkg.Name, "-") == "" {
+		p.malformed(pkg.File, pkg.Line, pkg.Spec, errors.New("package without a name"))
+		return true // the entry is dropped, the file goes on
+	}
 	p.pkgs = append(p.pkgs, pkg)
 	return true
 }
