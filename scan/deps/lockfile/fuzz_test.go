@@ -19,8 +19,9 @@ func fuzzParse(f *testing.F, name string, seeds ...string) {
 		}
 		f.Add(data)
 	}
+	// One empty folder for all runs: Parse only reads next to the file.
+	path := filepath.Join(f.TempDir(), name)
 	f.Fuzz(func(t *testing.T, data []byte) {
-		path := filepath.Join(t.TempDir(), name)
 		pkgs, fs, err := Parse(path, data)
 		if err != nil {
 			t.Fatalf("Parse: %v", err)
