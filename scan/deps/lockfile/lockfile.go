@@ -119,21 +119,21 @@ type Kind string
 
 // The formats Parse understands.
 const (
-	KindUnknown        Kind = ""
-	KindRequirements   Kind = "requirements.txt"
-	KindPyproject      Kind = "pyproject.toml"
-	KindPipfile        Kind = "Pipfile"
-	KindPoetryLock     Kind = "poetry.lock"
-	KindUVLock         Kind = "uv.lock"
-	KindPipfileLock    Kind = "Pipfile.lock"
-	KindCondaEnv       Kind = "environment.yml"
-	KindGoMod          Kind = "go.mod"
-	KindGoSum          Kind = "go.sum"
-	KindPackageLock    Kind = "package-lock.json"
-	KindPnpmLock       Kind = "pnpm-lock.yaml"
-	KindYarnLock       Kind = "yarn.lock"
-	KindCargoLock      Kind = "Cargo.lock"
-	kindConstraintsTxt Kind = "constraints.txt"
+	KindUnknown      Kind = ""
+	KindRequirements Kind = "requirements.txt"
+	KindPyproject    Kind = "pyproject.toml"
+	KindPipfile      Kind = "Pipfile"
+	KindPoetryLock   Kind = "poetry.lock"
+	KindUVLock       Kind = "uv.lock"
+	KindPipfileLock  Kind = "Pipfile.lock"
+	KindCondaEnv     Kind = "environment.yml"
+	KindGoMod        Kind = "go.mod"
+	KindGoSum        Kind = "go.sum"
+	KindPackageLock  Kind = "package-lock.json"
+	KindPnpmLock     Kind = "pnpm-lock.yaml"
+	KindYarnLock     Kind = "yarn.lock"
+	KindCargoLock    Kind = "Cargo.lock"
+	KindConstraints  Kind = "constraints.txt"
 )
 
 var (
@@ -173,7 +173,7 @@ func KindOf(path string) Kind {
 	case reRequirementsName.MatchString(base):
 		return KindRequirements
 	case reConstraintsName.MatchString(base):
-		return kindConstraintsTxt
+		return KindConstraints
 	case reCondaName.MatchString(base):
 		return KindCondaEnv
 	case strings.EqualFold(filepath.Ext(base), ".txt") && strings.EqualFold(filepath.Base(filepath.Dir(path)), "requirements"):
@@ -238,7 +238,7 @@ func Parse(path string, data []byte) ([]Package, []finding.Finding, error) {
 	switch k {
 	case KindRequirements:
 		p.requirements(data, false)
-	case kindConstraintsTxt:
+	case KindConstraints:
 		p.requirements(data, true)
 	case KindPyproject:
 		p.pyproject(data)
@@ -295,6 +295,10 @@ func (p *parser) add(pkg Package) bool {
 	}
 	if pkg.File == "" {
 		pkg.File = p.path
+	}
+	if strings.Trim(pkg.Name, "-") == "" {
+		p.malformed(pkg.File, pkg.Line, pkg.Spec, errors.New("package without a name"))
+		return true // the entry is dropped, the file goes on
 	}
 	p.pkgs = append(p.pkgs, pkg)
 	return true

@@ -514,3 +514,38 @@ func TestRules(t *testing.T) {
 		}
 	}
 }
+
+func TestPoetryMultipleConstraints(t *testing.T) {
+	data := []byte(`[tool.poetry.dependencies]
+numpy = [
+    { version = "1.24.4", python = "<3.9" },
+    { version = "1.26.4", python = ">=3.9" },
+]
+`)
+	pkgs, fs, err := Parse(filepath.Join(t.TempDir(), "pyproject.toml"), data)
+	if err != nil || len(pkgs) != 1 {
+		t.Fatalf("Parse: %v %v", pkgs, err)
+	}
+	if p := pkgs[0]; p.Name != "numpy" || p.Pinned || p.Spec != "1.24.4 || 1.26.4" || p.Line != 2 {
+		t.Errorf("package = %+v", p)
+	}
+	if len(fs) != 1 || fs[0].RuleID != "deps.unpinned" {
+		t.Errorf("findings = %v", fs)
+	}
+}
+
+func TestRequirementsInLockedByTxt(t *testing.T) {
+	dir := t.TempDir()
+	in := filepath.Join(dir, "requirements.in")
+	data := []byte("fastapi>=0.111\n")
+	_, fs, _ := Parse(in, data)
+	if len(fs) != 1 {
+		t.Fatalf("without requirements.txt: findings %v, want one deps.unpinned", fs)
+	}
+	if err := os.WriteFile(filepath.Join(dir, "requirements.txt"), []byte("fastapi==0.111.0\n"), 0o600); err != nil {
+		t.Fatal(err)
+	}
+	if _, fs, _ = Parse(in, data); len(fs) != 0 {
+		t.Errorf("with the compiled requirements.txt: findings %v, want none", fs)
+	}
+}

@@ -140,9 +140,18 @@ func (p *parser) poetryDep(name string, v any, line int) (Package, bool) {
 		}
 		s, _ := t["version"].(string)
 		pkg.Spec = strings.TrimSpace(s)
-	case []map[string]any, []any:
-		// Several constraints for different markers: pinned only if each is.
-		pkg.Spec = fmt.Sprint(t)
+	case []map[string]any:
+		// Several constraints for different markers: listed, not pinned.
+		pkg.Spec = joinVersions(t)
+		return pkg, true
+	case []any:
+		var tables []map[string]any
+		for _, c := range t {
+			if m, ok := c.(map[string]any); ok {
+				tables = append(tables, m)
+			}
+		}
+		pkg.Spec = joinVersions(tables)
 		return pkg, true
 	default:
 		p.malformed(p.path, line, name, fmt.Errorf("dependency %s: unexpected value %T", name, v))
@@ -207,4 +216,16 @@ func sortedKeys[V any](m map[string]V) []string {
 	}
 	sort.Strings(keys)
 	return keys
+}
+
+// joinVersions joins the version constraints of a Poetry multiple-constraint
+// dependency.
+func joinVersions(tables []map[string]any) string {
+	var specs []string
+	for _, c := range tables {
+		if s, ok := c["version"].(string); ok {
+			specs = append(specs, s)
+		}
+	}
+	return strings.Join(specs, " || ")
 }

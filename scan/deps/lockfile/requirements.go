@@ -155,9 +155,11 @@ func (p *parser) requirements(data []byte, constraints bool) {
 	p.stack = []string{absPath(p.path)}
 	p.includes = 1
 	p.reqFile(p.path, data, constraints, st)
+	// A pip-compile input (requirements.in) is locked by the .txt next to it.
+	locked := strings.HasSuffix(p.path, ".in") && hasSiblingLock(p.path, strings.TrimSuffix(filepath.Base(p.path), ".in")+".txt")
 	for _, i := range st.reqs {
 		pkg := p.pkgs[i]
-		if !pkg.Pinned && !st.pinnedBy[pkg.Name] {
+		if !pkg.Pinned && !st.pinnedBy[pkg.Name] && !locked {
 			p.reportUnpinned(pkg)
 		}
 	}
