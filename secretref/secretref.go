@@ -8,10 +8,11 @@
 package secretref
 
 import (
+	"github.com/rampartsec/rampart/internal/smallfile"
+
 	"context"
 	"errors"
 	"fmt"
-	"io"
 	"log/slog"
 	"os"
 	"strings"
@@ -149,18 +150,6 @@ func Resolve(ctx context.Context, ref string) (Secret, error) {
 const maxSecretFile = 64 << 10
 
 func readSmallFile(path string) ([]byte, error) {
-	f, err := os.Open(path)
-	if err != nil {
-		// The path is not secret; os errors name it already.
-		return nil, err
-	}
-	defer f.Close()
-	b, err := io.ReadAll(io.LimitReader(f, maxSecretFile+1))
-	if err != nil {
-		return nil, fmt.Errorf("read %s: %w", path, err)
-	}
-	if len(b) > maxSecretFile {
-		return nil, fmt.Errorf("%s is larger than %d bytes", path, maxSecretFile)
-	}
-	return b, nil
+	// The path is not secret; the errors name it.
+	return smallfile.Read(path, maxSecretFile)
 }

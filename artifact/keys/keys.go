@@ -9,6 +9,8 @@
 package keys
 
 import (
+	"github.com/rampartsec/rampart/internal/smallfile"
+
 	"crypto"
 	"crypto/ecdsa"
 	"crypto/ed25519"
@@ -20,7 +22,6 @@ import (
 	"encoding/pem"
 	"errors"
 	"fmt"
-	"io"
 	"os"
 )
 
@@ -271,17 +272,9 @@ func writeNew(path string, data []byte, mode os.FileMode) error {
 }
 
 func readSmall(path string) ([]byte, error) {
-	f, err := os.Open(path)
-	if err != nil {
-		return nil, err
+	b, err := smallfile.Read(path, maxKeyFile)
+	if errors.Is(err, smallfile.ErrTooLarge) {
+		return nil, fmt.Errorf("%w; not a key file", err)
 	}
-	defer f.Close()
-	b, err := io.ReadAll(io.LimitReader(f, maxKeyFile+1))
-	if err != nil {
-		return nil, fmt.Errorf("read %s: %w", path, err)
-	}
-	if len(b) > maxKeyFile {
-		return nil, fmt.Errorf("%s is larger than %d bytes; not a key file", path, maxKeyFile)
-	}
-	return b, nil
+	return b, err
 }

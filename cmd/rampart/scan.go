@@ -48,12 +48,8 @@ Exit status: 0 no finding at or above --fail-on, 1 at least one, 2 an error.`,
 			ctx, root := cmd.Context(), args[0]
 			started := time.Now()
 			var opts deps.Options
-			if dbDir != "" {
-				if db, err := osv.Open(dbDir); err == nil {
-					opts.Vulns = db
-				} else if !errors.Is(err, fs.ErrNotExist) || cmd.Flags().Changed("vulndb") {
-					return &exitError{code: 2, err: fmt.Errorf("--vulndb: %w", err)}
-				}
+			if opts.Vulns, err = openVulnDB(cmd, dbDir); err != nil {
+				return err
 			}
 			dr, err := deps.Scan(ctx, root, opts)
 			if err != nil {
@@ -200,6 +196,24 @@ func defaultVulnDB() string {
 	return filepath.Join(dir, "rampart", "vulndb")
 }
 
+// openVulnDB opens the offline vulnerability database at dir for a
+// command's --vulndb flag. No database is no error when the flag was left
+// at its default (the scan then says vulnerabilities were not checked) or
+// is empty; a database named on the command line must open.
+func openVulnDB(cmd *cobra.Command, dir string) (osv.Source, error) {
+	if dir == "" {
+		return nil, nil
+	}
+	db, err := osv.Open(dir)
+	switch {
+	case err == nil:
+		return db, nil
+	case errors.Is(err, fs.ErrNotExist) && !cmd.Flags().Changed("vulndb"):
+		return nil, nil
+	}
+	return nil, &exitError{code: 2, err: fmt.Errorf("--vulndb: %w", err)}
+}
+
 func newScanDepsCmd() *cobra.Command {
 	var (
 		rf      reportFlags
@@ -235,13 +249,9 @@ Exit status: 0 no finding at or above --fail-on, 1 at least one, 2 an error.`,
 			switch {
 			case online:
 				opts.Vulns = &osv.Client{}
-			case dbDir != "":
-				db, err := osv.Open(dbDir)
-				if err != nil && !(errors.Is(err, fs.ErrNotExist) && !cmd.Flags().Changed("vulndb")) {
-					return &exitError{code: 2, err: fmt.Errorf("--vulndb: %w", err)}
-				}
-				if err == nil {
-					opts.Vulns = db
+			default:
+				if opts.Vulns, err = openVulnDB(cmd, dbDir); err != nil {
+					return err
 				}
 			}
 			opts.Private = private

@@ -9,13 +9,13 @@ package deps
 import (
 	"context"
 	"fmt"
-	"io"
 	"io/fs"
 	"os"
 	"path/filepath"
 	"strings"
 
 	"github.com/rampartsec/rampart/finding"
+	"github.com/rampartsec/rampart/internal/smallfile"
 	"github.com/rampartsec/rampart/scan/deps/lockfile"
 	"github.com/rampartsec/rampart/scan/deps/osv"
 	"github.com/rampartsec/rampart/scan/deps/pyload"
@@ -95,7 +95,7 @@ func Scan(ctx context.Context, root string, opts Options) (*Result, error) {
 		files = []string{root}
 	}
 	for _, f := range files {
-		data, err := readBounded(f, lockfile.MaxFileSize)
+		data, err := smallfile.Read(f, lockfile.MaxFileSize)
 		if err != nil {
 			res.Findings = append(res.Findings, fileFinding(RuleUnreadable, f, 0, "", err.Error()))
 			continue
@@ -221,7 +221,7 @@ func checkCode(p string) []finding.Finding {
 	if ext != ".py" && ext != ".ipynb" {
 		return nil
 	}
-	data, err := readBounded(p, maxCodeFile)
+	data, err := smallfile.Read(p, maxCodeFile)
 	if err != nil {
 		return nil // too large or unreadable: not a project source file
 	}
@@ -240,21 +240,4 @@ func fileFinding(r *finding.Rule, path string, line int, excerpt, msg string) fi
 	f.Message = msg
 	f.Detector = "deps"
 	return f
-}
-
-// readBounded reads a file of at most limit bytes.
-func readBounded(path string, limit int64) ([]byte, error) {
-	f, err := os.Open(path)
-	if err != nil {
-		return nil, err
-	}
-	defer f.Close()
-	b, err := io.ReadAll(io.LimitReader(f, limit+1))
-	if err != nil {
-		return nil, err
-	}
-	if int64(len(b)) > limit {
-		return nil, fmt.Errorf("%s is larger than %d bytes", path, limit)
-	}
-	return b, nil
 }

@@ -27,11 +27,12 @@
 package vault
 
 import (
+	"github.com/rampartsec/rampart/internal/smallfile"
+
 	"context"
 	"crypto/sha256"
 	"errors"
 	"fmt"
-	"io"
 	"net/http"
 	"os"
 	"strings"
@@ -123,17 +124,9 @@ func FromEnvironment() (*Client, error) {
 }
 
 func readSecretIDFile(path string) (string, error) {
-	f, err := os.Open(path)
+	b, err := smallfile.Read(path, maxSecretIDFile)
 	if err != nil {
 		return "", fmt.Errorf("vault: VAULT_SECRET_ID_FILE: %w", err)
-	}
-	defer f.Close()
-	b, err := io.ReadAll(io.LimitReader(f, maxSecretIDFile+1))
-	if err != nil {
-		return "", fmt.Errorf("vault: VAULT_SECRET_ID_FILE %s: %w", path, err)
-	}
-	if len(b) > maxSecretIDFile {
-		return "", fmt.Errorf("vault: VAULT_SECRET_ID_FILE %s is larger than %d bytes", path, maxSecretIDFile)
 	}
 	return strings.TrimSpace(string(b)), nil
 }
