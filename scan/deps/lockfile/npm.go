@@ -98,6 +98,10 @@ func npmPackage(name, version, resolved, integrity string, dev bool, line int) P
 		pkg.Hashes = []string{integrity}
 	}
 	switch {
+	case version == "":
+		// No version at all (an alias "npm:name@" with nothing after the
+		// '@'): nothing pins it.
+		pkg.Pinned = false
 	case strings.HasPrefix(version, "file:") || strings.HasPrefix(version, "link:") || strings.HasPrefix(version, "workspace:"):
 		pkg.Name = ""
 	case strings.Contains(version, ":"):
