@@ -71,7 +71,7 @@ func (k *LocalKEK) UnwrapKey(_ context.Context, wrapped, aad []byte) ([]byte, er
 // bytes. The KEK id is id, or the reference itself when id is empty.
 func ParseKEK(ctx context.Context, ref, id string) (*LocalKEK, error) {
 	if !secretref.IsReference(ref) {
-		return nil, fmt.Errorf("KEK %q: want file:PATH or env:NAME", ref)
+		return nil, fmt.Errorf("KEK %q: want file:PATH, env:NAME or another registered secret reference such as vault:MOUNT/PATH#FIELD", ref)
 	}
 	sec, err := secretref.Resolve(ctx, ref)
 	if err != nil {

@@ -279,7 +279,7 @@ func newModelEncryptCmd() *cobra.Command {
 	var kekRef, kekID, out string
 	var chunk int
 	cmd := &cobra.Command{
-		Use:   "encrypt FILE --kek file:PATH|env:NAME [--out FILE.enc]",
+		Use:   "encrypt FILE --kek file:PATH|env:NAME|vault:…|vault-transit:… [--out FILE.enc]",
 		Short: "Encrypt a weights file at rest (streaming AES-256-GCM)",
 		Long: `Encrypt FILE into FILE.enc (or --out) in constant memory: a random 256-bit data
 key per file, wrapped by the key-encryption key --kek (file:PATH, env:NAME or

@@ -116,10 +116,20 @@ func FuzzCheck(f *testing.F) {
 	f.Add(string(src))
 	f.Add("x = '''\n")
 	f.Add("f(a=(b, [c, {d: e}]), g=\\\n h)\n")
+	f.Add(`{"cells": [{"cell_type": "code", "source": ["import torch\n", "torch.load(p)\n"]}]}`)
 	f.Fuzz(func(t *testing.T, s string) {
 		for _, fd := range Check("f.py", []byte(s)) {
 			if fd.Location.Line < 1 || fd.Location.Column < 1 {
 				t.Fatalf("bad location %+v", fd.Location)
+			}
+		}
+		// The same bytes as a notebook: an error or findings in its cells.
+		fs, err := CheckNotebook("f.ipynb", []byte(s))
+		if err == nil {
+			for _, fd := range fs {
+				if fd.Location.Line < 1 || !strings.HasPrefix(fd.Location.Field, "cells[") {
+					t.Fatalf("bad notebook location %+v", fd.Location)
+				}
 			}
 		}
 	})

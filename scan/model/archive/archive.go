@@ -32,7 +32,7 @@ import (
 )
 
 // Detector is the value of Finding.Detector for findings of this package.
-const Detector = "archive"
+const Detector = "model.archive"
 
 // The defaults of [Limits].
 const (

@@ -30,7 +30,7 @@ import (
 )
 
 // Detector is the value of Finding.Detector for findings of this package.
-const Detector = "gguf"
+const Detector = "model.gguf"
 
 // ValueType is the type of a metadata value.
 type ValueType uint32

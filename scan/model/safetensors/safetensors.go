@@ -30,7 +30,7 @@ import (
 )
 
 // Detector is the value of Finding.Detector for findings of this package.
-const Detector = "safetensors"
+const Detector = "model.safetensors"
 
 // MaxHeaderSize is the largest header Scan reads (100 MB, the limit of the
 // reference implementation).

@@ -40,7 +40,7 @@ import (
 )
 
 // Detector is the value of Finding.Detector for findings of this package.
-const Detector = "template"
+const Detector = "model.template"
 
 // LongTemplate is the length in bytes from which a template is reported as
 // unusually long (real chat templates stay under about 20 KiB).
