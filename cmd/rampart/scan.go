@@ -16,6 +16,7 @@ import (
 
 	"github.com/rampartsec/rampart/finding"
 	"github.com/rampartsec/rampart/internal/version"
+	"github.com/rampartsec/rampart/scan"
 	"github.com/rampartsec/rampart/scan/deps"
 	"github.com/rampartsec/rampart/scan/deps/osv"
 	"github.com/rampartsec/rampart/scan/iac"
@@ -25,15 +26,18 @@ import (
 
 func newScanCmd() *cobra.Command {
 	var (
-		rf    reportFlags
-		dbDir string
+		rf      reportFlags
+		dbDir   string
+		opts    scan.Options
+		private []string
 	)
 	cmd := &cobra.Command{
 		Use:   "scan [PATH]",
 		Short: "Scan static artifacts: model files, dependencies, secrets, infrastructure code",
 		Long: `With a PATH and no subcommand, run every static scanner on it — dependencies
-(scan deps), secrets in files (scan secrets), infrastructure code (scan iac)
-and model files (scan model) — and write one combined report.
+(scan deps), secrets in files (scan secrets; with --git also every commit of
+the history), infrastructure code (scan iac) and model files (scan model) —
+and write one combined report.
 
 Exit status: 0 no finding at or above --fail-on, 1 at least one, 2 an error.`,
 		Args: cobra.MaximumNArgs(1),
@@ -45,43 +49,23 @@ Exit status: 0 no finding at or above --fail-on, 1 at least one, 2 an error.`,
 			if err != nil {
 				return err
 			}
-			ctx, root := cmd.Context(), args[0]
 			started := time.Now()
-			var opts deps.Options
-			if opts.Vulns, err = openVulnDB(cmd, dbDir); err != nil {
+			if opts.Deps.Vulns, err = openVulnDB(cmd, dbDir); err != nil {
 				return err
 			}
-			dr, err := deps.Scan(ctx, root, opts)
+			opts.Deps.Private = private
+			res, err := scan.All(cmd.Context(), args[0], opts)
 			if err != nil {
 				return &exitError{code: 2, err: err}
 			}
-			all := dr.Findings
-			rules := deps.Rules()
-			sf, err := secrets.Scan(ctx, root, secrets.Options{})
-			if err != nil {
-				return &exitError{code: 2, err: err}
-			}
-			all = append(all, sf...)
-			rules = append(rules, secrets.Rules()...)
-			if st, err := os.Stat(root); err == nil && st.IsDir() {
-				inf, err := iac.Scan(ctx, root, iac.Options{})
-				if err != nil {
-					return &exitError{code: 2, err: err}
-				}
-				all = append(all, inf...)
-			}
-			rules = append(rules, iac.Rules()...)
-			mr, err := model.Scan(ctx, []string{root}, model.Options{})
-			if err != nil {
-				return &exitError{code: 2, err: err}
-			}
-			all = append(all, modelFindings(mr.Findings)...)
-			rules = append(rules, model.Rules()...)
-			return rf.write(cmd.OutOrStdout(), report("scan", args, started, all, rules), format, failOn, gate)
+			return rf.write(cmd.OutOrStdout(), report("scan", args, started, res.Findings, scan.Rules()), format, failOn, gate)
 		},
 	}
 	rf.register(cmd)
-	cmd.Flags().StringVar(&dbDir, "vulndb", defaultVulnDB(), "offline OSV database written by rampart vulndb import (empty: none)")
+	f := cmd.Flags()
+	f.StringVar(&dbDir, "vulndb", defaultVulnDB(), "offline OSV database written by rampart vulndb import (empty: none)")
+	f.BoolVar(&opts.History, "git", false, "also scan every commit of the git history for secrets")
+	f.StringArrayVar(&private, "private", nil, "pattern of your own package names (repeatable, e.g. acme-*); see rampart scan deps --help")
 	cmd.AddCommand(newScanModelCmd(), newScanDepsCmd(), newScanSecretsCmd(), newScanIaCCmd())
 	return cmd
 }
@@ -313,20 +297,6 @@ left out.`,
 	imp.Flags().StringVar(&dbDir, "db", defaultVulnDB(), "database folder")
 	cmd.AddCommand(imp)
 	return cmd
-}
-
-// modelFindings keeps, of a model scan over a whole repository, what
-// concerns model files: source and text files that merely probe as
-// something else are not reported as unrecognised model files.
-func modelFindings(fs []finding.Finding) []finding.Finding {
-	out := fs[:0]
-	for _, f := range fs {
-		if f.RuleID == "model.scan.unrecognised" {
-			continue
-		}
-		out = append(out, f)
-	}
-	return out
 }
 
 // report makes the report of a scanning command.

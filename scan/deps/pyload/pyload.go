@@ -108,7 +108,10 @@ func CheckNotebook(path string, data []byte) ([]finding.Finding, error) {
 	if err := json.Unmarshal(data, &nb); err != nil {
 		return nil, fmt.Errorf("notebook %s: %w", path, err)
 	}
-	var out []finding.Finding
+	// The cells run in one namespace: an import or a download in one cell
+	// is seen by the cells after it.
+	alias, tainted := map[string]string{}, map[string]bool{}
+	var files []*file
 	for i, c := range nb.Cells {
 		if c.Type != "code" {
 			continue
@@ -128,20 +131,33 @@ func CheckNotebook(path string, data []byte) ([]finding.Finding, error) {
 			}
 			b.WriteString(line)
 		}
-		out = append(out, check(path, fmt.Sprintf("cells[%d]", i), b.String())...)
+		f := newFile(path, fmt.Sprintf("cells[%d]", i), b.String(), alias, tainted)
+		f.imports()
+		f.taint()
+		files = append(files, f)
+	}
+	var out []finding.Finding
+	for _, f := range files {
+		for _, c := range f.calls() {
+			f.judge(c)
+		}
+		out = append(out, f.out...)
 	}
 	return out, nil
 }
 
 func check(path, field, src string) []finding.Finding {
-	toks := lex(src)
-	f := &file{path: path, field: field, src: src, toks: toks, alias: map[string]string{}, tainted: map[string]bool{}}
+	f := newFile(path, field, src, map[string]string{}, map[string]bool{})
 	f.imports()
 	f.taint()
 	for _, c := range f.calls() {
 		f.judge(c)
 	}
 	return f.out
+}
+
+func newFile(path, field, src string, alias map[string]string, tainted map[string]bool) *file {
+	return &file{path: path, field: field, src: src, toks: lex(src), alias: alias, tainted: tainted}
 }
 
 type file struct {
@@ -260,14 +276,34 @@ func (f *file) taint() {
 				}
 				continue
 			}
-			if len(l) < 3 || l[0].kind != tName || l[1].kind != tOp || l[1].text != "=" || l[2].text == "=" {
+			// x = …, and the targets of a tuple assignment (path, _ = …).
+			eq := assignment(l)
+			if eq < 0 || !f.fromDownload(l[eq+1:]) {
 				continue
 			}
-			if f.fromDownload(l[2:]) {
-				f.tainted[l[0].text] = true
+			for _, t := range l[:eq] {
+				if t.kind == tName {
+					f.tainted[t.text] = true
+				}
 			}
 		}
 	}
+}
+
+// assignment returns the index of the "=" of a line assigning to one name
+// or a tuple of names (a, b = … or (a, b) = …), or -1.
+func assignment(l []token) int {
+	for i, t := range l {
+		switch {
+		case t.kind == tName:
+		case t.kind == tOp && (t.text == "," || t.text == "(" || t.text == ")"):
+		case t.kind == tOp && t.text == "=" && i > 0 && (i+1 >= len(l) || l[i+1].text != "="):
+			return i
+		default:
+			return -1
+		}
+	}
+	return -1
 }
 
 // fromDownload reports whether an expression calls a downloader or uses a
@@ -417,14 +453,16 @@ func (f *file) judge(c call) {
 
 // pinned checks a hub download's revision: it must be a 40-hex commit.
 func (f *file) pinned(c call) {
+	dataset := c.callee == "datasets.load_dataset"
+	local := func(id string) bool { return isLocal(id) || dataset && packagedBuilders[id] }
 	if len(c.pos) > 0 {
-		if id, ok := literal(c.pos[0]); ok && isLocal(id) {
+		if id, ok := literal(c.pos[0]); ok && local(id) {
 			return
 		}
 	}
-	for _, k := range []string{"pretrained_model_name_or_path", "repo_id"} {
+	for _, k := range []string{"pretrained_model_name_or_path", "repo_id", "path"} {
 		if v, ok := c.kw[k]; ok {
-			if id, ok := literal(v); ok && isLocal(id) {
+			if id, ok := literal(v); ok && local(id) {
 				return
 			}
 		}
@@ -437,6 +475,15 @@ func (f *file) pinned(c call) {
 	if rev, ok := literal(v); ok && !commitRE.MatchString(rev) {
 		f.report(RuleUnpinned, c, c.name+"(…, revision=\""+clip(rev, 40)+"\")", "revision names a branch or tag, which can move; pin a 40-hex commit")
 	}
+}
+
+// packagedBuilders are the dataset builders that ship inside the datasets
+// library: load_dataset("json", data_files=…) reads the files it is given
+// and fetches no repository from the hub.
+var packagedBuilders = map[string]bool{
+	"arrow": true, "audiofolder": true, "cache": true, "csv": true, "generator": true,
+	"imagefolder": true, "json": true, "pandas": true, "parquet": true, "spark": true,
+	"sql": true, "text": true, "videofolder": true, "webdataset": true, "xml": true,
 }
 
 // isLocal reports a path that loads from disk, not from a hub.

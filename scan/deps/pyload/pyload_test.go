@@ -70,6 +70,12 @@ func TestCases(t *testing.T) {
 		{"snapshot pinned", "from huggingface_hub import snapshot_download\nsnapshot_download('a/b', revision='0123456789abcdef0123456789abcdef01234567')\n", nil},
 		{"snapshot unpinned", "from huggingface_hub import snapshot_download\nsnapshot_download(repo_id='a/b')\n", []string{"deps.code.unpinned-download"}},
 		{"local by keyword", "from transformers import AutoModel\nAutoModel.from_pretrained(pretrained_model_name_or_path='/models/x')\n", nil},
+		{"dataset from the hub", "import datasets\ndatasets.load_dataset('org/tickets')\n", []string{"deps.code.unpinned-download"}},
+		{"dataset pinned", "from datasets import load_dataset\nload_dataset('org/tickets', revision='0123456789abcdef0123456789abcdef01234567')\n", nil},
+		{"packaged json builder", "from datasets import load_dataset\nload_dataset('json', data_files='data/train.jsonl', split='train')\n", nil},
+		{"packaged builder by keyword", "from datasets import load_dataset\nload_dataset(path='parquet', data_files={'train': 'x.parquet'})\n", nil},
+		{"tuple assignment from a download", "import pickle, urllib.request\np, _ = urllib.request.urlretrieve(u)\npickle.load(open(p, 'rb'))\n", []string{"deps.code.pickle-load-downloaded"}},
+		{"comparison is no assignment", "import pickle, urllib.request\nif p == urllib.request.urlretrieve(u):\n    pickle.load(open(p, 'rb'))\n", []string{"deps.code.pickle-load"}},
 		{"def is not a call", "def from_pretrained(x):\n    pass\n", nil},
 		{"triple-quoted string", "x = '''\ntorch.load(p)\n'''\nimport torch\n", nil},
 		{"unterminated string", "x = 'abc\nimport torch\ntorch.load(p)\n", []string{"deps.code.torch-load"}},
@@ -92,7 +98,10 @@ func TestNotebook(t *testing.T) {
 	nb := `{"cells": [
 	  {"cell_type": "markdown", "source": ["torch.load(x)\n"]},
 	  {"cell_type": "code", "source": ["!pip install transformers\n", "%matplotlib inline\n", "import torch\n", "m = torch.load('m.pt', weights_only=False)\n"]},
-	  {"cell_type": "code", "source": "from transformers import AutoModel\nAutoModel.from_pretrained('org/m', trust_remote_code=True)\n"}
+	  {"cell_type": "code", "source": "from transformers import AutoModel\nAutoModel.from_pretrained('org/m', trust_remote_code=True)\n"},
+	  {"cell_type": "code", "source": ["import numpy as np\n", "import pickle, urllib.request\n", "path, _ = urllib.request.urlretrieve(URL, '/tmp/f.pkl')\n"]},
+	  {"cell_type": "markdown", "source": "the imports above hold in the cells below"},
+	  {"cell_type": "code", "source": ["emb = np.load('e.npy', allow_pickle=True)\n", "with open(path, 'rb') as fh:\n", "    obj = pickle.load(fh)\n"]}
 	], "nbformat": 4}`
 	fs, err := CheckNotebook("nb.ipynb", []byte(nb))
 	if err != nil {
@@ -102,7 +111,8 @@ func TestNotebook(t *testing.T) {
 	for _, f := range fs {
 		g = append(g, fmt.Sprintf("%s:%d %s", f.Location.Field, f.Location.Line, f.RuleID))
 	}
-	want := []string{"cells[1]:4 deps.code.torch-load-unsafe", "cells[2]:2 deps.code.trust-remote-code", "cells[2]:2 deps.code.unpinned-download"}
+	want := []string{"cells[1]:4 deps.code.torch-load-unsafe", "cells[2]:2 deps.code.trust-remote-code", "cells[2]:2 deps.code.unpinned-download",
+		"cells[5]:1 deps.code.numpy-allow-pickle", "cells[5]:3 deps.code.pickle-load-downloaded"}
 	if !slices.Equal(g, want) {
 		t.Errorf("got %v, want %v", g, want)
 	}

@@ -1,0 +1,122 @@
+// Package scan runs every static scanner on one repository or file —
+// dependencies (scan/deps), secrets in files and, optionally, in the git
+// history (scan/secrets), infrastructure code (scan/iac) and model files
+// (scan/model) — and merges their findings into one list. It is
+// `rampart scan PATH`.
+package scan
+
+import (
+	"context"
+	"fmt"
+	"os"
+	"path/filepath"
+	"strings"
+
+	"github.com/rampartsec/rampart/finding"
+	"github.com/rampartsec/rampart/scan/deps"
+	"github.com/rampartsec/rampart/scan/iac"
+	"github.com/rampartsec/rampart/scan/model"
+	"github.com/rampartsec/rampart/scan/secrets"
+)
+
+// Options configure each scanner; their zero values are the scanners'
+// defaults.
+type Options struct {
+	Deps    deps.Options
+	Secrets secrets.Options
+	IaC     iac.Options
+	Model   model.Options
+	// History also scans every commit of the git repository at the root
+	// for secrets (secrets.ScanGit); the root must then be a work tree.
+	History bool
+}
+
+// Result is what All found.
+type Result struct {
+	// Findings of every scanner, unsorted.
+	Findings []finding.Finding
+	// Deps is the dependency scan's result, with the packages read.
+	Deps *deps.Result
+}
+
+// Rules lists every rule All can report.
+func Rules() []finding.Rule {
+	var out []finding.Rule
+	out = append(out, deps.Rules()...)
+	out = append(out, secrets.Rules()...)
+	out = append(out, iac.Rules()...)
+	out = append(out, model.Rules()...)
+	return out
+}
+
+// All runs every static scanner on root, a folder or a single file. An
+// error of any scanner stops the scan: a partial report would read as a
+// clean one.
+func All(ctx context.Context, root string, opts Options) (*Result, error) {
+	st, err := os.Stat(root)
+	if err != nil {
+		return nil, err
+	}
+	dr, err := deps.Scan(ctx, root, opts.Deps)
+	if err != nil {
+		return nil, fmt.Errorf("dependencies: %w", err)
+	}
+	res := &Result{Deps: dr, Findings: dr.Findings}
+	sf, err := secrets.Scan(ctx, root, opts.Secrets)
+	if err != nil {
+		return nil, fmt.Errorf("secrets: %w", err)
+	}
+	res.Findings = append(res.Findings, sf...)
+	if opts.History {
+		if !st.IsDir() {
+			return nil, fmt.Errorf("git history: %s is not a folder", root)
+		}
+		hf, err := secrets.ScanGit(ctx, root, opts.Secrets)
+		if err != nil {
+			return nil, fmt.Errorf("git history: %w", err)
+		}
+		res.Findings = append(res.Findings, hf...)
+	}
+	if st.IsDir() {
+		inf, err := iac.Scan(ctx, root, opts.IaC)
+		if err != nil {
+			return nil, fmt.Errorf("infrastructure code: %w", err)
+		}
+		res.Findings = append(res.Findings, inf...)
+	}
+	mr, err := model.Scan(ctx, []string{root}, opts.Model)
+	if err != nil {
+		return nil, fmt.Errorf("model files: %w", err)
+	}
+	res.Findings = append(res.Findings, modelFindings(mr.Findings)...)
+	if st.IsDir() {
+		relative(res.Findings, root)
+	}
+	return res, nil
+}
+
+// relative makes the paths of findings under root relative to it, as the
+// secrets and infrastructure scanners already write them, so that one
+// report names every file the same way.
+func relative(fs []finding.Finding, root string) {
+	prefix := filepath.Clean(root) + string(filepath.Separator)
+	for i := range fs {
+		if p, ok := strings.CutPrefix(fs[i].Location.Path, prefix); ok && p != "" {
+			fs[i].Location.Path = p
+		}
+	}
+}
+
+// modelFindings drops the model scanner's notes on files that are not
+// model files: in a whole repository most files are not, and saying so
+// for each would bury the findings.
+func modelFindings(fs []finding.Finding) []finding.Finding {
+	out := fs[:0]
+	for _, f := range fs {
+		if f.RuleID == "model.scan.unrecognised" {
+			continue
+		}
+		out = append(out, f)
+	}
+	return out
+}
