@@ -75,7 +75,7 @@ func All(ctx context.Context, root string, opts Options) (*Result, error) {
 		if err != nil {
 			return nil, fmt.Errorf("git history: %w", err)
 		}
-		res.Findings = append(res.Findings, hf...)
+		res.Findings = append(res.Findings, pastOnly(hf, sf)...)
 	}
 	if st.IsDir() {
 		inf, err := iac.Scan(ctx, root, opts.IaC)
@@ -105,6 +105,28 @@ func relative(fs []finding.Finding, root string) {
 			fs[i].Location.Path = p
 		}
 	}
+}
+
+// pastOnly drops the history findings that the files scan reported
+// already: a secret still in the tree was also added by some commit, and
+// one report should name it once. A history finding is the same as a file
+// finding when rule, path, line and (redacted) excerpt agree.
+func pastOnly(history, files []finding.Finding) []finding.Finding {
+	type key struct {
+		rule, path, excerpt string
+		line                int
+	}
+	now := make(map[key]bool, len(files))
+	for _, f := range files {
+		now[key{f.RuleID, f.Location.Path, f.Excerpt, f.Location.Line}] = true
+	}
+	out := history[:0]
+	for _, f := range history {
+		if !now[key{f.RuleID, f.Location.Path, f.Excerpt, f.Location.Line}] {
+			out = append(out, f)
+		}
+	}
+	return out
 }
 
 // modelFindings drops the model scanner's notes on files that are not

@@ -7,7 +7,8 @@
 #
 # EXPORT_DIR is a folder of OSV JSON records in per-ecosystem subfolders
 # (default: scan/deps/osv/testdata/export); each PROJECT_DIR holds lockfiles
-# (default: scan/deps/lockfile/testdata and scan/deps/testdata). osv-scanner v2.6.0 needs Go 1.27:
+# (default: scan/deps/lockfile/testdata, scan/deps/testdata and the acceptance
+# corpus scan/testdata/repos). osv-scanner v2.6.0 needs Go 1.27:
 #   GOTOOLCHAIN=go1.27.3 go install github.com/google/osv-scanner/v2/cmd/osv-scanner@v2.6.0
 # (OSV_SCANNER names the binary if it is not on PATH.)
 set -euo pipefail
@@ -15,7 +16,7 @@ cd "$(dirname "$0")/../.."
 export_dir=${1:-scan/deps/osv/testdata/export}
 shift || true
 projects=("$@")
-[[ ${#projects[@]} -gt 0 ]] || projects=(scan/deps/lockfile/testdata scan/deps/testdata)
+[[ ${#projects[@]} -gt 0 ]] || projects=(scan/deps/lockfile/testdata scan/deps/testdata scan/testdata/repos)
 osvscanner=${OSV_SCANNER:-osv-scanner}
 tmp=$(mktemp -d)
 trap 'rm -rf "$tmp"' EXIT
@@ -23,16 +24,9 @@ trap 'rm -rf "$tmp"' EXIT
 go build -o "$tmp/rampart" ./cmd/rampart
 "$tmp/rampart" vulndb import "$export_dir" --db "$tmp/db" >/dev/null
 
-# osv-scanner's offline database: one all.zip per ecosystem, and an empty
-# one for GIT (without it, offline extraction fails altogether).
-for eco in "$export_dir"/*/; do
-	name=$(basename "$eco")
-	ls "$eco"/*.json >/dev/null 2>&1 || continue
-	mkdir -p "$tmp/cache/osv-scalibr/$name"
-	(cd "$eco" && zip -q "$tmp/cache/osv-scalibr/$name/all.zip" ./*.json)
-done
-mkdir -p "$tmp/cache/osv-scalibr/GIT"
-printf 'PK\005\006\0\0\0\0\0\0\0\0\0\0\0\0\0\0\0\0\0\0' >"$tmp/cache/osv-scalibr/GIT/all.zip"
+# osv-scanner's offline database, written from the records rampart imported
+# (YAML records included), so that both read exactly the same data.
+go run ./bench/osvcompare -zips "$tmp/cache" -db "$tmp/db"
 
 status=0
 for project in "${projects[@]}"; do

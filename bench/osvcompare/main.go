@@ -7,10 +7,14 @@
 package main
 
 import (
+	"archive/zip"
+	"bufio"
+	"compress/gzip"
 	"encoding/json"
 	"flag"
 	"fmt"
 	"os"
+	"path/filepath"
 	"regexp"
 	"slices"
 	"strings"
@@ -23,7 +27,15 @@ var idRE = regexp.MustCompile(`(?:affected by|malicious by) (\S+)`)
 func main() {
 	rampartPath := flag.String("rampart", "", "JSON report of rampart scan deps")
 	osvPath := flag.String("osv-scanner", "", "JSON output of osv-scanner scan source")
+	zips := flag.String("zips", "", "instead of comparing: write osv-scanner's offline database (one all.zip per ecosystem) into this folder from the records of the rampart database -db")
+	db := flag.String("db", "", "rampart vulnerability database folder (with -zips)")
 	flag.Parse()
+	if *zips != "" {
+		if err := writeZips(*db, *zips); err != nil {
+			fail(err)
+		}
+		return
+	}
 	r, err := readRampart(*rampartPath)
 	if err != nil {
 		fail(err)
@@ -142,4 +154,83 @@ func readOSVScanner(path string) (map[key]map[string]bool, error) {
 func fail(err error) {
 	fmt.Fprintln(os.Stderr, "osvcompare:", err)
 	os.Exit(2)
+}
+
+// writeZips turns the records of a rampart database (one gzipped JSON line
+// per record, as imported, YAML records included) into osv-scanner's
+// offline layout, DIR/osv-scalibr/ECOSYSTEM/all.zip, so that both tools
+// read exactly the same records. GIT gets an empty zip: without it
+// osv-scanner's offline mode fails.
+func writeZips(db, dir string) error {
+	var index struct {
+		Ecosystems map[string]struct {
+			File string `json:"file"`
+		} `json:"ecosystems"`
+	}
+	b, err := os.ReadFile(filepath.Join(db, "index.json"))
+	if err != nil {
+		return err
+	}
+	if err := json.Unmarshal(b, &index); err != nil {
+		return fmt.Errorf("%s: %w", filepath.Join(db, "index.json"), err)
+	}
+	if _, ok := index.Ecosystems["GIT"]; !ok {
+		index.Ecosystems["GIT"] = struct {
+			File string `json:"file"`
+		}{}
+	}
+	for eco, e := range index.Ecosystems {
+		if err := writeZip(db, e.File, filepath.Join(dir, "osv-scalibr", eco)); err != nil {
+			return fmt.Errorf("%s: %w", eco, err)
+		}
+	}
+	return nil
+}
+
+func writeZip(db, file, dir string) (err error) {
+	if err := os.MkdirAll(dir, 0o755); err != nil {
+		return err
+	}
+	out, err := os.Create(filepath.Join(dir, "all.zip"))
+	if err != nil {
+		return err
+	}
+	defer func() {
+		if cerr := out.Close(); err == nil {
+			err = cerr
+		}
+	}()
+	zw := zip.NewWriter(out)
+	if file != "" {
+		f, err := os.Open(filepath.Join(db, file))
+		if err != nil {
+			return err
+		}
+		defer f.Close()
+		gz, err := gzip.NewReader(f)
+		if err != nil {
+			return err
+		}
+		sc := bufio.NewScanner(gz)
+		sc.Buffer(nil, 64<<20)
+		for sc.Scan() {
+			var rec struct {
+				ID string `json:"id"`
+			}
+			if err := json.Unmarshal(sc.Bytes(), &rec); err != nil || rec.ID == "" {
+				return fmt.Errorf("record without an id in %s", file)
+			}
+			w, err := zw.Create(rec.ID + ".json")
+			if err != nil {
+				return err
+			}
+			if _, err := w.Write(sc.Bytes()); err != nil {
+				return err
+			}
+		}
+		if err := sc.Err(); err != nil {
+			return err
+		}
+	}
+	return zw.Close()
 }
