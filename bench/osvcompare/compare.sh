@@ -34,6 +34,6 @@ for project in "${projects[@]}"; do
 	"$tmp/rampart" scan deps "$project" --vulndb "$tmp/db" --skip-code --format json --fail-on none >"$tmp/rampart.json"
 	OSV_SCANNER_LOCAL_DB_CACHE_DIRECTORY="$tmp/cache" "$osvscanner" scan source --offline --no-resolve --all-packages \
 		--format json -r "$project" >"$tmp/osv.json" 2>"$tmp/osv.log" || true
-	go run ./bench/osvcompare -rampart "$tmp/rampart.json" -osv-scanner "$tmp/osv.json" || status=1
+	go run ./bench/osvcompare -db "$tmp/db" -rampart "$tmp/rampart.json" -osv-scanner "$tmp/osv.json" || status=1
 done
 exit $status
