@@ -163,7 +163,9 @@ func checkIndexed(p lockfile.Package) *finding.Finding {
 	switch {
 	case pip:
 		how = "pip merges the versions of every index and installs the highest, so a public upload with a higher version wins; the requirement has no --hash to stop it"
-	case kind == lockfile.KindPipfileLock:
+	case kind == lockfile.KindPyproject:
+		how = "the dependency names no source, and Poetry merges its primary sources and PyPI (supplemental ones serve only what those lack), as uv does with index-strategy = \"unsafe-best-match\": the highest version wins, whichever index offers it"
+	case kind == lockfile.KindPipfileLock || kind == lockfile.KindPipfile:
 		how = "the package names no index, so Pipenv takes it from the first source, or searches every source (before 2022.3.23, or with install_search_all_sources), and a re-lock can pick a public upload"
 	}
 	return newFinding(RuleExtraIndex, p, 0.8, fmt.Sprintf(

@@ -66,6 +66,9 @@ func TestCheckPositive(t *testing.T) {
 		{"pip-public", []string{"public-source requirements.txt:2 acme-models@1.2.0"}, lockfile.PyPIIndex},
 		{"conda-pip", []string{"extra-index environment.yml:8 acme-models@1.2.0"}, "https://pypi.acme.internal/simple"},
 		{"cargo", []string{"public-source Cargo.lock:5 acme-core@0.1.0"}, "https://github.com/rust-lang/crates.io-index"},
+		{"poetry-supplemental", []string{"extra-index pyproject.toml:7 acme-models@1.2.0"}, "Poetry merges"},
+		{"uv-best-match", []string{"extra-index pyproject.toml:4 acme-models@1.2.0"}, "https://pypi.acme.internal/simple"},
+		{"pipfile", []string{"extra-index Pipfile:12 acme-tools@0.3.0"}, "Pipenv"},
 	}
 	for _, tt := range tests {
 		t.Run(tt.dir, func(t *testing.T) {

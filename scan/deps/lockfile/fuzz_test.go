@@ -60,7 +60,14 @@ func FuzzRequirements(f *testing.F) {
 }
 
 func FuzzPyproject(f *testing.F) {
-	fuzzParse(f, "pyproject.toml", "testdata/inference/pyproject.toml", "testdata/uvsvc/pyproject.toml", "testdata/library/pyproject.toml")
+	f.Add([]byte("[tool.uv]\nindex-strategy = \"unsafe-best-match\"\nextra-index-url = [1, \"https://a:b@x/\"]\n[[tool.uv.index]]\nurl = 2\n[tool.uv.sources]\na = [{index = \"x\"}, 3]\n[[tool.poetry.source]]\nname = \"PyPI\"\npriority = \"explicit\"\n"))
+	fuzzParse(f, "pyproject.toml", "testdata/inference/pyproject.toml", "testdata/uvsvc/pyproject.toml", "testdata/library/pyproject.toml",
+		"testdata/sources/poetry-project/pyproject.toml", "testdata/sources/uv-project/pyproject.toml", "testdata/sources/uv-first/pyproject.toml")
+}
+
+func FuzzPipfile(f *testing.F) {
+	f.Add([]byte("source = {url = \"https://a\"}\n[packages]\na = {index = 1}\nb = [\"x\"]\n"))
+	fuzzParse(f, "Pipfile", "testdata/sources/pipfile/Pipfile")
 }
 
 func FuzzPoetryLock(f *testing.F) {

@@ -84,9 +84,11 @@ type Package struct {
 	// fetched from, credentials removed (see RedactURL): the registry of an
 	// npm tarball URL ("https://registry.npmjs.org/"), the index of a
 	// poetry.lock, uv.lock or Pipfile.lock entry (PyPIIndex for a
-	// poetry.lock entry without a source), the only --index-url of a
-	// requirements file, the index URL of a Cargo.lock registry source, or
-	// the conda channel of a "channel::name" spec. It is "" when the file
+	// poetry.lock entry without a source), the index a pyproject.toml
+	// (Poetry source =, [tool.uv.sources] index =) or Pipfile (index =)
+	// binds the dependency to, the only --index-url of a requirements file,
+	// the index URL of a Cargo.lock registry source, or the conda channel of
+	// a "channel::name" spec. It is "" when the file
 	// does not bind the package to one place; Indexes then lists the
 	// candidates when the file names them.
 	Source string `json:"source,omitempty"`
@@ -94,7 +96,10 @@ type Package struct {
 	// indexes (or conda channels) the installer searches for it, in order,
 	// credentials removed: the --index-url (PyPIIndex when none is given) and
 	// every --extra-index-url of a requirements tree, the sources of a
-	// Pipfile.lock with several, the channels of an environment.yml. A pip
+	// Pipfile or Pipfile.lock with several, the sources Poetry merges for a
+	// pyproject.toml dependency (PyPI with the primary sources, then the
+	// supplemental ones), the indexes uv merges under index-strategy
+	// "unsafe-best-match", the channels of an environment.yml. A pip
 	// install merges the candidates of every index and takes the highest
 	// version, whichever index offers it.
 	Indexes []string `json:"indexes,omitempty"`

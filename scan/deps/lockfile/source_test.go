@@ -49,6 +49,21 @@ func TestSources(t *testing.T) {
 			"private":     "",
 		}},
 		{"req-none/requirements.txt", map[string]string{"acme-models": ""}},
+		{"poetry-project/pyproject.toml", map[string]string{
+			"acme-models": "|" + PyPIIndex + "|" + acmePy, // implicit PyPI, then the supplemental source
+			"acme-tools":  acmePy,
+			"requests":    PyPIIndex,
+			"tokenizers":  "",
+		}},
+		{"uv-project/pyproject.toml", map[string]string{
+			"acme-models": "|" + acmePy + "|https://mirror.acme.internal/simple|" + PyPIIndex,
+			"acme-tools":  "https://REDACTED@pypi.acme.internal/simple",
+		}},
+		{"uv-first/pyproject.toml", map[string]string{"acme-models": ""}}, // first-index: the first index that has it
+		{"pipfile/Pipfile", map[string]string{
+			"acme-models": "|" + PyPIIndex + "|" + acmePy,
+			"acme-tools":  acmePy,
+		}},
 		{"Cargo.lock", map[string]string{
 			"acme-core": "https://github.com/rust-lang/crates.io-index",
 			"acme-net":  "https://REDACTED@cargo.acme.internal/index/",
@@ -98,7 +113,7 @@ func TestSourcesRedacted(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	more, _ := filepath.Glob(filepath.Join("testdata", "sources", "*", "*.txt"))
+	more, _ := filepath.Glob(filepath.Join("testdata", "sources", "*", "*"))
 	files = append(files, more...)
 	n := 0
 	for _, path := range files {
