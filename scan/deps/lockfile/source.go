@@ -23,8 +23,8 @@ func RedactURL(u string) string {
 	if i < 0 {
 		return u
 	}
-	if j := strings.IndexAny(u, "?#"); j > i {
-		u = u[:j]
+	if j := strings.IndexAny(u[i:], "?#"); j >= 0 {
+		u = u[:i+j]
 	}
 	return redactUserinfo(u)
 }

@@ -155,6 +155,7 @@ func TestRedactURL(t *testing.T) {
 		"https://host/simple?token=x":                  "https://host/simple",
 		"git+ssh://git@github.com/a/b.git":             "git+ssh://git@github.com/a/b.git",
 		"conda-forge":                                  "conda-forge",
+		"a?b=1://h/x?token=y":                          "a?b=1://h/x",
 		"https://host/path/with@at":                    "https://host/path/with@at",
 		"registry+https://a:b@cargo.example/index.git": "registry+https://REDACTED@cargo.example/index.git",
 	} {
