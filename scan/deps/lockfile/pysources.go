@@ -7,11 +7,6 @@ import "strings"
 // and Package.Indexes. Configuration of another shape than the tools
 // document is ignored rather than reported: it names no index.
 
-// pyIndex is a package index a manifest configures.
-type pyIndex struct {
-	name, url string
-}
-
 // tables returns the tables of an array of tables decoded into v.
 func tables(v any) []map[string]any {
 	switch t := v.(type) {
