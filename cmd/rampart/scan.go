@@ -219,6 +219,10 @@ package-lock.json, pnpm-lock.yaml, yarn.lock, Cargo.lock — and report:
     pinned versions, from the offline database "rampart vulndb import" loads
     (--vulndb), or from the OSV API with --osv-api;
   - names that imitate popular ML and LLM packages;
+  - dependency confusion for the names given with --private: private
+    packages resolved from a public registry, looked up through pip's
+    --extra-index-url (or several Pipenv sources) without a binding, or npm
+    names without a scope that nothing binds to a private registry;
   - unsafe model loading in Python files and notebooks: hub downloads without
     a pinned commit, trust_remote_code=True, torch.load without
     weights_only=True, pickle/joblib loads, numpy allow_pickle, yaml.load.
@@ -251,7 +255,7 @@ Exit status: 0 no finding at or above --fail-on, 1 at least one, 2 an error.`,
 	f := cmd.Flags()
 	f.StringVar(&dbDir, "vulndb", defaultVulnDB(), "offline OSV database written by rampart vulndb import")
 	f.BoolVar(&online, "osv-api", false, "query the OSV API (api.osv.dev) instead of the offline database")
-	f.StringArrayVar(&private, "private", nil, "pattern of your own package names, never reported as typosquats (repeatable, e.g. acme-*)")
+	f.StringArrayVar(&private, "private", nil, "pattern of your own package names (path.Match, repeatable, e.g. acme-* or @acme/*): checked for dependency confusion, never reported as typosquats")
 	f.BoolVar(&opts.SkipCode, "skip-code", false, "do not read Python files and notebooks")
 	return cmd
 }

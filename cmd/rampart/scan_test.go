@@ -2,8 +2,11 @@ package main
 
 import (
 	"encoding/json"
+	"fmt"
 	"os"
 	"path/filepath"
+	"slices"
+	"sort"
 	"strings"
 	"testing"
 
@@ -147,5 +150,71 @@ func TestScanAll(t *testing.T) {
 		if !strings.Contains(out, want) {
 			t.Errorf("combined report lacks %s", want)
 		}
+	}
+}
+
+func TestScanDepsConfusion(t *testing.T) {
+	dir := t.TempDir()
+	files := map[string]string{
+		// pip merges PyPI and the private index; no hash stops a public upload
+		"requirements.txt": "--extra-index-url https://deploy:s3cr3t-token@pypi.acme.internal/simple\nacme-models==1.2.0\nrequests==2.32.3\n",
+		// an npm private name resolved from the public registry
+		"web/package-lock.json": `{"lockfileVersion": 3, "packages": {
+  "": {"name": "web"},
+  "node_modules/acme-utils": {"version": "9.9.9", "resolved": "https://registry.npmjs.org/acme-utils/-/acme-utils-9.9.9.tgz", "integrity": "sha512-AAAA"}}}
+`,
+		// correctly bound: nothing to report
+		"ui/pnpm-lock.yaml": "lockfileVersion: '9.0'\npackages:\n  '@acme/core@2.0.0':\n    resolution: {integrity: sha512-BBBB}\n",
+		"ui/.npmrc":         "@acme:registry=https://npm.acme.internal/\n",
+	}
+	for name, s := range files {
+		p := filepath.Join(dir, name)
+		if err := os.MkdirAll(filepath.Dir(p), 0o755); err != nil {
+			t.Fatal(err)
+		}
+		if err := os.WriteFile(p, []byte(s), 0o644); err != nil {
+			t.Fatal(err)
+		}
+	}
+	out, code := run(t, newScanCmd(), "", "deps", "--private", "acme-*", "--private", "@acme/*", dir,
+		"--vulndb", "", "--skip-code", "--format", "json", "--fail-on", "high")
+	if code != 1 {
+		t.Fatalf("scan deps --private: exit %d, want 1:\n%s", code, out)
+	}
+	if strings.Contains(out, "s3cr3t-token") {
+		t.Fatalf("the index credential reaches the report:\n%s", out)
+	}
+	var doc struct {
+		Findings []struct {
+			RuleID   string `json:"rule_id"`
+			Severity string `json:"severity"`
+			Excerpt  string `json:"excerpt"`
+			Location struct {
+				Path string `json:"path"`
+				Line int    `json:"line"`
+			} `json:"location"`
+		} `json:"findings"`
+	}
+	if err := json.Unmarshal([]byte(out), &doc); err != nil {
+		t.Fatal(err)
+	}
+	var got []string
+	for _, f := range doc.Findings {
+		if strings.HasPrefix(f.RuleID, "deps.confusion.") {
+			rel, _ := filepath.Rel(dir, f.Location.Path)
+			got = append(got, fmt.Sprintf("%s %s %s:%d %s", f.RuleID, f.Severity, filepath.ToSlash(rel), f.Location.Line, f.Excerpt))
+		}
+	}
+	sort.Strings(got)
+	want := []string{
+		"deps.confusion.extra-index high requirements.txt:2 acme-models@1.2.0",
+		"deps.confusion.public-source critical web/package-lock.json:3 acme-utils@9.9.9",
+	}
+	if !slices.Equal(got, want) {
+		t.Errorf("confusion findings:\n got %q\nwant %q\n%s", got, want, out)
+	}
+	// Without private names there is no confusion to report.
+	if out, code := run(t, newScanCmd(), "", "deps", dir, "--vulndb", "", "--skip-code", "--format", "json", "--fail-on", "high"); code != 0 || strings.Contains(out, "deps.confusion.") {
+		t.Errorf("scan deps without --private: exit %d:\n%s", code, out)
 	}
 }

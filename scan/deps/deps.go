@@ -16,6 +16,7 @@ import (
 
 	"github.com/rampartsec/rampart/finding"
 	"github.com/rampartsec/rampart/internal/smallfile"
+	"github.com/rampartsec/rampart/scan/deps/confusion"
 	"github.com/rampartsec/rampart/scan/deps/lockfile"
 	"github.com/rampartsec/rampart/scan/deps/osv"
 	"github.com/rampartsec/rampart/scan/deps/pyload"
@@ -30,7 +31,8 @@ type Options struct {
 	Vulns osv.Source
 	// Private lists patterns of the organisation's own package names
 	// (path.Match syntax, e.g. "acme-*"); they are never reported as
-	// imitations of public packages.
+	// imitations of public packages, and are checked for dependency
+	// confusion (see package confusion).
 	Private []string
 	// SkipCode leaves Python files and notebooks out.
 	SkipCode bool
@@ -61,6 +63,7 @@ func Rules() []finding.Rule {
 	out := []finding.Rule{*RuleTyposquat, *RuleNoVulnDB, *RuleUnreadable}
 	out = append(out, lockfile.Rules()...)
 	out = append(out, osv.Rules()...)
+	out = append(out, confusion.Rules()...)
 	for _, r := range pyload.Rules() {
 		out = append(out, *r)
 	}
@@ -134,6 +137,9 @@ func Scan(ctx context.Context, root string, opts Options) (*Result, error) {
 			res.Findings = append(res.Findings, f)
 		}
 	}
+
+	// Private names a public registry could serve (dependency confusion).
+	res.Findings = append(res.Findings, confusion.Check(res.Packages, opts.Private)...)
 
 	// Known vulnerabilities of the pinned versions.
 	if opts.Vulns == nil {

@@ -69,3 +69,39 @@ func TestNoVulnDB(t *testing.T) {
 		t.Errorf("%d no-vulndb findings, want 1", n)
 	}
 }
+
+// TestConfusion checks that Scan runs the dependency-confusion check for
+// the private names, and only then, and that Rules lists its rules.
+func TestConfusion(t *testing.T) {
+	dir := filepath.Join("confusion", "testdata", "positive", "pip-extra")
+	for _, tt := range []struct {
+		private []string
+		want    int
+	}{{nil, 0}, {[]string{"acme-*"}, 1}, {[]string{"other-*"}, 0}} {
+		res, err := deps.Scan(context.Background(), dir, deps.Options{Private: tt.private, SkipCode: true})
+		if err != nil {
+			t.Fatal(err)
+		}
+		n := 0
+		for _, f := range res.Findings {
+			if strings.HasPrefix(f.RuleID, "deps.confusion.") {
+				n++
+				if f.Location.Path != filepath.Join(dir, "requirements.txt") || f.Location.Line != 3 {
+					t.Errorf("finding at %v", f.Location)
+				}
+			}
+		}
+		if n != tt.want {
+			t.Errorf("private %q: %d confusion findings, want %d", tt.private, n, tt.want)
+		}
+	}
+	ids := map[string]bool{}
+	for _, r := range deps.Rules() {
+		ids[r.ID] = true
+	}
+	for _, id := range []string{"deps.confusion.public-source", "deps.confusion.extra-index", "deps.confusion.unscoped"} {
+		if !ids[id] {
+			t.Errorf("Rules lacks %s", id)
+		}
+	}
+}

@@ -41,8 +41,23 @@ func (p *parser) cargoLock(data []byte) {
 		if strings.HasPrefix(e.Source, "git+") {
 			pkg.Spec = e.Source
 		}
+		pkg.Source = cargoRegistry(e.Source)
 		if !p.add(pkg) {
 			return
 		}
 	}
+}
+
+// cargoRegistry returns the index URL of a registry source,
+// "registry+https://github.com/rust-lang/crates.io-index" or
+// "sparse+https://index.crates.io/", credentials removed; "" for git and
+// other sources.
+func cargoRegistry(source string) string {
+	if u, ok := strings.CutPrefix(source, "registry+"); ok {
+		return RedactURL(u)
+	}
+	if u, ok := strings.CutPrefix(source, "sparse+"); ok {
+		return RedactURL(u)
+	}
+	return ""
 }

@@ -32,6 +32,13 @@ func (p *parser) condaEnv(data []byte) {
 		return
 	}
 	locked := hasSiblingLock(p.path, "conda-lock.yml", "conda-lock.yaml")
+	var channels []string
+	if ch := root.get("channels"); ch != nil && ch.isSeq {
+		for _, c := range ch.vals {
+			channels = appendIndex(channels, c.scalar)
+		}
+	}
+	start := len(p.pkgs)
 	st := &reqState{pinnedBy: map[string]bool{}}
 	p.stack = []string{absPath(p.path)}
 	p.includes = 1
@@ -77,6 +84,12 @@ func (p *parser) condaEnv(data []byte) {
 			p.reportUnpinned(pkg)
 		}
 	}
+	st.applyIndexes(p.pkgs[start:])
+	for i := start; i < len(p.pkgs); i++ {
+		if pkg := &p.pkgs[i]; pkg.Ecosystem == Conda && pkg.Source == "" {
+			pkg.Indexes = channels
+		}
+	}
 }
 
 // parseCondaSpec reads one conda match spec. "name=1.2.3", "name==1.2.3"
@@ -88,7 +101,7 @@ func parseCondaSpec(s string) (Package, error) {
 	if m == nil {
 		return Package{}, fmt.Errorf("bad conda spec %q", s)
 	}
-	pkg := Package{Ecosystem: Conda, Name: normalise(Conda, m[2])}
+	pkg := Package{Ecosystem: Conda, Name: normalise(Conda, m[2]), Source: RedactURL(m[1])}
 	rest := strings.TrimSpace(m[3])
 	if i := strings.IndexByte(rest, '['); i >= 0 { // name[version=…,build=…] bracket form
 		rest = strings.TrimSpace(rest[:i])

@@ -35,6 +35,11 @@ func fuzzParse(f *testing.F, name string, seeds ...string) {
 			if p.File == path && (p.Line < 0 || p.Line > lines) {
 				t.Fatalf("package %s at line %d of a %d-line file", p.Name, p.Line, lines)
 			}
+			for _, u := range append([]string{p.Source, p.Spec}, p.Indexes...) {
+				if redactUserinfo(u) != u {
+					t.Fatalf("package %s: URL with credentials %q", p.Name, u)
+				}
+			}
 			if p.Pinned && p.Version == "" && p.Spec == "" {
 				t.Fatalf("pinned package %s without version or spec", p.Name)
 			}
@@ -48,30 +53,39 @@ func fuzzParse(f *testing.F, name string, seeds ...string) {
 }
 
 func FuzzRequirements(f *testing.F) {
+	f.Add([]byte("--extra-index-url https://u:t@h/simple\n-i https://x/simple\n--no-index\na==1\n"))
 	f.Add([]byte("a==1 \\\n --hash=sha256:00\n-r\n-e git+https://x/y.git@v1#egg=y\nb[c] (>=1,<2) ; python_version < '3'\n--require-hashes\n"))
-	fuzzParse(f, "requirements.txt", "testdata/training/requirements.txt", "testdata/hashes/requirements.txt", "testdata/hashes/strict/requirements.txt")
+	fuzzParse(f, "requirements.txt", "testdata/training/requirements.txt", "testdata/hashes/requirements.txt", "testdata/hashes/strict/requirements.txt",
+		"testdata/sources/req-extra/requirements.txt", "testdata/sources/req-index/requirements.txt")
 }
 
 func FuzzPyproject(f *testing.F) {
-	fuzzParse(f, "pyproject.toml", "testdata/inference/pyproject.toml", "testdata/uvsvc/pyproject.toml", "testdata/library/pyproject.toml")
+	f.Add([]byte("[tool.uv]\nindex-strategy = \"unsafe-best-match\"\nextra-index-url = [1, \"https://a:b@x/\"]\n[[tool.uv.index]]\nurl = 2\n[tool.uv.sources]\na = [{index = \"x\"}, 3]\n[[tool.poetry.source]]\nname = \"PyPI\"\npriority = \"explicit\"\n"))
+	fuzzParse(f, "pyproject.toml", "testdata/inference/pyproject.toml", "testdata/uvsvc/pyproject.toml", "testdata/library/pyproject.toml",
+		"testdata/sources/poetry-project/pyproject.toml", "testdata/sources/uv-project/pyproject.toml", "testdata/sources/uv-first/pyproject.toml")
+}
+
+func FuzzPipfile(f *testing.F) {
+	f.Add([]byte("source = {url = \"https://a\"}\n[packages]\na = {index = 1}\nb = [\"x\"]\n"))
+	fuzzParse(f, "Pipfile", "testdata/sources/pipfile/Pipfile")
 }
 
 func FuzzPoetryLock(f *testing.F) {
-	fuzzParse(f, "poetry.lock", "testdata/inference/poetry.lock")
+	fuzzParse(f, "poetry.lock", "testdata/inference/poetry.lock", "testdata/sources/poetry.lock")
 }
 
 func FuzzUVLock(f *testing.F) {
-	fuzzParse(f, "uv.lock", "testdata/uvsvc/uv.lock")
+	fuzzParse(f, "uv.lock", "testdata/uvsvc/uv.lock", "testdata/sources/uv.lock")
 }
 
 func FuzzPipfileLock(f *testing.F) {
 	f.Add([]byte(`{"_meta":{},"default":{"a":{"git":"https://x","ref":"0123456789abcdef0123456789abcdef01234567"}}}`))
-	fuzzParse(f, "Pipfile.lock", "testdata/pipenv/Pipfile.lock")
+	fuzzParse(f, "Pipfile.lock", "testdata/pipenv/Pipfile.lock", "testdata/sources/Pipfile.lock")
 }
 
 func FuzzCondaEnv(f *testing.F) {
 	f.Add([]byte("dependencies:\n  - &a x=1\n  - *a\n  - pip: [\"y==2\"]\n"))
-	fuzzParse(f, "environment.yml", "testdata/training/environment.yml")
+	fuzzParse(f, "environment.yml", "testdata/training/environment.yml", "testdata/sources/environment.yml")
 }
 
 func FuzzGoMod(f *testing.F) {
@@ -84,18 +98,19 @@ func FuzzGoSum(f *testing.F) {
 
 func FuzzPackageLock(f *testing.F) {
 	f.Add([]byte(`{"lockfileVersion":1,"dependencies":{"a":{"version":"npm:b@1.0.0","dependencies":{"c":{"version":"2.0.0"}}}}}`))
-	fuzzParse(f, "package-lock.json", "testdata/npm/package-lock.json")
+	fuzzParse(f, "package-lock.json", "testdata/npm/package-lock.json", "testdata/sources/package-lock.json", "testdata/sources/package-lock-v1.json")
 }
 
 func FuzzPnpmLock(f *testing.F) {
 	f.Add([]byte("lockfileVersion: 5.4\npackages:\n  /@a/b/1.0.0_c@1:\n    resolution: {integrity: x}\n"))
-	fuzzParse(f, "pnpm-lock.yaml", "testdata/pnpm/pnpm-lock.yaml", "testdata/pnpm/v6-pnpm-lock.yaml")
+	fuzzParse(f, "pnpm-lock.yaml", "testdata/pnpm/pnpm-lock.yaml", "testdata/pnpm/v6-pnpm-lock.yaml",
+		"testdata/sources/pnpm-lock.yaml", "testdata/sources/old-pnpm-lock.yaml")
 }
 
 func FuzzYarnLock(f *testing.F) {
-	fuzzParse(f, "yarn.lock", "testdata/yarn-berry/yarn.lock", "testdata/yarn-classic/yarn.lock")
+	fuzzParse(f, "yarn.lock", "testdata/yarn-berry/yarn.lock", "testdata/yarn-classic/yarn.lock", "testdata/sources/yarn.lock")
 }
 
 func FuzzCargoLock(f *testing.F) {
-	fuzzParse(f, "Cargo.lock", "testdata/rust/Cargo.lock")
+	fuzzParse(f, "Cargo.lock", "testdata/rust/Cargo.lock", "testdata/sources/Cargo.lock")
 }

@@ -80,6 +80,29 @@ type Package struct {
 	Line int `json:"line,omitempty"`
 	// PURL is the package URL, with the version when one is known.
 	PURL string `json:"purl,omitempty"`
+	// Source is the registry or index the file records the package as
+	// fetched from, credentials removed (see RedactURL): the registry of an
+	// npm tarball URL ("https://registry.npmjs.org/"), the index of a
+	// poetry.lock, uv.lock or Pipfile.lock entry (PyPIIndex for a
+	// poetry.lock entry without a source), the index a pyproject.toml
+	// (Poetry source =, [tool.uv.sources] index =) or Pipfile (index =)
+	// binds the dependency to, the only --index-url of a requirements file,
+	// the index URL of a Cargo.lock registry source, or the conda channel of
+	// a "channel::name" spec. It is "" when the file
+	// does not bind the package to one place; Indexes then lists the
+	// candidates when the file names them.
+	Source string `json:"source,omitempty"`
+	// Indexes lists, for a package the file does not bind to one index, the
+	// indexes (or conda channels) the installer searches for it, in order,
+	// credentials removed: the --index-url (PyPIIndex when none is given) and
+	// every --extra-index-url of a requirements tree, the sources of a
+	// Pipfile or Pipfile.lock with several, the sources Poetry merges for a
+	// pyproject.toml dependency (PyPI with the primary sources, then the
+	// supplemental ones), the indexes uv merges under index-strategy
+	// "unsafe-best-match", the channels of an environment.yml. A pip
+	// install merges the candidates of every index and takes the highest
+	// version, whichever index offers it.
+	Indexes []string `json:"indexes,omitempty"`
 }
 
 // ErrUnsupported is returned by Parse for a file it has no parser for.
@@ -269,6 +292,7 @@ func Parse(path string, data []byte) ([]Package, []finding.Finding, error) {
 	}
 	for i := range p.pkgs {
 		p.pkgs[i].PURL = purl(p.pkgs[i])
+		p.pkgs[i].Spec = redactUserinfo(p.pkgs[i].Spec)
 	}
 	return p.pkgs, p.findings, nil
 }
@@ -313,6 +337,8 @@ func (p *parser) report(r *finding.Rule, file string, line int, excerpt, msg str
 	if file != "" && file != p.path {
 		loc.Path = file
 	}
+	// Specs and lines may hold URLs with credentials: none reaches a finding.
+	excerpt, msg = redactUserinfo(excerpt), redactUserinfo(msg)
 	if len(excerpt) > 200 {
 		excerpt = excerpt[:200] + "…"
 	}

@@ -89,11 +89,13 @@ func (p *parser) npmPackages(keyLines map[string]int, m map[string]json.RawMessa
 	}
 }
 
-// npmPackage makes the package of a lockfile entry. Versions that are URLs
+// npmPackage makes the package of a lockfile entry, with the registry of its
+// resolved tarball URL as Source. Versions that are URLs
 // or paths ("file:…", "git+…") keep the resolution in Spec; local ones are
 // dropped (an empty Name).
 func npmPackage(name, version, resolved, integrity string, dev bool, line int) Package {
-	pkg := Package{Ecosystem: NPM, Name: name, Version: version, Spec: version, Pinned: true, Dev: dev, Line: line}
+	pkg := Package{Ecosystem: NPM, Name: name, Version: version, Spec: version, Pinned: true, Dev: dev, Line: line,
+		Source: npmRegistry(name, resolved)}
 	if integrity != "" {
 		pkg.Hashes = []string{integrity}
 	}

@@ -59,6 +59,12 @@ func (p *parser) pnpmLock(data []byte) {
 		p.malformed(p.path, pkgs.line, "packages", errors.New("packages is not a mapping"))
 		return
 	}
+	// Lockfiles of pnpm before v5 name the registry of every package.
+	registry := root.get("registry").str()
+	if !strings.HasPrefix(registry, "http://") && !strings.HasPrefix(registry, "https://") {
+		registry = ""
+	}
+	registry = RedactURL(registry)
 	seen := map[string]bool{}
 	for i, key := range pkgs.keys {
 		e, line := pkgs.vals[i], pkgs.keyLn[i]
@@ -91,6 +97,10 @@ func (p *parser) pnpmLock(data []byte) {
 			pkg.Version, pkg.Pinned = "", reCommit.MatchString(c)
 		} else if t := res.get("tarball").str(); t != "" && strings.HasPrefix(t, "file:") {
 			continue // a local tarball
+		} else if t != "" {
+			pkg.Source = npmRegistry(name, t)
+		} else {
+			pkg.Source = registry
 		}
 		if !p.add(pkg) {
 			return

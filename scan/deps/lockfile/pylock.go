@@ -62,8 +62,13 @@ func (p *parser) poetryLock(data []byte) {
 		for _, fl := range f.Metadata.Files[e.Name] {
 			pkg.Hashes = append(pkg.Hashes, fl.Hash)
 		}
-		if e.Source.Type == "git" {
+		switch e.Source.Type {
+		case "git":
 			pkg.Spec = e.Source.URL + "@" + e.Source.ResolvedReference
+		case "":
+			pkg.Source = PyPIIndex // Poetry records every other source
+		default: // "legacy" (a package index) or "url" (an archive)
+			pkg.Source = RedactURL(e.Source.URL)
 		}
 		if !p.add(pkg) {
 			return
@@ -178,6 +183,12 @@ func (p *parser) uvLock(data []byte) {
 		if g, ok := e.Source["git"].(string); ok {
 			pkg.Spec = g
 		}
+		for _, k := range []string{"registry", "url"} {
+			if u, ok := e.Source[k].(string); ok && strings.Contains(u, "://") {
+				pkg.Source = RedactURL(u)
+				break
+			}
+		}
 		if e.Sdist.Hash != "" {
 			pkg.Hashes = append(pkg.Hashes, e.Sdist.Hash)
 		}
@@ -204,6 +215,15 @@ type pipfileLockEntry struct {
 	Ref     string   `json:"ref"`
 	File    string   `json:"file"`
 	Path    string   `json:"path"`
+	Index   string   `json:"index"` // the name of a _meta.sources entry
+}
+
+// pipfileMeta is the _meta section of Pipfile.lock.
+type pipfileMeta struct {
+	Sources []struct {
+		Name string `json:"name"`
+		URL  string `json:"url"`
+	} `json:"sources"`
 }
 
 // pipfileLock parses Pipfile.lock (JSON).
@@ -219,6 +239,22 @@ func (p *parser) pipfileLock(data []byte) {
 	}
 	if f.Meta == nil {
 		p.malformed(p.path, 0, "", errors.New("no _meta section: not a Pipfile.lock"))
+	}
+	// The sources: a package names one with "index"; one without is looked
+	// up in the first (Pipenv since 2022.3.23) or in all of them (older
+	// Pipenv, or install_search_all_sources).
+	var meta pipfileMeta
+	_ = json.Unmarshal(f.Meta, &meta) // a _meta of another shape names no sources
+	sources := map[string]string{}
+	var indexes []string
+	for _, src := range meta.Sources {
+		if src.URL == "" {
+			continue
+		}
+		if _, ok := sources[src.Name]; !ok {
+			sources[src.Name] = RedactURL(src.URL)
+		}
+		indexes = appendIndex(indexes, src.URL)
 	}
 	keyLines := jsonKeyLines(data)
 	for _, sec := range []struct {
@@ -248,6 +284,14 @@ func (p *parser) pipfileLock(data []byte) {
 					continue
 				}
 				pkg.Version, pkg.Pinned = v, true
+				switch {
+				case e.Index != "":
+					pkg.Source = sources[e.Index] // "" for an index the lock does not list
+				case len(indexes) == 1:
+					pkg.Source = indexes[0]
+				default:
+					pkg.Indexes = indexes
+				}
 			}
 			if !p.add(pkg) {
 				return

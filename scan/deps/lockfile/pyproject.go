@@ -23,8 +23,33 @@ type pyprojectFile struct {
 			Group           map[string]struct {
 				Dependencies map[string]any `toml:"dependencies"`
 			} `toml:"group"`
+			Source any `toml:"source"` // [[tool.poetry.source]]
 		} `toml:"poetry"`
+		UV any `toml:"uv"` // [tool.uv]: index, sources, index-strategy …
 	} `toml:"tool"`
+}
+
+// bindIndexes sets the Source or Indexes of the dependencies of a
+// pyproject.toml from its Poetry sources or uv indexes.
+func (f *pyprojectFile) bindIndexes(pkgs []Package) {
+	poetryDeps := []map[string]any{f.Tool.Poetry.Dependencies, f.Tool.Poetry.DevDependencies}
+	for _, g := range sortedKeys(f.Tool.Poetry.Group) {
+		poetryDeps = append(poetryDeps, f.Tool.Poetry.Group[g].Dependencies)
+	}
+	poetryByName, poetryCands := poetryIndexes(f.Tool.Poetry.Source)
+	uvByName, uvCands := uvIndexes(f.Tool.UV)
+	for i := range pkgs {
+		pkg := &pkgs[i]
+		if b := uvBinding(f.Tool.UV, pkg.Name); b != "" {
+			bindIndex(pkg, b, uvByName, nil)
+		} else if b := depBinding(pkg.Name, "source", poetryDeps...); b != "" {
+			bindIndex(pkg, b, poetryByName, nil)
+		} else if len(poetryCands) > 0 {
+			bindIndex(pkg, "", nil, poetryCands)
+		} else {
+			bindIndex(pkg, "", nil, uvCands)
+		}
+	}
 }
 
 // hasSiblingLock reports whether one of the named lockfiles sits next to path.
@@ -95,6 +120,7 @@ func (p *parser) pyproject(data []byte) {
 	for _, g := range sortedKeys(f.Tool.Poetry.Group) {
 		poetry("[tool.poetry.group."+g+".dependencies]", f.Tool.Poetry.Group[g].Dependencies, g != "main")
 	}
+	f.bindIndexes(direct)
 	locked := hasSiblingLock(p.path, "poetry.lock", "uv.lock", "pdm.lock", "pylock.toml", "Pipfile.lock")
 	for _, pkg := range direct {
 		if p.add(pkg) && !pkg.Pinned && !locked {
@@ -181,6 +207,7 @@ func (p *parser) poetryBareIsExact() bool {
 type pipfileFile struct {
 	Packages    map[string]any `toml:"packages"`
 	DevPackages map[string]any `toml:"dev-packages"`
+	Source      any            `toml:"source"` // [[source]]
 }
 
 // pipfile parses a Pipfile's [packages] and [dev-packages].
@@ -191,6 +218,7 @@ func (p *parser) pipfile(data []byte) {
 	}
 	lines := newTOMLLines(data)
 	locked := hasSiblingLock(p.path, "Pipfile.lock")
+	byName, indexes := pipfileIndexes(f.Source)
 	for _, sec := range []struct {
 		header string
 		deps   map[string]any
@@ -202,6 +230,7 @@ func (p *parser) pipfile(data []byte) {
 				continue
 			}
 			pkg.Dev = sec.dev
+			bindIndex(&pkg, depBinding(pkg.Name, "index", sec.deps), byName, indexes)
 			if p.add(pkg) && !pkg.Pinned && !locked {
 				p.reportUnpinned(pkg)
 			}

@@ -146,6 +146,62 @@ type reqState struct {
 	anyHash       bool
 	reqs          []int           // indexes into parser.pkgs of requirements (not constraints)
 	pinnedBy      map[string]bool // names pinned by a constraint
+	// index options, which pip applies to the whole tree wherever they stand
+	indexURL string   // --index-url / -i, credentials removed
+	extras   []string // --extra-index-url, credentials removed
+	noIndex  bool     // --no-index
+}
+
+// indexOption records an index option line; it reports false for any
+// other line.
+func (st *reqState) indexOption(s string) bool {
+	if s == "--no-index" {
+		st.noIndex = true
+		return true
+	}
+	if arg, ok := optionArg(s, "", "--extra-index-url"); ok {
+		st.extras = appendIndex(st.extras, arg)
+		return true
+	}
+	if arg, ok := optionArg(s, "-i", "--index-url"); ok {
+		if arg != "" {
+			st.indexURL = RedactURL(arg)
+		}
+		return true
+	}
+	return false
+}
+
+// applyIndexes sets Source or Indexes of the PyPI packages pkgs from the
+// tree's index options: one --index-url binds them to it; extra indexes
+// make them candidates of every index, PyPI first when no --index-url
+// replaces it. Without options the index is pip's configuration, which the
+// files do not show.
+func (st *reqState) applyIndexes(pkgs []Package) {
+	if st.noIndex || (st.indexURL == "" && len(st.extras) == 0) {
+		return
+	}
+	var indexes []string
+	if len(st.extras) > 0 {
+		primary := st.indexURL
+		if primary == "" {
+			primary = PyPIIndex
+		}
+		indexes = []string{primary}
+		for _, x := range st.extras {
+			indexes = appendIndex(indexes, x)
+		}
+	}
+	for i := range pkgs {
+		if pkgs[i].Ecosystem != PyPI || isURLOrPath(pkgs[i].Spec) {
+			continue // a direct reference names its own artifact
+		}
+		if indexes != nil {
+			pkgs[i].Indexes = indexes
+		} else {
+			pkgs[i].Source = st.indexURL
+		}
+	}
 }
 
 // requirements parses a requirements (or constraints) file and the files it
@@ -155,6 +211,7 @@ func (p *parser) requirements(data []byte, constraints bool) {
 	p.stack = []string{absPath(p.path)}
 	p.includes = 1
 	p.reqFile(p.path, data, constraints, st)
+	st.applyIndexes(p.pkgs)
 	// A pip-compile input (requirements.in) is locked by the .txt next to it.
 	locked := strings.HasSuffix(p.path, ".in") && hasSiblingLock(p.path, strings.TrimSuffix(filepath.Base(p.path), ".in")+".txt")
 	for _, i := range st.reqs {
@@ -251,6 +308,9 @@ func (p *parser) reqLine(file string, l reqLine, constraints bool, st *reqState)
 	}
 	if s == "--require-hashes" {
 		st.requireHashes = true
+		return
+	}
+	if st.indexOption(s) {
 		return
 	}
 	if arg, ok := optionArg(s, "-e", "--editable"); ok {

@@ -12,6 +12,7 @@ type yarnEntry struct {
 	line       int
 	version    string
 	resolution string
+	resolved   string // classic: the tarball URL
 	hashes     []string
 	linkType   string
 }
@@ -63,6 +64,8 @@ func (p *parser) yarnLock(data []byte) {
 			cur.version = val
 		case "resolution":
 			cur.resolution = val
+		case "resolved":
+			cur.resolved = val
 		case "integrity":
 			cur.hashes = append(cur.hashes, val)
 		case "checksum":
@@ -125,6 +128,7 @@ func (p *parser) yarnEntry(e *yarnEntry) bool {
 	if e.linkType == "soft" {
 		return true
 	}
+	pkg.Source = npmRegistry(pkg.Name, e.resolved)
 	return p.add(pkg)
 }
 
