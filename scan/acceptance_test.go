@@ -57,6 +57,7 @@ func TestAcceptanceCorpus(t *testing.T) {
 				"checkpoints/rlhf-init.pt!rlhf-init/data.pkl model.pickle.dangerous-global",
 				"configs/s3.env:1 secrets.aws-access-key @history",
 				"configs/s3.env:2 secrets.aws-secret-key @history",
+				"requirements-eval.txt:4 deps.confusion.extra-index",
 				"requirements.txt:13 deps.malicious",
 				"requirements.txt:13 deps.typosquat",
 				"requirements.txt:21 deps.vulnerable",
@@ -79,7 +80,8 @@ func TestAcceptanceCorpus(t *testing.T) {
 				"poetry.lock:64 deps.vulnerable",
 				"pyproject.toml:12 deps.vulnerable",
 				"pyproject.toml:13 deps.vulnerable",
-				"web/package-lock.json:30 deps.vulnerable",
+				"web/package-lock.json:26 deps.confusion.public-source",
+				"web/package-lock.json:45 deps.vulnerable",
 			},
 		},
 		{
@@ -196,4 +198,8 @@ func gitRepo(t *testing.T, src string, deleted *repoHistory) string {
 	return dir
 }
 
-func depsOptions(v osv.Source) deps.Options { return deps.Options{Vulns: v} }
+// depsOptions name the organisation's own packages, as a user would with
+// --private: the corpus belongs to "acme".
+func depsOptions(v osv.Source) deps.Options {
+	return deps.Options{Vulns: v, Private: []string{"acme-*", "@acme/*"}}
+}
