@@ -163,17 +163,23 @@ func Scan(ctx context.Context, root string, opts Options) (*Result, error) {
 // matchVulns queries each distinct pinned package once and reports it at
 // every place it is declared.
 func matchVulns(ctx context.Context, src osv.Source, res *Result) error {
-	type key struct{ eco, name, ver string }
+	type key struct{ eco, name, ver, repo, commit string }
+	keyOf := func(p lockfile.Package) (key, bool) {
+		if !p.Pinned || p.Version == "" && p.Commit == "" {
+			return key{}, false
+		}
+		return key{p.Ecosystem, p.Name, p.Version, p.Repo, p.Commit}, true
+	}
 	index := map[key]int{}
 	var batch []osv.PackageVersion
 	for _, p := range res.Packages {
-		if !p.Pinned || p.Version == "" {
+		k, ok := keyOf(p)
+		if !ok {
 			continue
 		}
-		k := key{p.Ecosystem, p.Name, p.Version}
 		if _, ok := index[k]; !ok {
 			index[k] = len(batch)
-			batch = append(batch, osv.PackageVersion{Ecosystem: p.Ecosystem, Name: p.Name, Version: p.Version})
+			batch = append(batch, osv.PackageVersion{Ecosystem: p.Ecosystem, Name: p.Name, Version: p.Version, Repo: p.Repo, Commit: p.Commit})
 		}
 	}
 	if len(batch) == 0 {
@@ -184,10 +190,11 @@ func matchVulns(ctx context.Context, src osv.Source, res *Result) error {
 		return fmt.Errorf("scan deps: vulnerability query: %w", err)
 	}
 	for _, p := range res.Packages {
-		if !p.Pinned || p.Version == "" {
+		k, ok := keyOf(p)
+		if !ok {
 			continue
 		}
-		i := index[key{p.Ecosystem, p.Name, p.Version}]
+		i := index[k]
 		if len(vulns[i]) > 0 {
 			res.Findings = append(res.Findings, osv.Findings(batch[i], p.File, p.Line, vulns[i])...)
 		}

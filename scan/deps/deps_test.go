@@ -3,6 +3,7 @@ package deps_test
 import (
 	"context"
 	"fmt"
+	"os"
 	"path/filepath"
 	"slices"
 	"strings"
@@ -103,5 +104,52 @@ func TestConfusion(t *testing.T) {
 		if !ids[id] {
 			t.Errorf("Rules lacks %s", id)
 		}
+	}
+}
+
+// TestCommitPinned matches a requirement pinned to a commit against a
+// record's GIT range on the same repository (the commit is the range's
+// introducing event), and not against the same commit of a fork.
+func TestCommitPinned(t *testing.T) {
+	const sha = "3f0c4a8b5e8e2d5b9a6c7e1f0d2b4a6c8e0f1a2b"
+	dir := t.TempDir()
+	rec := `{"id": "TEST-GIT-0001", "modified": "2025-01-01T00:00:00Z", "summary": "test",
+	  "affected": [{"package": {"ecosystem": "PyPI", "name": "deepspeed"},
+	    "ranges": [{"type": "GIT", "repo": "https://github.com/microsoft/DeepSpeed",
+	      "events": [{"introduced": "` + sha + `"}, {"fixed": "4444444444444444444444444444444444444444"}]}]}]}`
+	if err := os.MkdirAll(filepath.Join(dir, "export", "PyPI"), 0o755); err != nil {
+		t.Fatal(err)
+	}
+	if err := os.WriteFile(filepath.Join(dir, "export", "PyPI", "TEST-GIT-0001.json"), []byte(rec), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := osv.Import(context.Background(), filepath.Join(dir, "export"), filepath.Join(dir, "db")); err != nil {
+		t.Fatal(err)
+	}
+	src, err := osv.Open(filepath.Join(dir, "db"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	repo := filepath.Join(dir, "repo")
+	if err := os.MkdirAll(repo, 0o755); err != nil {
+		t.Fatal(err)
+	}
+	req := "deepspeed @ git+https://github.com/microsoft/DeepSpeed.git@" + sha + "\n" +
+		"git+https://github.com/someone/DeepSpeed.git@" + sha + "#egg=deepspeed\n"
+	if err := os.WriteFile(filepath.Join(repo, "requirements.txt"), []byte(req), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	res, err := deps.Scan(context.Background(), repo, deps.Options{Vulns: src, SkipCode: true})
+	if err != nil {
+		t.Fatal(err)
+	}
+	var got []string
+	for _, f := range res.Findings {
+		if f.RuleID == "deps.vulnerable" {
+			got = append(got, fmt.Sprintf("%d %s %s", f.Location.Line, f.Excerpt, f.Message))
+		}
+	}
+	if len(got) != 1 || !strings.HasPrefix(got[0], "1 deepspeed@3f0c4a8b5e8e ") || !strings.Contains(got[0], "fixed in 4444444444444444444444444444444444444444") {
+		t.Errorf("vulnerable findings: %q", got)
 	}
 }

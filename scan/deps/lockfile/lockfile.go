@@ -20,6 +20,7 @@ import (
 	"strings"
 
 	"github.com/rampartsec/rampart/finding"
+	"github.com/rampartsec/rampart/scan/deps/vcs"
 )
 
 // Limits on hostile input.
@@ -80,6 +81,12 @@ type Package struct {
 	Line int `json:"line,omitempty"`
 	// PURL is the package URL, with the version when one is known.
 	PURL string `json:"purl,omitempty"`
+	// Repo and Commit name the version-control repository (as
+	// vcs.NormalizeRepo writes it, without credentials) and the full commit
+	// hash of a package pinned to a commit; OSV GIT ranges are matched
+	// against them. Both are empty otherwise.
+	Repo   string `json:"repo,omitempty"`
+	Commit string `json:"commit,omitempty"`
 	// Source is the registry or index the file records the package as
 	// fetched from, credentials removed (see RedactURL): the registry of an
 	// npm tarball URL ("https://registry.npmjs.org/"), the index of a
@@ -292,6 +299,7 @@ func Parse(path string, data []byte) ([]Package, []finding.Finding, error) {
 	}
 	for i := range p.pkgs {
 		p.pkgs[i].PURL = purl(p.pkgs[i])
+		p.pkgs[i].Repo, p.pkgs[i].Commit = vcs.Ref(p.pkgs[i].Spec)
 		p.pkgs[i].Spec = redactUserinfo(p.pkgs[i].Spec)
 	}
 	return p.pkgs, p.findings, nil

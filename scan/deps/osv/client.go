@@ -8,8 +8,11 @@ import (
 	"io"
 	"net/http"
 	"net/url"
+	"slices"
 	"strings"
 	"time"
+
+	"github.com/rampartsec/rampart/scan/deps/vcs"
 )
 
 // DefaultAPI is the OSV API's base URL.
@@ -59,9 +62,10 @@ func (c *Client) timeout() time.Duration {
 }
 
 type apiQuery struct {
-	Package   apiPackage `json:"package"`
-	Version   string     `json:"version,omitempty"`
-	PageToken string     `json:"page_token,omitempty"`
+	Package   *apiPackage `json:"package,omitempty"`
+	Version   string      `json:"version,omitempty"`
+	Commit    string      `json:"commit,omitempty"`
+	PageToken string      `json:"page_token,omitempty"`
 }
 
 type apiPackage struct {
@@ -111,7 +115,12 @@ func (c *Client) QueryBatch(ctx context.Context, pkgs []PackageVersion) ([][]Vul
 				recs[id] = v
 			}
 			// The API decided the match; compute the fixed versions here.
-			_, fixed, _ := Match(v, p.Ecosystem, p.Name, p.Version)
+			var fixed []string
+			if p.Commit != "" {
+				fixed = gitFixed(v, p.Repo)
+			} else {
+				_, fixed, _ = Match(v, p.Ecosystem, p.Name, p.Version)
+			}
 			out[i] = append(out[i], Vuln{Vulnerability: v, Fixed: fixed})
 		}
 	}
@@ -123,7 +132,13 @@ func (c *Client) QueryBatch(ctx context.Context, pkgs []PackageVersion) ([][]Vul
 func (c *Client) batch(ctx context.Context, pkgs []PackageVersion, ids [][]string) error {
 	qs := make([]apiQuery, len(pkgs))
 	for i, p := range pkgs {
-		qs[i] = apiQuery{Package: apiPackage{Name: p.Name, Ecosystem: Ecosystem(p.Ecosystem)}, Version: p.Version}
+		if p.Commit != "" {
+			// The API decides GIT ranges from the repository's history; a
+			// commit query names no package.
+			qs[i] = apiQuery{Commit: p.Commit}
+			continue
+		}
+		qs[i] = apiQuery{Package: &apiPackage{Name: p.Name, Ecosystem: Ecosystem(p.Ecosystem)}, Version: p.Version}
 	}
 	pending := make([]int, len(pkgs))
 	for i := range pending {
@@ -210,4 +225,24 @@ func (c *Client) do(ctx context.Context, method, path string, body, out any) err
 		return fmt.Errorf("OSV API %s: %w", path, jsonErr(err))
 	}
 	return nil
+}
+
+// gitFixed lists the fixing commits of v's GIT ranges on repository repo
+// (any repository when repo is empty).
+func gitFixed(v *Vulnerability, repo string) []string {
+	var out []string
+	for _, a := range v.Affected {
+		for _, r := range a.Ranges {
+			if r.Type != RangeGit || repo != "" && vcs.NormalizeRepo(r.Repo) != vcs.NormalizeRepo(repo) {
+				continue
+			}
+			for _, e := range r.Events {
+				if e.Fixed != "" {
+					out = append(out, e.Fixed)
+				}
+			}
+		}
+	}
+	slices.Sort(out)
+	return slices.Compact(out)
 }

@@ -33,6 +33,7 @@ func fakeOSV(t *testing.T) (*httptest.Server, *atomic.Int32) {
 		"PyPI/torch":    {"TEST-PYPI-0001", "TEST-PYPI-0002", "TEST-PYPI-0001"},
 		"npm/lodash":    {"TEST-NPM-0001"},
 		"PyPI/requests": nil,
+		"commit/3f0c4a8b5e8e2d5b9a6c7e1f0d2b4a6c8e0f1a2b": {"TEST-PYPI-0002"},
 	}
 	var calls atomic.Int32
 	mux := http.NewServeMux()
@@ -56,7 +57,16 @@ func fakeOSV(t *testing.T) (*httptest.Server, *atomic.Int32) {
 			Results []res `json:"results"`
 		}
 		for _, q := range req.Queries {
-			all := answers[q.Package.Ecosystem+"/"+q.Package.Name]
+			var all []string
+			switch {
+			case q.Commit != "" && q.Package == nil && q.Version == "":
+				all = answers["commit/"+q.Commit]
+			case q.Package != nil && q.Commit == "":
+				all = answers[q.Package.Ecosystem+"/"+q.Package.Name]
+			default:
+				http.Error(w, "a query names a package and a version, or a commit", http.StatusBadRequest)
+				return
+			}
 			start := 0
 			if q.PageToken != "" {
 				start = 2
@@ -89,7 +99,8 @@ func TestClientQueryBatch(t *testing.T) {
 	srv, calls := fakeOSV(t)
 	var src Source = &Client{BaseURL: srv.URL, Timeout: 5 * time.Second}
 	got, err := src.QueryBatch(context.Background(), []PackageVersion{
-		{"PyPI", "torch", "2.5.1"}, {"npm", "lodash", "4.17.20"}, {"pypi", "requests", "2.31.0"},
+		{Ecosystem: "PyPI", Name: "torch", Version: "2.5.1"}, {Ecosystem: "npm", Name: "lodash", Version: "4.17.20"}, {Ecosystem: "pypi", Name: "requests", Version: "2.31.0"},
+		{Ecosystem: "PyPI", Name: "transformers", Repo: "github.com/huggingface/transformers", Commit: "3f0c4a8b5e8e2d5b9a6c7e1f0d2b4a6c8e0f1a2b"},
 	})
 	if err != nil {
 		t.Fatal(err)
@@ -102,8 +113,8 @@ func TestClientQueryBatch(t *testing.T) {
 		return out
 	}
 	if !slices.Equal(ids(got[0]), []string{"TEST-PYPI-0001", "TEST-PYPI-0002", "TEST-PYPI-0001"}) ||
-		!slices.Equal(ids(got[1]), []string{"TEST-NPM-0001"}) || len(got[2]) != 0 {
-		t.Errorf("QueryBatch ids = %v %v %v", ids(got[0]), ids(got[1]), ids(got[2]))
+		!slices.Equal(ids(got[1]), []string{"TEST-NPM-0001"}) || len(got[2]) != 0 || !slices.Equal(ids(got[3]), []string{"TEST-PYPI-0002"}) {
+		t.Errorf("QueryBatch ids = %v %v %v %v", ids(got[0]), ids(got[1]), ids(got[2]), ids(got[3]))
 	}
 	if !slices.Equal(got[0][0].Fixed, []string{"2.6.0"}) || !slices.Equal(got[1][0].Fixed, []string{"4.17.21"}) {
 		t.Errorf("fixed = %v %v", got[0][0].Fixed, got[1][0].Fixed)
@@ -123,7 +134,7 @@ func TestClientErrors(t *testing.T) {
 	defer slow.Close()
 	c := &Client{BaseURL: slow.URL, Timeout: 100 * time.Millisecond}
 	start := time.Now()
-	if _, err := c.QueryBatch(context.Background(), []PackageVersion{{"PyPI", "torch", "1"}}); err == nil {
+	if _, err := c.QueryBatch(context.Background(), []PackageVersion{{Ecosystem: "PyPI", Name: "torch", Version: "1"}}); err == nil {
 		t.Error("slow server: no error")
 	}
 	if d := time.Since(start); d > 3*time.Second {
@@ -141,7 +152,7 @@ func TestClientErrors(t *testing.T) {
 		},
 	} {
 		srv := httptest.NewServer(h)
-		_, err := (&Client{BaseURL: srv.URL}).QueryBatch(context.Background(), []PackageVersion{{"PyPI", "torch", "1"}})
+		_, err := (&Client{BaseURL: srv.URL}).QueryBatch(context.Background(), []PackageVersion{{Ecosystem: "PyPI", Name: "torch", Version: "1"}})
 		srv.Close()
 		if err == nil {
 			t.Errorf("%s: no error", name)

@@ -355,6 +355,11 @@ type PackageVersion struct {
 	Ecosystem string
 	Name      string
 	Version   string
+	// Repo and Commit, when the package is pinned to a commit of a
+	// version-control repository (Repo as vcs.NormalizeRepo writes
+	// it), are matched against GIT ranges; see MatchCommit.
+	Repo   string
+	Commit string
 }
 
 // Query returns the records affecting name@ver in ecosystem eco, sorted by
@@ -382,6 +387,35 @@ func (db *DB) Query(eco, name, ver string) ([]Vuln, error) {
 	return out, verr
 }
 
+// QueryCommit returns the records of package name in ecosystem eco whose
+// GIT ranges on repository repo contain commit, as far as a database
+// without the repository's history can tell (see MatchCommit).
+func (db *DB) QueryCommit(eco, name, repo, commit string) ([]Vuln, error) {
+	eco = Ecosystem(eco)
+	d, err := db.load(eco)
+	if err != nil || d == nil {
+		return nil, err
+	}
+	var out []Vuln
+	for _, v := range d.byName[NormalizeName(eco, name)] {
+		if hit, fixed := MatchCommit(v, eco, name, repo, commit); hit {
+			out = append(out, Vuln{Vulnerability: v, Fixed: fixed})
+		}
+	}
+	return out, nil
+}
+
+// mergeVulns adds the records of b not already in a, sorted by id.
+func mergeVulns(a, b []Vuln) []Vuln {
+	for _, v := range b {
+		if !slices.ContainsFunc(a, func(w Vuln) bool { return w.ID == v.ID }) {
+			a = append(a, v)
+		}
+	}
+	slices.SortFunc(a, func(x, y Vuln) int { return strings.Compare(x.ID, y.ID) })
+	return a
+}
+
 // Source answers vulnerability queries in batches: *DB offline, *Client
 // online.
 type Source interface {
@@ -397,9 +431,20 @@ func (db *DB) QueryBatch(ctx context.Context, pkgs []PackageVersion) ([][]Vuln, 
 		if err := ctx.Err(); err != nil {
 			return nil, err
 		}
-		vs, err := db.Query(p.Ecosystem, p.Name, p.Version)
-		if err != nil && !errors.Is(err, errInvalidVersion) {
-			return nil, err
+		var vs []Vuln
+		if p.Version != "" {
+			var err error
+			vs, err = db.Query(p.Ecosystem, p.Name, p.Version)
+			if err != nil && !errors.Is(err, errInvalidVersion) {
+				return nil, err
+			}
+		}
+		if p.Commit != "" {
+			cs, err := db.QueryCommit(p.Ecosystem, p.Name, p.Repo, p.Commit)
+			if err != nil {
+				return nil, err
+			}
+			vs = mergeVulns(vs, cs)
 		}
 		out[i] = vs
 	}

@@ -186,9 +186,12 @@ func TestQueryBadVersion(t *testing.T) {
 		t.Errorf("Query(pytorch-lightening 0.0.1) = %v, %v", vs, err)
 	}
 	batch, err := db.QueryBatch(context.Background(), []PackageVersion{
-		{"PyPI", "torch", "junk junk"}, {"npm", "lodash", "4.17.0"},
+		{Ecosystem: "PyPI", Name: "torch", Version: "junk junk"}, {Ecosystem: "npm", Name: "lodash", Version: "4.17.0"},
+		// jinja2 pinned to the commit that fixes PYSEC-TEST-0006's GIT range.
+		{Ecosystem: "PyPI", Name: "jinja2", Repo: "github.com/x/y", Commit: "0123456789abcdef0123456789abcdef01234567"},
+		{Ecosystem: "PyPI", Name: "jinja2", Repo: "example.invalid/pallets/jinja", Commit: "0123456789abcdef0123456789abcdef01234567"},
 	})
-	if err != nil || len(batch) != 2 || len(batch[0]) != 0 || len(batch[1]) != 1 {
+	if err != nil || len(batch) != 4 || len(batch[0]) != 0 || len(batch[1]) != 1 || len(batch[2]) != 0 || len(batch[3]) != 0 {
 		t.Errorf("QueryBatch = %v, %v", batch, err)
 	}
 }

@@ -40,11 +40,16 @@ func Rules() []finding.Rule { return []finding.Rule{*RuleVulnerable, *RuleMalici
 // deps.malicious (critical) for malicious-package reports, deps.vulnerable
 // otherwise, with the severity of SeverityLevel. file and line locate the
 // dependency's declaration (line 0 if unknown). The excerpt is
-// name@version; the message names the record, its aliases, its summary
+// name@version (name@commit, shortened, for a package pinned to a commit
+// without a version); the message names the record, its aliases, its summary
 // and the fixed versions.
 func Findings(pkg PackageVersion, file string, line int, vulns []Vuln) []finding.Finding {
 	out := make([]finding.Finding, 0, len(vulns))
-	excerpt := pkg.Name + "@" + pkg.Version
+	at := pkg.Version
+	if at == "" && pkg.Commit != "" {
+		at = pkg.Commit[:min(12, len(pkg.Commit))]
+	}
+	excerpt := pkg.Name + "@" + at
 	for _, v := range vulns {
 		if v.Vulnerability == nil {
 			continue
@@ -78,7 +83,7 @@ func Findings(pkg PackageVersion, file string, line int, vulns []Vuln) []finding
 			}
 		}
 		f.Detector = Detector
-		f.Fingerprint = "osv:" + pkg.Ecosystem + ":" + NormalizeName(pkg.Ecosystem, pkg.Name) + "@" + pkg.Version + ":" + v.ID
+		f.Fingerprint = "osv:" + pkg.Ecosystem + ":" + NormalizeName(pkg.Ecosystem, pkg.Name) + "@" + at + ":" + v.ID
 		out = append(out, f)
 	}
 	return out

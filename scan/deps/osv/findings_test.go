@@ -46,7 +46,7 @@ func TestFindings(t *testing.T) {
 		if err != nil {
 			t.Fatal(err)
 		}
-		return Findings(PackageVersion{eco, name, ver}, "requirements.txt", 7, vs)
+		return Findings(PackageVersion{Ecosystem: eco, Name: name, Version: ver}, "requirements.txt", 7, vs)
 	}
 	for _, c := range []struct {
 		eco, name, ver string

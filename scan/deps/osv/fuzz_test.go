@@ -38,7 +38,7 @@ func FuzzLoadRecord(f *testing.F) {
 				for _, ver := range append([]string{"0", "1.0", "1.0.0-rc.1", "v0.0.0-20240101000000-abcdefabcdef"}, a.Versions...) {
 					hit, fixed, _ := Match(v, a.Package.Ecosystem, a.Package.Name, ver)
 					if hit {
-						Findings(PackageVersion{a.Package.Ecosystem, a.Package.Name, ver}, "", 0, []Vuln{{Vulnerability: v, Fixed: fixed}})
+						Findings(PackageVersion{Ecosystem: a.Package.Ecosystem, Name: a.Package.Name, Version: ver}, "", 0, []Vuln{{Vulnerability: v, Fixed: fixed}})
 					}
 				}
 			}

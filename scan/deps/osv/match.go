@@ -6,6 +6,7 @@ import (
 	"strings"
 	"sync"
 
+	"github.com/rampartsec/rampart/scan/deps/vcs"
 	"github.com/rampartsec/rampart/scan/deps/version"
 )
 
@@ -335,3 +336,50 @@ func rangeVersion(r Range, pv version.Version) version.Version {
 
 // errInvalidVersion is version.ErrInvalid, named here for errors.Is.
 var errInvalidVersion = version.ErrInvalid
+
+// MatchCommit reports whether record v affects package name of ecosystem
+// eco pinned to commit of repository repo through a GIT range, and returns
+// the fixing commits of the ranges that matched. GIT ranges order commits
+// by the repository's history, which a lockfile does not carry: offline,
+// a commit is known to be affected only when it is itself an "introduced"
+// or "last_affected" event of a range on the same repository, and known
+// not to be when it is a "fixed" or "limit" event. Commits between the
+// events are decided by the OSV API (Client), which holds the history.
+// Repositories compare as vcs.NormalizeRepo writes them; an empty repo matches
+// the ranges of any repository.
+func MatchCommit(v *Vulnerability, eco, name, repo, commit string) (affected bool, fixed []string) {
+	eco = Ecosystem(eco)
+	want := NormalizeName(eco, name)
+	commit = strings.ToLower(commit)
+	for i := range v.Affected {
+		a := &v.Affected[i]
+		if Ecosystem(a.Package.Ecosystem) != eco || NormalizeName(eco, a.Package.Name) != want {
+			continue
+		}
+		for _, r := range a.Ranges {
+			if r.Type != RangeGit || repo != "" && vcs.NormalizeRepo(r.Repo) != vcs.NormalizeRepo(repo) {
+				continue
+			}
+			hit, ended := false, false
+			var fx []string
+			for _, e := range r.Events {
+				k, ev := e.kind()
+				ev = strings.ToLower(ev)
+				switch {
+				case (k == "introduced" || k == "last_affected") && ev == commit:
+					hit = true
+				case (k == "fixed" || k == "limit") && ev == commit:
+					ended = true
+				case k == "fixed":
+					fx = append(fx, ev)
+				}
+			}
+			if hit && !ended {
+				affected = true
+				fixed = append(fixed, fx...)
+			}
+		}
+	}
+	slices.Sort(fixed)
+	return affected, slices.Compact(fixed)
+}

@@ -2,6 +2,7 @@ package osv
 
 import (
 	"slices"
+	"strings"
 	"testing"
 )
 
@@ -89,5 +90,42 @@ func TestNormalizeName(t *testing.T) {
 		if got := Ecosystem(in); got != want {
 			t.Errorf("Ecosystem(%q) = %q, want %q", in, got, want)
 		}
+	}
+}
+
+func TestMatchCommit(t *testing.T) {
+	const (
+		a = "1111111111111111111111111111111111111111"
+		b = "2222222222222222222222222222222222222222"
+		c = "3333333333333333333333333333333333333333"
+	)
+	v := &Vulnerability{ID: "T", Affected: []Affected{{
+		Package: Package{Ecosystem: "PyPI", Name: "Deep_Speed"},
+		Ranges: []Range{
+			{Type: RangeGit, Repo: "https://github.com/microsoft/DeepSpeed.git", Events: []Event{{Introduced: a}, {Fixed: b}}},
+			{Type: RangeGit, Repo: "https://github.com/microsoft/DeepSpeed", Events: []Event{{Introduced: "0"}, {LastAffected: c}}},
+			{Type: RangeEcosystem, Events: []Event{{Introduced: "0"}, {Fixed: "0.14.0"}}},
+		},
+	}}}
+	cases := []struct {
+		name, pkg, repo, commit string
+		want                    bool
+		fixed                   []string
+	}{
+		{"introducing commit", "deep-speed", "github.com/microsoft/DeepSpeed", a, true, []string{b}},
+		{"last affected commit", "deep-speed", "git@github.com:microsoft/DeepSpeed.git", strings.ToUpper(c), true, nil},
+		{"fixing commit", "deep-speed", "github.com/microsoft/DeepSpeed", b, false, nil},
+		{"commit between events: undecidable offline", "deep-speed", "github.com/microsoft/DeepSpeed", "4444444444444444444444444444444444444444", false, nil},
+		{"another repository (a fork)", "deep-speed", "github.com/someone/DeepSpeed", a, false, nil},
+		{"any repository", "deep-speed", "", a, true, []string{b}},
+		{"another package", "torch", "github.com/microsoft/DeepSpeed", a, false, nil},
+	}
+	for _, tc := range cases {
+		t.Run(tc.name, func(t *testing.T) {
+			got, fixed := MatchCommit(v, "PyPI", tc.pkg, tc.repo, tc.commit)
+			if got != tc.want || !slices.Equal(fixed, tc.fixed) {
+				t.Errorf("MatchCommit = %v, %v; want %v, %v", got, fixed, tc.want, tc.fixed)
+			}
+		})
 	}
 }
