@@ -96,7 +96,7 @@ then point any OpenAI SDK's base URL at http://127.0.0.1:8080/v1.`,
 			root.AddCommand(c)
 		}
 	}
-	add(groupScan, newScanCmd(), newVulnDBCmd())
+	add(groupScan, newScanCmd(), newSBOMCmd(), newVulnDBCmd())
 	add(groupModel, newModelCmd(), newKeygenCmd())
 	add(groupRuntime, newServeCmd(), newCheckCmd(detect.Default), newEvalCmd(detect.Default))
 	add(groupInfra, newKeysCmd(), newAuditCmd(), newRegistryCmd())
