@@ -65,7 +65,7 @@ func (g *generator) datasetComponent(m, kind string, d *dataset) cdx.Component {
 	if len(d.licenses) > 0 {
 		ls := make(cdx.Licenses, len(d.licenses))
 		for i, l := range d.licenses {
-			ls[i] = cdx.LicenseChoice{License: &cdx.License{Name: l}}
+			ls[i] = licenseChoice(l)
 		}
 		c.Licenses = &ls
 	}

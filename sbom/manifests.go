@@ -34,6 +34,10 @@ const (
 	// maxText bounds names, descriptions and licences taken from a
 	// manifest.
 	maxText = 2000
+	// maxLicenses bounds the licences taken from a manifest.
+	maxLicenses = 20
+	// maxDatasetWarnings bounds the warnings about one manifest.
+	maxDatasetWarnings = 100
 )
 
 // dataset is what a data manifest says, before files are looked up.
@@ -42,6 +46,7 @@ type dataset struct {
 	licenses          []string
 	homepage          string
 	files             []declaredFile
+	filesCut          bool // more than maxDeclared files named
 	warnings          []string
 }
 
@@ -49,22 +54,32 @@ type dataset struct {
 // manifest (possibly a glob pattern) or a URL, with the digests the
 // manifest records for it.
 type declaredFile struct {
-	path    string
-	glob    bool
-	sha256  string // hex, from the manifest
-	md5     string // hex, from the manifest
-	warning string
+	path   string
+	glob   bool
+	sha256 string // hex, from the manifest
+	md5    string // hex, from the manifest
 }
 
+// warn records a warning about the manifest, within maxDatasetWarnings.
+func (d *dataset) warn(msg string) {
+	switch {
+	case len(d.warnings) < maxDatasetWarnings:
+		d.warnings = append(d.warnings, msg)
+	case len(d.warnings) == maxDatasetWarnings:
+		d.warnings = append(d.warnings, "more warnings left out")
+	}
+}
+
+// addFile records a data file the manifest names, within maxDeclared.
 func (d *dataset) addFile(f declaredFile) {
-	if len(d.files) >= maxDeclared {
-		if len(d.files) == maxDeclared {
-			d.warnings = append(d.warnings, fmt.Sprintf("more than %d data files named; the rest are left out", maxDeclared))
-			d.files = append(d.files, declaredFile{}) // marks the overflow once
-		}
+	if strings.TrimSpace(f.path) == "" {
 		return
 	}
-	if strings.TrimSpace(f.path) == "" {
+	if len(d.files) >= maxDeclared {
+		if !d.filesCut {
+			d.filesCut = true
+			d.warn(fmt.Sprintf("more than %d data files named; the rest are left out", maxDeclared))
+		}
 		return
 	}
 	d.files = append(d.files, f)
@@ -150,6 +165,9 @@ func parseDatasetCard(data []byte) (*dataset, error) {
 	}
 	d := &dataset{name: clip(root.get("pretty_name").str(), maxText)}
 	for _, l := range root.get("license").strs() {
+		if len(d.licenses) == maxLicenses {
+			break
+		}
 		d.licenses = append(d.licenses, clip(l, maxText))
 	}
 	d.description = clip(firstParagraph(body), maxText)
@@ -236,7 +254,7 @@ func parseDataPackage(data []byte) (*dataset, error) {
 			if json.Unmarshal(r.Path, &one) == nil {
 				paths = []string{one}
 			} else if json.Unmarshal(r.Path, &paths) != nil {
-				d.warnings = append(d.warnings, fmt.Sprintf("resource %q: path is neither a string nor a list of strings", clip(r.Name, 100)))
+				d.warn(fmt.Sprintf("resource %q: path is neither a string nor a list of strings", clip(r.Name, 100)))
 				continue
 			}
 		}
@@ -365,7 +383,7 @@ func licenseNames(raw json.RawMessage) []string {
 				out = append(out, clip(s, maxText))
 			}
 		}
-		if len(out) >= 20 {
+		if len(out) >= maxLicenses {
 			break
 		}
 	}

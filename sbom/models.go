@@ -210,6 +210,10 @@ func (g *generator) modelComponent(m modelFile, info modelInfo, fs []finding.Fin
 
 	params := &cdx.MLModelParameters{}
 	if cfg := g.hfConfig(filepath.Dir(m.path)); cfg != nil {
+		// The files of one Hugging Face model folder share the folder
+		// and the model card taken from its config.json.
+		props = append(props, property(PropModelFolder, g.rel(filepath.Dir(m.path))))
+		c.Properties = &props
 		params.ArchitectureFamily = cfg.ModelType
 		if len(cfg.Architectures) > 0 {
 			params.ModelArchitecture = cfg.Architectures[0]

@@ -136,7 +136,7 @@ func (g *generator) packages() ([]cdx.Component, []string, error) {
 func (g *generator) addDeclaration(e *pkgEntry, p lockfile.Package) {
 	e.direct = e.direct || p.Direct
 	e.dev = e.dev && p.Dev
-	if p.Spec != "" && p.Spec != p.Version && !slices.Contains(e.specs, p.Spec) {
+	if spec := strings.TrimLeft(p.Spec, "= "); p.Spec != "" && spec != p.Version && !slices.Contains(e.specs, p.Spec) {
 		e.specs = append(e.specs, p.Spec)
 	}
 	for _, h := range p.Hashes {

@@ -85,6 +85,7 @@ const (
 	PropSpec            = "rampart:package:spec"
 	PropModelFormat     = "rampart:model:format"
 	PropModelSize       = "rampart:model:size"
+	PropModelFolder     = "rampart:model:folder"
 	PropSignatureStatus = "rampart:signature:status"
 	PropSignatureFile   = "rampart:signature:file"
 	PropSignatureSigner = "rampart:signature:signer"

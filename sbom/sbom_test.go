@@ -387,6 +387,9 @@ func TestContent(t *testing.T) {
 		if prop(st, PropSignatureFile) != "models/sentiment/model.sig" || prop(st, PropSignatureSigner) == "" {
 			t.Errorf("signature properties: %v", *st.Properties)
 		}
+		if prop(st, PropModelFolder) != "models/sentiment" || prop(pkl, PropModelFolder) != "" {
+			t.Errorf("model folder: %v", *st.Properties)
+		}
 		if st.ModelCard == nil || st.ModelCard.ModelParameters.ArchitectureFamily != "distilbert" ||
 			st.ModelCard.ModelParameters.ModelArchitecture != "DistilBertForSequenceClassification" {
 			t.Errorf("model card from config.json: %+v", st.ModelCard)
@@ -406,7 +409,7 @@ func TestContent(t *testing.T) {
 	t.Run("datasets", func(t *testing.T) {
 		card := find(bom.Components, "data:data/reviews/README.md")
 		if card == nil || card.Type != cdx.ComponentTypeData || card.Name != "Product Reviews (mini)" ||
-			card.Licenses == nil || (*card.Licenses)[0].License.Name != "cc-by-4.0" ||
+			card.Licenses == nil || (*card.Licenses)[0].License.ID != "CC-BY-4.0" ||
 			!strings.HasPrefix(card.Description, "Short English product reviews") ||
 			prop(card, PropDataFormat) != KindDatasetCard {
 			t.Fatalf("dataset card component: %+v", card)
@@ -422,7 +425,7 @@ func TestContent(t *testing.T) {
 		}
 
 		dp := find(bom.Components, "data:data/prices/datapackage.json")
-		if dp == nil || dp.Name != "Retail prices (sample)" || (*dp.Licenses)[0].License.Name != "ODC-By-1.0" ||
+		if dp == nil || dp.Name != "Retail prices (sample)" || (*dp.Licenses)[0].License.ID != "ODC-By-1.0" ||
 			dp.ExternalReferences == nil || (*dp.ExternalReferences)[0].URL != "https://data.example.com/retail-prices" {
 			t.Fatalf("datapackage component: %+v", dp)
 		}
@@ -439,7 +442,8 @@ func TestContent(t *testing.T) {
 		}
 
 		cr := find(bom.Components, "data:data/images/croissant.json")
-		if cr == nil || cr.Name != "pets-captions" || prop(cr, PropDataFormat) != KindCroissant {
+		if cr == nil || cr.Name != "pets-captions" || prop(cr, PropDataFormat) != KindCroissant ||
+			(*cr.Licenses)[0].License.ID != "CC-BY-SA-4.0" || (*cr.Licenses)[0].License.URL != "https://creativecommons.org/licenses/by-sa/4.0/" {
 			t.Fatalf("croissant component: %+v", cr)
 		}
 		for _, rel := range []string{"data/images/labels.jsonl", "data/images/shards/captions-000.jsonl", "data/images/shards/captions-001.jsonl"} {
@@ -602,13 +606,45 @@ func TestConvertHash(t *testing.T) {
 				{Algorithm: cdx.HashAlgoSHA1, Value: "da39a3ee5e6b4b0d3255bfef95601890afd80709"},
 			}},
 		{"h1:nTuyha1TYqgedzytsKYqna+DfLos46nTv2ygFy86HFU=", nil}, // Go dirhash: not an artifact digest
-		{"sha256:abcd", nil},                                     // wrong length
-		{"blake2b_256:" + strings.Repeat("ab", 32), nil},          // not mapped
+		{"sha256:abcd", nil},                             // wrong length
+		{"blake2b_256:" + strings.Repeat("ab", 32), nil}, // not mapped
 		{"sha512-!!!", nil},
 		{"", nil},
 	} {
 		if got := convertHash(tc.in); !slices.Equal(got, tc.want) {
 			t.Errorf("convertHash(%q) = %v, want %v", tc.in, got, tc.want)
+		}
+	}
+}
+
+func TestSPDX(t *testing.T) {
+	// Every identifier the package emits is one the schema accepts.
+	data, err := os.ReadFile("testdata/schema/spdx.schema.json")
+	if err != nil {
+		t.Fatal(err)
+	}
+	var schema struct {
+		Enum []string `json:"enum"`
+	}
+	if err := json.Unmarshal(data, &schema); err != nil {
+		t.Fatal(err)
+	}
+	for _, id := range spdxByLower {
+		if !slices.Contains(schema.Enum, id) {
+			t.Errorf("%s is not an SPDX identifier of the schema", id)
+		}
+	}
+	for in, want := range map[string]string{
+		"apache-2.0": "Apache-2.0", "MIT": "MIT", "cc-by-nc-sa-4.0": "CC-BY-NC-SA-4.0", "odc-by": "ODC-By-1.0",
+		"https://creativecommons.org/licenses/by/4.0/":             "CC-BY-4.0",
+		"https://creativecommons.org/licenses/by-nc/4.0/legalcode": "CC-BY-NC-4.0",
+		"https://creativecommons.org/publicdomain/zero/1.0/":       "CC0-1.0",
+		"http://opendatacommons.org/licenses/odbl/1.0/":            "ODbL-1.0",
+		"https://creativecommons.org/licenses/by/9.9/":             "",
+		"other": "", "llama2": "", "openrail": "",
+	} {
+		if got := spdxID(in); got != want {
+			t.Errorf("spdxID(%q) = %q, want %q", in, got, want)
 		}
 	}
 }
