@@ -41,7 +41,12 @@ Files that cannot be read are listed as rampart:warning properties of the
 BOM's metadata. See docs/sbom.md.
 
 Exit status: 0 the BOM was written, 2 an error (PATH missing, a bad key).`,
-		Args: cobra.ExactArgs(1),
+		Args: func(_ *cobra.Command, args []string) error {
+			if len(args) != 1 {
+				return usageError("sbom takes one PATH, a folder or a file (got %d arguments)", len(args))
+			}
+			return nil
+		},
 		RunE: func(cmd *cobra.Command, args []string) error {
 			var opts sbom.Options
 			for _, p := range pubkeys {
@@ -78,6 +83,7 @@ Exit status: 0 the BOM was written, 2 an error (PATH missing, a bad key).`,
 			return nil
 		},
 	}
+	cmd.SetFlagErrorFunc(func(_ *cobra.Command, err error) error { return &exitError{code: 2, err: err} })
 	cmd.Flags().StringVarP(&out, "output", "o", "", "write the BOM to this file instead of standard output")
 	cmd.Flags().StringArrayVar(&pubkeys, "pubkey", nil, "public key PEM file that model signatures are verified with (repeatable)")
 	return cmd
