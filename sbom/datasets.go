@@ -104,7 +104,14 @@ files:
 				break files
 			}
 		case f.glob && strings.ContainsAny(f.path, "*?["):
-			for _, p := range g.glob(dir, f.path) {
+			matches := g.glob(dir, f.path)
+			if len(matches) == 0 {
+				// Named but not here (not downloaded, or in Git LFS).
+				if !add(declared(clip(f.path, maxText), f)) {
+					break files
+				}
+			}
+			for _, p := range matches {
 				if !add(g.dataFile(p, f)) {
 					break files
 				}

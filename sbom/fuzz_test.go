@@ -85,3 +85,13 @@ func FuzzCroissant(f *testing.F) {
 		checkDataset(t, d, err)
 	})
 }
+
+func FuzzLFSPointer(f *testing.F) {
+	f.Add([]byte(lfsPointer))
+	f.Fuzz(func(t *testing.T, data []byte) {
+		oid, size, ok := parseLFSPointer(data)
+		if ok && (len(oid) != 64 || size < 0 || len(data) >= lfsPointerMax) {
+			t.Fatalf("accepted %q: %q %d", data, oid, size)
+		}
+	})
+}

@@ -32,6 +32,9 @@ type modelFile struct {
 	path   string
 	format string
 	size   int64
+	// lfsOID is the SHA-256 (hex) a Git LFS pointer names, when the file
+	// is one: the weights are not in the working tree.
+	lfsOID string
 }
 
 // sniffLen is how much of a file classify reads.
@@ -69,6 +72,12 @@ func (g *generator) classify(p string) {
 		return
 	}
 	ext := strings.ToLower(filepath.Ext(p))
+	if modelExts[ext] {
+		if oid, size, ok := parseLFSPointer(head); ok && st.Size() < lfsPointerMax {
+			g.modelFiles = append(g.modelFiles, modelFile{path: p, format: FormatLFSPointer, size: size, lfsOID: oid})
+			return
+		}
+	}
 	format, af := model.Sniff(head, st.Size())
 	name := format.String()
 	switch format {
@@ -118,9 +127,11 @@ func (g *generator) models() ([]cdx.Component, error) {
 	if len(g.modelFiles) == 0 {
 		return nil, nil
 	}
-	paths := make([]string, len(g.modelFiles))
-	for i, m := range g.modelFiles {
-		paths[i] = m.path
+	var paths []string
+	for _, m := range g.modelFiles {
+		if m.lfsOID == "" {
+			paths = append(paths, m.path)
+		}
 	}
 	rep, err := model.Scan(g.ctx, paths, model.Options{Workers: g.opts.Workers})
 	if err != nil {
@@ -147,6 +158,10 @@ func (g *generator) models() ([]cdx.Component, error) {
 
 	infos := make([]modelInfo, len(g.modelFiles))
 	parallel.Each(g.ctx, len(g.modelFiles), g.opts.Workers, func(_, i int) {
+		if oid := g.modelFiles[i].lfsOID; oid != "" {
+			infos[i].sha256, _ = hex.DecodeString(oid)
+			return
+		}
 		infos[i].sha256, infos[i].sha512, infos[i].hashErr = hashFile(g.ctx, g.modelFiles[i].path)
 	})
 	if err := g.ctx.Err(); err != nil {
@@ -172,10 +187,11 @@ func (g *generator) modelComponent(m modelFile, info modelInfo, fs []finding.Fin
 	if info.hashErr != nil {
 		g.warn(m.path, "not hashed: %v", info.hashErr)
 	} else {
-		c.Hashes = &[]cdx.Hash{
-			{Algorithm: cdx.HashAlgoSHA256, Value: hex.EncodeToString(info.sha256)},
-			{Algorithm: cdx.HashAlgoSHA512, Value: hex.EncodeToString(info.sha512)},
+		hs := []cdx.Hash{{Algorithm: cdx.HashAlgoSHA256, Value: hex.EncodeToString(info.sha256)}}
+		if info.sha512 != nil {
+			hs = append(hs, cdx.Hash{Algorithm: cdx.HashAlgoSHA512, Value: hex.EncodeToString(info.sha512)})
 		}
+		c.Hashes = &hs
 	}
 	props := []cdx.Property{
 		property(PropModelFormat, m.format),
@@ -191,20 +207,11 @@ func (g *generator) modelComponent(m modelFile, info modelInfo, fs []finding.Fin
 	if info.sig.detail != "" {
 		props = append(props, property(PropSignatureDetail, info.sig.detail))
 	}
-	sev := "none"
-	var rules []string
-	if len(fs) > 0 {
-		top := finding.Info
-		for _, f := range fs {
-			top = max(top, f.Severity)
-			rules = append(rules, f.RuleID)
-		}
-		sev = top.String()
-	}
-	slices.Sort(rules)
-	props = append(props, property(PropScanSeverity, sev), property(PropScanFindings, strconv.Itoa(len(fs))))
-	if rules = slices.Compact(rules); len(rules) > 0 {
-		props = append(props, property(PropScanRules, strings.Join(rules, ",")))
+	if m.lfsOID != "" {
+		props = append(props, property(PropScanStatus, "not-scanned: a Git LFS pointer, the weights are not in the working tree; the SHA-256 and size are those the pointer records"))
+	} else {
+		props = append(props, property(PropScanStatus, "scanned"))
+		props = append(props, scanProperties(fs)...)
 	}
 	c.Properties = &props
 
@@ -478,3 +485,66 @@ func (s *sigChecker) check(sf *sigFile, name, target string, digest []byte) sigS
 // errNoKeyMatched is the verification error when no key verifies a
 // signature.
 var errNoKeyMatched = fmt.Errorf("%w: no key given verifies the signature", sign.ErrSignature)
+
+// scanProperties summarises the scan findings of one model file.
+func scanProperties(fs []finding.Finding) []cdx.Property {
+	sev := "none"
+	var rules []string
+	if len(fs) > 0 {
+		top := finding.Info
+		for _, f := range fs {
+			top = max(top, f.Severity)
+			rules = append(rules, f.RuleID)
+		}
+		sev = top.String()
+	}
+	props := []cdx.Property{property(PropScanSeverity, sev), property(PropScanFindings, strconv.Itoa(len(fs)))}
+	slices.Sort(rules)
+	if rules = slices.Compact(rules); len(rules) > 0 {
+		props = append(props, property(PropScanRules, strings.Join(rules, ",")))
+	}
+	return props
+}
+
+// FormatLFSPointer is the model format of a Git LFS pointer file.
+const FormatLFSPointer = "git-lfs-pointer"
+
+// lfsPointerMax bounds the size of a Git LFS pointer file (the
+// specification keeps them under 1024 bytes).
+const lfsPointerMax = 1024
+
+// parseLFSPointer reads a Git LFS pointer (https://github.com/git-lfs/git-lfs/blob/main/docs/spec.md):
+// "version https://git-lfs.github.com/spec/v1", then "oid sha256:HEX" and
+// "size N" among other key-value lines. It returns the object's SHA-256 in
+// hex and its size.
+func parseLFSPointer(data []byte) (oid string, size int64, ok bool) {
+	if len(data) >= lfsPointerMax {
+		return "", 0, false
+	}
+	rest, found := strings.CutPrefix(string(data), "version https://git-lfs.github.com/spec/v1\n")
+	if !found {
+		return "", 0, false
+	}
+	size = -1
+	for line := range strings.SplitSeq(strings.TrimSuffix(rest, "\n"), "\n") {
+		k, v, _ := strings.Cut(line, " ")
+		switch k {
+		case "oid":
+			h, found := strings.CutPrefix(v, "sha256:")
+			if !found || checkHex(h, 32) != h {
+				return "", 0, false
+			}
+			oid = h
+		case "size":
+			n, err := strconv.ParseInt(v, 10, 64)
+			if err != nil || n < 0 {
+				return "", 0, false
+			}
+			size = n
+		}
+	}
+	if oid == "" || size < 0 {
+		return "", 0, false
+	}
+	return oid, size, true
+}

@@ -90,6 +90,7 @@ const (
 	PropSignatureFile   = "rampart:signature:file"
 	PropSignatureSigner = "rampart:signature:signer"
 	PropSignatureDetail = "rampart:signature:detail"
+	PropScanStatus      = "rampart:scan:status"
 	PropScanSeverity    = "rampart:scan:max-severity"
 	PropScanFindings    = "rampart:scan:findings"
 	PropScanRules       = "rampart:scan:rules"

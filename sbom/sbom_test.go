@@ -26,6 +26,9 @@ import (
 // loaded: PROTO 2, GLOBAL os system, BINUNICODE "id", TUPLE1, REDUCE, STOP.
 var maliciousPickle = []byte("\x80\x02cos\nsystem\nX\x02\x00\x00\x00id\x85R.")
 
+// lfsPointer is a Git LFS pointer to a 4 GB file.
+const lfsPointer = "version https://git-lfs.github.com/spec/v1\noid sha256:4d7a214614ab2935c943f9e0ff69d22eadbb8f32b1258daaa5e2ca24d17e2393\nsize 4000000000\n"
+
 // safetensorsFile returns a small, valid safetensors file holding one
 // float32 tensor of shape [2, 2].
 func safetensorsFile() []byte {
@@ -64,6 +67,7 @@ func testRepo(t *testing.T) (string, crypto.PublicKey) {
 	write("models/sentiment/model.safetensors", safetensorsFile())
 	write("models/legacy/classifier.pkl", maliciousPickle)
 	write("models/draft/adapter.safetensors", safetensorsFile())
+	write("models/large/model-00001-of-00002.safetensors", []byte(lfsPointer))
 
 	k, err := keys.Generate(keys.ECDSAP256)
 	if err != nil {
@@ -375,6 +379,9 @@ func TestContent(t *testing.T) {
 			if got := prop(c, PropSignatureStatus); got != tc.status {
 				t.Errorf("%s: signature %q, want %q (%s)", tc.rel, got, tc.status, prop(c, PropSignatureDetail))
 			}
+			if prop(c, PropScanStatus) != "scanned" {
+				t.Errorf("%s: scan status %q", tc.rel, prop(c, PropScanStatus))
+			}
 			if got := prop(c, PropScanSeverity); got != tc.severity {
 				t.Errorf("%s: scan severity %q, want %q", tc.rel, got, tc.severity)
 			}
@@ -401,8 +408,15 @@ func TestContent(t *testing.T) {
 				n++
 			}
 		}
-		if n != 3 {
-			t.Errorf("%d model components, want 3", n)
+		if n != 4 {
+			t.Errorf("%d model components, want 4", n)
+		}
+		lfs := find(bom.Components, "model:models/large/model-00001-of-00002.safetensors")
+		if hashOf(lfs, cdx.HashAlgoSHA256) != "4d7a214614ab2935c943f9e0ff69d22eadbb8f32b1258daaa5e2ca24d17e2393" ||
+			hashOf(lfs, cdx.HashAlgoSHA512) != "" || prop(lfs, PropModelFormat) != FormatLFSPointer ||
+			prop(lfs, PropModelSize) != "4000000000" || !strings.HasPrefix(prop(lfs, PropScanStatus), "not-scanned") ||
+			prop(lfs, PropScanSeverity) != "" {
+			t.Errorf("Git LFS pointer: %+v", *lfs.Properties)
 		}
 	})
 
@@ -556,6 +570,7 @@ func TestMalformedManifests(t *testing.T) {
 		"c/croissant.json":   `{"@context": {}, "@type": "sc:Dataset", "distribution": "nope"}`,
 		"d/README.md":        "---\nconfigs: [unclosed\n---\n",
 		"e/README.md":        "---\nlicense: mit\n---\n# not a dataset card\n",
+		"g/README.md":        "---\nconfigs:\n- config_name: default\n  data_files: train/*.parquet\n---\n",
 		"f/requirements.txt": "numpy==1.26.4 --hash=sha256:zz\n",
 	}
 	for name, content := range files {
@@ -582,6 +597,9 @@ func TestMalformedManifests(t *testing.T) {
 	}
 	if c := find(bom.Components, "data:b/datapackage.json"); c == nil || !strings.Contains(prop(c, PropWarning), "path is neither") {
 		t.Errorf("bad resource path: %+v", c)
+	}
+	if c := find(bom.Components, "data:g/README.md#train/*.parquet"); prop(c, PropDataLocal) != "false" {
+		t.Errorf("a pattern that matches nothing: %+v", c)
 	}
 	if find(bom.Components, "data:e/README.md") != nil {
 		t.Error("a README with only a licence became a dataset")
@@ -645,6 +663,28 @@ func TestSPDX(t *testing.T) {
 	} {
 		if got := spdxID(in); got != want {
 			t.Errorf("spdxID(%q) = %q, want %q", in, got, want)
+		}
+	}
+}
+
+func TestLFSPointer(t *testing.T) {
+	oid := strings.Repeat("ab", 32)
+	for _, tc := range []struct {
+		in   string
+		ok   bool
+		size int64
+	}{
+		{"version https://git-lfs.github.com/spec/v1\noid sha256:" + oid + "\nsize 12345\n", true, 12345},
+		{"version https://git-lfs.github.com/spec/v1\next-0-foo sha256:" + oid + "\noid sha256:" + oid + "\nsize 0", true, 0},
+		{"version https://git-lfs.github.com/spec/v1\noid sha256:" + oid + "\n", false, 0},            // no size
+		{"version https://git-lfs.github.com/spec/v1\noid sha256:abc\nsize 1\n", false, 0},            // short oid
+		{"version https://git-lfs.github.com/spec/v1\noid sha1:" + oid[:40] + "\nsize 1\n", false, 0}, // other hash
+		{"version https://git-lfs.github.com/spec/v1\noid sha256:" + oid + "\nsize -1\n", false, 0},
+		{"oid sha256:" + oid + "\nsize 1\n", false, 0},
+	} {
+		got, size, ok := parseLFSPointer([]byte(tc.in))
+		if ok != tc.ok || ok && (got != oid || size != tc.size) {
+			t.Errorf("parseLFSPointer(%q) = %q, %d, %v", tc.in, got, size, ok)
 		}
 	}
 }
