@@ -313,6 +313,7 @@ type sigFile struct {
 	bundle  *sign.Bundle
 	readErr error
 	digests map[string]string // resource name → SHA-256 hex, unverified
+	ignored []string          // the paths the signature says it leaves out
 	single  string            // for a single-file signature, the model's name
 	// verification, done once per signature
 	verified bool
@@ -345,47 +346,69 @@ func (s *sigChecker) at(dir string) *sigFile {
 	sf := &sigFile{path: p}
 	sf.bundle, sf.readErr = sign.ReadSignature(p)
 	if sf.readErr == nil {
-		sf.digests, sf.single = signedDigests(sf.bundle)
+		sf.digests, sf.ignored, sf.single = signedDigests(sf.bundle)
 	}
 	s.found[dir] = sf
 	return sf
 }
 
 // signedDigests reads, without verifying it, the file list a signature
-// claims, to tell which files it covers.
-func signedDigests(b *sign.Bundle) (map[string]string, string) {
+// claims (name → SHA-256 hex) and the paths it says it leaves out, to tell
+// which files it covers. For a single-file signature it also returns the
+// model's name.
+func signedDigests(b *sign.Bundle) (digests map[string]string, ignored []string, single string) {
 	if b.DSSEEnvelope == nil {
-		return nil, ""
+		return nil, nil, ""
 	}
 	var st sign.Statement
 	if json.Unmarshal(b.DSSEEnvelope.Payload, &st) != nil {
-		return nil, ""
+		return nil, nil, ""
 	}
-	out := map[string]string{}
+	digests = map[string]string{}
 	if st.PredicateType == sign.PredicateType {
 		var p sign.Predicate
 		if json.Unmarshal(st.Predicate, &p) != nil {
-			return nil, ""
+			return nil, nil, ""
 		}
 		for _, r := range p.Resources {
-			out[r.Name] = strings.ToLower(r.Digest)
+			digests[r.Name] = strings.ToLower(r.Digest)
 		}
 		if len(p.Resources) == 1 && p.Resources[0].Name == "." && len(st.Subject) == 1 {
-			return out, st.Subject[0].Name
+			single = st.Subject[0].Name
 		}
-		return out, ""
+		return digests, p.Serialization.IgnorePaths, single
 	}
 	for _, sub := range st.Subject {
-		out[sub.Name] = strings.ToLower(sub.Digest["sha256"])
+		digests[sub.Name] = strings.ToLower(sub.Digest["sha256"])
 	}
-	return out, ""
+	return digests, nil, ""
+}
+
+// ignores reports whether the signature sf, found in dir, says it leaves
+// the file p out.
+func (sf *sigFile) ignores(dir, p string) bool {
+	rel, err := filepath.Rel(dir, p)
+	if err != nil {
+		return false
+	}
+	rel = filepath.ToSlash(rel)
+	for _, ig := range sf.ignored {
+		ig = strings.TrimSuffix(ig, "/")
+		if rel == ig || strings.HasPrefix(rel, ig+"/") {
+			return true
+		}
+	}
+	return false
 }
 
 // status finds the nearest model.sig, in the file's folder or a folder
 // above it up to the root, that lists the file, and verifies it with the
 // configured keys.
 func (s *sigChecker) status(p string, digest []byte) sigStatus {
-	var notListed *sigFile
+	var (
+		notListed *sigFile
+		ignored   bool
+	)
 	dir := filepath.Dir(p)
 	for {
 		if sf := s.at(dir); sf != nil {
@@ -397,7 +420,7 @@ func (s *sigChecker) status(p string, digest []byte) sigStatus {
 				return s.check(sf, name, target, digest)
 			}
 			if notListed == nil {
-				notListed = sf
+				notListed, ignored = sf, sf.ignores(dir, p)
 			}
 		}
 		if !s.g.isDir || dir == s.g.root || filepath.Dir(dir) == dir {
@@ -408,7 +431,11 @@ func (s *sigChecker) status(p string, digest []byte) sigStatus {
 		}
 		dir = filepath.Dir(dir)
 	}
-	if notListed != nil {
+	switch {
+	case notListed != nil && ignored:
+		return sigStatus{status: SignatureUnsigned, file: s.g.rel(notListed.path),
+			detail: "the signature leaves this file out on purpose (its ignore_paths)"}
+	case notListed != nil:
 		return sigStatus{status: SignatureUnsigned, file: s.g.rel(notListed.path),
 			detail: "the signature does not list this file (added after signing, or signed separately)"}
 	}

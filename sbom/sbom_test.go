@@ -688,3 +688,76 @@ func TestLFSPointer(t *testing.T) {
 		}
 	}
 }
+
+// TestSignatureVectors checks the signature status against the signatures
+// that the reference implementation (model_signing 0.2 to 1.1) wrote, kept
+// by artifact/sign.
+func TestSignatureVectors(t *testing.T) {
+	const vectors = "../artifact/sign/testdata/vectors"
+	pub, err := keys.LoadPublic(filepath.Join(vectors, "keys", "signing-key-pub.pem"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	certs, err := os.ReadFile(filepath.Join(vectors, "keys", "ca-cert.pem"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	chain, err := sign.ParseCertificates(certs)
+	if err != nil {
+		t.Fatal(err)
+	}
+	cv, err := sign.NewCertVerifier(chain)
+	if err != nil {
+		t.Fatal(err)
+	}
+	entries, err := os.ReadDir(vectors)
+	if err != nil {
+		t.Fatal(err)
+	}
+	n := 0
+	for _, e := range entries {
+		if !e.IsDir() || e.Name() == "keys" {
+			continue
+		}
+		n++
+		dir := filepath.Join(vectors, e.Name())
+		t.Run(e.Name(), func(t *testing.T) {
+			file := filepath.Join(dir, "signme-1")
+			digest, err := hex.DecodeString(sha256Hex(t, file))
+			if err != nil {
+				t.Fatal(err)
+			}
+			status := func(vs ...sign.Verifier) sigStatus {
+				g := &generator{ctx: context.Background(), root: dir, isDir: true, opts: Options{Verifiers: vs}}
+				return newSigChecker(g).status(file, digest)
+			}
+			if s := status(); s.status != SignatureUnverified || !strings.Contains(s.detail, "matches") || s.file != "model.sig" {
+				t.Errorf("no key: %+v", s)
+			}
+			if s := status(verifier(t, pub), cv); s.status != SignatureVerified || s.signer == "" {
+				t.Errorf("with the key and the chain: %+v", s)
+			}
+			other, _ := keys.Generate(keys.ECDSAP256)
+			if s := status(verifier(t, other.Public())); s.status != SignatureInvalid {
+				t.Errorf("with another key: %+v", s)
+			}
+			if ig := filepath.Join(dir, "ignore-me"); fileExists(ig) {
+				g := &generator{ctx: context.Background(), root: dir, isDir: true}
+				s := newSigChecker(g).status(ig, nil)
+				// model_signing records its ignore paths since 1.1.
+				recorded := strings.HasPrefix(e.Name(), "v1.1")
+				if s.status != SignatureUnsigned || strings.Contains(s.detail, "on purpose") != recorded {
+					t.Errorf("ignore-me: %+v", s)
+				}
+			}
+		})
+	}
+	if n < 5 {
+		t.Fatalf("%d vectors found", n)
+	}
+}
+
+func fileExists(p string) bool {
+	_, err := os.Stat(p)
+	return err == nil
+}

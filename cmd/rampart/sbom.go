@@ -2,6 +2,7 @@ package main
 
 import (
 	"bufio"
+	"crypto/x509"
 	"fmt"
 	"os"
 	"path/filepath"
@@ -17,9 +18,10 @@ func newSBOMCmd() *cobra.Command {
 	var (
 		out     string
 		pubkeys []string
+		chain   []string
 	)
 	cmd := &cobra.Command{
-		Use:   "sbom PATH [-o FILE] [--pubkey PEM]...",
+		Use:   "sbom PATH [-o FILE] [--pubkey PEM]... [--cert-chain PEM]...",
 		Short: "Write the CycloneDX 1.6 AI bill of materials of a repository",
 		Long: `Write a CycloneDX 1.6 JSON AI-BOM of PATH (a folder or a single file):
 
@@ -31,8 +33,9 @@ func newSBOMCmd() *cobra.Command {
     content (pickle, PyTorch, safetensors, GGUF, ONNX, Keras, HDF5,
     SavedModel, NumPy), with SHA-256 and SHA-512, size, format, the status
     of an OpenSSF model signature (model.sig beside or above the file:
-    verified with --pubkey, unverified, invalid or unsigned) and the
-    result of rampart scan model (highest severity, number of findings);
+    verified with --pubkey or --cert-chain, unverified, invalid or
+    unsigned) and the result of rampart scan model (highest severity,
+    number of findings);
   - data components for datasets described by a Hugging Face dataset card
     (README.md front matter), a Frictionless datapackage.json or an
     MLCommons Croissant file, with licence and the local data files hashed.
@@ -60,6 +63,25 @@ Exit status: 0 the BOM was written, 2 an error (PATH missing, a bad key).`,
 				}
 				opts.Verifiers = append(opts.Verifiers, v)
 			}
+			if len(chain) > 0 {
+				var certs []*x509.Certificate
+				for _, p := range chain {
+					data, err := readBounded(p, 1<<20)
+					if err != nil {
+						return usageError("--cert-chain: %v", err)
+					}
+					cs, err := sign.ParseCertificates(data)
+					if err != nil {
+						return usageError("--cert-chain %s: %v", p, err)
+					}
+					certs = append(certs, cs...)
+				}
+				cv, err := sign.NewCertVerifier(certs)
+				if err != nil {
+					return usageError("--cert-chain: %v", err)
+				}
+				opts.Verifiers = append(opts.Verifiers, cv)
+			}
 			if _, err := os.Stat(args[0]); err != nil {
 				return &exitError{code: 2, err: fmt.Errorf("sbom: %w", err)}
 			}
@@ -86,6 +108,7 @@ Exit status: 0 the BOM was written, 2 an error (PATH missing, a bad key).`,
 	cmd.SetFlagErrorFunc(func(_ *cobra.Command, err error) error { return &exitError{code: 2, err: err} })
 	cmd.Flags().StringVarP(&out, "output", "o", "", "write the BOM to this file instead of standard output")
 	cmd.Flags().StringArrayVar(&pubkeys, "pubkey", nil, "public key PEM file that model signatures are verified with (repeatable)")
+	cmd.Flags().StringArrayVar(&chain, "cert-chain", nil, "trusted certificate PEM file (repeatable), for certificate-signed models")
 	return cmd
 }
 
