@@ -85,6 +85,8 @@ func TestSBOMCommand(t *testing.T) {
 		{"sbom", repo, "--pubkey", filepath.Join(dir, "missing.pub")},
 		{"sbom"},
 		{"sbom", repo, "--no-such-flag"},
+		{"sbom", repo, "--cert-chain", filepath.Join(dir, "missing.pem")},
+		{"sbom", repo, "--cert-chain", prefix + ".pub"}, // not a certificate
 	} {
 		out, code := run(t, newRoot(), "", args...)
 		if code != 2 {
