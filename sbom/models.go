@@ -248,7 +248,11 @@ func (g *generator) hfConfig(dir string) *hfConfig {
 		return c
 	}
 	g.hfConfigs[dir] = nil
-	data, err := smallfile.Read(filepath.Join(dir, "config.json"), 1<<20)
+	p := filepath.Join(dir, "config.json")
+	if st, err := os.Lstat(p); err != nil || !st.Mode().IsRegular() {
+		return nil // a FIFO would block the read; a link may lead anywhere
+	}
+	data, err := smallfile.Read(p, 1<<20)
 	if err != nil {
 		return nil
 	}

@@ -761,3 +761,44 @@ func fileExists(p string) bool {
 	_, err := os.Stat(p)
 	return err == nil
 }
+
+func TestSingleFile(t *testing.T) {
+	root, _ := testRepo(t)
+	bom, out := generate(t, filepath.Join(root, "models", "legacy", "classifier.pkl"), Options{})
+	if err := validate(cycloneDXSchema(t), out); err != nil {
+		t.Fatal(err)
+	}
+	if bom.Components == nil || len(*bom.Components) != 1 {
+		t.Fatalf("components: %s", out)
+	}
+	c := (*bom.Components)[0]
+	if c.BOMRef != "model:classifier.pkl" || prop(&c, PropScanSeverity) != "critical" || bom.Metadata.Component.Name != "classifier.pkl" {
+		t.Errorf("single model file: %+v", c)
+	}
+
+	bom, _ = generate(t, filepath.Join(root, "web", "package-lock.json"), Options{})
+	if c := find(bom.Components, "pkg:npm/openai@4.52.0"); c == nil || (*c.Evidence.Occurrences)[0].Location != "package-lock.json" {
+		t.Errorf("single lockfile: %+v", c)
+	}
+}
+
+func TestSpecialFiles(t *testing.T) {
+	// A FIFO under a model or manifest name is neither opened nor listed
+	// (opening it would block).
+	root := t.TempDir()
+	for _, name := range []string{"model.pt", "config.json", "datapackage.json"} {
+		if err := mkfifo(filepath.Join(root, name)); err != nil {
+			t.Skip("no FIFOs here:", err)
+		}
+	}
+	os.WriteFile(filepath.Join(root, "w.safetensors"), safetensorsFile(), 0o644)
+	ctx, cancel := context.WithTimeout(context.Background(), 20*time.Second)
+	defer cancel()
+	bom, err := Generate(ctx, root, Options{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if bom.Components == nil || len(*bom.Components) != 1 || (*bom.Components)[0].BOMRef != "model:w.safetensors" {
+		t.Errorf("components: %+v", bom.Components)
+	}
+}
