@@ -154,6 +154,11 @@ func parseDatasetCard(data []byte) (*dataset, error) {
 	}
 	root, err := parseYAML(yml)
 	if err != nil {
+		if !bytes.Contains(yml, []byte("dataset_info")) && !bytes.Contains(yml, []byte("configs")) {
+			// Front matter of some other README (a model card, a site
+			// generator's page) is not this package's business.
+			return nil, errNotManifest
+		}
 		return nil, fmt.Errorf("front matter: %w", err)
 	}
 	if !root.isMap {
@@ -301,6 +306,9 @@ func parseCroissant(data []byte) (*dataset, error) {
 		} `json:"distribution"`
 	}
 	if err := json.Unmarshal(data, &c); err != nil {
+		if !bytes.Contains(data, []byte("croissant")) && !bytes.Contains(data, []byte("Dataset")) {
+			return nil, errNotManifest // some other metadata.json
+		}
 		return nil, jsonError(data, err)
 	}
 	if len(c.Context) == 0 || !slicesAny(jsonStrings(c.Type), isDatasetType) {

@@ -23,7 +23,6 @@ import (
 	"github.com/rampartsec/rampart/internal/parallel"
 	"github.com/rampartsec/rampart/internal/smallfile"
 	"github.com/rampartsec/rampart/scan/model"
-	"github.com/rampartsec/rampart/scan/model/archive"
 	"github.com/rampartsec/rampart/scan/model/keras"
 )
 
@@ -107,9 +106,6 @@ func (g *generator) classify(p string) {
 		case ext == ".tflite" && len(head) >= 8 && bytes.Equal(head[4:8], []byte("TFL3")):
 			name = "tflite"
 		}
-	}
-	if name == archive.Unknown.String() {
-		name = "unknown"
 	}
 	g.modelFiles = append(g.modelFiles, modelFile{path: p, format: name, size: st.Size()})
 }

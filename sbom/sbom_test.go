@@ -572,6 +572,8 @@ func TestMalformedManifests(t *testing.T) {
 		"e/README.md":        "---\nlicense: mit\n---\n# not a dataset card\n",
 		"g/README.md":        "---\nconfigs:\n- config_name: default\n  data_files: train/*.parquet\n---\n",
 		"f/requirements.txt": "numpy==1.26.4 --hash=sha256:zz\n",
+		"h/README.md":        "---\ntitle: [a site page\n---\n", // not a dataset card
+		"i/metadata.json":    `{"keras_version": "3.1.0", `,     // not Croissant
 	}
 	for name, content := range files {
 		p := filepath.Join(root, name)
@@ -593,6 +595,11 @@ func TestMalformedManifests(t *testing.T) {
 	for _, want := range []string{"a/datapackage.json: malformed", "c/croissant.json: malformed", "d/README.md: malformed"} {
 		if !slices.ContainsFunc(warnings, func(w string) bool { return strings.HasPrefix(w, want) }) {
 			t.Errorf("no warning %q in %q", want, warnings)
+		}
+	}
+	for _, unrelated := range []string{"h/README.md", "i/metadata.json"} {
+		if slices.ContainsFunc(warnings, func(w string) bool { return strings.HasPrefix(w, unrelated) }) {
+			t.Errorf("a warning about %s, which is no data manifest: %q", unrelated, warnings)
 		}
 	}
 	if c := find(bom.Components, "data:b/datapackage.json"); c == nil || !strings.Contains(prop(c, PropWarning), "path is neither") {
