@@ -8,6 +8,7 @@ import (
 	"fmt"
 	"hash"
 	"io"
+	"io/fs"
 	"os"
 	"path/filepath"
 	"strconv"
@@ -122,6 +123,10 @@ files:
 				props = append(props, property(PropWarning, "data file outside the manifest's folder not followed: "+clip(f.path, 200)))
 				continue
 			}
+			if !g.inside(p) {
+				props = append(props, property(PropWarning, "data file reached through a link that leaves the scanned folder not followed: "+clip(f.path, 200)))
+				continue
+			}
 			if st, err := os.Lstat(p); err != nil || !st.Mode().IsRegular() {
 				if !add(declared(g.rel(p), f)) {
 					break files
@@ -226,7 +231,7 @@ func (g *generator) glob(dir, pattern string) []string {
 	}
 	var out []string
 	for _, m := range matches {
-		if st, err := os.Lstat(m); err == nil && st.Mode().IsRegular() {
+		if st, err := os.Lstat(m); err == nil && st.Mode().IsRegular() && g.inside(m) {
 			out = append(out, m)
 			if len(out) >= g.opts.MaxDataFiles {
 				break
@@ -234,4 +239,35 @@ func (g *generator) glob(dir, pattern string) []string {
 		}
 	}
 	return out
+}
+
+// inside reports whether p, with every symbolic link on its way resolved,
+// lies within the scanned folder: a manifest must not make the BOM hash
+// files elsewhere through a linked folder. A path that does not exist is
+// inside when its parent is.
+func (g *generator) inside(p string) bool {
+	if g.rootReal == "" {
+		r, err := filepath.EvalSymlinks(g.root)
+		if err != nil {
+			return false
+		}
+		if g.rootReal, err = filepath.Abs(r); err != nil {
+			return false
+		}
+	}
+	r, err := filepath.EvalSymlinks(p)
+	if err != nil {
+		if !errors.Is(err, fs.ErrNotExist) {
+			return false
+		}
+		if parent := filepath.Dir(p); parent != p {
+			return g.inside(parent)
+		}
+		return false
+	}
+	if r, err = filepath.Abs(r); err != nil {
+		return false
+	}
+	rel, err := filepath.Rel(g.rootReal, r)
+	return err == nil && (rel == "." || filepath.IsLocal(rel))
 }

@@ -215,6 +215,7 @@ type generator struct {
 	ctx      context.Context
 	opts     Options
 	root     string
+	rootReal string // root with links resolved, absolute; set by inside
 	isDir    bool
 	warnings []string
 

@@ -809,3 +809,38 @@ func TestSpecialFiles(t *testing.T) {
 		t.Errorf("components: %+v", bom.Components)
 	}
 }
+
+func TestDataLinksLeavingRoot(t *testing.T) {
+	outside := t.TempDir()
+	os.WriteFile(filepath.Join(outside, "secret.csv"), []byte("a,b\n"), 0o644)
+	root := t.TempDir()
+	if err := os.Symlink(outside, filepath.Join(root, "linked")); err != nil {
+		t.Skip("no symbolic links:", err)
+	}
+	os.WriteFile(filepath.Join(root, "datapackage.json"), []byte(`{"name":"x","resources":[
+		{"path":"linked/secret.csv"},{"path":"linked/*.csv"},{"path":"../x.csv"},{"path":"missing/y.csv"}]}`), 0o644)
+	bom, _ := generate(t, root, Options{})
+	c := find(bom.Components, "data:datapackage.json")
+	if c == nil {
+		t.Fatal("no dataset")
+	}
+	if c.Components != nil {
+		for _, f := range *c.Components {
+			if strings.Contains(f.Name, "secret") || f.Hashes != nil {
+				t.Errorf("a file outside the root was listed: %+v", f)
+			}
+		}
+	}
+	if find(bom.Components, "data:datapackage.json#missing/y.csv") == nil {
+		t.Error("a missing file inside the root is listed as not local")
+	}
+	var warnings []string
+	for _, p := range *c.Properties {
+		if p.Name == PropWarning {
+			warnings = append(warnings, p.Value)
+		}
+	}
+	if len(warnings) < 2 {
+		t.Errorf("warnings: %q", warnings)
+	}
+}
