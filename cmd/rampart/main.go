@@ -1,5 +1,6 @@
 // Command rampart secures an LLM system across its seven attack surfaces:
 // `rampart scan model` finds code execution hidden in model files,
+// `rampart sbom` writes a repository's CycloneDX AI bill of materials,
 // `rampart model` signs, verifies and encrypts model artifacts (with keys
 // from `rampart keygen`), `rampart registry` promotes model versions with
 // two-person approval, `rampart serve` runs the security gateway,
