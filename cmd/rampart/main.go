@@ -1,5 +1,6 @@
 // Command rampart secures an LLM system across its seven attack surfaces:
 // `rampart scan model` finds code execution hidden in model files,
+// `rampart sbom` writes a repository's CycloneDX AI bill of materials,
 // `rampart model` signs, verifies and encrypts model artifacts (with keys
 // from `rampart keygen`), `rampart registry` promotes model versions with
 // two-person approval, `rampart serve` runs the security gateway,
@@ -96,7 +97,7 @@ then point any OpenAI SDK's base URL at http://127.0.0.1:8080/v1.`,
 			root.AddCommand(c)
 		}
 	}
-	add(groupScan, newScanCmd(), newVulnDBCmd())
+	add(groupScan, newScanCmd(), newSBOMCmd(), newVulnDBCmd())
 	add(groupModel, newModelCmd(), newKeygenCmd())
 	add(groupRuntime, newServeCmd(), newCheckCmd(detect.Default), newEvalCmd(detect.Default))
 	add(groupInfra, newKeysCmd(), newAuditCmd(), newRegistryCmd())
