@@ -171,6 +171,32 @@ func TestSchema(t *testing.T) {
 		})
 	}
 
+	// The acceptance corpus of rampart scan, three repositories shaped like
+	// real ones, validates too, with a component for each of its models.
+	for _, repo := range []string{"ml-training", "inference-service", "notebook-project"} {
+		t.Run(repo, func(t *testing.T) {
+			bom, out := generate(t, filepath.Join("..", "scan", "testdata", "repos", repo), Options{})
+			if err := validate(schema, out); err != nil {
+				t.Fatalf("the BOM does not validate against CycloneDX 1.6: %v", err)
+			}
+			libs, models := 0, 0
+			for _, c := range *bom.Components {
+				switch c.Type {
+				case cdx.ComponentTypeLibrary:
+					libs++
+				case cdx.ComponentTypeMachineLearningModel:
+					models++
+				}
+			}
+			if libs < 5 {
+				t.Errorf("%d library components", libs)
+			}
+			if want := map[string]int{"ml-training": 2, "inference-service": 0, "notebook-project": 1}[repo]; models != want {
+				t.Errorf("%d model components, want %d", models, want)
+			}
+		})
+	}
+
 	// The validation is not vacuous: broken BOMs fail it.
 	_, out := generate(t, root, Options{})
 	var doc map[string]any
