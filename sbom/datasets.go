@@ -16,6 +16,7 @@ import (
 
 	cdx "github.com/CycloneDX/cyclonedx-go"
 
+	"github.com/rampartsec/rampart/internal/ctxio"
 	"github.com/rampartsec/rampart/internal/smallfile"
 )
 
@@ -205,7 +206,7 @@ func hashData(g *generator, p string, withMD5 bool) (s256, m5 string, size int64
 		hm = md5.New()
 		w = io.MultiWriter(h, hm)
 	}
-	n, err := io.CopyBuffer(w, ctxReader{g.ctx, f}, make([]byte, 1<<20))
+	n, err := io.CopyBuffer(w, ctxio.Reader(g.ctx, f), make([]byte, 1<<20))
 	if err != nil {
 		return "", "", 0, fmt.Errorf("hash %s: %w", g.rel(p), err)
 	}

@@ -8,8 +8,7 @@ import (
 	"path/filepath"
 	"strings"
 
-	"github.com/goccy/go-yaml/ast"
-	yamlparser "github.com/goccy/go-yaml/parser"
+	"github.com/rampartsec/rampart/internal/yamltree"
 )
 
 // Data manifest formats (property PropDataFormat).
@@ -161,44 +160,44 @@ func parseDatasetCard(data []byte) (*dataset, error) {
 		}
 		return nil, fmt.Errorf("front matter: %w", err)
 	}
-	if !root.isMap {
+	if !root.IsMap {
 		return nil, errNotManifest
 	}
-	if root.get("dataset_info") == nil && root.get("configs") == nil &&
-		root.get("size_categories") == nil && root.get("task_categories") == nil {
+	if root.Get("dataset_info") == nil && root.Get("configs") == nil &&
+		root.Get("size_categories") == nil && root.Get("task_categories") == nil {
 		return nil, errNotManifest
 	}
-	d := &dataset{name: clip(root.get("pretty_name").str(), maxText)}
-	for _, l := range root.get("license").strs() {
+	d := &dataset{name: clip(root.Get("pretty_name").Str(), maxText)}
+	for _, l := range root.Get("license").Strs() {
 		if len(d.licenses) == maxLicenses {
 			break
 		}
 		d.licenses = append(d.licenses, clip(l, maxText))
 	}
 	d.description = clip(firstParagraph(body), maxText)
-	for _, cfg := range root.get("configs").elems() {
-		df := cfg.get("data_files")
+	for _, cfg := range root.Get("configs").Elems() {
+		df := cfg.Get("data_files")
 		switch {
 		case df == nil:
-		case df.isSeq:
-			for _, e := range df.vals {
-				if e.isMap {
-					for _, p := range e.get("path").strs() {
+		case df.IsSeq:
+			for _, e := range df.Vals {
+				if e.IsMap {
+					for _, p := range e.Get("path").Strs() {
 						d.addFile(declaredFile{path: p, glob: true})
 					}
 				} else {
-					d.addFile(declaredFile{path: e.scalar, glob: true})
+					d.addFile(declaredFile{path: e.Scalar, glob: true})
 				}
 			}
-		case df.isMap:
+		case df.IsMap:
 			// {split: path or [paths]}
-			for _, v := range df.vals {
-				for _, p := range v.strs() {
+			for _, v := range df.Vals {
+				for _, p := range v.Strs() {
 					d.addFile(declaredFile{path: p, glob: true})
 				}
 			}
 		default:
-			d.addFile(declaredFile{path: df.scalar, glob: true})
+			d.addFile(declaredFile{path: df.Scalar, glob: true})
 		}
 	}
 	return d, nil
@@ -472,151 +471,11 @@ func localPath(dir, p string) (string, bool) {
 
 // ---- bounded YAML ----
 
-// ynode is a YAML value: a mapping (keys in document order), a sequence or
-// a scalar. Aliases are not expanded, so a document cannot grow by
-// reference.
-type ynode struct {
-	scalar string
-	isMap  bool
-	isSeq  bool
-	keys   []string
-	vals   []*ynode
-}
-
-// get returns the value of key in a mapping, or nil.
-func (n *ynode) get(key string) *ynode {
-	if n == nil || !n.isMap {
-		return nil
+// parseYAML parses front matter; an empty document is an empty value.
+func parseYAML(data []byte) (*yamltree.Node, error) {
+	n, err := yamltree.Parse(data, yamltree.Limits{MaxDepth: maxYAMLDepth, MaxNodes: maxYAMLNodes, MaxScalar: 4096})
+	if errors.Is(err, yamltree.ErrEmpty) {
+		return &yamltree.Node{}, nil
 	}
-	for i, k := range n.keys {
-		if k == key {
-			return n.vals[i]
-		}
-	}
-	return nil
-}
-
-// str returns the scalar value of n, or "".
-func (n *ynode) str() string {
-	if n == nil || n.isMap || n.isSeq {
-		return ""
-	}
-	return n.scalar
-}
-
-// strs returns a scalar as one string, or the scalars of a sequence.
-func (n *ynode) strs() []string {
-	switch {
-	case n == nil || n.isMap:
-		return nil
-	case n.isSeq:
-		var out []string
-		for _, v := range n.vals {
-			if s := v.str(); s != "" {
-				out = append(out, s)
-			}
-		}
-		return out
-	case n.scalar != "":
-		return []string{n.scalar}
-	}
-	return nil
-}
-
-// elems returns the elements of a sequence.
-func (n *ynode) elems() []*ynode {
-	if n == nil || !n.isSeq {
-		return nil
-	}
-	return n.vals
-}
-
-// parseYAML parses the first document of data within the node and depth
-// limits.
-func parseYAML(data []byte) (root *ynode, err error) {
-	defer func() {
-		// Third-party code fed hostile input: a panic becomes an error.
-		if r := recover(); r != nil {
-			root, err = nil, fmt.Errorf("YAML parser failed: %v", r)
-		}
-	}()
-	f, err := yamlparser.ParseBytes(data, 0)
-	if err != nil {
-		return nil, fmt.Errorf("YAML: %w", err)
-	}
-	if len(f.Docs) == 0 || f.Docs[0] == nil || f.Docs[0].Body == nil {
-		return &ynode{}, nil
-	}
-	budget := maxYAMLNodes
-	return convertYAML(f.Docs[0].Body, 0, &budget)
-}
-
-func convertYAML(n ast.Node, depth int, budget *int) (*ynode, error) {
-	if depth > maxYAMLDepth {
-		return nil, fmt.Errorf("YAML nested deeper than %d", maxYAMLDepth)
-	}
-	if *budget--; *budget < 0 {
-		return nil, fmt.Errorf("YAML has more than %d nodes", maxYAMLNodes)
-	}
-	switch t := n.(type) {
-	case *ast.MappingNode:
-		out := &ynode{isMap: true}
-		for _, mv := range t.Values {
-			if err := addPair(out, mv, depth, budget); err != nil {
-				return nil, err
-			}
-		}
-		return out, nil
-	case *ast.MappingValueNode:
-		out := &ynode{isMap: true}
-		return out, addPair(out, t, depth, budget)
-	case *ast.SequenceNode:
-		out := &ynode{isSeq: true}
-		for _, v := range t.Values {
-			c, err := convertYAML(v, depth+1, budget)
-			if err != nil {
-				return nil, err
-			}
-			out.vals = append(out.vals, c)
-		}
-		return out, nil
-	case *ast.TagNode:
-		if t.Value == nil {
-			return &ynode{}, nil
-		}
-		return convertYAML(t.Value, depth+1, budget)
-	case *ast.AnchorNode:
-		if t.Value == nil {
-			return &ynode{}, nil
-		}
-		return convertYAML(t.Value, depth+1, budget)
-	case *ast.AliasNode, *ast.NullNode, nil:
-		return &ynode{}, nil
-	case ast.ScalarNode:
-		return &ynode{scalar: clip(fmt.Sprint(t.GetValue()), 4096)}, nil
-	}
-	return &ynode{}, nil
-}
-
-func addPair(out *ynode, mv *ast.MappingValueNode, depth int, budget *int) error {
-	if mv == nil || mv.Key == nil {
-		return nil
-	}
-	var key string
-	if s, ok := mv.Key.(ast.ScalarNode); ok {
-		key = fmt.Sprint(s.GetValue())
-	} else {
-		key = clip(mv.Key.String(), 4096)
-	}
-	v := &ynode{}
-	if mv.Value != nil {
-		c, err := convertYAML(mv.Value, depth+1, budget)
-		if err != nil {
-			return err
-		}
-		v = c
-	}
-	out.keys = append(out.keys, key)
-	out.vals = append(out.vals, v)
-	return nil
+	return n, err
 }

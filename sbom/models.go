@@ -20,6 +20,7 @@ import (
 
 	"github.com/rampartsec/rampart/artifact/sign"
 	"github.com/rampartsec/rampart/finding"
+	"github.com/rampartsec/rampart/internal/ctxio"
 	"github.com/rampartsec/rampart/internal/parallel"
 	"github.com/rampartsec/rampart/internal/smallfile"
 	"github.com/rampartsec/rampart/scan/model"
@@ -275,19 +276,6 @@ func clip(s string, n int) string {
 	return s[:n] + "…"
 }
 
-// ctxReader stops a copy when ctx ends.
-type ctxReader struct {
-	ctx context.Context
-	r   io.Reader
-}
-
-func (c ctxReader) Read(p []byte) (int, error) {
-	if err := c.ctx.Err(); err != nil {
-		return 0, err
-	}
-	return c.r.Read(p)
-}
-
 // hashFile streams the file at p through SHA-256 and SHA-512 at once.
 func hashFile(ctx context.Context, p string) (s256, s512 []byte, err error) {
 	f, err := os.Open(p)
@@ -296,7 +284,7 @@ func hashFile(ctx context.Context, p string) (s256, s512 []byte, err error) {
 	}
 	defer f.Close()
 	h1, h2 := sha256.New(), sha512.New()
-	if _, err := io.CopyBuffer(io.MultiWriter(h1, h2), ctxReader{ctx, f}, make([]byte, 1<<20)); err != nil {
+	if _, err := io.CopyBuffer(io.MultiWriter(h1, h2), ctxio.Reader(ctx, f), make([]byte, 1<<20)); err != nil {
 		return nil, nil, fmt.Errorf("hash %s: %w", p, err)
 	}
 	return h1.Sum(nil), h2.Sum(nil), nil

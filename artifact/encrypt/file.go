@@ -7,6 +7,8 @@ import (
 	"io"
 	"os"
 	"path/filepath"
+
+	"github.com/rampartsec/rampart/internal/ctxio"
 )
 
 // EncryptFile encrypts src into dst. The output is written to a temporary
@@ -22,7 +24,7 @@ func EncryptFile(ctx context.Context, src, dst string, kw KeyWrapper, opts Optio
 		if err != nil {
 			return err
 		}
-		if _, err := w.ReadFrom(ctxReader{ctx, in}); err != nil {
+		if _, err := w.ReadFrom(ctxio.Reader(ctx, in)); err != nil {
 			return fmt.Errorf("encrypt %s: %w", src, err)
 		}
 		return w.Close()
@@ -39,7 +41,7 @@ func DecryptFile(ctx context.Context, src, dst string, kw KeyWrapper) error {
 	}
 	defer in.Close()
 	return writeAtomic(dst, func(out io.Writer) error {
-		r, err := NewReader(ctx, ctxReader{ctx, in}, kw)
+		r, err := NewReader(ctx, ctxio.Reader(ctx, in), kw)
 		if err != nil {
 			return fmt.Errorf("decrypt %s: %w", src, err)
 		}
@@ -77,19 +79,6 @@ func writeAtomic(dst string, fill func(io.Writer) error) (err error) {
 		return err
 	}
 	return nil
-}
-
-// ctxReader stops reading when its context is done.
-type ctxReader struct {
-	ctx context.Context
-	r   io.Reader
-}
-
-func (c ctxReader) Read(p []byte) (int, error) {
-	if err := c.ctx.Err(); err != nil {
-		return 0, err
-	}
-	return c.r.Read(p)
 }
 
 // IsAuthError reports whether err means the data was not authentic:

@@ -15,6 +15,8 @@ import (
 	"strings"
 	"time"
 	"unicode/utf8"
+
+	"github.com/rampartsec/rampart/internal/ctxio"
 )
 
 // Limits on a model folder.
@@ -150,7 +152,7 @@ func hashFile(ctx context.Context, root *os.Root, p string, buf []byte) (File, f
 		return File{}, fileStat{}, fmt.Errorf("%s: not a regular file", p)
 	}
 	h := sha256.New()
-	n, err := io.CopyBuffer(h, &ctxReader{ctx: ctx, r: f}, buf)
+	n, err := io.CopyBuffer(h, ctxio.Reader(ctx, f), buf)
 	if err != nil {
 		return File{}, fileStat{}, fmt.Errorf("%s: %w", p, err)
 	}
@@ -159,19 +161,6 @@ func hashFile(ctx context.Context, root *os.Root, p string, buf []byte) (File, f
 	}
 	return File{Path: p, Size: n, SHA256: hex.EncodeToString(h.Sum(nil))},
 		fileStat{size: fi.Size(), mod: fi.ModTime()}, nil
-}
-
-// ctxReader stops reading when ctx is done.
-type ctxReader struct {
-	ctx context.Context
-	r   io.Reader
-}
-
-func (c *ctxReader) Read(p []byte) (int, error) {
-	if err := c.ctx.Err(); err != nil {
-		return 0, err
-	}
-	return c.r.Read(p)
 }
 
 // errChanged is the cause of a Refusal when files change during a push.

@@ -20,53 +20,53 @@ func (p *parser) condaEnv(data []byte) {
 		p.malformed(p.path, 0, "", err)
 		return
 	}
-	deps := root.get("dependencies")
+	deps := root.Get("dependencies")
 	if deps == nil {
-		if !root.isMap {
-			p.malformed(p.path, root.line, "", errors.New("not a mapping: not a conda environment"))
+		if !root.IsMap {
+			p.malformed(p.path, root.Line, "", errors.New("not a mapping: not a conda environment"))
 		}
 		return
 	}
-	if !deps.isSeq {
-		p.malformed(p.path, deps.line, "dependencies", errors.New("dependencies is not a list"))
+	if !deps.IsSeq {
+		p.malformed(p.path, deps.Line, "dependencies", errors.New("dependencies is not a list"))
 		return
 	}
 	locked := hasSiblingLock(p.path, "conda-lock.yml", "conda-lock.yaml")
 	var channels []string
-	if ch := root.get("channels"); ch != nil && ch.isSeq {
-		for _, c := range ch.vals {
-			channels = appendIndex(channels, c.scalar)
+	if ch := root.Get("channels"); ch != nil && ch.IsSeq {
+		for _, c := range ch.Vals {
+			channels = appendIndex(channels, c.Scalar)
 		}
 	}
 	start := len(p.pkgs)
 	st := &reqState{pinnedBy: map[string]bool{}}
 	p.stack = []string{absPath(p.path)}
 	p.includes = 1
-	for _, d := range deps.vals {
-		if d.isMap {
-			pip := d.get("pip")
-			if pip == nil || !pip.isSeq {
+	for _, d := range deps.Vals {
+		if d.IsMap {
+			pip := d.Get("pip")
+			if pip == nil || !pip.IsSeq {
 				continue
 			}
-			for _, r := range pip.vals {
-				if r.scalar == "" {
+			for _, r := range pip.Vals {
+				if r.Scalar == "" {
 					continue
 				}
-				p.reqLine(p.path, reqLine{text: stripComment(r.scalar), line: r.line}, false, st)
+				p.reqLine(p.path, reqLine{text: stripComment(r.Scalar), line: r.Line}, false, st)
 			}
 			continue
 		}
-		s := strings.TrimSpace(d.scalar)
+		s := strings.TrimSpace(d.Scalar)
 		if s == "" {
-			p.malformed(p.path, d.line, "", errors.New("empty dependency"))
+			p.malformed(p.path, d.Line, "", errors.New("empty dependency"))
 			continue
 		}
 		pkg, err := parseCondaSpec(s)
 		if err != nil {
-			p.malformed(p.path, d.line, s, err)
+			p.malformed(p.path, d.Line, s, err)
 			continue
 		}
-		pkg.Line, pkg.Direct = d.line, true
+		pkg.Line, pkg.Direct = d.Line, true
 		if pkg.Name == "pip" || pkg.Name == "python" {
 			// The interpreter and installer: conda pins them through the
 			// solver, and OSV tracks neither under "conda".

@@ -4,6 +4,8 @@ import (
 	"errors"
 	"fmt"
 	"strings"
+
+	"github.com/rampartsec/rampart/internal/yamltree"
 )
 
 // pnpmLock parses pnpm-lock.yaml, lockfile versions 5 to 9: the packages
@@ -15,27 +17,27 @@ func (p *parser) pnpmLock(data []byte) {
 		p.malformed(p.path, 0, "", err)
 		return
 	}
-	if !root.isMap {
-		p.malformed(p.path, root.line, "", errors.New("not a mapping: not a pnpm lockfile"))
+	if !root.IsMap {
+		p.malformed(p.path, root.Line, "", errors.New("not a mapping: not a pnpm lockfile"))
 		return
 	}
-	lv := root.get("lockfileVersion").str()
+	lv := root.Get("lockfileVersion").Str()
 	if lv == "" {
-		p.malformed(p.path, root.line, "", errors.New("no lockfileVersion"))
+		p.malformed(p.path, root.Line, "", errors.New("no lockfileVersion"))
 	}
 	v5 := strings.HasPrefix(lv, "5")
 	direct, dev := map[string]bool{}, map[string]bool{}
-	importer := func(n *ynode) {
+	importer := func(n *yamltree.Node) {
 		for _, sec := range []string{"dependencies", "devDependencies", "optionalDependencies"} {
-			m := n.get(sec)
-			if m == nil || !m.isMap {
+			m := n.Get(sec)
+			if m == nil || !m.IsMap {
 				continue
 			}
-			for i, name := range m.keys {
-				v := m.vals[i]
-				ver := v.str()
-				if v.isMap {
-					ver = v.get("version").str()
+			for i, name := range m.Keys {
+				v := m.Vals[i]
+				ver := v.Str()
+				if v.IsMap {
+					ver = v.Get("version").Str()
 				}
 				ver = stripPeers(ver)
 				direct[name+"@"+ver] = true
@@ -46,33 +48,33 @@ func (p *parser) pnpmLock(data []byte) {
 		}
 	}
 	importer(root)
-	if imps := root.get("importers"); imps != nil && imps.isMap {
-		for _, imp := range imps.vals {
+	if imps := root.Get("importers"); imps != nil && imps.IsMap {
+		for _, imp := range imps.Vals {
 			importer(imp)
 		}
 	}
-	pkgs := root.get("packages")
+	pkgs := root.Get("packages")
 	if pkgs == nil {
 		return
 	}
-	if !pkgs.isMap {
-		p.malformed(p.path, pkgs.line, "packages", errors.New("packages is not a mapping"))
+	if !pkgs.IsMap {
+		p.malformed(p.path, pkgs.Line, "packages", errors.New("packages is not a mapping"))
 		return
 	}
 	// Lockfiles of pnpm before v5 name the registry of every package.
-	registry := root.get("registry").str()
+	registry := root.Get("registry").Str()
 	if !strings.HasPrefix(registry, "http://") && !strings.HasPrefix(registry, "https://") {
 		registry = ""
 	}
 	registry = RedactURL(registry)
 	seen := map[string]bool{}
-	for i, key := range pkgs.keys {
-		e, line := pkgs.vals[i], pkgs.keyLn[i]
+	for i, key := range pkgs.Keys {
+		e, line := pkgs.Vals[i], pkgs.KeyLines[i]
 		name, version, err := pnpmKey(key, v5)
-		if n := e.get("name").str(); n != "" {
+		if n := e.Get("name").Str(); n != "" {
 			name = n
 		}
-		if v := e.get("version").str(); v != "" {
+		if v := e.Get("version").Str(); v != "" {
 			version = v
 		}
 		if name == "" || version == "" {
@@ -87,15 +89,15 @@ func (p *parser) pnpmLock(data []byte) {
 		}
 		seen[name+"@"+version] = true
 		pkg := Package{Ecosystem: NPM, Name: name, Version: version, Spec: version, Pinned: true, Line: line,
-			Direct: direct[name+"@"+version], Dev: e.get("dev").str() == "true" || dev[name+"@"+version]}
-		res := e.get("resolution")
-		if in := res.get("integrity").str(); in != "" {
+			Direct: direct[name+"@"+version], Dev: e.Get("dev").Str() == "true" || dev[name+"@"+version]}
+		res := e.Get("resolution")
+		if in := res.Get("integrity").Str(); in != "" {
 			pkg.Hashes = []string{in}
 		}
-		if c := res.get("commit").str(); c != "" {
-			pkg.Spec = res.get("repo").str() + "#" + c
+		if c := res.Get("commit").Str(); c != "" {
+			pkg.Spec = res.Get("repo").Str() + "#" + c
 			pkg.Version, pkg.Pinned = "", reCommit.MatchString(c)
-		} else if t := res.get("tarball").str(); t != "" && strings.HasPrefix(t, "file:") {
+		} else if t := res.Get("tarball").Str(); t != "" && strings.HasPrefix(t, "file:") {
 			continue // a local tarball
 		} else if t != "" {
 			pkg.Source = npmRegistry(name, t)
