@@ -17,12 +17,15 @@ import (
 
 // pkgEntry gathers every declaration of one package URL.
 type pkgEntry struct {
-	pkg    lockfile.Package // the first declaration
-	direct bool
-	dev    bool // every declaration is a development one
-	specs  []string
-	hashes []cdx.Hash
-	occ    []cdx.EvidenceOccurrence
+	pkg     lockfile.Package // the first declaration
+	direct  bool
+	dev     bool // every declaration is a development one
+	specs   []string
+	sources []string // registries or indexes the files record
+	repo    string   // VCS repository and commit of a package pinned to one
+	commit  string
+	hashes  []cdx.Hash
+	occ     []cdx.EvidenceOccurrence
 }
 
 // packages reads the manifests and lockfiles under root into library
@@ -139,6 +142,12 @@ func (g *generator) addDeclaration(e *pkgEntry, p lockfile.Package) {
 	if spec := strings.TrimLeft(p.Spec, "= "); p.Spec != "" && spec != p.Version && !slices.Contains(e.specs, p.Spec) {
 		e.specs = append(e.specs, p.Spec)
 	}
+	if p.Source != "" && !slices.Contains(e.sources, p.Source) {
+		e.sources = append(e.sources, p.Source)
+	}
+	if p.Commit != "" && e.commit == "" {
+		e.repo, e.commit = p.Repo, p.Commit
+	}
 	for _, h := range p.Hashes {
 		for _, ch := range convertHash(h) {
 			if !slices.Contains(e.hashes, ch) {
@@ -179,6 +188,16 @@ func (e *pkgEntry) component(purl string) cdx.Component {
 	slices.Sort(specs)
 	for _, s := range slices.Compact(specs) {
 		props = append(props, property(PropSpec, s))
+	}
+	sources := slices.Clone(e.sources)
+	slices.Sort(sources)
+	for _, src := range sources {
+		props = append(props, property(PropSource, src))
+	}
+	if e.commit != "" {
+		props = append(props, property(PropCommit, e.commit))
+		refs := []cdx.ExternalReference{{URL: "https://" + e.repo, Type: cdx.ERTypeVCS, Comment: "commit " + e.commit}}
+		c.ExternalReferences = &refs
 	}
 	c.Properties = &props
 	if len(e.occ) > 0 {

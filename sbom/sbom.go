@@ -83,6 +83,8 @@ const (
 	PropWarning         = "rampart:warning"
 	PropEcosystem       = "rampart:package:ecosystem"
 	PropSpec            = "rampart:package:spec"
+	PropSource          = "rampart:package:source"
+	PropCommit          = "rampart:package:commit"
 	PropModelFormat     = "rampart:model:format"
 	PropModelSize       = "rampart:model:size"
 	PropModelFolder     = "rampart:model:folder"

@@ -870,3 +870,37 @@ func TestDataLinksLeavingRoot(t *testing.T) {
 		t.Errorf("warnings: %q", warnings)
 	}
 }
+
+// TestPackageSources records where packages come from: the registry a
+// lockfile names, and the repository and commit of a VCS pin.
+func TestPackageSources(t *testing.T) {
+	const sha = "3f0c4a8b5e8e2d5b9a6c7e1f0d2b4a6c8e0f1a2b"
+	dir := t.TempDir()
+	req := "--index-url https://user:s3cret@pypi.acme.internal/simple\n" +
+		"deepspeed @ git+https://github.com/microsoft/DeepSpeed.git@" + sha + "\n" +
+		"numpy==1.26.4\n"
+	if err := os.WriteFile(filepath.Join(dir, "requirements.txt"), []byte(req), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	bom, out := generate(t, dir, Options{})
+	if err := validate(cycloneDXSchema(t), out); err != nil {
+		t.Fatalf("the BOM does not validate: %v", err)
+	}
+	if bytes.Contains(out, []byte("s3cret")) {
+		t.Error("the BOM holds the index password")
+	}
+	np := find(bom.Components, "pkg:pypi/numpy@1.26.4")
+	if np == nil || prop(np, PropSource) != "https://REDACTED@pypi.acme.internal/simple" {
+		t.Errorf("numpy source = %q", prop(np, PropSource))
+	}
+	var ds *cdx.Component
+	for i, c := range *bom.Components {
+		if c.Name == "deepspeed" {
+			ds = &(*bom.Components)[i]
+		}
+	}
+	if ds == nil || prop(ds, PropCommit) != sha || ds.ExternalReferences == nil ||
+		(*ds.ExternalReferences)[0].URL != "https://github.com/microsoft/DeepSpeed" || (*ds.ExternalReferences)[0].Type != cdx.ERTypeVCS {
+		t.Errorf("deepspeed component: %+v", ds)
+	}
+}
