@@ -41,10 +41,11 @@ func Ref(spec string) (repo, commit string) {
 		}
 		s = s[:i]
 	}
-	if commit == "" {
+	repo = NormalizeRepo(s)
+	if commit == "" || repo == "" || strings.Contains(repo, "://") || strings.ContainsFunc(repo, func(r rune) bool { return r <= ' ' || r == 0x7f }) {
 		return "", ""
 	}
-	return NormalizeRepo(s), commit
+	return repo, commit
 }
 
 // NormalizeRepo returns the form in which two spellings of one repository
@@ -53,6 +54,19 @@ func Ref(spec string) (repo, commit string) {
 // "git@host:org/repo" written as "host/org/repo". OSV GIT ranges and
 // lockfiles spell repositories in all these ways.
 func NormalizeRepo(u string) string {
+	// Each step only removes or lower-cases, so a few rounds reach the
+	// fixed point even for nested prefixes ("git+git+https://…").
+	for range 16 {
+		n := normalizeOnce(u)
+		if n == u {
+			return n
+		}
+		u = n
+	}
+	return ""
+}
+
+func normalizeOnce(u string) string {
 	u = strings.TrimSpace(u)
 	u = strings.TrimPrefix(u, "git+")
 	if i := strings.Index(u, "://"); i >= 0 {
@@ -67,7 +81,13 @@ func NormalizeRepo(u string) string {
 	} else if at := strings.LastIndex(u, "@"); at >= 0 {
 		u = u[at+1:]
 	}
-	u = strings.TrimSuffix(strings.TrimSuffix(u, "/"), ".git")
+	for {
+		t := strings.TrimSuffix(strings.TrimRight(u, "/"), ".git")
+		if t == u {
+			break
+		}
+		u = t
+	}
 	host, path, _ := strings.Cut(u, "/")
 	if path == "" {
 		return strings.ToLower(host)

@@ -1,6 +1,9 @@
 package vcs
 
-import "testing"
+import (
+	"strings"
+	"testing"
+)
 
 func TestRef(t *testing.T) {
 	const sha = "3f0c4a8b5e8e2d5b9a6c7e1f0d2b4a6c8e0f1a2b"
@@ -37,4 +40,26 @@ func TestNormalizeRepo(t *testing.T) {
 			t.Errorf("NormalizeRepo(%q) = %q, want %q", u, got, want)
 		}
 	}
+}
+
+func FuzzRef(f *testing.F) {
+	f.Add("git+https://oauth2:tok@gitlab.example/ml/tok.git@3f0c4a8b5e8e2d5b9a6c7e1f0d2b4a6c8e0f1a2b#egg=tok")
+	f.Add("git+ssh://git@github.com/org/repo.git#3f0c4a8b5e8e2d5b9a6c7e1f0d2b4a6c8e0f1a2b")
+	f.Add("https://h/r?rev=3f0c4a8b5e8e2d5b9a6c7e1f0d2b4a6c8e0f1a2b&x=1")
+	f.Add("git@github.com:org/repo.git")
+	f.Fuzz(func(t *testing.T, spec string) {
+		repo, commit := Ref(spec)
+		if (repo == "") != (commit == "") && commit == "" {
+			t.Fatalf("repo %q without a commit", repo)
+		}
+		if commit != "" && !isCommit(commit) {
+			t.Fatalf("commit %q is not 40 hex digits", commit)
+		}
+		if strings.Contains(repo, "://") {
+			t.Fatalf("repository %q keeps its scheme", repo)
+		}
+		if n := NormalizeRepo(repo); n != repo && repo != "" {
+			t.Fatalf("NormalizeRepo is not idempotent: %q → %q", repo, n)
+		}
+	})
 }
