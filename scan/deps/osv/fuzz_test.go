@@ -41,6 +41,15 @@ func FuzzLoadRecord(f *testing.F) {
 						Findings(PackageVersion{Ecosystem: a.Package.Ecosystem, Name: a.Package.Name, Version: ver}, "", 0, []Vuln{{Vulnerability: v, Fixed: fixed}})
 					}
 				}
+				// Every commit a GIT range names, as a pinned commit.
+				for _, r := range a.Ranges {
+					for _, e := range r.Events {
+						_, c := e.kind()
+						if hit, fixed := MatchCommit(v, a.Package.Ecosystem, a.Package.Name, r.Repo, c); hit {
+							Findings(PackageVersion{Ecosystem: a.Package.Ecosystem, Name: a.Package.Name, Repo: r.Repo, Commit: c}, "", 0, []Vuln{{Vulnerability: v, Fixed: fixed}})
+						}
+					}
+				}
 			}
 		}
 	})
