@@ -217,7 +217,8 @@ package-lock.json, pnpm-lock.yaml, yarn.lock, Cargo.lock — and report:
     file checks hashes;
   - known vulnerabilities and malicious packages (OSV MAL- records) of the
     pinned versions, from the offline database "rampart vulndb import" loads
-    (--vulndb), or from the OSV API with --osv-api;
+    (--vulndb), or from the OSV API with --osv-api (falling back to the
+    offline database, with a note in the report, when the API is unreachable);
   - names that imitate popular ML and LLM packages;
   - dependency confusion for the names given with --private: private
     packages resolved from a public registry, looked up through pip's
@@ -236,7 +237,17 @@ Exit status: 0 no finding at or above --fail-on, 1 at least one, 2 an error.`,
 			}
 			switch {
 			case online:
-				opts.Vulns = &osv.Client{}
+				// The API first; when it cannot be reached, the offline
+				// database (if there is one) answers and the report says so.
+				offline, err := openVulnDB(cmd, dbDir)
+				if err != nil {
+					return err
+				}
+				if offline == nil {
+					opts.Vulns = &osv.Client{}
+				} else {
+					opts.Vulns = &osv.Fallback{Online: &osv.Client{}, Offline: offline}
+				}
 			default:
 				if opts.Vulns, err = openVulnDB(cmd, dbDir); err != nil {
 					return err
@@ -254,7 +265,7 @@ Exit status: 0 no finding at or above --fail-on, 1 at least one, 2 an error.`,
 	rf.register(cmd)
 	f := cmd.Flags()
 	f.StringVar(&dbDir, "vulndb", defaultVulnDB(), "offline OSV database written by rampart vulndb import")
-	f.BoolVar(&online, "osv-api", false, "query the OSV API (api.osv.dev) instead of the offline database")
+	f.BoolVar(&online, "osv-api", false, "query the OSV API (api.osv.dev); the offline database answers when the API cannot be reached")
 	f.StringArrayVar(&private, "private", nil, "pattern of your own package names (path.Match, repeatable, e.g. acme-* or @acme/*): checked for dependency confusion, never reported as typosquats")
 	f.BoolVar(&opts.SkipCode, "skip-code", false, "do not read Python files and notebooks")
 	return cmd

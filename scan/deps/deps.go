@@ -13,6 +13,7 @@ import (
 	"os"
 	"path/filepath"
 	"strings"
+	"unicode/utf8"
 
 	"github.com/rampartsec/rampart/finding"
 	"github.com/rampartsec/rampart/internal/smallfile"
@@ -54,13 +55,16 @@ var (
 	RuleTyposquat = family.Rule("typosquat", "Dependency name imitates a popular ML or LLM package", finding.High)
 	// RuleNoVulnDB says vulnerability matching did not run.
 	RuleNoVulnDB = family.Rule("no-vulndb", "No vulnerability database: known vulnerabilities were not checked (run rampart vulndb import)", finding.Info)
+	// RuleOffline says the OSV API could not be reached and the offline
+	// database answered instead.
+	RuleOffline = family.Rule("osv-api-unreachable", "OSV API unreachable: vulnerabilities were matched against the offline database only", finding.Low)
 	// RuleUnreadable is a dependency file that could not be read.
 	RuleUnreadable = family.Rule("unreadable", "Dependency file could not be read", finding.Medium)
 )
 
 // Rules lists every rule a deps scan can report.
 func Rules() []finding.Rule {
-	out := []finding.Rule{*RuleTyposquat, *RuleNoVulnDB, *RuleUnreadable}
+	out := []finding.Rule{*RuleTyposquat, *RuleNoVulnDB, *RuleOffline, *RuleUnreadable}
 	out = append(out, lockfile.Rules()...)
 	out = append(out, osv.Rules()...)
 	out = append(out, confusion.Rules()...)
@@ -148,6 +152,8 @@ func Scan(ctx context.Context, root string, opts Options) (*Result, error) {
 		}
 	} else if err := matchVulns(ctx, opts.Vulns, res); err != nil {
 		return nil, err
+	} else if fb, ok := opts.Vulns.(*osv.Fallback); ok && fb.Err() != nil {
+		res.Findings = append(res.Findings, fileFinding(RuleOffline, root, 0, "", fmt.Sprintf("the OSV API failed (%v); the offline database answered", clipErr(fb.Err()))))
 	}
 
 	if !opts.SkipCode && st.IsDir() {
@@ -253,4 +259,17 @@ func fileFinding(r *finding.Rule, path string, line int, excerpt, msg string) fi
 	f.Message = msg
 	f.Detector = "deps"
 	return f
+}
+
+// clipErr shortens an error for a finding's message.
+func clipErr(err error) string {
+	s := strings.ReplaceAll(err.Error(), "\n", "; ")
+	if len(s) <= 200 {
+		return s
+	}
+	i := 200
+	for i > 0 && !utf8.RuneStart(s[i]) {
+		i--
+	}
+	return s[:i] + "…"
 }

@@ -3,11 +3,14 @@ package deps_test
 import (
 	"context"
 	"fmt"
+	"net/http"
+	"net/http/httptest"
 	"os"
 	"path/filepath"
 	"slices"
 	"strings"
 	"testing"
+	"time"
 
 	"github.com/rampartsec/rampart/finding"
 	"github.com/rampartsec/rampart/scan/deps"
@@ -151,5 +154,40 @@ func TestCommitPinned(t *testing.T) {
 	}
 	if len(got) != 1 || !strings.HasPrefix(got[0], "1 deepspeed@3f0c4a8b5e8e ") || !strings.Contains(got[0], "fixed in 4444444444444444444444444444444444444444") {
 		t.Errorf("vulnerable findings: %q", got)
+	}
+}
+
+// TestOSVAPIFallback: with the OSV API unreachable, the offline database
+// answers and the report says the API failed.
+func TestOSVAPIFallback(t *testing.T) {
+	db := filepath.Join(t.TempDir(), "db")
+	if _, err := osv.Import(context.Background(), filepath.Join("osv", "testdata", "export"), db); err != nil {
+		t.Fatal(err)
+	}
+	offline, err := osv.Open(db)
+	if err != nil {
+		t.Fatal(err)
+	}
+	dead := httptest.NewServer(http.NotFoundHandler())
+	dead.Close()
+	src := &osv.Fallback{Online: &osv.Client{BaseURL: dead.URL, Timeout: 2 * time.Second}, Offline: offline}
+	res, err := deps.Scan(context.Background(), filepath.Join("testdata", "mlrepo"), deps.Options{Vulns: src, SkipCode: true})
+	if err != nil {
+		t.Fatal(err)
+	}
+	var vulnerable, notes int
+	for _, f := range res.Findings {
+		switch f.RuleID {
+		case "deps.vulnerable":
+			vulnerable++
+		case "deps.osv-api-unreachable":
+			notes++
+			if f.Severity != finding.Low || !strings.Contains(f.Message, "offline database answered") {
+				t.Errorf("note: %s %q", f.Severity, f.Message)
+			}
+		}
+	}
+	if vulnerable != 2 || notes != 1 {
+		t.Errorf("%d vulnerable findings and %d notes, want 2 and 1", vulnerable, notes)
 	}
 }
