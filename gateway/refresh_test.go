@@ -3,7 +3,6 @@ package gateway_test
 import (
 	"io"
 	"net/http"
-	"os"
 	"regexp"
 	"strconv"
 	"strings"
@@ -50,14 +49,7 @@ func TestUpstreamKeyRefreshFromVault(t *testing.T) {
 	fv := fakevault.New()
 	defer fv.Close()
 	fv.Put("secret", "llm/openai", map[string]any{"api_key": upstreamKey})
-	for _, kv := range os.Environ() {
-		if k, _, _ := strings.Cut(kv, "="); strings.HasPrefix(k, "VAULT_") {
-			t.Setenv(k, "")
-		}
-	}
-	t.Setenv("VAULT_ADDR", fv.URL)
-	t.Setenv("VAULT_TOKEN", fakevault.RootToken)
-	t.Setenv("VAULT_MAX_RETRIES", "0")
+	fv.UseEnv(t)
 	var upName string
 	e := newEnv(t, func(c *config.Config) {
 		upName = c.Upstreams[0].Name

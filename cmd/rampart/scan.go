@@ -26,10 +26,9 @@ import (
 
 func newScanCmd() *cobra.Command {
 	var (
-		rf      reportFlags
-		dbDir   string
-		opts    scan.Options
-		private []string
+		rf   reportFlags
+		vf   vulnFlags
+		opts scan.Options
 	)
 	cmd := &cobra.Command{
 		Use:   "scan [PATH]",
@@ -50,10 +49,9 @@ Exit status: 0 no finding at or above --fail-on, 1 at least one, 2 an error.`,
 				return err
 			}
 			started := time.Now()
-			if opts.Deps.Vulns, err = openVulnDB(cmd, dbDir); err != nil {
+			if err := vf.apply(cmd, &opts.Deps); err != nil {
 				return err
 			}
-			opts.Deps.Private = private
 			res, err := scan.All(cmd.Context(), args[0], opts)
 			if err != nil {
 				return &exitError{code: 2, err: err}
@@ -62,10 +60,8 @@ Exit status: 0 no finding at or above --fail-on, 1 at least one, 2 an error.`,
 		},
 	}
 	rf.register(cmd)
-	f := cmd.Flags()
-	f.StringVar(&dbDir, "vulndb", defaultVulnDB(), "offline OSV database written by rampart vulndb import (empty: none)")
-	f.BoolVar(&opts.History, "git", false, "also scan every commit of the git history for secrets")
-	f.StringArrayVar(&private, "private", nil, "pattern of your own package names (repeatable, e.g. acme-*); see rampart scan deps --help")
+	vf.register(cmd)
+	cmd.Flags().BoolVar(&opts.History, "git", false, "also scan every commit of the git history for secrets")
 	cmd.AddCommand(newScanModelCmd(), newScanDepsCmd(), newScanSecretsCmd(), newScanIaCCmd())
 	return cmd
 }
@@ -180,15 +176,49 @@ func defaultVulnDB() string {
 	return filepath.Join(dir, "rampart", "vulndb")
 }
 
-// openVulnDB opens the offline vulnerability database at dir for a
-// command's --vulndb flag. No database is no error when the flag was left
-// at its default (the scan then says vulnerabilities were not checked) or
-// is empty; a database named on the command line must open.
-func openVulnDB(cmd *cobra.Command, dir string) (osv.Source, error) {
-	if dir == "" {
+// vulnFlags are the flags of the commands that scan dependencies: where
+// vulnerabilities are looked up, and the organisation's own package names.
+type vulnFlags struct {
+	dir     string
+	online  bool
+	private []string
+}
+
+func (f *vulnFlags) register(cmd *cobra.Command) {
+	fl := cmd.Flags()
+	fl.StringVar(&f.dir, "vulndb", defaultVulnDB(), "offline OSV database written by rampart vulndb import (empty: none)")
+	fl.BoolVar(&f.online, "osv-api", false, "query the OSV API (api.osv.dev); the offline database answers when the API cannot be reached")
+	fl.StringArrayVar(&f.private, "private", nil, "pattern of your own package names (path.Match, repeatable, e.g. acme-* or @acme/*): checked for dependency confusion, never reported as typosquats")
+}
+
+// apply sets the vulnerability source and the private names of opts. With
+// --osv-api the API answers first and, when it cannot be reached, the
+// offline database (if there is one) answers and the report says so.
+func (f *vulnFlags) apply(cmd *cobra.Command, opts *deps.Options) error {
+	opts.Private = f.private
+	offline, err := f.openDB(cmd)
+	switch {
+	case err != nil:
+		return err
+	case f.online && offline == nil:
+		opts.Vulns = &osv.Client{}
+	case f.online:
+		opts.Vulns = &osv.Fallback{Online: &osv.Client{}, Offline: offline}
+	case offline != nil:
+		opts.Vulns = offline
+	}
+	return nil
+}
+
+// openDB opens the offline vulnerability database of --vulndb. No
+// database is no error when the flag was left at its default (the scan
+// then says vulnerabilities were not checked) or is empty; a database
+// named on the command line must open.
+func (f *vulnFlags) openDB(cmd *cobra.Command) (*osv.DB, error) {
+	if f.dir == "" {
 		return nil, nil
 	}
-	db, err := osv.Open(dir)
+	db, err := osv.Open(f.dir)
 	switch {
 	case err == nil:
 		return db, nil
@@ -200,11 +230,9 @@ func openVulnDB(cmd *cobra.Command, dir string) (osv.Source, error) {
 
 func newScanDepsCmd() *cobra.Command {
 	var (
-		rf      reportFlags
-		opts    deps.Options
-		dbDir   string
-		online  bool
-		private []string
+		rf   reportFlags
+		vf   vulnFlags
+		opts deps.Options
 	)
 	cmd := &cobra.Command{
 		Use:   "deps PATH",
@@ -235,25 +263,9 @@ Exit status: 0 no finding at or above --fail-on, 1 at least one, 2 an error.`,
 			if err != nil {
 				return err
 			}
-			switch {
-			case online:
-				// The API first; when it cannot be reached, the offline
-				// database (if there is one) answers and the report says so.
-				offline, err := openVulnDB(cmd, dbDir)
-				if err != nil {
-					return err
-				}
-				if offline == nil {
-					opts.Vulns = &osv.Client{}
-				} else {
-					opts.Vulns = &osv.Fallback{Online: &osv.Client{}, Offline: offline}
-				}
-			default:
-				if opts.Vulns, err = openVulnDB(cmd, dbDir); err != nil {
-					return err
-				}
+			if err := vf.apply(cmd, &opts); err != nil {
+				return err
 			}
-			opts.Private = private
 			started := time.Now()
 			res, err := deps.Scan(cmd.Context(), args[0], opts)
 			if err != nil {
@@ -263,11 +275,8 @@ Exit status: 0 no finding at or above --fail-on, 1 at least one, 2 an error.`,
 		},
 	}
 	rf.register(cmd)
-	f := cmd.Flags()
-	f.StringVar(&dbDir, "vulndb", defaultVulnDB(), "offline OSV database written by rampart vulndb import")
-	f.BoolVar(&online, "osv-api", false, "query the OSV API (api.osv.dev); the offline database answers when the API cannot be reached")
-	f.StringArrayVar(&private, "private", nil, "pattern of your own package names (path.Match, repeatable, e.g. acme-* or @acme/*): checked for dependency confusion, never reported as typosquats")
-	f.BoolVar(&opts.SkipCode, "skip-code", false, "do not read Python files and notebooks")
+	vf.register(cmd)
+	cmd.Flags().BoolVar(&opts.SkipCode, "skip-code", false, "do not read Python files and notebooks")
 	return cmd
 }
 

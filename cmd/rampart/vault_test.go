@@ -16,14 +16,7 @@ func TestModelEncryptVaultCLI(t *testing.T) {
 	defer fv.Close()
 	fv.AddTransitKey("transit", "models")
 	fv.Put("secret", "kek", map[string]any{"key": strings.Repeat("cd", 32)})
-	for _, kv := range os.Environ() {
-		if k, _, _ := strings.Cut(kv, "="); strings.HasPrefix(k, "VAULT_") {
-			t.Setenv(k, "")
-		}
-	}
-	t.Setenv("VAULT_ADDR", fv.URL)
-	t.Setenv("VAULT_TOKEN", fakevault.RootToken)
-	t.Setenv("VAULT_MAX_RETRIES", "0")
+	fv.UseEnv(t)
 	dir := t.TempDir()
 	src := filepath.Join(dir, "w.bin")
 	plain := strings.Repeat("weights ", 1000)

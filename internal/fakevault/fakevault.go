@@ -21,9 +21,11 @@ import (
 	"encoding/json"
 	"net/http"
 	"net/http/httptest"
+	"os"
 	"strconv"
 	"strings"
 	"sync"
+	"testing"
 	"time"
 )
 
@@ -275,4 +277,25 @@ func (s *Server) decrypt(w http.ResponseWriter, mount, key string, body map[stri
 		return
 	}
 	writeJSON(w, http.StatusOK, response(map[string]any{"plaintext": base64.StdEncoding.EncodeToString(pt)}, nil))
+}
+
+// ClearEnv unsets every VAULT_* environment variable for the rest of the
+// test, so that the official client reads only what the test sets.
+func ClearEnv(t testing.TB) {
+	for _, kv := range os.Environ() {
+		if k, _, _ := strings.Cut(kv, "="); strings.HasPrefix(k, "VAULT_") {
+			t.Setenv(k, "")
+			os.Unsetenv(k)
+		}
+	}
+}
+
+// UseEnv points the official client's environment at s for the rest of the
+// test: VAULT_ADDR, the root token and no retries, every other VAULT_*
+// variable unset.
+func (s *Server) UseEnv(t testing.TB) {
+	ClearEnv(t)
+	t.Setenv("VAULT_ADDR", s.URL)
+	t.Setenv("VAULT_TOKEN", RootToken)
+	t.Setenv("VAULT_MAX_RETRIES", "0")
 }

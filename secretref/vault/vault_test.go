@@ -13,25 +13,12 @@ import (
 	"github.com/rampartsec/rampart/secretref/vault"
 )
 
-// clearVaultEnv unsets every VAULT_* variable for the test.
-func clearVaultEnv(t *testing.T) {
-	for _, kv := range os.Environ() {
-		if k, _, _ := strings.Cut(kv, "="); strings.HasPrefix(k, "VAULT_") {
-			t.Setenv(k, "")
-			os.Unsetenv(k)
-		}
-	}
-}
-
 func TestResolveToken(t *testing.T) {
 	fv := fakevault.New()
 	defer fv.Close()
 	fv.Put("secret", "llm/openai", map[string]any{"api_key": "sk-one", "n": 3})
 	fv.Put("secret", "llm/openai", map[string]any{"api_key": "sk-two"})
-	clearVaultEnv(t)
-	t.Setenv("VAULT_ADDR", fv.URL)
-	t.Setenv("VAULT_TOKEN", fakevault.RootToken)
-	t.Setenv("VAULT_MAX_RETRIES", "0")
+	fv.UseEnv(t)
 	ctx := context.Background()
 
 	tests := []struct {
@@ -72,7 +59,7 @@ func TestResolveToken(t *testing.T) {
 }
 
 func TestNoCredentials(t *testing.T) {
-	clearVaultEnv(t)
+	fakevault.ClearEnv(t)
 	t.Setenv("VAULT_ADDR", "http://127.0.0.1:1")
 	_, err := secretref.Resolve(context.Background(), "vault:secret/a#b")
 	if err == nil || !strings.Contains(err.Error(), "no credentials") {
@@ -86,13 +73,10 @@ func TestNoCredentials(t *testing.T) {
 }
 
 func TestUnreachableHonoursContext(t *testing.T) {
-	clearVaultEnv(t)
-	// A listener that accepts and never answers.
+	// A closed server: nothing answers at its address.
 	fv := fakevault.New()
 	fv.Close()
-	t.Setenv("VAULT_ADDR", fv.URL)
-	t.Setenv("VAULT_TOKEN", fakevault.RootToken)
-	t.Setenv("VAULT_MAX_RETRIES", "0")
+	fv.UseEnv(t)
 	ctx, cancel := context.WithTimeout(context.Background(), 2*time.Second)
 	defer cancel()
 	start := time.Now()
@@ -107,7 +91,7 @@ func TestAppRole(t *testing.T) {
 	defer fv.Close()
 	fv.Put("secret", "k", map[string]any{"v": "value-1"})
 	fv.AddAppRole("role-1", "secret-id-1", time.Hour)
-	clearVaultEnv(t)
+	fakevault.ClearEnv(t)
 	dir := t.TempDir()
 	sidFile := filepath.Join(dir, "sid")
 	if err := os.WriteFile(sidFile, []byte("secret-id-1\n"), 0o600); err != nil {
@@ -151,7 +135,7 @@ func TestAppRoleRenewal(t *testing.T) {
 	fv.Put("secret", "k", map[string]any{"v": "value-1"})
 	// A 3-second TTL: renewal is due after 2 s.
 	fv.AddAppRole("role-2", "sid-2", 3*time.Second)
-	clearVaultEnv(t)
+	fakevault.ClearEnv(t)
 	t.Setenv("VAULT_ADDR", fv.URL)
 	t.Setenv("VAULT_MAX_RETRIES", "0")
 	c, err := vaultClientForTest(fv.URL, "role-2", "sid-2")

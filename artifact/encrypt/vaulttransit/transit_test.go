@@ -5,7 +5,6 @@ import (
 	"context"
 	"crypto/rand"
 	"errors"
-	"os"
 	"strings"
 	"testing"
 
@@ -144,14 +143,7 @@ func TestParse(t *testing.T) {
 	fv := fakevault.New()
 	defer fv.Close()
 	fv.AddTransitKey("transit", "k1")
-	for _, kv := range os.Environ() {
-		if k, _, _ := strings.Cut(kv, "="); strings.HasPrefix(k, "VAULT_") {
-			t.Setenv(k, "")
-		}
-	}
-	t.Setenv("VAULT_ADDR", fv.URL)
-	t.Setenv("VAULT_TOKEN", fakevault.RootToken)
-	t.Setenv("VAULT_MAX_RETRIES", "0")
+	fv.UseEnv(t)
 	for _, bad := range []string{"vault-transit:", "vault-transit:transit", "vault-transit:/k", "vault-transit:t/../k", "vault-transit:t/k/x", "file:/x"} {
 		if _, err := vaulttransit.Parse(bad, ""); err == nil {
 			t.Errorf("Parse(%q) succeeded", bad)

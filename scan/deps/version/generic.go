@@ -47,23 +47,5 @@ func (g Generic) Compare(other Version) int {
 	if !ok {
 		return crossCompare(g, other)
 	}
-	for i := 0; i < len(g.parts) && i < len(o.parts); i++ {
-		a, b := g.parts[i], o.parts[i]
-		an, bn := isDigits(a), isDigits(b)
-		switch {
-		case an && bn:
-			if c := cmpNum(a, b); c != 0 {
-				return c
-			}
-		case an:
-			return 1
-		case bn:
-			return -1
-		default:
-			if c := strings.Compare(a, b); c != 0 {
-				return c
-			}
-		}
-	}
-	return cmpInt(len(g.parts), len(o.parts))
+	return cmpIdents(g.parts, o.parts, 1)
 }

@@ -208,23 +208,4 @@ func cmpRelease(a, b []string) int {
 // cmpLocal orders local version labels: none < any; segment by segment,
 // a numeric segment sorts after an alphanumeric one, numbers numerically,
 // strings lexically; a longer label wins when one is a prefix of the other.
-func cmpLocal(a, b []string) int {
-	for i := 0; i < len(a) && i < len(b); i++ {
-		an, bn := isDigits(a[i]), isDigits(b[i])
-		switch {
-		case an && bn:
-			if c := cmpNum(a[i], b[i]); c != 0 {
-				return c
-			}
-		case an:
-			return 1
-		case bn:
-			return -1
-		default:
-			if c := strings.Compare(a[i], b[i]); c != 0 {
-				return c
-			}
-		}
-	}
-	return cmpInt(len(a), len(b))
-}
+func cmpLocal(a, b []string) int { return cmpIdents(a, b, 1) }

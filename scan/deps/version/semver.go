@@ -104,25 +104,8 @@ func cmpSemver(v, o Semver) int {
 	case len(o.pre) == 0:
 		return -1
 	}
-	for i := 0; i < len(v.pre) && i < len(o.pre); i++ {
-		a, b := v.pre[i], o.pre[i]
-		an, bn := isDigits(a), isDigits(b)
-		switch {
-		case an && bn:
-			if c := cmpNum(a, b); c != 0 {
-				return c
-			}
-		case an:
-			return -1
-		case bn:
-			return 1
-		default:
-			if c := strings.Compare(a, b); c != 0 {
-				return c
-			}
-		}
-	}
-	return cmpInt(len(v.pre), len(o.pre))
+	// SemVer 2.0 §11: numeric identifiers sort before alphanumeric ones.
+	return cmpIdents(v.pre, o.pre, -1)
 }
 
 // GoVersion is a Go module version: "v" followed by a semantic version,

@@ -125,3 +125,30 @@ func isDigits(s string) bool {
 func crossCompare(a, b Version) int {
 	return strings.Compare(fmt.Sprintf("%T", a)+a.String(), fmt.Sprintf("%T", b)+b.String())
 }
+
+// cmpIdents orders two lists of dot-separated identifiers (SemVer
+// pre-releases, PEP 440 local labels, generic versions) identifier by
+// identifier: two numeric ones numerically, two others lexically, and a
+// numeric one against another with the sign numeric (+1: numeric sorts
+// after, -1: before); when one list is a prefix of the other, the longer
+// sorts after.
+func cmpIdents(a, b []string, numeric int) int {
+	for i := 0; i < len(a) && i < len(b); i++ {
+		an, bn := isDigits(a[i]), isDigits(b[i])
+		switch {
+		case an && bn:
+			if c := cmpNum(a[i], b[i]); c != 0 {
+				return c
+			}
+		case an:
+			return numeric
+		case bn:
+			return -numeric
+		default:
+			if c := strings.Compare(a[i], b[i]); c != 0 {
+				return c
+			}
+		}
+	}
+	return cmpInt(len(a), len(b))
+}

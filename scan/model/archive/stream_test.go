@@ -2,31 +2,14 @@ package archive
 
 import (
 	"bytes"
-	"compress/gzip"
-	"compress/zlib"
 	"context"
 	"errors"
 	"io"
 	"testing"
 
 	"github.com/rampartsec/rampart/finding"
+	"github.com/rampartsec/rampart/scan/model/internal/fixtures"
 )
-
-func gz(b []byte) []byte {
-	var buf bytes.Buffer
-	w := gzip.NewWriter(&buf)
-	w.Write(b)
-	w.Close()
-	return buf.Bytes()
-}
-
-func zl(b []byte) []byte {
-	var buf bytes.Buffer
-	w := zlib.NewWriter(&buf)
-	w.Write(b)
-	w.Close()
-	return buf.Bytes()
-}
 
 func walkStream(t *testing.T, b []byte, lim Limits) ([]byte, []finding.Finding, error) {
 	t.Helper()
@@ -53,20 +36,20 @@ func walkStream(t *testing.T, b []byte, lim Limits) ([]byte, []finding.Finding, 
 }
 
 func TestWalkCompressed(t *testing.T) {
-	for name, b := range map[string][]byte{"gzip": gz(pickleHead), "zlib (joblib)": zl(pickleHead)} {
+	for name, b := range map[string][]byte{"gzip": fixtures.Gzip(pickleHead), "zlib (joblib)": fixtures.Zlib(pickleHead)} {
 		data, fs, err := walkStream(t, b, Limits{})
 		if err != nil || !bytes.Equal(data, pickleHead) || len(fs) != 0 {
 			t.Errorf("%s: %q %v %v", name, data, err, rules(fs))
 		}
 	}
 	t.Run("bomb", func(t *testing.T) {
-		data, fs, err := walkStream(t, gz(make([]byte, 16<<20)), Limits{})
+		data, fs, err := walkStream(t, fixtures.Gzip(make([]byte, 16<<20)), Limits{})
 		if !errors.Is(err, ErrLimit) || !hasRule(fs, RuleRatio) || len(data) >= 16<<20 {
 			t.Errorf("read %d, err %v, findings %v", len(data), err, rules(fs))
 		}
 	})
 	t.Run("corrupt", func(t *testing.T) {
-		b := gz(bytes.Repeat([]byte("pickle "), 1000))
+		b := fixtures.Gzip(bytes.Repeat([]byte("pickle "), 1000))
 		b[len(b)/2] ^= 0xff
 		_, fs, err := walkStream(t, b, Limits{})
 		if err == nil || !hasRule(fs, RuleMalformed) {

@@ -8,6 +8,7 @@ import (
 	"testing"
 
 	"github.com/rampartsec/rampart/finding"
+	"github.com/rampartsec/rampart/scan/model/internal/fixtures"
 )
 
 func TestWalkDispatch(t *testing.T) {
@@ -23,8 +24,8 @@ func TestWalkDispatch(t *testing.T) {
 		{"zip", z, Zip, 1, nil, nil},
 		{"pickle in front of a zip", append(append([]byte{}, pickleHead...), z...), Zip, 1, RulePrefix, nil},
 		{"tar", buildTar(t, tfile{name: "pickle", data: pickleHead}), Tar, 1, nil, nil},
-		{"gzip", gz(pickleHead), Gzip, 1, nil, nil},
-		{"zlib", zl(pickleHead), Zlib, 1, nil, nil},
+		{"gzip", fixtures.Gzip(pickleHead), Gzip, 1, nil, nil},
+		{"zlib", fixtures.Zlib(pickleHead), Zlib, 1, nil, nil},
 		{"7z", []byte("7z\xbc\xaf\x27\x1c\x00\x04rest"), SevenZip, 0, RuleNotInspected, nil},
 		{"plain pickle", pickleHead, Unknown, 0, nil, ErrNotArchive},
 		{"empty", nil, Unknown, 0, nil, ErrNotArchive},

@@ -15,6 +15,7 @@ import (
 	"testing"
 
 	"github.com/rampartsec/rampart/finding"
+	"github.com/rampartsec/rampart/scan/model/internal/fixtures"
 )
 
 // pickleHead is the start of a protocol-4 pickle, enough for the tests to
@@ -667,8 +668,8 @@ func FuzzWalkZip(f *testing.F) {
 	}
 	f.Add(buildZip(f, zfile{name: "a.pkl", data: pickleHead, method: zip.Deflate}, zfile{name: "b", data: []byte("bb"), method: zip.Store}))
 	f.Add(buildTar(f, tfile{name: "pickle", data: pickleHead}, tfile{name: "storages", data: []byte("xx")}))
-	f.Add(gz(pickleHead))
-	f.Add(zl(pickleHead))
+	f.Add(fixtures.Gzip(pickleHead))
+	f.Add(fixtures.Zlib(pickleHead))
 	lim := Limits{MaxEntries: 64, MaxEntrySize: 1 << 16, MaxTotalSize: 1 << 18, MaxRatio: 50}
 	f.Fuzz(func(t *testing.T, b []byte) {
 		var total int64

@@ -11,8 +11,6 @@ import (
 	"archive/tar"
 	"archive/zip"
 	"bytes"
-	"compress/gzip"
-	"compress/zlib"
 	"encoding/binary"
 	"encoding/json"
 	"fmt"
@@ -231,22 +229,6 @@ func tarFile(files ...file) []byte {
 	return buf.Bytes()
 }
 
-func gz(b []byte) []byte {
-	var buf bytes.Buffer
-	w := gzip.NewWriter(&buf)
-	w.Write(b)
-	w.Close()
-	return buf.Bytes()
-}
-
-func zl(b []byte) []byte {
-	var buf bytes.Buffer
-	w := zlib.NewWriter(&buf)
-	w.Write(b)
-	w.Close()
-	return buf.Bytes()
-}
-
 // npy writes a .npy file of an object array: the header, then a pickle.
 func npy(pkl []byte) []byte {
 	header := "{'descr': '|O', 'fortran_order': False, 'shape': (2,), }"
@@ -329,8 +311,8 @@ func (b *builder) containers() {
 		pickletest.Joblib([]pickletest.JoblibArray{{Name: "coef", Float64: []float64{1, 2, 3}}}, func(w *pickletest.Writer) {
 			w.Str("hook").Call("os", "system", s("id"))
 		}))
-	m("containers/model-zlib.joblib", "zlib-compressed joblib file", zl(payload))
-	m("containers/model.pkl.gz", "gzip-compressed pickle", gz(payload))
+	m("containers/model-zlib.joblib", "zlib-compressed joblib file", fixtures.Zlib(payload))
+	m("containers/model.pkl.gz", "gzip-compressed pickle", fixtures.Gzip(payload))
 	m("containers/object-array.npy", "NumPy object array whose pickle calls os.system", npy(payload))
 	m("containers/object-arrays.npz", "NumPy .npz with an object array", zipOf(file{"weights.npy", npyFloat(4)}, file{"meta.npy", npy(payload)}))
 	m("containers/zip-in-zip.zip", "model bundle: a PyTorch zip inside a zip", zipOf(file{"model/pytorch_model.bin", torchZip(evil(), tensors)}))
@@ -462,7 +444,7 @@ func (b *builder) benign() {
 	ok("benign/floats.npy", "NumPy float64 array", npyFloat(16))
 	ok("benign/arrays.npz", "NumPy .npz of float arrays", zipOf(file{"a.npy", npyFloat(8)}, file{"b.npy", npyFloat(3)}))
 	ok("benign/model.joblib", "joblib dict of float arrays", pickletest.Joblib([]pickletest.JoblibArray{{Name: "coef", Float64: []float64{0.5, 1.5}}, {Name: "intercept", Float64: []float64{0.1}}}, nil))
-	ok("benign/model-zlib.joblib", "zlib-compressed joblib dict of float arrays", zl(pickletest.Joblib([]pickletest.JoblibArray{{Name: "coef", Float64: []float64{0.5}}}, nil)))
+	ok("benign/model-zlib.joblib", "zlib-compressed joblib dict of float arrays", fixtures.Zlib(pickletest.Joblib([]pickletest.JoblibArray{{Name: "coef", Float64: []float64{0.5}}}, nil)))
 	ok("benign/model.safetensors", "safetensors with several tensors", safetensorsFile(map[string][]int64{"embed": {32, 8}, "proj": {8, 8}, "bias": {8}}))
 	ok("benign/model.keras", "Keras v3 .keras zip without custom code", zipOf(
 		file{"metadata.json", []byte(`{"keras_version": "3.3.3", "date_saved": "2024-05-01@10:00:00"}`)},
@@ -479,5 +461,5 @@ func (b *builder) benign() {
 		file{"benign/hub-repo/model.safetensors", safetensorsFile(map[string][]int64{"w": {4, 4}})},
 		file{"benign/hub-repo/README.md", []byte("# A small model\n\nTrained on public data.\n")})
 	ok("benign/model.gguf", "GGUF with a ChatML chat template", gguf(chatML))
-	ok("benign/torch-zip.pt.gz", "gzip-compressed PyTorch zip", gz(torchZip(pickletest.TorchDataPkl(tensors), tensors)))
+	ok("benign/torch-zip.pt.gz", "gzip-compressed PyTorch zip", fixtures.Gzip(torchZip(pickletest.TorchDataPkl(tensors), tensors)))
 }
