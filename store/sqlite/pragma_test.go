@@ -2,8 +2,10 @@ package sqlite
 
 import (
 	"context"
+	"database/sql"
 	"path/filepath"
 	"testing"
+	"time"
 )
 
 // TestConnectionSettings checks the settings every pooled connection gets,
@@ -56,5 +58,44 @@ func TestAwkwardPath(t *testing.T) {
 	}
 	if file != path {
 		t.Fatalf("SQLite opened %q, want %q", file, path)
+	}
+}
+
+// TestOpenWaitsForLockedNewFile: a new file locked by another connection
+// (in the rollback-journal mode it starts in) is put in WAL mode once the
+// lock is released, instead of failing the Open with "database is locked".
+func TestOpenWaitsForLockedNewFile(t *testing.T) {
+	ctx := context.Background()
+	path := filepath.Join(t.TempDir(), "locked.db")
+	other, err := sql.Open("sqlite", "file:"+path)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer other.Close()
+	conn, err := other.Conn(ctx)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if _, err := conn.ExecContext(ctx, "CREATE TABLE t (x INTEGER); BEGIN EXCLUSIVE; INSERT INTO t VALUES (1)"); err != nil {
+		t.Fatal(err)
+	}
+	const hold = 300 * time.Millisecond
+	go func() {
+		time.Sleep(hold)
+		_, _ = conn.ExecContext(ctx, "COMMIT")
+		conn.Close()
+	}()
+	start := time.Now()
+	s, err := Open(ctx, path)
+	if err != nil {
+		t.Fatalf("Open while another connection held the lock for %v: %v", hold, err)
+	}
+	defer s.Close()
+	if waited := time.Since(start); waited < hold/2 {
+		t.Errorf("Open returned after %v, before the lock was released (%v)", waited, hold)
+	}
+	var mode string
+	if err := s.db.QueryRowContext(ctx, "PRAGMA journal_mode").Scan(&mode); err != nil || mode != "wal" {
+		t.Fatalf("journal_mode = %q, %v; want wal", mode, err)
 	}
 }

@@ -16,6 +16,7 @@ import (
 	"embed"
 	"errors"
 	"fmt"
+	"math/rand/v2"
 	"net/url"
 	"os"
 	"path/filepath"
@@ -89,7 +90,8 @@ func open(ctx context.Context, path, synchronous string) (*Store, error) {
 	q.Set("_txlock", "immediate") // every transaction takes the write lock first
 	q.Set("_busy_timeout", strconv.FormatInt(BusyTimeout.Milliseconds(), 10))
 	q.Set("_foreign_keys", "1")
-	q.Set("_journal_mode", "WAL")
+	// WAL is a property of the file, set once in init (not per
+	// connection): see setWAL.
 	q.Set("_synchronous", synchronous)
 	dsn := "file:" + (&url.URL{Path: abs}).EscapedPath() + "?" + q.Encode()
 	db, err := sql.Open("sqlite", dsn)
@@ -112,12 +114,8 @@ func open(ctx context.Context, path, synchronous string) (*Store, error) {
 }
 
 func (s *Store) init(ctx context.Context) error {
-	var mode string
-	if err := s.db.QueryRowContext(ctx, "PRAGMA journal_mode").Scan(&mode); err != nil {
+	if err := s.setWAL(ctx); err != nil {
 		return err
-	}
-	if mode != "wal" {
-		return fmt.Errorf("journal mode is %q, want wal (is the file on a network file system?)", mode)
 	}
 	ms, err := migrate.Load(migrationFS, "migrations")
 	if err != nil {
@@ -135,6 +133,40 @@ func (s *Store) init(ctx context.Context) error {
 		return err
 	}
 	return nil
+}
+
+// setWAL puts the file in WAL mode, which then persists in the file, so
+// later connections need not ask again. It used to be set on every new
+// connection (the driver's _journal_mode DSN parameter), and with several
+// processes opening a new file at the same moment that switch failed now
+// and then with SQLITE_BUSY at once, without waiting on the busy handler
+// (about one Open in 150 in TestMultiProcessAppend under -race). Now it is
+// set once, here, and a busy switch is retried with backoff for up to
+// BusyTimeout.
+func (s *Store) setWAL(ctx context.Context) error {
+	deadline := time.Now().Add(BusyTimeout)
+	wait := time.Millisecond
+	for {
+		var mode string
+		err := s.db.QueryRowContext(ctx, "PRAGMA journal_mode = WAL").Scan(&mode)
+		if err == nil {
+			if mode != "wal" {
+				return fmt.Errorf("journal mode is %q, want wal (is the file on a network file system?)", mode)
+			}
+			return nil
+		}
+		if !isBusy(err) || time.Now().Add(wait).After(deadline) {
+			return fmt.Errorf("set WAL journal mode: %w", err)
+		}
+		t := time.NewTimer(wait + time.Duration(rand.Int64N(int64(wait))))
+		select {
+		case <-ctx.Done():
+			t.Stop()
+			return ctx.Err()
+		case <-t.C:
+		}
+		wait = min(2*wait, 50*time.Millisecond)
+	}
 }
 
 // migrateStep applies the next pending migration, if any, in a
@@ -216,6 +248,12 @@ func (s *Store) lockWrite(ctx context.Context) error {
 }
 
 func (s *Store) unlockWrite() { <-s.write }
+
+// isBusy reports whether err is SQLITE_BUSY or one of its extended codes.
+func isBusy(err error) bool {
+	var e *sqlite.Error
+	return errors.As(err, &e) && e.Code()&0xff == sqlite3.SQLITE_BUSY
+}
 
 // isUnique reports whether err is a UNIQUE or PRIMARY KEY violation.
 func isUnique(err error) bool {
