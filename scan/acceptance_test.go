@@ -89,7 +89,6 @@ func TestAcceptanceCorpus(t *testing.T) {
 			want: []string{
 				".env credential-file.env",
 				".env:3 secrets.huggingface-token",
-				"docker-compose.yml:7 iac.compose.secret-env-literal",
 				"docker-compose.yml:7 secrets.generic-assignment",
 				"environment.yml:13 deps.typosquat",
 				"environment.yml:14 deps.vulnerable",

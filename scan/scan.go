@@ -92,6 +92,7 @@ func All(ctx context.Context, root string, opts Options) (*Result, error) {
 	if st.IsDir() {
 		relative(res.Findings, root)
 	}
+	res.Findings = foldSecretLiterals(res.Findings)
 	return res, nil
 }
 
@@ -123,6 +124,54 @@ func pastOnly(history, files []finding.Finding) []finding.Finding {
 	out := history[:0]
 	for _, f := range history {
 		if !now[key{f.RuleID, f.Location.Path, f.Excerpt, f.Location.Line}] {
+			out = append(out, f)
+		}
+	}
+	return out
+}
+
+// foldSecretLiterals merges each infrastructure finding of a secret
+// written in clear (iac.SecretRule) into the secrets scanner's finding on
+// the same line of the same file, so that one leaked value is one entry
+// in the report. The secrets finding stays (it names the kind of
+// credential and carries the fingerprint baselines use); it takes the
+// higher severity of the two, and its remediation gains the
+// infrastructure rule's (rotate the credential, and move it to a secret
+// store). An infrastructure finding with no secrets finding beside it
+// stays as it is.
+func foldSecretLiterals(fs []finding.Finding) []finding.Finding {
+	type key struct {
+		path string
+		line int
+	}
+	secretAt := map[key]int{}
+	for i, f := range fs {
+		if f.Location.Commit == "" && f.Location.Line > 0 && strings.HasPrefix(f.RuleID, "secrets.") {
+			if _, dup := secretAt[key{f.Location.Path, f.Location.Line}]; !dup {
+				secretAt[key{f.Location.Path, f.Location.Line}] = i
+			}
+		}
+	}
+	if len(secretAt) == 0 {
+		return fs
+	}
+	drop := make([]bool, len(fs))
+	for i, f := range fs {
+		j, ok := secretAt[key{f.Location.Path, f.Location.Line}]
+		if !ok || !iac.SecretRule(f.RuleID) {
+			continue
+		}
+		drop[i] = true
+		s := &fs[j]
+		s.Severity = max(s.Severity, f.Severity)
+		s.Message = strings.TrimSpace(s.Message + " Also " + f.RuleID + ": " + f.Title + ".")
+		if f.Remediation != "" {
+			s.Remediation = strings.TrimSpace(s.Remediation + " " + f.Remediation)
+		}
+	}
+	out := fs[:0]
+	for i, f := range fs {
+		if !drop[i] {
 			out = append(out, f)
 		}
 	}

@@ -133,3 +133,16 @@ func Rules() []finding.Rule {
 	}
 	return out
 }
+
+// secretRules are the rules that report a secret written in clear, which
+// a secrets scanner run on the same file finds as well.
+var secretRules = map[string]bool{
+	kubeSecretEnv.ID: true, dockerSecretEnv.ID: true, dockerSecretArg.ID: true,
+	composeSecretEnv.ID: true, tfSecretDefault.ID: true, tfSecretLiteral.ID: true,
+}
+
+// SecretRule reports whether rule id reports a secret written in clear
+// (a literal environment value, build argument, variable default or
+// argument), so that a combined report can fold it into the secrets
+// scanner's finding on the same line.
+func SecretRule(id string) bool { return secretRules[id] }
