@@ -21,6 +21,7 @@ import (
 	"github.com/rampartsec/rampart/scan/deps/osv"
 	"github.com/rampartsec/rampart/scan/iac"
 	"github.com/rampartsec/rampart/scan/model"
+	"github.com/rampartsec/rampart/scan/model/pickle"
 	"github.com/rampartsec/rampart/scan/secrets"
 )
 
@@ -48,6 +49,9 @@ Exit status: 0 no finding at or above --fail-on, 1 at least one, 2 an error.`,
 			if err != nil {
 				return err
 			}
+			if err := checkAllowGlobal(opts.Model); err != nil {
+				return err
+			}
 			started := time.Now()
 			if err := vf.apply(cmd, &opts.Deps); err != nil {
 				return err
@@ -62,6 +66,7 @@ Exit status: 0 no finding at or above --fail-on, 1 at least one, 2 an error.`,
 	rf.register(cmd)
 	vf.register(cmd)
 	cmd.Flags().BoolVar(&opts.History, "git", false, "also scan every commit of the git history for secrets")
+	registerAllowGlobal(cmd, &opts.Model)
 	cmd.AddCommand(newScanModelCmd(), newScanDepsCmd(), newScanSecretsCmd(), newScanIaCCmd())
 	return cmd
 }
@@ -152,6 +157,9 @@ Exit status: 0 no finding at or above --fail-on, 1 at least one, 2 an error.`,
 			if err != nil {
 				return err
 			}
+			if err := checkAllowGlobal(opts); err != nil {
+				return err
+			}
 			rep, err := model.Scan(cmd.Context(), args, opts)
 			if err != nil {
 				return &exitError{code: 2, err: err}
@@ -163,7 +171,26 @@ Exit status: 0 no finding at or above --fail-on, 1 at least one, 2 an error.`,
 	cmd.Flags().IntVar(&opts.MaxDepth, "max-depth", 0, "deepest nesting of containers to open (default 4)")
 	cmd.Flags().IntVar(&opts.MaxFiles, "max-files", 0, "most files and archive members to scan per path (default 100000)")
 	cmd.Flags().IntVar(&opts.Workers, "workers", 0, "files scanned at once (default: the number of CPUs)")
+	registerAllowGlobal(cmd, &opts)
 	return cmd
+}
+
+// checkAllowGlobal refuses, as a usage error, an --allow-global entry
+// that is not a dotted path or that names a dangerous global.
+func checkAllowGlobal(opts model.Options) error {
+	for _, a := range opts.AllowGlobals {
+		if err := pickle.CheckAllow(a); err != nil {
+			return usageError("--allow-global: %v", err)
+		}
+	}
+	return nil
+}
+
+// registerAllowGlobal adds --allow-global, the pickle globals a project
+// trusts, to a command that scans model files.
+func registerAllowGlobal(cmd *cobra.Command, opts *model.Options) {
+	cmd.Flags().StringArrayVar(&opts.AllowGlobals, "allow-global", nil,
+		"pickle global to judge safe rather than unknown (repeatable): a dotted path such as mypkg.models.Net, or a module and .* such as sklearn.*; dangerous globals cannot be allowed")
 }
 
 // defaultVulnDB is where `rampart vulndb import` writes and `rampart scan

@@ -218,3 +218,35 @@ func TestScanDepsConfusion(t *testing.T) {
 		t.Errorf("scan deps without --private: exit %d:\n%s", code, out)
 	}
 }
+
+// TestAllowGlobal: --allow-global turns an unknown global (a
+// scikit-learn estimator) into a safe one, and refuses to allow a
+// dangerous one.
+func TestAllowGlobal(t *testing.T) {
+	dir := t.TempDir()
+	est := filepath.Join(dir, "model.pkl")
+	p := pickletest.New(4).Call("sklearn.linear_model._logistic", "LogisticRegression").Stop().Bytes()
+	if err := os.WriteFile(est, p, 0o644); err != nil {
+		t.Fatal(err)
+	}
+	if out, code := run(t, newScanCmd(), "", "model", "--fail-on", "medium", est); code != 1 || !strings.Contains(out, "sklearn") {
+		t.Fatalf("without --allow-global: exit %d, want 1 with an unknown-global finding:\n%s", code, out)
+	}
+	for _, allow := range []string{"sklearn.*", "sklearn.linear_model._logistic.LogisticRegression"} {
+		if out, code := run(t, newScanCmd(), "", "model", "--fail-on", "low", "--allow-global", allow, est); code != 0 {
+			t.Errorf("--allow-global %s: exit %d, want 0:\n%s", allow, code, out)
+		}
+	}
+	if out, code := run(t, newScanCmd(), "", "--allow-global", "sklearn.*", "--fail-on", "low", dir); code != 0 {
+		t.Errorf("rampart scan --allow-global sklearn.*: exit %d, want 0:\n%s", code, out)
+	}
+	for _, args := range [][]string{
+		{"model", "--allow-global", "os.system", est},
+		{"model", "--allow-global", "sklearn", est},
+		{"--allow-global", "builtins.eval", dir},
+	} {
+		if out, code := run(t, newScanCmd(), "", args...); code != 2 || !strings.Contains(out, "--allow-global") {
+			t.Errorf("%v: exit %d, want 2 naming --allow-global:\n%s", args, code, out)
+		}
+	}
+}

@@ -40,7 +40,7 @@ func Rules() []finding.Rule {
 // pickle: without an import, malformed bytes mean "not a pickle". It reports whether the content was
 // taken as a pickle.
 func (s *scanner) pickle(p *piece, r io.Reader, base int64, probe bool) bool {
-	res, err := pickle.Scan(r, pickle.Options{Offset: base})
+	res, err := pickle.Scan(r, pickle.Options{Offset: base, Allow: s.opts.AllowGlobals})
 	if err != nil {
 		s.own(p, ruleUnreadable, base, "", err.Error())
 		return true

@@ -26,6 +26,7 @@ import (
 	"github.com/rampartsec/rampart/finding"
 	"github.com/rampartsec/rampart/internal/parallel"
 	"github.com/rampartsec/rampart/internal/version"
+	"github.com/rampartsec/rampart/scan/model/pickle"
 )
 
 // Options bound a scan. The zero value of a field takes its default.
@@ -44,6 +45,11 @@ type Options struct {
 	// TempDir is where large archive members are spooled for formats read
 	// at random offsets; default os.TempDir().
 	TempDir string
+	// AllowGlobals are pickle globals the project trusts (its own model
+	// classes, "sklearn.*" for scikit-learn estimators), which the scan
+	// then judges safe instead of unknown; see pickle.Options.Allow. Scan
+	// refuses an entry the policy judges dangerous (pickle.CheckAllow).
+	AllowGlobals []string
 }
 
 func (o Options) withDefaults() Options {
@@ -71,6 +77,11 @@ func (o Options) withDefaults() Options {
 // inside files are findings.
 func Scan(ctx context.Context, paths []string, opts Options) (*finding.Report, error) {
 	opts = opts.withDefaults()
+	for _, a := range opts.AllowGlobals {
+		if err := pickle.CheckAllow(a); err != nil {
+			return nil, err
+		}
+	}
 	started := time.Now()
 	rep := &finding.Report{
 		Tool:    "rampart",

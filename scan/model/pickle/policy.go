@@ -1,6 +1,7 @@
 package pickle
 
 import (
+	"fmt"
 	"strings"
 )
 
@@ -241,6 +242,27 @@ func judge(module, name string, extra map[string]bool) (Verdict, string) {
 	if extra[p] {
 		return Safe, "allowed by the scan options"
 	}
+	v, why := judgeLists(module, name, p)
+	if v == Unknown && len(extra) > 0 {
+		// A "module.*" entry allows what the lists leave unknown under
+		// that module, never what they call dangerous.
+		for m := p; ; {
+			i := strings.LastIndexByte(m, '.')
+			if i <= 0 {
+				break
+			}
+			m = m[:i]
+			if extra[m+".*"] {
+				return Safe, "allowed by the scan options (" + m + ".*)"
+			}
+		}
+	}
+	return v, why
+}
+
+// judgeLists is judge without the scan options: the allowlist of torch
+// layer classes, the denylist and the special-attribute rules.
+func judgeLists(module, name, p string) (Verdict, string) {
 	if isTorchModuleClass(p) {
 		return Safe, "PyTorch layer class (torch.save of a whole model)"
 	}
@@ -268,6 +290,55 @@ func judge(module, name string, extra map[string]bool) (Verdict, string) {
 		return Dangerous, "not an importable name"
 	}
 	return Unknown, "not on the allowlist of checkpoint globals"
+}
+
+// CheckAllow reports an error when entry cannot be allowed: it must be a
+// dotted Python path ("mypkg.models.Net") or a module followed by ".*"
+// ("sklearn.*", every name under sklearn the denylist does not name), and
+// an exact path must not be one the policy judges dangerous (os.system,
+// builtins.eval, a path through __globals__): allowing those would switch
+// off the check the scan exists for.
+func CheckAllow(entry string) error {
+	path, wildcard := strings.CutSuffix(entry, ".*")
+	minParts := 2
+	if wildcard {
+		minParts = 1
+	}
+	if !dottedPath(path, minParts) {
+		return fmt.Errorf("allowed global %q: want a dotted Python path such as mypkg.models.Net, or a module and .* such as sklearn.*", entry)
+	}
+	if wildcard {
+		return nil
+	}
+	module, name := path, ""
+	if i := strings.LastIndexByte(path, '.'); i > 0 {
+		module, name = path[:i], path[i+1:]
+	}
+	if v, why := Judge(module, name); v == Dangerous {
+		return fmt.Errorf("allowed global %q: refused, the policy judges it dangerous (%s)", entry, why)
+	}
+	return nil
+}
+
+// dottedPath reports a dotted Python identifier path of ASCII letters,
+// digits and underscores with at least minParts parts.
+func dottedPath(s string, minParts int) bool {
+	parts := strings.Split(s, ".")
+	if len(parts) < minParts {
+		return false
+	}
+	for _, part := range parts {
+		if part == "" || part[0] >= '0' && part[0] <= '9' {
+			return false
+		}
+		for i := 0; i < len(part); i++ {
+			c := part[i]
+			if !(c == '_' || c >= 'a' && c <= 'z' || c >= 'A' && c <= 'Z' || c >= '0' && c <= '9') {
+				return false
+			}
+		}
+	}
+	return true
 }
 
 // isTorchModuleClass reports whether p names a class directly in a

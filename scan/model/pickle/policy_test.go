@@ -99,3 +99,52 @@ func TestAllowDenyDisjoint(t *testing.T) {
 		}
 	}
 }
+
+func TestCheckAllow(t *testing.T) {
+	cases := []struct {
+		entry string
+		ok    bool
+	}{
+		{"mypkg.models.Net", true},
+		{"sklearn.*", true},
+		{"sklearn.linear_model.*", true},
+		{"os.system", false},             // dangerous
+		{"builtins.eval", false},         // dangerous
+		{"torch.load", false},            // dangerous
+		{"mypkg.Net.__globals__", false}, // special attribute
+		{"Net", false},                   // no module
+		{"mypkg..Net", false},            // empty part
+		{"mypkg.1Net", false},            // not an identifier
+		{"mypkg.Net; import os", false},  // not an identifier
+		{".*", false},                    // no module
+		{"*", false},                     // no module
+		{"mypkg.*.Net", false},           // wildcard only at the end
+		{"", false},
+	}
+	for _, c := range cases {
+		if err := CheckAllow(c.entry); (err == nil) != c.ok {
+			t.Errorf("CheckAllow(%q) = %v, want ok=%v", c.entry, err, c.ok)
+		}
+	}
+}
+
+func TestJudgeAllowWildcard(t *testing.T) {
+	extra := map[string]bool{"sklearn.*": true, "os.*": true, "mypkg.models.Net": true}
+	cases := []struct {
+		module, name string
+		want         Verdict
+	}{
+		{"sklearn.linear_model._logistic", "LogisticRegression", Safe},
+		{"sklearn", "Pipeline", Safe},
+		{"sklearnx.evil", "Thing", Unknown},                        // a prefix of the name is not the module
+		{"sklearn.utils", "Thing.__init__.__globals__", Dangerous}, // special attribute escapes the wildcard
+		{"os", "system", Dangerous},                                // on the denylist: the wildcard allows only unknowns
+		{"mypkg.models", "Net", Safe},
+		{"mypkg.models", "Other", Unknown},
+	}
+	for _, c := range cases {
+		if got, why := judge(c.module, c.name, extra); got != c.want {
+			t.Errorf("judge(%s, %s) = %v (%s), want %v", c.module, c.name, got, why, c.want)
+		}
+	}
+}

@@ -102,8 +102,11 @@ func (l Limits) withDefaults() Limits {
 // Options configures Scan.
 type Options struct {
 	Limits Limits
-	// Allow adds dotted paths ("mypkg.models.Net") to the allowlist; the
-	// denylist does not override them.
+	// Allow adds to the allowlist dotted paths ("mypkg.models.Net"), which
+	// the denylist does not override, and modules followed by ".*"
+	// ("sklearn.*"), which allow every name under the module that the
+	// policy would otherwise call unknown, never a dangerous one. Check
+	// entries that come from users with CheckAllow.
 	Allow []string
 	// Offset is the offset of r's first byte in the file that embeds the
 	// stream (a NumPy object array after its header, say); it is added to
