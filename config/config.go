@@ -288,6 +288,10 @@ type Registry struct {
 	// Refresh is how often the gateway re-reads the production versions
 	// from the store, default 5s; requests never wait for the store.
 	Refresh time.Duration `yaml:"refresh"`
+	// RequestTTL is how long a promotion request waits for an approval
+	// before it expires (`rampart registry promote`/`approve`), default
+	// 168h; a negative value means requests never expire.
+	RequestTTL time.Duration `yaml:"request_ttl"`
 }
 
 // Redaction configures the value-aware redaction styles.

@@ -34,6 +34,7 @@ const (
 	defTraceRatio    = 1.0
 	defTraceService  = "rampart"
 	defRegistryTTL   = 5 * time.Second
+	defRequestTTL    = 7 * 24 * time.Hour
 )
 
 // ApplyDefaults fills every unset field (the zero value) with its default.
@@ -115,6 +116,7 @@ func (c *Config) ApplyDefaults() {
 
 	setString(&c.Audit.Prompts, defAuditPrompts)
 	setDuration(&c.Registry.Refresh, defRegistryTTL)
+	setDuration(&c.Registry.RequestTTL, defRequestTTL)
 	setString(&c.Log.Level, defLogLevel)
 	setString(&c.Log.Format, defLogFormat)
 	if c.Tracing.SampleRatio == nil {

@@ -23,6 +23,7 @@ const (
 	AuditIdentityAdd    = "registry.identity.add"
 	AuditPush           = "registry.push"
 	AuditPromoteRequest = "registry.promote.request"
+	AuditRequestExpire  = "registry.promote.expire"
 	AuditApprove        = "registry.approve"
 	AuditPromote        = "registry.promote"
 	AuditRetire         = "registry.retire"
@@ -402,6 +403,32 @@ func (r *Registry) pendingRequest(ctx context.Context, name, version string) (*A
 	return nil, nil
 }
 
+// expired reports whether the pending request req has waited longer than
+// Options.RequestTTL at now, and when it expired.
+func (r *Registry) expired(req *Action, now time.Time) (bool, time.Time) {
+	if r.opts.RequestTTL < 0 {
+		return false, time.Time{}
+	}
+	at := req.CreatedAt.Add(r.opts.RequestTTL)
+	return !now.Before(at), at
+}
+
+// expire closes the pending request req as expired, with an audit record
+// naming the registry (no identity acted: time did) as its subject.
+func (r *Registry) expire(ctx context.Context, req *Action, now time.Time) error {
+	rec := record("", AuditRequestExpire, "registry", req.Name, req.Version, now)
+	rec.Target += " " + req.ID
+	p, err := encode(rec)
+	if err != nil {
+		return err
+	}
+	err = r.store.ExpireModelRequest(ctx, req.ID, p)
+	if errors.Is(err, ErrConflict) {
+		return nil // approved or expired by another process meanwhile
+	}
+	return err
+}
+
 // RequestPromotion records the statement's actor's request to promote a
 // version to production. The version must pass Gate. Nothing is promoted
 // yet: an identity other than the requester must approve the request
@@ -429,10 +456,15 @@ func (r *Registry) requestPromotion(ctx context.Context, s SignedStatement, st *
 	if err != nil {
 		return nil, err
 	}
-	if pending != nil {
-		return nil, waiting(pending)
-	}
 	now := r.now()
+	if pending != nil {
+		if old, _ := r.expired(pending, now); !old {
+			return nil, waiting(pending)
+		}
+		if err := r.expire(ctx, pending, now); err != nil {
+			return nil, err
+		}
+	}
 	a := newAction(s, st, id, KindRequest, now)
 	a.State = RequestPending
 	p, err := encode(record(a.ID, AuditPromoteRequest, id.Name, v.Name, v.Version, now))
@@ -496,8 +528,17 @@ func (r *Registry) approve(ctx context.Context, s SignedStatement, st *Statement
 	switch {
 	case req == nil:
 		return nil, refuse(RefusedNoRequest, "approval of %s names request %s, which is not a promotion request of that version", v.Target(), st.Request)
+	case req.State == RequestExpired:
+		return nil, refuse(RefusedExpired, "request %s to promote %s expired without an approval; request the promotion again", req.ID, v.Target())
 	case req.State != RequestPending:
 		return nil, refuse(RefusedNoRequest, "request %s to promote %s was approved already", req.ID, v.Target())
+	}
+	if old, at := r.expired(req, r.now()); old {
+		if err := r.expire(ctx, req, r.now()); err != nil {
+			return nil, err
+		}
+		return nil, refuse(RefusedExpired, "request %s to promote %s expired at %s (requests wait %s for an approval); request the promotion again",
+			req.ID, v.Target(), at.UTC().Format(time.RFC3339), r.opts.RequestTTL)
 	}
 	reqSt, err := ParseStatement(req.Statement)
 	if err != nil {

@@ -411,3 +411,84 @@ func TestRollbackChain(t *testing.T) {
 		}
 	})
 }
+
+// TestRequestExpiry: a request nobody approves within the TTL expires; its
+// approval is refused, the expiry is audited, and a new request can be
+// made and approved.
+func TestRequestExpiry(t *testing.T) {
+	forEachStore(t, func(t *testing.T, open func(t *testing.T) store.Store) {
+		e := newEnv(t, open(t))
+		e.mustPush(e.alice, "m", "1", modelDir(t, true, nil))
+		req, err := e.promote(e.alice, "m", "1")
+		if err != nil {
+			t.Fatal(err)
+		}
+		// Within the TTL the request stays pending and blocks a second one.
+		e.now = e.now.Add(registry.DefaultRequestTTL - time.Minute)
+		_, err = e.promote(e.alice, "m", "1")
+		wantRefusal(t, err, registry.RefusedNoApproval)
+
+		e.now = e.now.Add(2 * time.Minute)
+		_, err = e.approve(e.bob, "m", "1", req.ID)
+		wantRefusal(t, err, registry.RefusedExpired)
+		if got := e.version("m", "1").Stage; got != registry.StageStaging {
+			t.Fatalf("after an expired approval the version is %s", got)
+		}
+		// Once expired, it stays expired.
+		_, err = e.approve(e.bob, "m", "1", req.ID)
+		wantRefusal(t, err, registry.RefusedExpired)
+
+		req2, err := e.promote(e.alice, "m", "1")
+		if err != nil {
+			t.Fatalf("a new request after expiry: %v", err)
+		}
+		if _, err := e.approve(e.bob, "m", "1", req2.ID); err != nil {
+			t.Fatal(err)
+		}
+		if got := e.version("m", "1").Stage; got != registry.StageProduction {
+			t.Fatalf("after approving the new request the version is %s", got)
+		}
+		acts, err := e.reg.History(context.Background(), "m", "1")
+		if err != nil {
+			t.Fatal(err)
+		}
+		states := map[string]string{}
+		for _, a := range acts {
+			states[a.ID] = a.State
+		}
+		if states[req.ID] != registry.RequestExpired || states[req2.ID] != registry.RequestApproved {
+			t.Errorf("request states: first %q, second %q", states[req.ID], states[req2.ID])
+		}
+		want := []string{
+			"registry.push alice m@1 allow",
+			"registry.promote.request alice m@1 allow",
+			"registry.promote.request alice m@1 denied",
+			"registry.promote.expire registry m@1 " + req.ID + " allow",
+			"registry.approve bob m@1 denied",
+			"registry.approve bob m@1 denied",
+			"registry.promote.request alice m@1 allow",
+			"registry.approve bob m@1 allow",
+			"registry.promote alice m@1 allow",
+		}
+		if diff := cmp.Diff(want, summary(e.audited())); diff != "" {
+			t.Errorf("audit records (-want +got):\n%s", diff)
+		}
+	})
+}
+
+// TestRequestsNeverExpire: a negative RequestTTL keeps requests pending.
+func TestRequestsNeverExpire(t *testing.T) {
+	forEachStore(t, func(t *testing.T, open func(t *testing.T) store.Store) {
+		e := newEnv(t, open(t))
+		e.reg = registry.New(e.st, registry.Options{Scanner: scanFolder, Verifier: verifySig, Clock: func() time.Time { return e.now }, RequestTTL: -1})
+		e.mustPush(e.alice, "m", "1", modelDir(t, true, nil))
+		req, err := e.promote(e.alice, "m", "1")
+		if err != nil {
+			t.Fatal(err)
+		}
+		e.now = e.now.Add(10 * 365 * 24 * time.Hour)
+		if _, err := e.approve(e.bob, "m", "1", req.ID); err != nil {
+			t.Fatalf("approval years later with RequestTTL < 0: %v", err)
+		}
+	})
+}

@@ -52,6 +52,9 @@ const (
 const (
 	RequestPending  = "pending"
 	RequestApproved = "approved"
+	// RequestExpired: nobody approved the request within
+	// Options.RequestTTL; the version needs a new request.
+	RequestExpired = "expired"
 )
 
 // Errors of a Store, wrapped with context.
@@ -219,6 +222,9 @@ type Store interface {
 	// ListModelActions returns the actions on a model (on one version
 	// when version is not ""), oldest first.
 	ListModelActions(ctx context.Context, name, version string) ([]*Action, error)
+	// ExpireModelRequest closes the pending request id as expired;
+	// ErrConflict when it is not pending (approved or expired already).
+	ExpireModelRequest(ctx context.Context, id string, audit [][]byte) error
 	// AddModelRequest stores a pending promotion request; ErrExists when
 	// the version has one pending already or the action exists, and
 	// ErrNotFound when the version does not exist.
@@ -252,10 +258,20 @@ type Options struct {
 	// MaxSkew bounds how far a statement's issued_at may be from the
 	// registry's clock, default 5 minutes.
 	MaxSkew time.Duration
+	// RequestTTL is how long a promotion request waits for an approval,
+	// default DefaultRequestTTL; a negative value means requests never
+	// expire. An approval of an expired request is refused, and a new
+	// request replaces it.
+	RequestTTL time.Duration
 }
 
 // DefaultMaxSkew is the default of Options.MaxSkew.
 const DefaultMaxSkew = 5 * time.Minute
+
+// DefaultRequestTTL is the default of Options.RequestTTL: a week, so an
+// approval given long after the request, when what was reviewed may no
+// longer be what anyone remembers, has to start from a new request.
+const DefaultRequestTTL = 7 * 24 * time.Hour
 
 // Registry applies the registry's rules over a Store.
 type Registry struct {
@@ -270,6 +286,9 @@ func New(s Store, opts Options) *Registry {
 	}
 	if opts.MaxSkew <= 0 {
 		opts.MaxSkew = DefaultMaxSkew
+	}
+	if opts.RequestTTL == 0 {
+		opts.RequestTTL = DefaultRequestTTL
 	}
 	return &Registry{store: s, opts: opts}
 }
@@ -306,6 +325,7 @@ const (
 	RefusedConflict       = "conflict"
 	RefusedFilesChanged   = "files_changed"
 	RefusedInvalidRequest = "invalid"
+	RefusedExpired        = "request_expired"
 )
 
 func (e *Refusal) Error() string { return "refused: " + e.Reason }

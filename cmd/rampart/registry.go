@@ -88,10 +88,11 @@ func (f *registryFlags) open(ctx context.Context, opts registry.Options) (store.
 	if f.format != "table" && f.format != "json" {
 		return nil, nil, fmt.Errorf("--format %q: want table or json", f.format)
 	}
-	st, _, err := f.storeFlags.open(ctx)
+	st, cfg, err := f.storeFlags.open(ctx)
 	if err != nil {
 		return nil, nil, err
 	}
+	opts.RequestTTL = cfg.Registry.RequestTTL
 	return st, registry.New(st, opts), nil
 }
 

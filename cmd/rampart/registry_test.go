@@ -12,6 +12,7 @@ import (
 	"path/filepath"
 	"strings"
 	"testing"
+	"time"
 
 	"github.com/rampartsec/rampart/artifact/registry"
 	"github.com/rampartsec/rampart/scan/model/pickle/pickletest"
@@ -181,5 +182,66 @@ func TestRegistryCLI(t *testing.T) {
 		if !strings.Contains(out, want) {
 			t.Errorf("audit tail lacks %q:\n%s", want, out)
 		}
+	}
+}
+
+// TestRegistryRequestTTL: registry.request_ttl from the configuration
+// expires a request nobody approved in time.
+func TestRegistryRequestTTL(t *testing.T) {
+	keys := t.TempDir()
+	_, aKey, _ := ed25519.GenerateKey(rand.Reader)
+	_, bKey, _ := ed25519.GenerateKey(rand.Reader)
+	aliceKey, alicePub := writeKeyPair(t, keys, "alice", aKey, aKey.Public())
+	bobKey, bobPub := writeKeyPair(t, keys, "bob", bKey, bKey.Public())
+	cfg := filepath.Join(keys, "rampart.yaml")
+	if err := os.WriteFile(cfg, []byte(`upstreams:
+  - name: up
+    base_url: http://127.0.0.1:1/v1
+    api_key: env:RAMPART_TEST_NO_SUCH_VAR
+    models: ["*"]
+registry:
+  request_ttl: 1s
+`), 0o600); err != nil {
+		t.Fatal(err)
+	}
+	data := []string{"--data-dir", t.TempDir(), "--config", cfg}
+	dir := cliModel(t, false)
+	rampart := func(want int, args ...string) string {
+		t.Helper()
+		out, code := run(t, newRoot(), "", append(args, data...)...)
+		if code != want {
+			t.Fatalf("rampart %s: exit %d, want %d; output:\n%s", strings.Join(args, " "), code, want, out)
+		}
+		return out
+	}
+	for _, args := range [][]string{{"keygen", "--out", filepath.Join(keys, "signer")}, {"model", "sign", dir, "--key", filepath.Join(keys, "signer.key")}} {
+		if out, code := run(t, newRoot(), "", args...); code != 0 {
+			t.Fatalf("rampart %s: exit %d:\n%s", strings.Join(args, " "), code, out)
+		}
+	}
+	rampart(0, "registry", "identity", "add", "alice", "--pubkey", alicePub)
+	rampart(0, "registry", "identity", "add", "bob", "--pubkey", bobPub)
+	rampart(0, "registry", "push", "m", "1", dir, "--key", aliceKey, "--pubkey", filepath.Join(keys, "signer.pub"))
+	rampart(0, "registry", "promote", "m", "1", "--key", aliceKey)
+	time.Sleep(1100 * time.Millisecond)
+	if out := rampart(1, "registry", "approve", "m", "1", "--key", bobKey); !strings.Contains(out, "expired") {
+		t.Fatalf("approval after request_ttl:\n%s", out)
+	}
+	rampart(0, "registry", "promote", "m", "1", "--key", aliceKey)
+	// The new request is approved at once, well within 1 s on an idle
+	// machine; a loaded one may take longer, so the approval is retried
+	// with a fresh request rather than failing the test on timing.
+	for attempt := 0; ; attempt++ {
+		out, code := run(t, newRoot(), "", append([]string{"registry", "approve", "m", "1", "--key", bobKey}, data...)...)
+		if code == 0 && strings.Contains(out, "m 1 is in production") {
+			break
+		}
+		if attempt == 5 || !strings.Contains(out, "expired") {
+			t.Fatalf("approval of a fresh request: exit %d:\n%s", code, out)
+		}
+		rampart(0, "registry", "promote", "m", "1", "--key", aliceKey)
+	}
+	if out := rampart(0, "audit", "tail", "-n", "100"); !strings.Contains(out, "registry.promote.expire") {
+		t.Errorf("audit tail lacks the expiry:\n%s", out)
 	}
 }

@@ -234,6 +234,20 @@ func (s *Store) AddModelRequest(ctx context.Context, req *registry.Action, audit
 	})
 }
 
+// ExpireModelRequest closes the pending request id as expired.
+func (s *Store) ExpireModelRequest(ctx context.Context, id string, audit [][]byte) error {
+	return s.registryTx(ctx, "expire promotion request "+id, audit, func(tx *sql.Tx) error {
+		res, err := tx.ExecContext(ctx, `UPDATE model_actions SET state = 'expired' WHERE id = ? AND kind = 'request' AND state = 'pending'`, id)
+		if err != nil {
+			return err
+		}
+		if n, err := res.RowsAffected(); err != nil || n != 1 {
+			return fmt.Errorf("%w: request %s is not pending", registry.ErrConflict, id)
+		}
+		return nil
+	})
+}
+
 // PromoteModel applies p: the request is closed as approved, the approval
 // stored, the production version retired and p's version promoted.
 func (s *Store) PromoteModel(ctx context.Context, p *registry.Promotion, audit [][]byte) error {

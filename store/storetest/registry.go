@@ -243,6 +243,36 @@ func testRegistryRequests(t *testing.T, s store.Store) {
 	if len(acts) != 2 || acts[1].ID != req.ID || acts[1].State != registry.RequestPending {
 		t.Fatalf("actions after a request: %v", acts)
 	}
+
+	// Expiry closes the pending request, with its audit record, and makes
+	// room for a new one; a request that is not pending cannot expire.
+	before := len(auditRecords(t, s))
+	if err := s.ExpireModelRequest(ctx, req.ID, auditPayload(t, "registry.promote.expire", "m@1")); err != nil {
+		t.Fatal(err)
+	}
+	if n := len(auditRecords(t, s)); n != before+1 {
+		t.Errorf("expiry wrote %d audit records, want 1", n-before)
+	}
+	if err := s.ExpireModelRequest(ctx, req.ID, auditPayload(t, "registry.promote.expire", "m@1")); !errors.Is(err, registry.ErrConflict) {
+		t.Errorf("expiring an expired request = %v, want ErrConflict", err)
+	}
+	if err := s.ExpireModelRequest(ctx, "act_unknown", nil); !errors.Is(err, registry.ErrConflict) {
+		t.Errorf("expiring an unknown request = %v, want ErrConflict", err)
+	}
+	if n := len(auditRecords(t, s)); n != before+1 {
+		t.Errorf("refused expiries wrote %d audit records", n-before-1)
+	}
+	again := regAction(registry.KindRequest, "m", "1", "alice", now.Add(time.Second))
+	if err := s.AddModelRequest(ctx, again, nil); err != nil {
+		t.Fatalf("a new request after expiry: %v", err)
+	}
+	acts, err = s.ListModelActions(ctx, "m", "1")
+	if err != nil {
+		t.Fatal(err)
+	}
+	if len(acts) != 3 || acts[1].State != registry.RequestExpired || acts[2].ID != again.ID || acts[2].State != registry.RequestPending {
+		t.Fatalf("actions after expiry and a new request: %v", acts)
+	}
 }
 
 // promotion returns a Promotion of v approving req.
