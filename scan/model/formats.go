@@ -5,7 +5,6 @@ import (
 	"errors"
 	"fmt"
 	"io"
-	"strings"
 
 	"github.com/rampartsec/rampart/finding"
 	"github.com/rampartsec/rampart/scan/model/archive"
@@ -57,31 +56,11 @@ func (s *scanner) pickle(p *piece, r io.Reader, base int64, probe bool) bool {
 // probes as INST of a "module" with a space in it.
 func importsIdentifier(res *pickle.Result) bool {
 	for _, g := range res.Globals {
-		if dotted(g.Module) && (g.Name == "" || dotted(g.Name)) {
+		if pickle.Dotted(g.Module) && (g.Name == "" || pickle.Dotted(g.Name)) {
 			return true
 		}
 	}
 	return false
-}
-
-// dotted reports a dotted Python identifier of ASCII letters, digits and
-// underscores.
-func dotted(s string) bool {
-	if s == "" {
-		return false
-	}
-	for part := range strings.SplitSeq(s, ".") {
-		if part == "" || part[0] >= '0' && part[0] <= '9' {
-			return false
-		}
-		for i := 0; i < len(part); i++ {
-			c := part[i]
-			if !(c == '_' || c >= 'a' && c <= 'z' || c >= 'A' && c <= 'Z' || c >= '0' && c <= '9') {
-				return false
-			}
-		}
-	}
-	return true
 }
 
 // npy checks a .npy header and, for an object array, the pickle after it.

@@ -300,11 +300,7 @@ func judgeLists(module, name, p string) (Verdict, string) {
 // off the check the scan exists for.
 func CheckAllow(entry string) error {
 	path, wildcard := strings.CutSuffix(entry, ".*")
-	minParts := 2
-	if wildcard {
-		minParts = 1
-	}
-	if !dottedPath(path, minParts) {
+	if !Dotted(path) || !wildcard && !strings.Contains(path, ".") {
 		return fmt.Errorf("allowed global %q: want a dotted Python path such as mypkg.models.Net, or a module and .* such as sklearn.*", entry)
 	}
 	if wildcard {
@@ -320,14 +316,13 @@ func CheckAllow(entry string) error {
 	return nil
 }
 
-// dottedPath reports a dotted Python identifier path of ASCII letters,
-// digits and underscores with at least minParts parts.
-func dottedPath(s string, minParts int) bool {
-	parts := strings.Split(s, ".")
-	if len(parts) < minParts {
+// Dotted reports whether s is a dotted Python name ("os", "mypkg.models.Net")
+// of ASCII letters, digits and underscores, as pickles import them.
+func Dotted(s string) bool {
+	if s == "" {
 		return false
 	}
-	for _, part := range parts {
+	for part := range strings.SplitSeq(s, ".") {
 		if part == "" || part[0] >= '0' && part[0] <= '9' {
 			return false
 		}
