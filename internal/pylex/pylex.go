@@ -101,7 +101,10 @@ func (m Imports) Add(l []Token) {
 			i++
 		}
 		dots := i - 1
-		mod, j := Dotted(l, i)
+		mod, j := "", i
+		if i < len(l) && l[i].Text != "import" {
+			mod, j = Dotted(l, i)
+		}
 		if mod == "" && dots == 0 || j >= len(l) || l[j].Text != "import" {
 			return
 		}
