@@ -47,10 +47,7 @@ func Dotted(toks []Token, i int) (string, int) {
 	if i >= len(toks) || toks[i].Kind != Name {
 		return "", i
 	}
-	j := i + 1
-	for j+1 < len(toks) && toks[j].Kind == Op && toks[j].Text == "." && toks[j+1].Kind == Name {
-		j += 2
-	}
+	j := dottedEnd(toks, i)
 	if j == i+1 {
 		return toks[i].Text, j
 	}
@@ -61,6 +58,16 @@ func Dotted(toks []Token, i int) (string, int) {
 		b.WriteString(toks[k+1].Text)
 	}
 	return b.String(), j
+}
+
+// dottedEnd returns the index after NAME(.NAME)* starting at the name
+// toks[i].
+func dottedEnd(toks []Token, i int) int {
+	j := i + 1
+	for j+1 < len(toks) && toks[j].Kind == Op && toks[j].Text == "." && toks[j+1].Kind == Name {
+		j += 2
+	}
+	return j
 }
 
 // Imports maps the names a file's import statements bind to the
@@ -208,10 +215,11 @@ func Calls(toks []Token, imp Imports) []Call {
 			if i > 0 && (toks[i-1].Text == "." || toks[i-1].Text == "def" || toks[i-1].Text == "class") {
 				continue
 			}
-			name, j := Dotted(toks, i)
+			j := dottedEnd(toks, i)
 			if j >= len(toks) || toks[j].Kind != Op || toks[j].Text != "(" {
 				continue
 			}
+			name, _ := Dotted(toks, i)
 			depth++
 			if len(stack) < MaxNesting {
 				stack = append(stack, frame{idx: len(out), level: depth, start: j + 1})

@@ -127,6 +127,15 @@ func lineRanges(toks []pylex.Token) [][2]int {
 	return out
 }
 
+// head returns what the first part of a dotted name stands for: the
+// import it names, or itself.
+func (a *analysis) head(name string) string {
+	if q, ok := a.imp[name]; ok {
+		return q
+	}
+	return name
+}
+
 // normalize strips the builtins module from a callee: builtins.exec and
 // __builtins__.exec are exec.
 func normalize(callee string) string {
@@ -201,9 +210,17 @@ func (a *analysis) rewrite(toks []pylex.Token, calls []pylex.Call) ([]pylex.Toke
 		text       string
 	}
 	var spans []span
+	aliased := false
 	for _, c := range calls {
 		if c.End >= len(toks) {
 			continue
+		}
+		// name = __import__("os") on a line of its own binds an alias.
+		alias := c.Start >= 2 && toks[c.Start-1].Text == "=" && toks[c.Start-2].Kind == pylex.Name &&
+			(c.Start == 2 || toks[c.Start-3].Kind == pylex.Newline) &&
+			(c.End+1 == len(toks) || toks[c.End+1].Kind == pylex.Newline)
+		if !alias && (c.End+1 >= len(toks) || !used(toks[c.End+1])) {
+			continue // not used as a module or function right away
 		}
 		var text string
 		switch normalize(c.Callee) {
@@ -221,7 +238,14 @@ func (a *analysis) rewrite(toks []pylex.Token, calls []pylex.Call) ([]pylex.Toke
 				}
 			}
 		}
-		if text != "" {
+		switch {
+		case text == "":
+		case alias:
+			if name := toks[c.Start-2].Text; a.imp[name] != text {
+				a.imp[name] = text
+				aliased = true
+			}
+		default:
 			spans = append(spans, span{c.Start, c.End, text})
 		}
 	}
@@ -229,8 +253,11 @@ func (a *analysis) rewrite(toks []pylex.Token, calls []pylex.Call) ([]pylex.Toke
 		if toks[i].Kind != pylex.Name || i > 0 && toks[i-1].Text == "." {
 			continue
 		}
+		if h := a.head(toks[i].Text); h != "sys" && h != "sys.modules" {
+			continue
+		}
 		name, j := pylex.Dotted(toks, i)
-		if j+2 < len(toks) && toks[j].Text == "[" && toks[j+2].Text == "]" && a.imp.Resolve(name) == "sys.modules" {
+		if j+3 < len(toks) && toks[j].Text == "[" && toks[j+2].Text == "]" && used(toks[j+3]) && a.imp.Resolve(name) == "sys.modules" {
 			if m, ok := plain(toks[j+1 : j+2]); ok && identifier(m) {
 				spans = append(spans, span{i, j + 2, m})
 			}
@@ -238,7 +265,7 @@ func (a *analysis) rewrite(toks []pylex.Token, calls []pylex.Call) ([]pylex.Toke
 		i = j - 1
 	}
 	if len(spans) == 0 {
-		return toks, false
+		return toks, aliased
 	}
 	slices.SortFunc(spans, func(x, y span) int { return x.start - y.start })
 	out := make([]pylex.Token, 0, len(toks))
@@ -255,6 +282,10 @@ func (a *analysis) rewrite(toks []pylex.Token, calls []pylex.Call) ([]pylex.Toke
 	out = append(out, toks[next:]...)
 	return out, true
 }
+
+// used reports the token after a reflective reference that uses it at
+// once: an attribute or a call.
+func used(t pylex.Token) bool { return t.Kind == pylex.Op && (t.Text == "." || t.Text == "(") }
 
 // has reports whether the sorted indices idx hold one in [lo, hi).
 func has(idx []int, lo, hi int) bool {
@@ -301,11 +332,13 @@ func (a *analysis) index() {
 			if i > 0 && a.toks[i-1].Text == "." {
 				continue
 			}
-			name, _ := pylex.Dotted(a.toks, i)
-			if sitePackages[a.imp.Resolve(name)] {
-				a.sensitive = append(a.sensitive, i)
+			if h, _, _ := strings.Cut(a.head(t.Text), "."); h == "site" || h == "sysconfig" || h == "distutils" {
+				name, _ := pylex.Dotted(a.toks, i)
+				if sitePackages[a.imp.Resolve(name)] {
+					a.sensitive = append(a.sensitive, i)
+				}
 			}
-			if name == "pip" {
+			if t.Text == "pip" {
 				a.pip = append(a.pip, i)
 			}
 		case pylex.Op:

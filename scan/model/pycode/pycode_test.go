@@ -109,6 +109,8 @@ func TestRules(t *testing.T) {
 		{"shell -c in a list", "import subprocess\nsubprocess.run(['bash', '-c', cmd])\n", "process-exec", finding.Critical},
 		{"powershell", "import subprocess\nsubprocess.call('powershell -enc AAAA')\n", "process-exec", finding.Critical},
 		{"command from a download", "import os\nc = conn.recv(4096)\nos.popen(c)\n", "process-exec", finding.Critical},
+		{"alias of __import__", "o = __import__('os')\no.system(c)\n", "process-exec", finding.High},
+		{"alias of getattr", "import subprocess\nrun = getattr(subprocess, 'Popen')\nrun(c)\n", "process-exec", finding.High},
 		{"sys.modules lookup", "import sys\nsys.modules['os'].system('id')\n", "process-exec", finding.High},
 		{"no process: a method named system", "self.system('x')\nos_system = 1\n", "", 0},
 		{"no process: a string", "s = 'os.system(\"id\")'\n", "", 0},

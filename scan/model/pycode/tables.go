@@ -206,6 +206,9 @@ func (a *analysis) credentials() {
 			if i > 0 && a.toks[i-1].Text == "." {
 				continue
 			}
+			if h := a.head(t.Text); h != "os" && !strings.HasPrefix(h, "os.") {
+				continue
+			}
 			name, j := pylex.Dotted(a.toks, i)
 			switch a.imp.Resolve(name) {
 			case "os.environ":
