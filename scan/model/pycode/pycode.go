@@ -63,6 +63,7 @@ const (
 
 type analysis struct {
 	path, src string
+	nested    bool // analysing the literal given to exec, eval or compile
 	toks      []pylex.Token
 	imp       pylex.Imports
 	calls     []pylex.Call
@@ -85,9 +86,12 @@ func (a *analysis) run() {
 	if len(toks) >= pylex.MaxTokens {
 		a.at(RuleLimit, toks[len(toks)-1].Off, toks[len(toks)-1].Line, "", "more tokens than the analysis limit; the rest of the file was not analysed", 1)
 	}
-	a.imp = pylex.Collect(toks)
+	a.imp = pylex.Imports{}
+	for _, l := range lineRanges(toks) {
+		a.imp.Add(toks[l[0]:l[1]])
+	}
 	calls := pylex.Calls(toks, a.imp)
-	a.reflection(toks, calls)
+	a.reflection(calls)
 	for range maxRounds {
 		nt, changed := a.rewrite(toks, calls)
 		if !changed {
@@ -95,7 +99,7 @@ func (a *analysis) run() {
 		}
 		toks = nt
 		calls = pylex.Calls(toks, a.imp)
-		a.reflection(toks, calls)
+		a.reflection(calls)
 	}
 	a.toks, a.calls = toks, calls
 	a.lines = lineRanges(toks)
@@ -109,12 +113,13 @@ func (a *analysis) run() {
 	a.persistence()
 }
 
-// lineRanges returns the logical lines of toks as [start, end) ranges.
+// lineRanges returns the statements of toks as [start, end) ranges:
+// logical lines, split at semicolons.
 func lineRanges(toks []pylex.Token) [][2]int {
 	var out [][2]int
 	start := 0
 	for i, t := range toks {
-		if t.Kind == pylex.Newline {
+		if t.Kind == pylex.Newline || t.Kind == pylex.Op && t.Text == ";" {
 			if i > start {
 				out = append(out, [2]int{start, i})
 			}
@@ -180,7 +185,7 @@ func identifier(s string) bool {
 
 // reflection reports getattr on the builtins module and imports of
 // computed module names.
-func (a *analysis) reflection(toks []pylex.Token, calls []pylex.Call) {
+func (a *analysis) reflection(calls []pylex.Call) {
 	for i := range calls {
 		c := &calls[i]
 		switch normalize(c.Callee) {
@@ -356,8 +361,12 @@ func (a *analysis) follow() {
 	a.vars = map[string]uint8{}
 	for range maxRounds {
 		changed := false
+		fn := "" // the function the line is in: the last one defined before it
 		for _, l := range a.lines {
-			for _, as := range a.assignments(l) {
+			if name := defined(a.toks[l[0]:l[1]]); name != "" {
+				fn = name
+			}
+			for _, as := range a.assignments(l, fn) {
 				k := a.kinds(as.lo, as.hi)
 				if k == 0 {
 					continue
@@ -434,17 +443,33 @@ func (a *analysis) kinds(lo, hi int) uint8 {
 	return k
 }
 
+// defined returns the name a def line defines, or "".
+func defined(l []pylex.Token) string {
+	if len(l) > 1 && l[0].Text == "async" {
+		l = l[1:]
+	}
+	if len(l) > 1 && l[0].Kind == pylex.Name && l[0].Text == "def" && l[1].Kind == pylex.Name {
+		return l[1].Text
+	}
+	return ""
+}
+
 type assignment struct {
 	targets []string
 	lo, hi  int // the value's tokens
 }
 
 // assignments returns what one logical line assigns: x = v, a, b = v,
-// self.x = v, x += v, with v as w, for x in v.
-func (a *analysis) assignments(l [2]int) []assignment {
+// self.x = v, x += v, with v as w, for x in v, and return v to the
+// function fn the line is in.
+func (a *analysis) assignments(l [2]int, fn string) []assignment {
 	toks := a.toks[l[0]:l[1]]
 	if len(toks) == 0 {
 		return nil
+	}
+	if toks[0].Kind == pylex.Name && toks[0].Text == "return" && fn != "" {
+		// What a function returns flows into its calls: f(), self.f().
+		return []assignment{{[]string{fn, "self." + fn, "cls." + fn}, l[0] + 1, l[1]}}
 	}
 	if toks[0].Kind == pylex.Name && (toks[0].Text == "with" || toks[0].Text == "async" && len(toks) > 1 && toks[1].Text == "with") {
 		var out []assignment
@@ -528,6 +553,7 @@ func (a *analysis) judge(c *pylex.Call) {
 				return
 			}
 		} else if _, ok := plain(c.Pos[0]); ok {
+			a.literalCode(c, c.Pos[0][0])
 			return // a literal: what runs is in the file
 		}
 		a.sink(c, k, "runs code built at run time")
@@ -579,6 +605,37 @@ func (a *analysis) judge(c *pylex.Call) {
 	case isNative(callee):
 		a.call(RuleNative, c, "loads a native library", 0.8)
 	}
+}
+
+// literalCode analyses the string literal that exec, eval or compile
+// runs as code of its own, once (not the literals inside it), and reports
+// what it finds at the call.
+func (a *analysis) literalCode(c *pylex.Call, lit pylex.Token) {
+	if a.nested {
+		return
+	}
+	code := pylex.Unquote(lit.Text)
+	if !strings.ContainsAny(lit.Text[:strings.IndexAny(lit.Text, `"'`)], "rR") {
+		code = unescape(code)
+	}
+	in := &analysis{path: a.path, src: code, nested: true}
+	in.run()
+	for _, f := range in.out.Findings() {
+		r := ruleByID[f.RuleID]
+		if r == nil || r == RuleLimit {
+			continue
+		}
+		a.call(r, c, "in the code it runs: "+f.Message, f.Confidence, f.Severity)
+	}
+}
+
+// unescape resolves the escapes of a Python string that matter for
+// reading it as code: line breaks, tabs, quotes and backslashes.
+func unescape(s string) string {
+	if !strings.Contains(s, `\`) {
+		return s
+	}
+	return strings.NewReplacer(`\n`, "\n", `\t`, "\t", `\r`, "", `\'`, "'", `\"`, `"`, `\\`, `\`).Replace(s)
 }
 
 // sink reports code built at run time: critical when it comes from

@@ -48,6 +48,15 @@ var (
 		"Inspect the file by hand: an oversized modeling file can hide code past the analysed part.")
 )
 
+var ruleByID = func() map[string]*finding.Rule {
+	m := map[string]*finding.Rule{}
+	for _, r := range []*finding.Rule{RuleProcess, RuleDynamic, RuleObfuscated, RuleEncodedBlob, RuleNetwork,
+		RulePersistence, RuleInstall, RuleNative, RuleDeserialize, RuleLimit} {
+		m[r.ID] = r
+	}
+	return m
+}()
+
 // Rules lists every rule Check can report.
 func Rules() []finding.Rule {
 	return modelfinding.Rules(RuleProcess, RuleDynamic, RuleObfuscated, RuleEncodedBlob, RuleNetwork,
