@@ -75,6 +75,7 @@ type analysis struct {
 	refs                                              [nKinds][]int // references to variables, by value kind bit
 
 	followed   bool   // vars are final and refs indexed
+	scope      string // while following: the function of the statement
 	credential string // what the file reads that looks like a credential
 	lineStart  []int  // byte offset of each line, built on first use
 	seen       map[string]bool
@@ -359,19 +360,20 @@ func (a *analysis) index() {
 // indexes the references to them.
 func (a *analysis) follow() {
 	a.vars = map[string]uint8{}
+	scope, fn := a.scopes()
 	for range maxRounds {
 		changed := false
-		fn := "" // the function the line is in: the last one defined before it
-		for _, l := range a.lines {
-			if name := defined(a.toks[l[0]:l[1]]); name != "" {
-				fn = name
-			}
-			for _, as := range a.assignments(l, fn) {
+		for li, l := range a.lines {
+			a.scope = scope[li]
+			for _, as := range a.assignments(l, fn[li]) {
 				k := a.kinds(as.lo, as.hi)
 				if k == 0 {
 					continue
 				}
 				for _, t := range as.targets {
+					if !as.global {
+						t = a.key(t)
+					}
 					if a.vars[t]|k != a.vars[t] {
 						a.vars[t] |= k
 						changed = true
@@ -387,26 +389,70 @@ func (a *analysis) follow() {
 	if len(a.vars) == 0 {
 		return
 	}
-	for i, t := range a.toks {
-		if t.Kind != pylex.Name || i > 0 && a.toks[i-1].Text == "." {
-			continue
-		}
-		k := a.varKind(i)
-		for b := range a.refs {
-			if k&(1<<b) != 0 {
-				a.refs[b] = append(a.refs[b], i)
+	for li, l := range a.lines {
+		a.scope = scope[li]
+		for i := l[0]; i < l[1]; i++ {
+			if t := a.toks[i]; t.Kind != pylex.Name || i > 0 && a.toks[i-1].Text == "." {
+				continue
+			}
+			k := a.varKind(i)
+			for b := range a.refs {
+				if k&(1<<b) != 0 {
+					a.refs[b] = append(a.refs[b], i)
+				}
 			}
 		}
 	}
 }
 
-// varKind returns the kinds of the variable named at toks[i]: its dotted
-// name (self.payload) or its first part.
+// scopes returns for each statement the function it lies in, as an id
+// unique in the file ("" at module level) and by name. A function's body
+// is the statements after its def indented deeper than the def.
+func (a *analysis) scopes() (ids, names []string) {
+	ids, names = make([]string, len(a.lines)), make([]string, len(a.lines))
+	type def struct {
+		indent   int
+		id, name string
+	}
+	var stack []def
+	for li, l := range a.lines {
+		t := a.toks[l[0]]
+		indent := a.column(t.Off, t.Line)
+		for len(stack) > 0 && stack[len(stack)-1].indent >= indent {
+			stack = stack[:len(stack)-1]
+		}
+		if len(stack) > 0 {
+			ids[li], names[li] = stack[len(stack)-1].id, stack[len(stack)-1].name
+		}
+		if name := defined(a.toks[l[0]:l[1]]); name != "" && len(stack) < pylex.MaxNesting {
+			stack = append(stack, def{indent, itoa(li) + ":" + name, name})
+		}
+	}
+	return ids, names
+}
+
+// key returns the name under which a variable assigned in the current
+// scope is kept: a plain name inside a function is local to it; a dotted
+// one (self.x) and one at module level are global.
+func (a *analysis) key(name string) string {
+	if a.scope == "" || strings.Contains(name, ".") {
+		return name
+	}
+	return a.scope + "\x00" + name
+}
+
+// varKind returns the kinds of the variable named at toks[i] in the
+// current scope: its dotted name (self.payload), its first part, local
+// or global.
 func (a *analysis) varKind(i int) uint8 {
-	k := a.vars[a.toks[i].Text]
+	name := a.toks[i].Text
+	k := a.vars[name]
+	if a.scope != "" {
+		k |= a.vars[a.key(name)]
+	}
 	if i+2 < len(a.toks) && a.toks[i+1].Text == "." {
-		name, _ := pylex.Dotted(a.toks, i)
-		k |= a.vars[name]
+		dotted, _ := pylex.Dotted(a.toks, i)
+		k |= a.vars[dotted]
 	}
 	return k
 }
@@ -456,7 +502,8 @@ func defined(l []pylex.Token) string {
 
 type assignment struct {
 	targets []string
-	lo, hi  int // the value's tokens
+	global  bool // the targets are global names (a function's return)
+	lo, hi  int  // the value's tokens
 }
 
 // assignments returns what one logical line assigns: x = v, a, b = v,
@@ -469,7 +516,7 @@ func (a *analysis) assignments(l [2]int, fn string) []assignment {
 	}
 	if toks[0].Kind == pylex.Name && toks[0].Text == "return" && fn != "" {
 		// What a function returns flows into its calls: f(), self.f().
-		return []assignment{{[]string{fn, "self." + fn, "cls." + fn}, l[0] + 1, l[1]}}
+		return []assignment{{[]string{fn, "self." + fn, "cls." + fn}, true, l[0] + 1, l[1]}}
 	}
 	if toks[0].Kind == pylex.Name && (toks[0].Text == "with" || toks[0].Text == "async" && len(toks) > 1 && toks[1].Text == "with") {
 		var out []assignment
@@ -477,7 +524,7 @@ func (a *analysis) assignments(l [2]int, fn string) []assignment {
 		for i := 1; i+1 < len(toks); i++ {
 			if toks[i].Kind == pylex.Name && toks[i].Text == "as" && toks[i+1].Kind == pylex.Name {
 				name, _ := pylex.Dotted(toks, i+1)
-				out = append(out, assignment{[]string{name}, l[0] + start, l[0] + i})
+				out = append(out, assignment{[]string{name}, false, l[0] + start, l[0] + i})
 				start = i + 2
 			}
 		}
@@ -486,7 +533,7 @@ func (a *analysis) assignments(l [2]int, fn string) []assignment {
 	if toks[0].Kind == pylex.Name && toks[0].Text == "for" {
 		for i := 1; i < len(toks); i++ {
 			if toks[i].Kind == pylex.Name && toks[i].Text == "in" {
-				return []assignment{{targets(toks[1:i]), l[0] + i + 1, l[1]}}
+				return []assignment{{targets(toks[1:i]), false, l[0] + i + 1, l[1]}}
 			}
 		}
 		return nil
@@ -513,7 +560,7 @@ func (a *analysis) assignments(l [2]int, fn string) []assignment {
 			if strings.Contains("+-*/%&|^@", toks[i-1].Text) && toks[i-1].Kind == pylex.Op {
 				lhs = toks[:i-1]
 			}
-			return []assignment{{targets(lhs), l[0] + i + 1, l[1]}}
+			return []assignment{{targets(lhs), false, l[0] + i + 1, l[1]}}
 		}
 	}
 	return nil
