@@ -68,7 +68,7 @@ type analysis struct {
 	imp       pylex.Imports
 	calls     []pylex.Call
 	lines     [][2]int // logical lines as token index ranges
-	vars      map[string]uint8
+	vars      map[varKey]uint8
 
 	// Sorted token indices for range queries.
 	decoders, fetches, sensitive, shell, pip, install []int
@@ -76,6 +76,7 @@ type analysis struct {
 
 	followed   bool   // vars are final and refs indexed
 	scope      string // while following: the function of the statement
+	dotted     bool   // some variable has a dotted name (self.x)
 	credential string // what the file reads that looks like a credential
 	lineStart  []int  // byte offset of each line, built on first use
 	seen       map[string]bool
@@ -359,7 +360,7 @@ func (a *analysis) index() {
 // values, following one more step of assignment in each round, and then
 // indexes the references to them.
 func (a *analysis) follow() {
-	a.vars = map[string]uint8{}
+	a.vars = map[varKey]uint8{}
 	scope, fn := a.scopes()
 	for range maxRounds {
 		changed := false
@@ -371,11 +372,13 @@ func (a *analysis) follow() {
 					continue
 				}
 				for _, t := range as.targets {
+					v := varKey{name: t}
 					if !as.global {
-						t = a.key(t)
+						v = a.key(t)
 					}
-					if a.vars[t]|k != a.vars[t] {
-						a.vars[t] |= k
+					if a.vars[v]|k != a.vars[v] {
+						a.vars[v] |= k
+						a.dotted = a.dotted || strings.Contains(v.name, ".")
 						changed = true
 					}
 				}
@@ -431,28 +434,35 @@ func (a *analysis) scopes() (ids, names []string) {
 	return ids, names
 }
 
-// key returns the name under which a variable assigned in the current
+// varKey names a variable: a plain name local to a function, or a
+// global one (scope "").
+type varKey struct{ scope, name string }
+
+// key returns the key under which a variable assigned in the current
 // scope is kept: a plain name inside a function is local to it; a dotted
 // one (self.x) and one at module level are global.
-func (a *analysis) key(name string) string {
+func (a *analysis) key(name string) varKey {
 	if a.scope == "" || strings.Contains(name, ".") {
-		return name
+		return varKey{name: name}
 	}
-	return a.scope + "\x00" + name
+	return varKey{a.scope, name}
 }
 
 // varKind returns the kinds of the variable named at toks[i] in the
 // current scope: its dotted name (self.payload), its first part, local
 // or global.
 func (a *analysis) varKind(i int) uint8 {
-	name := a.toks[i].Text
-	k := a.vars[name]
-	if a.scope != "" {
-		k |= a.vars[a.key(name)]
+	if len(a.vars) == 0 {
+		return 0
 	}
-	if i+2 < len(a.toks) && a.toks[i+1].Text == "." {
+	name := a.toks[i].Text
+	k := a.vars[varKey{name: name}]
+	if a.scope != "" {
+		k |= a.vars[varKey{a.scope, name}]
+	}
+	if a.dotted && i+2 < len(a.toks) && a.toks[i+1].Text == "." {
 		dotted, _ := pylex.Dotted(a.toks, i)
-		k |= a.vars[dotted]
+		k |= a.vars[varKey{name: dotted}]
 	}
 	return k
 }
