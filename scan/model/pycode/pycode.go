@@ -74,11 +74,12 @@ type analysis struct {
 	decoders, fetches, sensitive, shell, pip, install []int
 	refs                                              [nKinds][]int // references to variables, by value kind bit
 
-	followed   bool   // vars are final and refs indexed
-	scope      string // while following: the function of the statement
-	dotted     bool   // some variable has a dotted name (self.x)
-	credential string // what the file reads that looks like a credential
-	lineStart  []int  // byte offset of each line, built on first use
+	followed   bool            // vars are final and refs indexed
+	scope      string          // while following: the function of the statement
+	dotted     bool            // some variable has a dotted name (self.x)
+	names      map[string]bool // the variables' names, or their first parts
+	credential string          // what the file reads that looks like a credential
+	lineStart  []int           // byte offset of each line, built on first use
 	seen       map[string]bool
 	out        modelfinding.Counter
 }
@@ -360,13 +361,23 @@ func (a *analysis) index() {
 // values, following one more step of assignment in each round, and then
 // indexes the references to them.
 func (a *analysis) follow() {
-	a.vars = map[varKey]uint8{}
+	a.vars, a.names = map[varKey]uint8{}, map[string]bool{}
 	scope, fn := a.scopes()
+	type stmt struct {
+		li int
+		as []assignment
+	}
+	var stmts []stmt
+	for li, l := range a.lines {
+		if as := a.assignments(l, fn[li]); len(as) > 0 {
+			stmts = append(stmts, stmt{li, as})
+		}
+	}
 	for range maxRounds {
 		changed := false
-		for li, l := range a.lines {
-			a.scope = scope[li]
-			for _, as := range a.assignments(l, fn[li]) {
+		for _, st := range stmts {
+			a.scope = scope[st.li]
+			for _, as := range st.as {
 				k := a.kinds(as.lo, as.hi)
 				if k == 0 {
 					continue
@@ -378,7 +389,9 @@ func (a *analysis) follow() {
 					}
 					if a.vars[v]|k != a.vars[v] {
 						a.vars[v] |= k
-						a.dotted = a.dotted || strings.Contains(v.name, ".")
+						head, _, dotted := strings.Cut(v.name, ".")
+						a.names[head] = true
+						a.dotted = a.dotted || dotted
 						changed = true
 					}
 				}
@@ -452,10 +465,10 @@ func (a *analysis) key(name string) varKey {
 // current scope: its dotted name (self.payload), its first part, local
 // or global.
 func (a *analysis) varKind(i int) uint8 {
-	if len(a.vars) == 0 {
+	name := a.toks[i].Text
+	if !a.names[name] {
 		return 0
 	}
-	name := a.toks[i].Text
 	k := a.vars[varKey{name: name}]
 	if a.scope != "" {
 		k |= a.vars[varKey{a.scope, name}]
