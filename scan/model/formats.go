@@ -13,6 +13,7 @@ import (
 	"github.com/rampartsec/rampart/scan/model/npy"
 	"github.com/rampartsec/rampart/scan/model/onnx"
 	"github.com/rampartsec/rampart/scan/model/pickle"
+	"github.com/rampartsec/rampart/scan/model/pycode"
 	"github.com/rampartsec/rampart/scan/model/safetensors"
 	"github.com/rampartsec/rampart/scan/model/savedmodel"
 	"github.com/rampartsec/rampart/scan/model/template"
@@ -27,7 +28,7 @@ func Rules() []finding.Rule {
 		}
 	}
 	for _, rs := range [][]finding.Rule{archive.Rules(), safetensors.Rules(), gguf.Rules(), template.Rules(),
-		keras.Rules(), savedmodel.Rules(), onnx.Rules()} {
+		keras.Rules(), savedmodel.Rules(), onnx.Rules(), pycode.Rules()} {
 		out = append(out, rs...)
 	}
 	return out

@@ -15,6 +15,7 @@ import (
 	"github.com/rampartsec/rampart/finding"
 	"github.com/rampartsec/rampart/scan/model/archive"
 	"github.com/rampartsec/rampart/scan/model/keras"
+	"github.com/rampartsec/rampart/scan/model/pycode"
 )
 
 // scanner scans the pieces of one file on disk: the file itself and,
@@ -79,7 +80,22 @@ func (s *scanner) file(j job) {
 		return
 	}
 	p.r, p.size = f, st.Size()
+	if j.code {
+		s.code(p)
+	}
 	s.piece(p)
+}
+
+// code analyses Python source a model ships for trust_remote_code. A
+// file over pycode.MaxSource is read no further than that and reported.
+func (s *scanner) code(p *piece) {
+	b := make([]byte, min(p.size, pycode.MaxSource+1))
+	n, err := p.r.ReadAt(b, 0)
+	if err != nil && err != io.EOF {
+		s.own(p, ruleUnreadable, int64(n), "", err.Error())
+		return
+	}
+	s.add(p, pycode.Check(p.name, b[:n]))
 }
 
 // limits are the archive limits of a file on disk.

@@ -13,7 +13,9 @@
 package model
 
 import (
+	"bytes"
 	"context"
+	"encoding/json"
 	"fmt"
 	"io/fs"
 	"os"
@@ -25,6 +27,7 @@ import (
 
 	"github.com/rampartsec/rampart/finding"
 	"github.com/rampartsec/rampart/internal/parallel"
+	"github.com/rampartsec/rampart/internal/smallfile"
 	"github.com/rampartsec/rampart/internal/version"
 	"github.com/rampartsec/rampart/scan/model/pickle"
 )
@@ -123,6 +126,7 @@ type job struct {
 	path string // as shown in findings
 	abs  string // to open
 	dir  string // the folder it lies in, for formats that reference other files
+	code bool   // Python code a model ships for trust_remote_code: analysed by pycode
 }
 
 // collect lists the files of one target and reports links that leave it.
@@ -132,7 +136,7 @@ func collect(target string, opts Options) ([]job, []finding.Finding, error) {
 		return nil, nil, fmt.Errorf("scan model: %w", err)
 	}
 	if !info.IsDir() {
-		return []job{{path: target, abs: target, dir: filepath.Dir(target)}}, nil, nil
+		return []job{{path: target, abs: target, dir: filepath.Dir(target), code: isPython(target)}}, nil, nil
 	}
 	root, err := filepath.Abs(target)
 	if err != nil {
@@ -186,8 +190,50 @@ func collect(target string, opts Options) ([]job, []finding.Finding, error) {
 	if err != nil {
 		return nil, nil, fmt.Errorf("scan model: walk %s: %w", target, err)
 	}
+	markRemoteCode(jobs)
 	return jobs, fs_, nil
 }
+
+// markRemoteCode marks the Python files of every folder where a JSON
+// config maps classes to shipped code (auto_map): loading that model with
+// trust_remote_code=True runs them. Python files of other folders are a
+// project's own code, not the model's, and are left alone.
+func markRemoteCode(jobs []job) {
+	withPython := map[string]bool{}
+	for _, j := range jobs {
+		if isPython(j.path) {
+			withPython[j.dir] = true
+		}
+	}
+	if len(withPython) == 0 {
+		return
+	}
+	remote := map[string]bool{}
+	for _, j := range jobs {
+		if withPython[j.dir] && !remote[j.dir] && strings.EqualFold(filepath.Ext(j.path), ".json") && hasAutoMap(j.abs) {
+			remote[j.dir] = true
+		}
+	}
+	for i := range jobs {
+		jobs[i].code = remote[jobs[i].dir] && isPython(jobs[i].path)
+	}
+}
+
+// hasAutoMap reports a JSON file whose top-level object has a non-empty
+// auto_map object.
+func hasAutoMap(path string) bool {
+	b, err := smallfile.Read(path, jsonLimit)
+	if err != nil || !bytes.Contains(b, []byte(`"auto_map"`)) {
+		return false
+	}
+	var top struct {
+		AutoMap map[string]json.RawMessage `json:"auto_map"`
+	}
+	return json.Unmarshal(b, &top) == nil && len(top.AutoMap) > 0
+}
+
+// isPython reports a Python source file name.
+func isPython(name string) bool { return strings.EqualFold(filepath.Ext(name), ".py") }
 
 // fileFinding makes one of the driver's own findings.
 func fileFinding(r *finding.Rule, path string, off int64, excerpt, msg string) finding.Finding {

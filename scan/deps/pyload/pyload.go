@@ -18,6 +18,7 @@ import (
 	"strings"
 
 	"github.com/rampartsec/rampart/finding"
+	"github.com/rampartsec/rampart/internal/pylex"
 )
 
 var family = finding.Family{
@@ -53,17 +54,7 @@ func Rules() []*finding.Rule {
 const Detector = "deps.code"
 
 // MaxSource is the largest source Check reads; larger files are ignored.
-const MaxSource = 16 << 20
-
-// call is one call expression: its callee resolved through the imports,
-// and its arguments.
-type call struct {
-	callee string // e.g. "torch.load", "transformers.AutoModel.from_pretrained"
-	name   string // the callee as written, e.g. "th.load"
-	tok    token  // the callee's first token
-	pos    [][]token
-	kw     map[string][]token
-}
+const MaxSource = pylex.MaxSource
 
 var commitRE = regexp.MustCompile(`^[0-9a-f]{40}$`)
 
@@ -110,7 +101,7 @@ func CheckNotebook(path string, data []byte) ([]finding.Finding, error) {
 	}
 	// The cells run in one namespace: an import or a download in one cell
 	// is seen by the cells after it.
-	alias, tainted := map[string]string{}, map[string]bool{}
+	alias, tainted := pylex.Imports{}, map[string]bool{}
 	var files []*file
 	for i, c := range nb.Cells {
 		if c.Type != "code" {
@@ -138,7 +129,7 @@ func CheckNotebook(path string, data []byte) ([]finding.Finding, error) {
 	}
 	var out []finding.Finding
 	for _, f := range files {
-		for _, c := range f.calls() {
+		for _, c := range pylex.Calls(f.toks, f.alias) {
 			f.judge(c)
 		}
 		out = append(out, f.out...)
@@ -147,129 +138,46 @@ func CheckNotebook(path string, data []byte) ([]finding.Finding, error) {
 }
 
 func check(path, field, src string) []finding.Finding {
-	f := newFile(path, field, src, map[string]string{}, map[string]bool{})
+	f := newFile(path, field, src, pylex.Imports{}, map[string]bool{})
 	f.imports()
 	f.taint()
-	for _, c := range f.calls() {
+	for _, c := range pylex.Calls(f.toks, f.alias) {
 		f.judge(c)
 	}
 	return f.out
 }
 
-func newFile(path, field, src string, alias map[string]string, tainted map[string]bool) *file {
-	return &file{path: path, field: field, src: src, toks: lex(src), alias: alias, tainted: tainted}
+func newFile(path, field, src string, alias pylex.Imports, tainted map[string]bool) *file {
+	return &file{path: path, field: field, src: src, toks: pylex.Lex(src), alias: alias, tainted: tainted}
 }
 
 type file struct {
 	path, field, src string
-	toks             []token
-	alias            map[string]string // local name → qualified name
-	tainted          map[string]bool   // variables holding a downloaded file
+	toks             []pylex.Token
+	alias            pylex.Imports   // local name → qualified name
+	tainted          map[string]bool // variables holding a downloaded file
 	out              []finding.Finding
-}
-
-// lines returns the logical lines as token ranges.
-func (f *file) lines() [][]token {
-	var out [][]token
-	start := 0
-	for i, t := range f.toks {
-		if t.kind == tNewline {
-			if i > start {
-				out = append(out, f.toks[start:i])
-			}
-			start = i + 1
-		}
-	}
-	if start < len(f.toks) {
-		out = append(out, f.toks[start:])
-	}
-	return out
-}
-
-// dotted reads NAME(.NAME)* from toks[i:], returning the name and the
-// index after it.
-func dotted(toks []token, i int) (string, int) {
-	if i >= len(toks) || toks[i].kind != tName {
-		return "", i
-	}
-	var b strings.Builder
-	b.WriteString(toks[i].text)
-	i++
-	for i+1 < len(toks) && toks[i].kind == tOp && toks[i].text == "." && toks[i+1].kind == tName {
-		b.WriteString("." + toks[i+1].text)
-		i += 2
-	}
-	return b.String(), i
 }
 
 // imports records the names the file's import statements bind.
 func (f *file) imports() {
-	for _, l := range f.lines() {
-		switch {
-		case l[0].kind == tName && l[0].text == "import":
-			for i := 1; i < len(l); {
-				mod, j := dotted(l, i)
-				if mod == "" {
-					break
-				}
-				local := strings.SplitN(mod, ".", 2)[0]
-				target := local
-				if j+1 < len(l) && l[j].text == "as" && l[j+1].kind == tName {
-					local, target = l[j+1].text, mod
-					j += 2
-				}
-				f.alias[local] = target
-				if j < len(l) && l[j].text == "," {
-					j++
-				}
-				i = j
-			}
-		case l[0].kind == tName && l[0].text == "from":
-			mod, j := dotted(l, 1)
-			if mod == "" || j >= len(l) || l[j].text != "import" {
-				continue
-			}
-			for i := j + 1; i < len(l); i++ {
-				t := l[i]
-				if t.kind != tName {
-					continue
-				}
-				local, target := t.text, mod+"."+t.text
-				if i+2 < len(l) && l[i+1].text == "as" && l[i+2].kind == tName {
-					local = l[i+2].text
-					i += 2
-				}
-				f.alias[local] = target
-			}
-		}
+	for _, l := range pylex.Lines(f.toks) {
+		f.alias.Add(l)
 	}
-}
-
-// resolve qualifies a dotted name through the imports.
-func (f *file) resolve(name string) string {
-	head, rest, _ := strings.Cut(name, ".")
-	q, ok := f.alias[head]
-	if !ok {
-		return name
-	}
-	if rest == "" {
-		return q
-	}
-	return q + "." + rest
 }
 
 // taint marks variables assigned from a download call (x = hf_hub_download(...)),
 // and those assigned from an expression that uses a tainted variable.
 func (f *file) taint() {
 	for range 2 { // a second round follows one step of x = f(y)
-		for _, l := range f.lines() {
-			if l[0].kind == tName && l[0].text == "with" {
+		for _, l := range pylex.Lines(f.toks) {
+			if l[0].Kind == pylex.Name && l[0].Text == "with" {
 				// with open(path) as fh: — fh is tainted when the expression is.
 				start := 1
 				for i := 1; i+1 < len(l); i++ {
-					if l[i].kind == tName && l[i].text == "as" && l[i+1].kind == tName {
+					if l[i].Kind == pylex.Name && l[i].Text == "as" && l[i+1].Kind == pylex.Name {
 						if f.fromDownload(l[start:i]) {
-							f.tainted[l[i+1].text] = true
+							f.tainted[l[i+1].Text] = true
 						}
 						start = i + 2
 					}
@@ -282,8 +190,8 @@ func (f *file) taint() {
 				continue
 			}
 			for _, t := range l[:eq] {
-				if t.kind == tName {
-					f.tainted[t.text] = true
+				if t.Kind == pylex.Name {
+					f.tainted[t.Text] = true
 				}
 			}
 		}
@@ -292,12 +200,12 @@ func (f *file) taint() {
 
 // assignment returns the index of the "=" of a line assigning to one name
 // or a tuple of names (a, b = … or (a, b) = …), or -1.
-func assignment(l []token) int {
+func assignment(l []pylex.Token) int {
 	for i, t := range l {
 		switch {
-		case t.kind == tName:
-		case t.kind == tOp && (t.text == "," || t.text == "(" || t.text == ")"):
-		case t.kind == tOp && t.text == "=" && i > 0 && (i+1 >= len(l) || l[i+1].text != "="):
+		case t.Kind == pylex.Name:
+		case t.Kind == pylex.Op && (t.Text == "," || t.Text == "(" || t.Text == ")"):
+		case t.Kind == pylex.Op && t.Text == "=" && i > 0 && (i+1 >= len(l) || l[i+1].Text != "="):
 			return i
 		default:
 			return -1
@@ -308,97 +216,24 @@ func assignment(l []token) int {
 
 // fromDownload reports whether an expression calls a downloader or uses a
 // tainted variable.
-func (f *file) fromDownload(expr []token) bool {
+func (f *file) fromDownload(expr []pylex.Token) bool {
 	for i, t := range expr {
-		if t.kind != tName {
+		if t.Kind != pylex.Name {
 			continue
 		}
-		if f.tainted[t.text] && (i == 0 || expr[i-1].text != ".") {
+		if f.tainted[t.Text] && (i == 0 || expr[i-1].Text != ".") {
 			return true
 		}
-		if downloaders[t.text] && i+1 < len(expr) && expr[i+1].text == "(" {
+		if downloaders[t.Text] && i+1 < len(expr) && expr[i+1].Text == "(" {
 			return true
 		}
 	}
 	return false
 }
 
-// calls finds every call expression.
-func (f *file) calls() []call {
-	var out []call
-	toks := f.toks
-	for i := 0; i < len(toks); i++ {
-		if toks[i].kind != tName || i > 0 && (toks[i-1].text == "." || toks[i-1].text == "def" || toks[i-1].text == "class") {
-			continue
-		}
-		name, j := dotted(toks, i)
-		if j >= len(toks) || toks[j].kind != tOp || toks[j].text != "(" {
-			continue
-		}
-		c := call{callee: f.resolve(name), name: name, tok: toks[i], kw: map[string][]token{}}
-		depth, start := 0, j+1
-		k := j
-	args:
-		for ; k < len(toks); k++ {
-			switch t := toks[k]; {
-			case t.kind == tOp && (t.text == "(" || t.text == "[" || t.text == "{"):
-				depth++
-			case t.kind == tOp && (t.text == ")" || t.text == "]" || t.text == "}"):
-				depth--
-				if depth == 0 {
-					c.arg(toks[start:k])
-					break args
-				}
-			case t.kind == tOp && t.text == "," && depth == 1:
-				c.arg(toks[start:k])
-				start = k + 1
-			}
-		}
-		out = append(out, c)
-	}
-	return out
-}
-
-// arg records one argument: keyword (NAME = value, not ==) or positional.
-func (c *call) arg(a []token) {
-	if len(a) == 0 {
-		return
-	}
-	if len(a) >= 2 && a[0].kind == tName && a[1].kind == tOp && a[1].text == "=" && (len(a) == 2 || a[2].text != "=") {
-		c.kw[a[0].text] = a[2:]
-		return
-	}
-	c.pos = append(c.pos, a)
-}
-
-func text(ts []token) string {
-	var b strings.Builder
-	for _, t := range ts {
-		b.WriteString(t.text)
-	}
-	return b.String()
-}
-
-// literal returns the value of a plain string literal argument.
-func literal(ts []token) (string, bool) {
-	if len(ts) != 1 || ts[0].kind != tString {
-		return "", false
-	}
-	s := ts[0].text
-	s = strings.TrimLeft(s, "rRbBuU")
-	if len(s) >= 2 {
-		q := s[:1]
-		if strings.HasPrefix(s, q+q+q) && len(s) >= 6 {
-			return s[3 : len(s)-3], true
-		}
-		return s[1 : len(s)-1], true
-	}
-	return "", false
-}
-
-func (f *file) report(r *finding.Rule, c call, excerpt, msg string) {
-	col := c.tok.off - strings.LastIndexByte(f.src[:c.tok.off], '\n')
-	fd := finding.New(r, finding.Location{Path: f.path, Line: c.tok.line, Column: col, Field: f.field}, 0.9, excerpt)
+func (f *file) report(r *finding.Rule, c pylex.Call, excerpt, msg string) {
+	col := c.Tok.Off - strings.LastIndexByte(f.src[:c.Tok.Off], '\n')
+	fd := finding.New(r, finding.Location{Path: f.path, Line: c.Tok.Line, Column: col, Field: f.field}, 0.9, excerpt)
 	fd.Message = msg
 	fd.Detector = Detector
 	f.out = append(f.out, fd)
@@ -406,74 +241,74 @@ func (f *file) report(r *finding.Rule, c call, excerpt, msg string) {
 
 func last(name string) string { return name[strings.LastIndexByte(name, '.')+1:] }
 
-func (f *file) judge(c call) {
-	if v, ok := c.kw["trust_remote_code"]; ok && text(v) == "True" {
-		f.report(RuleRemoteCode, c, c.name+"(…, trust_remote_code=True)", "the model's own Python files run in this process")
+func (f *file) judge(c pylex.Call) {
+	if v, ok := c.Kw["trust_remote_code"]; ok && pylex.Text(v) == "True" {
+		f.report(RuleRemoteCode, c, c.Name+"(…, trust_remote_code=True)", "the model's own Python files run in this process")
 	}
-	switch fn := last(c.callee); {
-	case fn == "from_pretrained" || fn == "snapshot_download" || fn == "hf_hub_download" || c.callee == "datasets.load_dataset":
+	switch fn := last(c.Callee); {
+	case fn == "from_pretrained" || fn == "snapshot_download" || fn == "hf_hub_download" || c.Callee == "datasets.load_dataset":
 		f.pinned(c)
 	}
 	switch {
-	case c.callee == "torch.load":
-		switch v, ok := c.kw["weights_only"]; {
+	case c.Callee == "torch.load":
+		switch v, ok := c.Kw["weights_only"]; {
 		case !ok:
-			f.report(RuleTorchLoad, c, c.name+"(…)", "weights_only defaults to True only from PyTorch 2.6; pass weights_only=True")
-		case text(v) == "False":
-			f.report(RuleTorchLoadFalse, c, c.name+"(…, weights_only=False)", "the checkpoint's pickle may run any code when loaded")
+			f.report(RuleTorchLoad, c, c.Name+"(…)", "weights_only defaults to True only from PyTorch 2.6; pass weights_only=True")
+		case pylex.Text(v) == "False":
+			f.report(RuleTorchLoadFalse, c, c.Name+"(…, weights_only=False)", "the checkpoint's pickle may run any code when loaded")
 		}
-	case pickleLoaders[c.callee]:
-		if len(c.pos) > 0 && f.fromDownload(c.pos[0]) {
-			f.report(RulePickleDownload, c, c.name+"(…)", "the loaded file comes from a download in this file")
+	case pickleLoaders[c.Callee]:
+		if len(c.Pos) > 0 && f.fromDownload(c.Pos[0]) {
+			f.report(RulePickleDownload, c, c.Name+"(…)", "the loaded file comes from a download in this file")
 		} else {
-			f.report(RulePickleLoad, c, c.name+"(…)", "loading a pickle runs whatever it names; load only files you produced, or use a format that cannot run code")
+			f.report(RulePickleLoad, c, c.Name+"(…)", "loading a pickle runs whatever it names; load only files you produced, or use a format that cannot run code")
 		}
-	case c.callee == "numpy.load":
-		if v, ok := c.kw["allow_pickle"]; ok && text(v) == "True" {
-			f.report(RuleNumpyPickle, c, c.name+"(…, allow_pickle=True)", "object arrays are pickles")
+	case c.Callee == "numpy.load":
+		if v, ok := c.Kw["allow_pickle"]; ok && pylex.Text(v) == "True" {
+			f.report(RuleNumpyPickle, c, c.Name+"(…, allow_pickle=True)", "object arrays are pickles")
 		}
-	case c.callee == "yaml.unsafe_load" || c.callee == "yaml.unsafe_load_all":
-		f.report(RuleYAMLLoad, c, c.name+"(…)", "constructs arbitrary Python objects; use yaml.safe_load")
-	case c.callee == "yaml.load" || c.callee == "yaml.load_all":
-		loader, ok := c.kw["Loader"]
-		if !ok && len(c.pos) >= 2 {
-			loader, ok = c.pos[1], true
+	case c.Callee == "yaml.unsafe_load" || c.Callee == "yaml.unsafe_load_all":
+		f.report(RuleYAMLLoad, c, c.Name+"(…)", "constructs arbitrary Python objects; use yaml.safe_load")
+	case c.Callee == "yaml.load" || c.Callee == "yaml.load_all":
+		loader, ok := c.Kw["Loader"]
+		if !ok && len(c.Pos) >= 2 {
+			loader, ok = c.Pos[1], true
 		}
 		if !ok {
-			f.report(RuleYAMLNoLoader, c, c.name+"(…)", "pass Loader=yaml.SafeLoader, or use yaml.safe_load")
+			f.report(RuleYAMLNoLoader, c, c.Name+"(…)", "pass Loader=yaml.SafeLoader, or use yaml.safe_load")
 			return
 		}
-		switch last(text(loader)) {
+		switch last(pylex.Text(loader)) {
 		case "SafeLoader", "CSafeLoader", "BaseLoader", "CBaseLoader":
 		default:
-			f.report(RuleYAMLLoad, c, c.name+"(…, Loader="+last(text(loader))+")", "only SafeLoader and BaseLoader refuse Python objects")
+			f.report(RuleYAMLLoad, c, c.Name+"(…, Loader="+last(pylex.Text(loader))+")", "only SafeLoader and BaseLoader refuse Python objects")
 		}
 	}
 }
 
 // pinned checks a hub download's revision: it must be a 40-hex commit.
-func (f *file) pinned(c call) {
-	dataset := c.callee == "datasets.load_dataset"
+func (f *file) pinned(c pylex.Call) {
+	dataset := c.Callee == "datasets.load_dataset"
 	local := func(id string) bool { return isLocal(id) || dataset && packagedBuilders[id] }
-	if len(c.pos) > 0 {
-		if id, ok := literal(c.pos[0]); ok && local(id) {
+	if len(c.Pos) > 0 {
+		if id, ok := pylex.Literal(c.Pos[0]); ok && local(id) {
 			return
 		}
 	}
 	for _, k := range []string{"pretrained_model_name_or_path", "repo_id", "path"} {
-		if v, ok := c.kw[k]; ok {
-			if id, ok := literal(v); ok && local(id) {
+		if v, ok := c.Kw[k]; ok {
+			if id, ok := pylex.Literal(v); ok && local(id) {
 				return
 			}
 		}
 	}
-	v, ok := c.kw["revision"]
+	v, ok := c.Kw["revision"]
 	if !ok {
-		f.report(RuleUnpinned, c, c.name+"(…)", "no revision=: the hub serves whatever the repository's main branch holds at download time")
+		f.report(RuleUnpinned, c, c.Name+"(…)", "no revision=: the hub serves whatever the repository's main branch holds at download time")
 		return
 	}
-	if rev, ok := literal(v); ok && !commitRE.MatchString(rev) {
-		f.report(RuleUnpinned, c, c.name+"(…, revision=\""+clip(rev, 40)+"\")", "revision names a branch or tag, which can move; pin a 40-hex commit")
+	if rev, ok := pylex.Literal(v); ok && !commitRE.MatchString(rev) {
+		f.report(RuleUnpinned, c, c.Name+"(…, revision=\""+clip(rev, 40)+"\")", "revision names a branch or tag, which can move; pin a 40-hex commit")
 	}
 }
 

@@ -1,40 +1,46 @@
-package pyload
+package pylex
 
-// token is one Python token the call finder needs: names, dots,
-// brackets, commas, '=', strings and other operators. Comments and
-// white space are dropped; newlines outside brackets end a logical line.
-type token struct {
-	kind tokKind
-	text string // the source text (strings keep their quotes and prefix)
-	off  int    // byte offset in the source
-	line int    // 1-based line
+// Token is one Python token: a name, a string, a number, an operator
+// character or the end of a logical line. Comments and white space are
+// dropped; newlines inside brackets do not end a logical line.
+type Token struct {
+	Kind Kind
+	Text string // the source text (strings keep their quotes and prefix)
+	Off  int    // byte offset in the source
+	Line int    // 1-based line
 }
 
-type tokKind uint8
+// Kind is the kind of a Token.
+type Kind uint8
 
+// The kinds of tokens.
 const (
-	tName tokKind = iota
-	tString
-	tNumber
-	tOp      // one of . , = ( ) [ ] { } : and other operator characters
-	tNewline // end of a logical line
+	Name    Kind = iota // an identifier or keyword
+	String              // a string literal with its prefix and quotes
+	Number              // a numeric literal
+	Op                  // one operator character: . , = ( ) [ ] { } : and the others
+	Newline             // the end of a logical line
 )
 
-// maxTokens bounds the tokens kept for one source file.
-const maxTokens = 4 << 20
+// MaxTokens bounds the tokens Lex keeps for one source; the rest of a
+// longer source is dropped.
+const MaxTokens = 4 << 20
 
-// lex splits Python source into tokens. It is tolerant: an unterminated
-// string runs to the end of the file, unknown bytes are single-byte
-// operators, and nothing fails.
-func lex(src string) []token {
+// Lex splits Python source into tokens, at most MaxTokens of them. It is
+// tolerant: an unterminated string runs to the end of its line (or of the
+// source for a triple-quoted one), unknown bytes are single-byte
+// operators, and nothing fails. Operators are single characters: "==" is
+// two Op tokens.
+func Lex(src string) []Token {
+	// About one token in five bytes of typical code: fewer regrowths.
+	toks := make([]Token, 0, min(len(src)/5+16, MaxTokens))
 	var (
-		toks  []token
 		line  = 1
 		depth = 0 // bracket nesting: newlines inside brackets do not end a line
 	)
-	emit := func(k tokKind, start, end, l int) {
-		if len(toks) < maxTokens {
-			toks = append(toks, token{kind: k, text: src[start:end], off: start, line: l})
+	emit := func(k Kind, start, end, l int) {
+		if len(toks) < MaxTokens {
+			toks = append(toks, Token{Kind: k, Text: src[start:end], Off: start, Line: l})
 		}
 	}
 	i := 0
@@ -43,7 +49,7 @@ func lex(src string) []token {
 		switch {
 		case c == '\n':
 			if depth == 0 {
-				emit(tNewline, i, i+1, line)
+				emit(Newline, i, i+1, line)
 			}
 			line++
 			i++
@@ -64,16 +70,16 @@ func lex(src string) []token {
 			// A string prefix (r, b, f, u, rb, br, fr, rf…) right before a quote.
 			if j < len(src) && (src[j] == '"' || src[j] == '\'') && j-i <= 2 && isStringPrefix(src[i:j]) {
 				end, nl := scanString(src, j)
-				emit(tString, i, end, line)
+				emit(String, i, end, line)
 				line += nl
 				i = end
 				continue
 			}
-			emit(tName, i, j, line)
+			emit(Name, i, j, line)
 			i = j
 		case c == '"' || c == '\'':
 			end, nl := scanString(src, i)
-			emit(tString, i, end, line)
+			emit(String, i, end, line)
 			line += nl
 			i = end
 		case c >= '0' && c <= '9':
@@ -81,7 +87,7 @@ func lex(src string) []token {
 			for j < len(src) && (isNameByte(src[j]) || src[j] == '.') {
 				j++
 			}
-			emit(tNumber, i, j, line)
+			emit(Number, i, j, line)
 			i = j
 		default:
 			switch c {
@@ -92,7 +98,7 @@ func lex(src string) []token {
 					depth--
 				}
 			}
-			emit(tOp, i, i+1, line)
+			emit(Op, i, i+1, line)
 			i++
 		}
 	}

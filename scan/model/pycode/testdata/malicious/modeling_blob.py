@@ -1,0 +1,5 @@
+# Malicious test fixture: never run. A long encoded blob kept for later.
+_WEIGHTS_META = (
+    "cHJpbnQoInRoaXMgaXMgb25seSBhIHRlc3QgZml4dHVyZSBzdHJpbmcsIHBhZGRlZCB0byBsb29rIGxpa2UgYSBsb25nIGVtYmVkZGVkIHBheWxvYWQgdGhhdCBhIHNjYW5uZXIgc2hvdWxkIG5vdG"
+    "ljZSBpbiBhIG1vZGVsaW5nIGZpbGUiKXByaW50KCJ0aGlzIGlzIG9ubHkgYSB0ZXN0IGZpeHR1cmUgc3RyaW5nLCBwYWRkZWQgdG8gbG9vayBsaWtlIGEgbG9uZyBlbWJlZGRlZCBwYXlsb2FkIHRoYXQgYSBzY2FubmVyIHNob3VsZCBub3RpY2UgaW4gYSBtb2RlbGluZyBmaWxlIik="
+)
