@@ -84,7 +84,9 @@ func All(ctx context.Context, root string, opts Options) (*Result, error) {
 		}
 		res.Findings = append(res.Findings, inf...)
 	}
-	mr, err := model.Scan(ctx, []string{root}, opts.Model)
+	mo := opts.Model
+	mo.FolderCodeOnly = true
+	mr, err := model.Scan(ctx, []string{root}, mo)
 	if err != nil {
 		return nil, fmt.Errorf("model files: %w", err)
 	}

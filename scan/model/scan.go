@@ -53,6 +53,12 @@ type Options struct {
 	// then judges safe instead of unknown; see pickle.Options.Allow. Scan
 	// refuses an entry the policy judges dangerous (pickle.CheckAllow).
 	AllowGlobals []string
+	// FolderCodeOnly analyses Python files only in folders whose JSON
+	// config has auto_map, not a .py file given directly as a path. The
+	// combined scan (package scan) sets it: there a .py target is the
+	// project's own code, whose process and network calls are its
+	// business, not code a model ships.
+	FolderCodeOnly bool
 }
 
 func (o Options) withDefaults() Options {
@@ -136,7 +142,7 @@ func collect(target string, opts Options) ([]job, []finding.Finding, error) {
 		return nil, nil, fmt.Errorf("scan model: %w", err)
 	}
 	if !info.IsDir() {
-		return []job{{path: target, abs: target, dir: filepath.Dir(target), code: isPython(target)}}, nil, nil
+		return []job{{path: target, abs: target, dir: filepath.Dir(target), code: isPython(target) && !opts.FolderCodeOnly}}, nil, nil
 	}
 	root, err := filepath.Abs(target)
 	if err != nil {

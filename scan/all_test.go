@@ -1,11 +1,15 @@
 package scan
 
 import (
+	"context"
+	"os"
+	"path/filepath"
 	"strconv"
 	"strings"
 	"testing"
 
 	"github.com/rampartsec/rampart/finding"
+	"github.com/rampartsec/rampart/scan/model"
 )
 
 func TestFoldSecretLiterals(t *testing.T) {
@@ -73,5 +77,35 @@ func TestFoldSecretLiterals(t *testing.T) {
 				}
 			}
 		})
+	}
+}
+
+// TestPythonFileTarget: the combined scan of a single .py file does not
+// run the model scanner's shipped-code analysis on it (the project's own
+// code), while `scan model` on the same file does.
+func TestPythonFileTarget(t *testing.T) {
+	path := filepath.Join(t.TempDir(), "deploy.py")
+	if err := os.WriteFile(path, []byte("import subprocess\nsubprocess.run(['kubectl', 'apply', '-f', 'k8s/'])\n"), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	res, err := All(context.Background(), path, Options{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, f := range res.Findings {
+		if strings.HasPrefix(f.RuleID, "model.code.") {
+			t.Errorf("combined scan of a .py file: %s %s", f.RuleID, f.Message)
+		}
+	}
+	rep, err := model.Scan(context.Background(), []string{path}, model.Options{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	found := false
+	for _, f := range rep.Findings {
+		found = found || strings.HasPrefix(f.RuleID, "model.code.")
+	}
+	if !found {
+		t.Errorf("scan model of a .py file given directly reports no model.code finding: %+v", rep.Findings)
 	}
 }
