@@ -4,6 +4,7 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
+	"slices"
 	"strings"
 )
 
@@ -30,7 +31,9 @@ func (p *parser) packageLock(data []byte) {
 	p.npmV1(keyLines, f.Dependencies, 0)
 }
 
-// npmPackages reads the "packages" map of lockfile v2 and v3.
+// npmPackages reads the "packages" map of lockfile v2 and v3, and the
+// dependencies of each entry, resolved as Node resolves them: the nearest
+// node_modules/<name> walking up from the entry's own folder.
 func (p *parser) npmPackages(keyLines map[string]int, m map[string]json.RawMessage) {
 	direct := map[string]bool{}
 	if raw, ok := m[""]; ok {
@@ -48,6 +51,13 @@ func (p *parser) npmPackages(keyLines map[string]int, m map[string]json.RawMessa
 			}
 		}
 	}
+	tree := newNPMTree()
+	type pending struct {
+		idx  int
+		path string
+		deps []json.RawMessage
+	}
+	var todo []pending
 	for _, key := range sortedKeys(m) {
 		i := strings.LastIndex(key, "node_modules/")
 		if key == "" || i < 0 {
@@ -55,20 +65,25 @@ func (p *parser) npmPackages(keyLines map[string]int, m map[string]json.RawMessa
 		}
 		line := keyLines[key]
 		var e struct {
-			Name        string `json:"name"`
-			Version     string `json:"version"`
-			Resolved    string `json:"resolved"`
-			Integrity   string `json:"integrity"`
-			Dev         bool   `json:"dev"`
-			DevOptional bool   `json:"devOptional"`
-			Link        bool   `json:"link"`
+			Name        string          `json:"name"`
+			Version     string          `json:"version"`
+			Resolved    string          `json:"resolved"`
+			Integrity   string          `json:"integrity"`
+			Dev         bool            `json:"dev"`
+			DevOptional bool            `json:"devOptional"`
+			Link        bool            `json:"link"`
+			Deps        json.RawMessage `json:"dependencies"`
+			OptDeps     json.RawMessage `json:"optionalDependencies"`
+			PeerDeps    json.RawMessage `json:"peerDependencies"`
 		}
 		if err := json.Unmarshal(m[key], &e); err != nil {
 			p.malformed(p.path, line, key, fmt.Errorf("package %s: %w", key, err))
+			tree.install(key, -1) // Node still finds the folder
 			continue
 		}
 		if e.Link {
-			continue // a symlink to a workspace package
+			tree.install(key, -1) // a symlink to a workspace package
+			continue
 		}
 		name := key[i+len("node_modules/"):]
 		if e.Name != "" {
@@ -76,17 +91,147 @@ func (p *parser) npmPackages(keyLines map[string]int, m map[string]json.RawMessa
 		}
 		if name == "" || e.Version == "" {
 			p.malformed(p.path, line, key, errors.New("entry without a name or version"))
+			tree.install(key, -1)
 			continue
 		}
 		pkg := npmPackage(name, e.Version, e.Resolved, e.Integrity, e.Dev || e.DevOptional, line)
 		pkg.Direct = i == 0 && direct[key[len("node_modules/"):]]
 		if pkg.Name == "" {
+			tree.install(key, -1)
 			continue
 		}
-		if !p.add(pkg) {
+		idx, ok := p.addIndex(pkg)
+		if !ok {
 			return
 		}
+		tree.install(key, idx)
+		if idx >= 0 && (e.Deps != nil || e.OptDeps != nil || e.PeerDeps != nil) {
+			todo = append(todo, pending{idx, key, []json.RawMessage{e.Deps, e.OptDeps, e.PeerDeps}})
+		}
 	}
+	for _, t := range todo {
+		dir := tree.dir(t.path)
+		for _, raw := range t.deps {
+			for _, name := range jsonObjectKeys(raw) {
+				p.require(t.idx, tree.resolve(dir, name))
+			}
+		}
+	}
+}
+
+// npmTree answers Node's module lookup over the install paths of a
+// package-lock.json: which package require(name) finds from a folder.
+type npmTree struct {
+	dirs   map[string]int32 // folder path → id; "" (the project) is 0
+	parent []int32          // the id of the next folder up the lookup, -1 above the project
+	depth  []int32          // folders from the project
+	at     map[npmSlot]int  // package index, -1 for a folder that is no package
+}
+
+// npmSlot is node_modules/<name> inside the folder of id dir.
+type npmSlot struct {
+	dir  int32
+	name string
+}
+
+func newNPMTree() *npmTree {
+	return &npmTree{dirs: map[string]int32{"": 0}, parent: []int32{-1}, depth: []int32{0}, at: map[npmSlot]int{}}
+}
+
+// install records the entry at path ("node_modules/a/node_modules/b"),
+// package idx (or -1).
+func (t *npmTree) install(path string, idx int) {
+	i := strings.LastIndex(path, "node_modules/")
+	if i < 0 || (i > 0 && path[i-1] != '/') {
+		return // not an install path Node would look at
+	}
+	d := t.dir(strings.TrimSuffix(path[:i], "/"))
+	if d < 0 {
+		return
+	}
+	t.at[npmSlot{d, path[i+len("node_modules/"):]}] = idx
+}
+
+// dir returns the id of the folder path, registering it and the folders
+// above it; -1 for a path deeper than maxPathSegments.
+func (t *npmTree) dir(path string) int32 {
+	if id, ok := t.dirs[path]; ok {
+		return id
+	}
+	// Walk up to a known folder, then register the chain top down.
+	var chain []string
+	cur := path
+	id := int32(0)
+	for {
+		if len(chain) > maxPathSegments {
+			return -1
+		}
+		chain = append(chain, cur)
+		up := npmParent(cur)
+		if known, ok := t.dirs[up]; ok {
+			id = known
+			break
+		}
+		cur = up
+	}
+	if t.depth[id]+int32(len(chain)) > maxPathSegments {
+		return -1
+	}
+	for j := len(chain) - 1; j >= 0; j-- {
+		n := int32(len(t.parent))
+		t.dirs[chain[j]] = n
+		t.parent = append(t.parent, id)
+		t.depth = append(t.depth, t.depth[id]+1)
+		id = n
+	}
+	return id
+}
+
+// npmParent returns the folder above path where Node looks next: the
+// parent folder, skipping folders named node_modules (Node never looks in
+// node_modules/node_modules).
+func npmParent(path string) string {
+	for path != "" {
+		j := strings.LastIndexByte(path, '/')
+		if j < 0 {
+			return ""
+		}
+		path = path[:j]
+		if path != "node_modules" && !strings.HasSuffix(path, "/node_modules") {
+			return path
+		}
+	}
+	return ""
+}
+
+// resolve returns the package require(name) finds from folder dir: the
+// first node_modules/name walking up; -1 when none, or when what it finds
+// is no package of the result.
+func (t *npmTree) resolve(dir int32, name string) int {
+	for d := dir; d >= 0; d = t.parent[d] {
+		if idx, ok := t.at[npmSlot{d, name}]; ok {
+			return idx
+		}
+	}
+	return -1
+}
+
+// jsonObjectKeys returns the keys of a JSON object, sorted; nothing for
+// anything else.
+func jsonObjectKeys(raw json.RawMessage) []string {
+	if len(raw) == 0 || raw[0] != '{' {
+		return nil
+	}
+	var m map[string]json.RawMessage
+	if json.Unmarshal(raw, &m) != nil {
+		return nil
+	}
+	keys := make([]string, 0, len(m))
+	for k := range m {
+		keys = append(keys, k)
+	}
+	slices.Sort(keys) // the edges recorded before a limit do not depend on map order
+	return keys
 }
 
 // npmPackage makes the package of a lockfile entry, with the registry of its
@@ -118,18 +263,52 @@ func npmPackage(name, version, resolved, integrity string, dev bool, line int) P
 
 // npmV1 reads the nested "dependencies" map of lockfile v1.
 // Nested entries repeat names; each gets the line of the name's first use.
+// The "requires" of an entry resolve, as in Node, to the nearest entry of
+// that name: among its own nested dependencies, then its siblings', and so
+// on up to the top level.
 func (p *parser) npmV1(keyLines map[string]int, m map[string]json.RawMessage, depth int) {
+	root := &npmV1Scope{}
+	var todo []*npmV1Scope
+	p.npmV1Level(keyLines, m, depth, root, &todo)
+	for _, s := range todo {
+		for _, name := range s.requires {
+			for up := s; up != nil; up = up.parent {
+				if idx, ok := up.children[name]; ok {
+					p.require(s.idx, idx)
+					break
+				}
+			}
+		}
+	}
+}
+
+// npmV1Scope is one entry of a v1 lockfile: the package it is and the
+// entries nested in it.
+type npmV1Scope struct {
+	idx      int // package index, -1 for none
+	parent   *npmV1Scope
+	children map[string]int // nested entry name → package index or -1
+	requires []string
+}
+
+// npmV1Level reads one level of nested dependencies into scope.
+func (p *parser) npmV1Level(keyLines map[string]int, m map[string]json.RawMessage, depth int, scope *npmV1Scope, todo *[]*npmV1Scope) bool {
 	if depth > maxNesting {
 		p.report(ruleLimit, p.path, 0, "", fmt.Sprintf("dependencies nested deeper than %d", maxNesting))
-		return
+		return true
+	}
+	if len(m) > 0 {
+		scope.children = make(map[string]int, len(m))
 	}
 	for _, name := range sortedKeys(m) {
 		line := keyLines[name]
+		scope.children[name] = -1
 		var e struct {
 			Version      string                     `json:"version"`
 			Resolved     string                     `json:"resolved"`
 			Integrity    string                     `json:"integrity"`
 			Dev          bool                       `json:"dev"`
+			Requires     json.RawMessage            `json:"requires"`
 			Dependencies map[string]json.RawMessage `json:"dependencies"`
 		}
 		if err := json.Unmarshal(m[name], &e); err != nil {
@@ -148,13 +327,25 @@ func (p *parser) npmV1(keyLines map[string]int, m map[string]json.RawMessage, de
 				real, version = alias[:at], alias[at+1:]
 			}
 		}
+		child := &npmV1Scope{idx: -1, parent: scope}
 		if pkg := npmPackage(real, version, e.Resolved, e.Integrity, e.Dev, line); pkg.Name != "" {
-			if !p.add(pkg) {
-				return
+			idx, ok := p.addIndex(pkg)
+			if !ok {
+				return false
+			}
+			child.idx = idx
+			scope.children[name] = idx
+		}
+		if child.idx >= 0 {
+			if child.requires = jsonObjectKeys(e.Requires); len(child.requires) > 0 {
+				*todo = append(*todo, child)
 			}
 		}
 		if len(e.Dependencies) > 0 {
-			p.npmV1(keyLines, e.Dependencies, depth+1)
+			if !p.npmV1Level(keyLines, e.Dependencies, depth+1, child, todo) {
+				return false
+			}
 		}
 	}
+	return true
 }
