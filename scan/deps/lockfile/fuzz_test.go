@@ -2,8 +2,10 @@ package lockfile
 
 import (
 	"bytes"
+	"encoding/json"
 	"os"
 	"path/filepath"
+	"slices"
 	"testing"
 )
 
@@ -127,4 +129,25 @@ func FuzzYarnLock(f *testing.F) {
 
 func FuzzCargoLock(f *testing.F) {
 	fuzzParse(f, "Cargo.lock", "testdata/rust/Cargo.lock", "testdata/sources/Cargo.lock", "testdata/graph/cargo/Cargo.lock")
+}
+
+// FuzzJSONObjectKeys checks the key scanner the package-lock.json graph
+// uses against encoding/json on any valid JSON object.
+func FuzzJSONObjectKeys(f *testing.F) {
+	f.Add([]byte(`{"a":"^1","b":{"c":[1,"}",{"d":2}]},"e\"f":null}`))
+	f.Add([]byte(`{"\u00e9":1, "x\\y" : [] }`))
+	f.Fuzz(func(t *testing.T, data []byte) {
+		var m map[string]json.RawMessage
+		if len(data) == 0 || data[0] != '{' || json.Unmarshal(data, &m) != nil {
+			return
+		}
+		want := make([]string, 0, len(m))
+		for k := range m {
+			want = append(want, k)
+		}
+		slices.Sort(want)
+		if got := jsonObjectKeys(data); !slices.Equal(got, want) && !(len(got) == 0 && len(want) == 0) {
+			t.Fatalf("keys %q, want %q", got, want)
+		}
+	})
 }

@@ -1,6 +1,7 @@
 package lockfile
 
 import (
+	"encoding/json"
 	"fmt"
 	"path/filepath"
 	"slices"
@@ -464,6 +465,27 @@ func TestGraphLinear(t *testing.T) {
 	for _, p := range pkgs {
 		if p.Name == "p0" && !slices.Contains(p.Requires, "p1@2.0.0") {
 			t.Errorf("p0 requires %v, want the nested p1@2.0.0", p.Requires)
+		}
+	}
+}
+
+func TestJSONObjectKeys(t *testing.T) {
+	tests := []struct {
+		in   string
+		want []string
+	}{
+		{`{"b":"^1","a":"*"}`, []string{"a", "b"}},
+		{` {"a": {"x": 1, "y": [ "z", {"w": 2} ]}, "b,\"c": "{\"d\":1}", "e\u0041": null}`, nil},
+		{`{}`, nil},
+		{`["a","b"]`, nil},
+		{`"a"`, nil},
+		{`{"a":1,"a":2}`, []string{"a"}},
+	}
+	tests[1].want = []string{"a", "b,\"c", "eA"}
+	for _, tt := range tests {
+		got := jsonObjectKeys(json.RawMessage(strings.TrimSpace(tt.in)))
+		if !slices.Equal(got, tt.want) {
+			t.Errorf("jsonObjectKeys(%s) = %q, want %q", tt.in, got, tt.want)
 		}
 	}
 }

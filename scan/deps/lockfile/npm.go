@@ -6,6 +6,7 @@ import (
 	"fmt"
 	"slices"
 	"strings"
+	"unicode/utf8"
 )
 
 // packageLock parses package-lock.json and npm-shrinkwrap.json, versions
@@ -51,7 +52,11 @@ func (p *parser) npmPackages(keyLines map[string]int, m map[string]json.RawMessa
 			}
 		}
 	}
-	tree := newNPMTree()
+	type install struct {
+		path string
+		idx  int
+	}
+	var installs []install // every install path, for Node's lookup
 	type pending struct {
 		idx  int
 		path string
@@ -78,11 +83,11 @@ func (p *parser) npmPackages(keyLines map[string]int, m map[string]json.RawMessa
 		}
 		if err := json.Unmarshal(m[key], &e); err != nil {
 			p.malformed(p.path, line, key, fmt.Errorf("package %s: %w", key, err))
-			tree.install(key, -1) // Node still finds the folder
+			installs = append(installs, install{key, -1}) // Node still finds the folder
 			continue
 		}
 		if e.Link {
-			tree.install(key, -1) // a symlink to a workspace package
+			installs = append(installs, install{key, -1}) // a symlink to a workspace package
 			continue
 		}
 		name := key[i+len("node_modules/"):]
@@ -91,23 +96,30 @@ func (p *parser) npmPackages(keyLines map[string]int, m map[string]json.RawMessa
 		}
 		if name == "" || e.Version == "" {
 			p.malformed(p.path, line, key, errors.New("entry without a name or version"))
-			tree.install(key, -1)
+			installs = append(installs, install{key, -1})
 			continue
 		}
 		pkg := npmPackage(name, e.Version, e.Resolved, e.Integrity, e.Dev || e.DevOptional, line)
 		pkg.Direct = i == 0 && direct[key[len("node_modules/"):]]
 		if pkg.Name == "" {
-			tree.install(key, -1)
+			installs = append(installs, install{key, -1})
 			continue
 		}
 		idx, ok := p.addIndex(pkg)
 		if !ok {
 			return
 		}
-		tree.install(key, idx)
+		installs = append(installs, install{key, idx})
 		if idx >= 0 && (e.Deps != nil || e.OptDeps != nil || e.PeerDeps != nil) {
 			todo = append(todo, pending{idx, key, []json.RawMessage{e.Deps, e.OptDeps, e.PeerDeps}})
 		}
+	}
+	if len(todo) == 0 {
+		return
+	}
+	tree := newNPMTree()
+	for _, in := range installs {
+		tree.install(in.path, in.idx)
 	}
 	for _, t := range todo {
 		dir := tree.dir(t.path)
@@ -117,6 +129,33 @@ func (p *parser) npmPackages(keyLines map[string]int, m map[string]json.RawMessa
 			}
 		}
 	}
+}
+
+// npmPackage makes the package of a lockfile entry, with the registry of its
+// resolved tarball URL as Source. Versions that are URLs
+// or paths ("file:…", "git+…") keep the resolution in Spec; local ones are
+// dropped (an empty Name).
+func npmPackage(name, version, resolved, integrity string, dev bool, line int) Package {
+	pkg := Package{Ecosystem: NPM, Name: name, Version: version, Spec: version, Pinned: true, Dev: dev, Line: line,
+		Source: npmRegistry(name, resolved)}
+	if integrity != "" {
+		pkg.Hashes = []string{integrity}
+	}
+	switch {
+	case version == "":
+		// No version at all (an alias "npm:name@" with nothing after the
+		// '@'): nothing pins it.
+		pkg.Pinned = false
+	case strings.HasPrefix(version, "file:") || strings.HasPrefix(version, "link:") || strings.HasPrefix(version, "workspace:"):
+		pkg.Name = ""
+	case strings.Contains(version, ":"):
+		// git+ssh://…#sha or a tarball URL
+		pkg.Version = ""
+		if i := strings.LastIndexByte(version, '#'); i >= 0 {
+			pkg.Pinned = reCommit.MatchString(version[i+1:])
+		}
+	}
+	return pkg
 }
 
 // npmTree answers Node's module lookup over the install paths of a
@@ -217,48 +256,49 @@ func (t *npmTree) resolve(dir int32, name string) int {
 }
 
 // jsonObjectKeys returns the keys of a JSON object, sorted; nothing for
-// anything else.
+// anything else. raw is valid JSON (it was decoded already), so the keys
+// are read off without building a map.
 func jsonObjectKeys(raw json.RawMessage) []string {
 	if len(raw) == 0 || raw[0] != '{' {
 		return nil
 	}
-	var m map[string]json.RawMessage
-	if json.Unmarshal(raw, &m) != nil {
-		return nil
-	}
-	keys := make([]string, 0, len(m))
-	for k := range m {
-		keys = append(keys, k)
-	}
-	slices.Sort(keys) // the edges recorded before a limit do not depend on map order
-	return keys
-}
-
-// npmPackage makes the package of a lockfile entry, with the registry of its
-// resolved tarball URL as Source. Versions that are URLs
-// or paths ("file:…", "git+…") keep the resolution in Spec; local ones are
-// dropped (an empty Name).
-func npmPackage(name, version, resolved, integrity string, dev bool, line int) Package {
-	pkg := Package{Ecosystem: NPM, Name: name, Version: version, Spec: version, Pinned: true, Dev: dev, Line: line,
-		Source: npmRegistry(name, resolved)}
-	if integrity != "" {
-		pkg.Hashes = []string{integrity}
-	}
-	switch {
-	case version == "":
-		// No version at all (an alias "npm:name@" with nothing after the
-		// '@'): nothing pins it.
-		pkg.Pinned = false
-	case strings.HasPrefix(version, "file:") || strings.HasPrefix(version, "link:") || strings.HasPrefix(version, "workspace:"):
-		pkg.Name = ""
-	case strings.Contains(version, ":"):
-		// git+ssh://…#sha or a tarball URL
-		pkg.Version = ""
-		if i := strings.LastIndexByte(version, '#'); i >= 0 {
-			pkg.Pinned = reCommit.MatchString(version[i+1:])
+	var keys []string
+	depth, wantKey := 0, false
+	for i := 0; i < len(raw); i++ {
+		switch c := raw[i]; c {
+		case '{', '[':
+			depth++
+			wantKey = c == '{' && depth == 1
+		case '}', ']':
+			depth--
+		case ',':
+			wantKey = depth == 1
+		case '"':
+			start, escaped := i, false
+			for i++; i < len(raw) && raw[i] != '"'; i++ {
+				switch {
+				case raw[i] == '\\':
+					escaped = true
+					i++
+				case raw[i] >= utf8.RuneSelf:
+					escaped = true // decoded as encoding/json does, invalid UTF-8 replaced
+				}
+			}
+			if !wantKey || i >= len(raw) {
+				continue
+			}
+			wantKey = false
+			k := string(raw[start+1 : i])
+			if escaped {
+				if json.Unmarshal(raw[start:i+1], &k) != nil {
+					continue
+				}
+			}
+			keys = append(keys, k)
 		}
 	}
-	return pkg
+	slices.Sort(keys) // the edges recorded before a limit do not depend on map order
+	return slices.Compact(keys)
 }
 
 // npmV1 reads the nested "dependencies" map of lockfile v1.
