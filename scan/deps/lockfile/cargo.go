@@ -13,11 +13,11 @@ import (
 func (p *parser) cargoLock(data []byte) {
 	var f struct {
 		Package []struct {
-			Name         string   `toml:"name"`
-			Version      string   `toml:"version"`
-			Source       string   `toml:"source"`
-			Checksum     string   `toml:"checksum"`
-			Dependencies []string `toml:"dependencies"`
+			Name         string `toml:"name"`
+			Version      string `toml:"version"`
+			Source       string `toml:"source"`
+			Checksum     string `toml:"checksum"`
+			Dependencies any    `toml:"dependencies"` // strings; typed loosely, not a reason to reject the file
 		} `toml:"package"`
 		Metadata map[string]string `toml:"metadata"` // v1: "checksum name version (source)" = hash
 	}
@@ -33,7 +33,9 @@ func (p *parser) cargoLock(data []byte) {
 			if idx[i] < 0 && !root {
 				continue
 			}
-			for _, d := range e.Dependencies {
+			list, _ := e.Dependencies.([]any)
+			for _, v := range list {
+				d, _ := v.(string)
 				t := cargoTarget(d, crates)
 				if root && t >= 0 {
 					p.pkgs[t].Direct = true

@@ -489,3 +489,21 @@ func TestJSONObjectKeys(t *testing.T) {
 		}
 	}
 }
+
+// TestGraphFieldsLoose checks that dependency lists of an unexpected shape
+// cost the edges, not the packages: a file the parsers accepted before they
+// read the graph is still accepted.
+func TestGraphFieldsLoose(t *testing.T) {
+	for _, tt := range []struct{ file, data string }{
+		{"Cargo.lock", "[[package]]\nname = \"a\"\nversion = \"1.0.0\"\nsource = \"registry+https://x\"\ndependencies = 5\n\n[[package]]\nname = \"b\"\nversion = \"1.0.0\"\nsource = \"registry+https://x\"\ndependencies = [1, \"a\"]\n"},
+		{"poetry.lock", "[[package]]\nname = \"a\"\nversion = \"1.0\"\ndependencies = [1]\n\n[[package]]\nname = \"b\"\nversion = \"1.0\"\ndependencies = { a = [1, { version = 2 }] }\n"},
+	} {
+		pkgs, fs, err := Parse(filepath.Join(t.TempDir(), tt.file), []byte(tt.data))
+		if err != nil || len(fs) != 0 || len(pkgs) != 2 {
+			t.Errorf("%s: %d packages, findings %v, %v", tt.file, len(pkgs), fs, err)
+		}
+		if err := checkGraph(pkgs); err != nil {
+			t.Error(err)
+		}
+	}
+}
