@@ -29,9 +29,9 @@ type pkgEntry struct {
 }
 
 // packages reads the manifests and lockfiles under root into library
-// components, sorted by package URL, and the package URLs the project
-// depends on directly.
-func (g *generator) packages() ([]cdx.Component, []string, error) {
+// components, sorted by package URL, and their dependency graph (see
+// pkgGraph.dependencies).
+func (g *generator) packages() ([]cdx.Component, []cdx.Dependency, error) {
 	var files []string
 	if g.isDir {
 		fs, err := lockfile.Find(g.ctx, g.root)
@@ -53,6 +53,7 @@ func (g *generator) packages() ([]cdx.Component, []string, error) {
 	}
 
 	byPURL := map[string]*pkgEntry{}
+	graph := newPkgGraph()
 	for _, f := range files {
 		if err := g.ctx.Err(); err != nil {
 			return nil, nil, err
@@ -89,6 +90,9 @@ func (g *generator) packages() ([]cdx.Component, []string, error) {
 			}
 			g.addDeclaration(e, p)
 		}
+		if lockfile.KindOf(f).RecordsGraph() {
+			graph.addFile(pkgs)
+		}
 	}
 
 	// A manifest that names a package without a version (pyproject.toml,
@@ -107,6 +111,9 @@ func (g *generator) packages() ([]cdx.Component, []string, error) {
 		targets := pinned[purl]
 		if len(targets) == 0 {
 			continue
+		}
+		for _, t := range targets {
+			graph.fold(purl, t.pkg.PURL)
 		}
 		anyDirect := slices.ContainsFunc(targets, func(t *pkgEntry) bool { return t.direct })
 		for _, t := range targets {
@@ -131,8 +138,7 @@ func (g *generator) packages() ([]cdx.Component, []string, error) {
 		}
 	}
 	sortComponents(comps)
-	slices.Sort(direct)
-	return comps, direct, nil
+	return comps, graph.dependencies(comps, direct), nil
 }
 
 // addDeclaration records one declaration p of the package in e.

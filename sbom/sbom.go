@@ -186,7 +186,7 @@ func Generate(ctx context.Context, root string, opts Options) (*cdx.BOM, error) 
 		bom.Components = &comps
 	}
 	if len(deps) > 0 {
-		bom.Dependencies = &[]cdx.Dependency{{Ref: rootRef, Dependencies: &deps}}
+		bom.Dependencies = &deps
 	}
 	return bom, nil
 }

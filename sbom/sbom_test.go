@@ -247,6 +247,53 @@ func find(cs *[]cdx.Component, ref string) *cdx.Component {
 	return nil
 }
 
+// checkRefs checks that every ref of the dependency graph names a
+// component or the root, once, and that dependsOn lists are sorted and
+// unique.
+func checkRefs(t *testing.T, bom *cdx.BOM) {
+	t.Helper()
+	if bom.Dependencies == nil {
+		return
+	}
+	seen := map[string]bool{}
+	for _, d := range *bom.Dependencies {
+		if d.Ref != rootRef && find(bom.Components, d.Ref) == nil {
+			t.Errorf("dependency ref %s names no component", d.Ref)
+		}
+		if seen[d.Ref] {
+			t.Errorf("two entries for %s", d.Ref)
+		}
+		seen[d.Ref] = true
+		if d.Dependencies == nil {
+			t.Errorf("%s: nil dependsOn", d.Ref)
+			continue
+		}
+		for i, ref := range *d.Dependencies {
+			if find(bom.Components, ref) == nil {
+				t.Errorf("%s dependsOn %s, which names no component", d.Ref, ref)
+			}
+			if ref == d.Ref || i > 0 && (*d.Dependencies)[i-1] >= ref {
+				t.Errorf("%s: dependsOn not sorted, unique and without itself: %v", d.Ref, *d.Dependencies)
+			}
+		}
+	}
+}
+
+// dependsOn maps each ref of the dependency graph to its dependsOn.
+func dependsOn(bom *cdx.BOM) map[string][]string {
+	out := map[string][]string{}
+	if bom.Dependencies == nil {
+		return out
+	}
+	for _, d := range *bom.Dependencies {
+		out[d.Ref] = []string{}
+		if d.Dependencies != nil {
+			out[d.Ref] = *d.Dependencies
+		}
+	}
+	return out
+}
+
 func prop(c *cdx.Component, name string) string {
 	if c == nil || c.Properties == nil {
 		return ""
@@ -353,12 +400,39 @@ func TestContent(t *testing.T) {
 	})
 
 	t.Run("dependencies", func(t *testing.T) {
-		if bom.Dependencies == nil || len(*bom.Dependencies) != 1 {
+		if bom.Dependencies == nil || len(*bom.Dependencies) == 0 {
 			t.Fatalf("dependencies = %+v", bom.Dependencies)
 		}
 		d := (*bom.Dependencies)[0]
 		if d.Ref != "application" {
 			t.Errorf("ref %q", d.Ref)
+		}
+		checkRefs(t, bom)
+		graph := dependsOn(bom)
+		for _, tc := range []struct {
+			ref  string
+			want []string // nil: no entry (unknown)
+		}{
+			// Node's lookup: openai's node-fetch is its nested 2.6.7.
+			{"pkg:npm/openai@4.52.0", []string{"pkg:npm/node-fetch@2.6.7"}},
+			{"pkg:npm/%40anthropic-ai/sdk@0.24.3", []string{"pkg:npm/node-fetch@2.7.0"}},
+			{"pkg:npm/node-fetch@2.7.0", []string{}},
+			{"pkg:cargo/candle-core@0.6.0", []string{"pkg:cargo/safetensors@0.4.3"}},
+			// poetry.lock names pydantic and starlette, which it lacks.
+			{"pkg:pypi/fastapi@0.111.0", []string{}},
+			// go.mod and requirements.txt record no graph.
+			{"pkg:golang/github.com/gin-gonic/gin@v1.10.0", nil},
+		} {
+			got, ok := graph[tc.ref]
+			if tc.want == nil {
+				if ok {
+					t.Errorf("%s: dependsOn %v, want no entry", tc.ref, got)
+				}
+				continue
+			}
+			if !ok || !slices.Equal(got, tc.want) {
+				t.Errorf("%s: dependsOn %v (entry %v), want %v", tc.ref, got, ok, tc.want)
+			}
 		}
 		for _, want := range []string{"pkg:npm/openai@4.52.0", "pkg:golang/github.com/gin-gonic/gin@v1.10.0", "pkg:pypi/fastapi@0.111.0"} {
 			if !slices.Contains(*d.Dependencies, want) {
@@ -902,5 +976,68 @@ func TestPackageSources(t *testing.T) {
 	if ds == nil || prop(ds, PropCommit) != sha || ds.ExternalReferences == nil ||
 		(*ds.ExternalReferences)[0].URL != "https://github.com/microsoft/DeepSpeed" || (*ds.ExternalReferences)[0].Type != cdx.ERTypeVCS {
 		t.Errorf("deepspeed component: %+v", ds)
+	}
+}
+
+// TestDependencyGraph checks the graph of a folder with a package-lock.json
+// (direct marks, nested copies), a yarn.lock (a graph without direct
+// marks) and a requirements.txt (no graph).
+func TestDependencyGraph(t *testing.T) {
+	bom, data := generate(t, "testdata/graph", Options{})
+	if err := validate(cycloneDXSchema(t), data); err != nil {
+		t.Fatalf("schema: %v", err)
+	}
+	checkRefs(t, bom)
+	graph := dependsOn(bom)
+
+	// A transitive chain: openai → node-fetch → whatwg-url (the copy
+	// nested under node-fetch) → tr46 and webidl-conversions (nested too).
+	for _, tc := range []struct {
+		ref  string
+		want []string
+	}{
+		{"pkg:npm/openai@4.52.0", []string{"pkg:npm/abort-controller@3.0.0", "pkg:npm/node-fetch@2.7.0"}},
+		{"pkg:npm/node-fetch@2.7.0", []string{"pkg:npm/whatwg-url@5.0.0"}},
+		{"pkg:npm/whatwg-url@5.0.0", []string{"pkg:npm/tr46@0.0.3", "pkg:npm/webidl-conversions@3.0.1"}},
+		{"pkg:npm/whatwg-url@14.0.0", []string{"pkg:npm/tr46@5.0.0", "pkg:npm/webidl-conversions@7.0.0"}},
+		{"pkg:npm/%40isaacs/cliui@8.0.2", []string{"pkg:npm/string-width@4.2.3"}},
+		{"pkg:npm/punycode@2.3.1", []string{}},
+		{"pkg:npm/table@6.8.2", []string{"pkg:npm/lodash@4.17.21", "pkg:npm/string-width@4.2.3"}},
+	} {
+		if got, ok := graph[tc.ref]; !ok || !slices.Equal(got, tc.want) {
+			t.Errorf("%s: dependsOn %v (entry %v), want %v", tc.ref, got, ok, tc.want)
+		}
+	}
+	// The requirements file records no graph: no entry, dependencies
+	// unknown.
+	if got, ok := graph["pkg:pypi/requests@2.32.3"]; ok {
+		t.Errorf("requests: dependsOn %v, want no entry", got)
+	}
+
+	// The root depends on the direct packages of package-lock.json and
+	// requirements.txt, and on what nothing in yarn.lock requires.
+	root := graph[rootRef]
+	for _, want := range []string{
+		"pkg:npm/openai@4.52.0", "pkg:npm/jsdom@24.1.0", "pkg:npm/chokidar@3.6.0", "pkg:pypi/requests@2.32.3",
+		"pkg:npm/%40babel/template@7.10.4", "pkg:npm/rollup@2.79.1", "pkg:npm/table@6.8.2", "pkg:npm/webpack-cli@1.5.3",
+	} {
+		if !slices.Contains(root, want) {
+			t.Errorf("root does not depend on %s: %v", want, root)
+		}
+	}
+	for _, indirect := range []string{"pkg:npm/node-fetch@2.7.0", "pkg:npm/whatwg-url@5.0.0", "pkg:npm/lodash@4.17.21", "pkg:npm/chalk@2.4.2", "pkg:npm/%40babel/highlight@7.13.10"} {
+		if slices.Contains(root, indirect) {
+			t.Errorf("root depends on the transitive %s", indirect)
+		}
+	}
+	// Every library component from a file with a graph has an entry.
+	for _, c := range *bom.Components {
+		if _, ok := graph[c.BOMRef]; !ok && c.BOMRef != "pkg:pypi/requests@2.32.3" {
+			t.Errorf("%s: no dependency entry", c.BOMRef)
+		}
+	}
+	// The same folder gives the same graph.
+	if _, again := generate(t, "testdata/graph", Options{}); !bytes.Equal(data, again) {
+		t.Error("two runs differ")
 	}
 }

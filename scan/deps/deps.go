@@ -195,15 +195,26 @@ func matchVulns(ctx context.Context, src osv.Source, res *Result) error {
 	if err != nil {
 		return fmt.Errorf("scan deps: vulnerability query: %w", err)
 	}
+	paths := newPathFinder(res.Packages)
 	for _, p := range res.Packages {
 		k, ok := keyOf(p)
 		if !ok {
 			continue
 		}
 		i := index[k]
-		if len(vulns[i]) > 0 {
-			res.Findings = append(res.Findings, osv.Findings(batch[i], p.File, p.Line, vulns[i])...)
+		if len(vulns[i]) == 0 {
+			continue
 		}
+		fs := osv.Findings(batch[i], p.File, p.Line, vulns[i])
+		// A transitive package: say through which direct dependency it
+		// comes, by the shortest chain the lockfile records.
+		if path := paths.path(p); len(path) > 1 {
+			via := describePath(path)
+			for j := range fs {
+				fs[j].Message += "; pulled in through " + path[0] + " (" + via + ")"
+			}
+		}
+		res.Findings = append(res.Findings, fs...)
 	}
 	return nil
 }

@@ -191,3 +191,55 @@ func TestOSVAPIFallback(t *testing.T) {
 		t.Errorf("%d vulnerable findings and %d notes, want 2 and 1", vulnerable, notes)
 	}
 }
+
+// TestTransitivePath: a vulnerable transitive package of a lockfile with a
+// dependency graph is reported with the shortest chain from a direct
+// dependency to it; a direct one, and one from a file without a graph, are
+// not.
+func TestTransitivePath(t *testing.T) {
+	dir := t.TempDir()
+	rec := `{"id": "TEST-NPM-0001", "modified": "2024-06-01T00:00:00Z", "summary": "URL parser confusion",
+	  "affected": [{"package": {"ecosystem": "npm", "name": "whatwg-url"},
+	    "ranges": [{"type": "SEMVER", "events": [{"introduced": "0"}, {"fixed": "15.0.0"}]}]},
+	   {"package": {"ecosystem": "npm", "name": "openai"},
+	    "ranges": [{"type": "SEMVER", "events": [{"introduced": "0"}, {"fixed": "4.60.0"}]}]}]}`
+	if err := os.MkdirAll(filepath.Join(dir, "export", "npm"), 0o755); err != nil {
+		t.Fatal(err)
+	}
+	if err := os.WriteFile(filepath.Join(dir, "export", "npm", "TEST-NPM-0001.json"), []byte(rec), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := osv.Import(context.Background(), filepath.Join(dir, "export"), filepath.Join(dir, "db")); err != nil {
+		t.Fatal(err)
+	}
+	src, err := osv.Open(filepath.Join(dir, "db"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	res, err := deps.Scan(context.Background(), filepath.Join("lockfile", "testdata", "graph", "npm-v3"), deps.Options{Vulns: src, SkipCode: true})
+	if err != nil {
+		t.Fatal(err)
+	}
+	got := map[string]string{}
+	for _, f := range res.Findings {
+		if f.RuleID == "deps.vulnerable" {
+			got[f.Excerpt] = f.Message
+		}
+	}
+	if len(got) != 3 {
+		t.Fatalf("vulnerable findings: %q", got)
+	}
+	for excerpt, want := range map[string]string{
+		// Both whatwg-url versions are affected; 5.0.0 is nested under
+		// node-fetch, 14.0.0 comes through jsdom.
+		"whatwg-url@5.0.0":  "; pulled in through openai@4.52.0 (openai@4.52.0 → node-fetch@2.7.0 → whatwg-url@5.0.0)",
+		"whatwg-url@14.0.0": "; pulled in through jsdom@24.1.0 (jsdom@24.1.0 → whatwg-url@14.0.0)",
+	} {
+		if !strings.HasSuffix(got[excerpt], want) {
+			t.Errorf("%s: message %q, want it to end %q", excerpt, got[excerpt], want)
+		}
+	}
+	if strings.Contains(got["openai@4.52.0"], "pulled in") {
+		t.Errorf("direct openai: %q", got["openai@4.52.0"])
+	}
+}

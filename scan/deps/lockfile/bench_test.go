@@ -61,3 +61,48 @@ func TestLargeLockfileLinear(t *testing.T) {
 		}
 	}
 }
+
+// syntheticGraphLock returns a package-lock.json v3 with n hoisted packages,
+// each depending on three others, and n/10 nested copies that shadow a
+// hoisted package for their parent: the shape of a real large lockfile.
+func syntheticGraphLock(n int) []byte {
+	var b strings.Builder
+	b.WriteString(`{"name":"x","lockfileVersion":3,"packages":{"":{"name":"x","dependencies":{"p0":"^1.0.0","p1":"^1.0.0"}}`)
+	entry := func(path, name string, version string, deps []int) {
+		fmt.Fprintf(&b, ",\n    %q: {\n      \"version\": %q,\n      \"resolved\": \"https://registry.npmjs.org/%s/-/%s-%s.tgz\",\n      \"integrity\": \"sha512-%064d\"", path, version, name, name, version, len(path))
+		if len(deps) > 0 {
+			b.WriteString(",\n      \"dependencies\": {")
+			for j, d := range deps {
+				if j > 0 {
+					b.WriteString(",")
+				}
+				fmt.Fprintf(&b, "\n        \"p%d\": \"^1.0.0\"", d)
+			}
+			b.WriteString("\n      }")
+		}
+		b.WriteString("\n    }")
+	}
+	for i := 0; i < n; i++ {
+		entry(fmt.Sprintf("node_modules/p%d", i), fmt.Sprintf("p%d", i), fmt.Sprintf("1.0.%d", i),
+			[]int{(i + 1) % n, (i * 7) % n, (i*13 + 5) % n})
+		if i%10 == 0 {
+			j := (i + 1) % n
+			entry(fmt.Sprintf("node_modules/p%d/node_modules/p%d", i, j), fmt.Sprintf("p%d", j), "2.0.0", []int{(j + 2) % n})
+		}
+	}
+	b.WriteString("}}\n")
+	return []byte(b.String())
+}
+
+// BenchmarkPackageLockGraph parses a 5,500-entry package-lock.json whose
+// entries record their dependencies.
+func BenchmarkPackageLockGraph(b *testing.B) {
+	data := syntheticGraphLock(5_000)
+	b.SetBytes(int64(len(data)))
+	for b.Loop() {
+		pkgs, _, err := Parse("package-lock.json", data)
+		if err != nil || len(pkgs) != 5_500 {
+			b.Fatalf("%d packages, %v", len(pkgs), err)
+		}
+	}
+}

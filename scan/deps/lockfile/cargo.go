@@ -6,14 +6,18 @@ import (
 )
 
 // cargoLock parses Cargo.lock (format versions 1 to 4). Crates without a
-// source are the workspace's own and are skipped, as are path sources.
+// source are the workspace's own and are skipped, as are path sources; the
+// crates they depend on are the direct ones. The dependencies of each
+// crate, "name", "name version" or "name version (source)" (the shorter
+// forms where they are unambiguous), are its edges.
 func (p *parser) cargoLock(data []byte) {
 	var f struct {
 		Package []struct {
-			Name     string `toml:"name"`
-			Version  string `toml:"version"`
-			Source   string `toml:"source"`
-			Checksum string `toml:"checksum"`
+			Name         string `toml:"name"`
+			Version      string `toml:"version"`
+			Source       string `toml:"source"`
+			Checksum     string `toml:"checksum"`
+			Dependencies any    `toml:"dependencies"` // strings; typed loosely, not a reason to reject the file
 		} `toml:"package"`
 		Metadata map[string]string `toml:"metadata"` // v1: "checksum name version (source)" = hash
 	}
@@ -21,6 +25,28 @@ func (p *parser) cargoLock(data []byte) {
 		return
 	}
 	headers := newTOMLLines(data).arrayLines("package")
+	idx := make([]int, len(f.Package))
+	crates := map[string][]int{} // name, "name version", "name version source" → package indices
+	defer func() {
+		for i, e := range f.Package {
+			root := e.Source == "" && e.Name != "" && e.Version != ""
+			if idx[i] < 0 && !root {
+				continue
+			}
+			list, _ := e.Dependencies.([]any)
+			for _, v := range list {
+				d, _ := v.(string)
+				t := cargoTarget(d, crates)
+				if root && t >= 0 {
+					p.pkgs[t].Direct = true
+				}
+				p.require(idx[i], t)
+			}
+		}
+	}()
+	for i := range idx {
+		idx[i] = -1
+	}
 	for i, e := range f.Package {
 		line := lineOfArray(headers, i)
 		if e.Name == "" || e.Version == "" {
@@ -42,10 +68,35 @@ func (p *parser) cargoLock(data []byte) {
 			pkg.Spec = e.Source
 		}
 		pkg.Source = cargoRegistry(e.Source)
-		if !p.add(pkg) {
+		n, ok := p.addIndex(pkg)
+		if !ok {
 			return
 		}
+		if idx[i] = n; n >= 0 {
+			for _, k := range []string{e.Name, e.Name + " " + e.Version, e.Name + " " + e.Version + " " + e.Source} {
+				if len(crates[k]) < 2 {
+					crates[k] = append(crates[k], n)
+				}
+			}
+		}
 	}
+}
+
+// cargoTarget returns the crate a dependency of Cargo.lock names, "name",
+// "name version" or "name version (source)": the one crate of the result
+// it matches, or -1 when none does or the reference is ambiguous.
+func cargoTarget(dep string, crates map[string][]int) int {
+	f := strings.Fields(dep)
+	if len(f) == 3 {
+		f[2] = strings.TrimSuffix(strings.TrimPrefix(f[2], "("), ")")
+	}
+	if len(f) == 0 || len(f) > 3 {
+		return -1
+	}
+	if c := crates[strings.Join(f, " ")]; len(c) == 1 {
+		return c[0]
+	}
+	return -1
 }
 
 // cargoRegistry returns the index URL of a registry source,

@@ -2,15 +2,18 @@ package lockfile
 
 import (
 	"bytes"
+	"encoding/json"
 	"os"
 	"path/filepath"
+	"slices"
 	"testing"
 )
 
 // fuzzParse runs Parse on data under the file name name, seeded with the
 // testdata files given, and checks what holds for any input: no panic, no
-// error but the documented ones, packages with a name and ecosystem, and
-// lines inside the file.
+// error but the documented ones, packages with a name and ecosystem,
+// lines inside the file, and a dependency graph whose every Requires entry
+// names a package of the same result (checkGraph).
 func fuzzParse(f *testing.F, name string, seeds ...string) {
 	for _, s := range seeds {
 		data, err := os.ReadFile(s)
@@ -44,6 +47,16 @@ func fuzzParse(f *testing.F, name string, seeds ...string) {
 				t.Fatalf("pinned package %s without version or spec", p.Name)
 			}
 		}
+		if err := checkGraph(pkgs); err != nil {
+			t.Fatal(err)
+		}
+		if !KindOf(path).RecordsGraph() {
+			for _, p := range pkgs {
+				if len(p.Requires) > 0 {
+					t.Fatalf("%s: %s requires %v", KindOf(path), p.Name, p.Requires)
+				}
+			}
+		}
 		for _, x := range fs {
 			if x.Location.Path == "" && (x.Location.Line < 0 || x.Location.Line > lines+1) {
 				t.Fatalf("finding %s at line %d of a %d-line file", x.RuleID, x.Location.Line, lines)
@@ -71,11 +84,11 @@ func FuzzPipfile(f *testing.F) {
 }
 
 func FuzzPoetryLock(f *testing.F) {
-	fuzzParse(f, "poetry.lock", "testdata/inference/poetry.lock", "testdata/sources/poetry.lock")
+	fuzzParse(f, "poetry.lock", "testdata/inference/poetry.lock", "testdata/sources/poetry.lock", "testdata/graph/poetry/poetry.lock")
 }
 
 func FuzzUVLock(f *testing.F) {
-	fuzzParse(f, "uv.lock", "testdata/uvsvc/uv.lock", "testdata/sources/uv.lock")
+	fuzzParse(f, "uv.lock", "testdata/uvsvc/uv.lock", "testdata/sources/uv.lock", "testdata/graph/uv/uv.lock")
 }
 
 func FuzzPipfileLock(f *testing.F) {
@@ -98,19 +111,43 @@ func FuzzGoSum(f *testing.F) {
 
 func FuzzPackageLock(f *testing.F) {
 	f.Add([]byte(`{"lockfileVersion":1,"dependencies":{"a":{"version":"npm:b@1.0.0","dependencies":{"c":{"version":"2.0.0"}}}}}`))
-	fuzzParse(f, "package-lock.json", "testdata/npm/package-lock.json", "testdata/sources/package-lock.json", "testdata/sources/package-lock-v1.json")
+	fuzzParse(f, "package-lock.json", "testdata/npm/package-lock.json", "testdata/sources/package-lock.json", "testdata/sources/package-lock-v1.json",
+		"testdata/graph/npm-v3/package-lock.json", "testdata/graph/npm-v1/package-lock.json")
 }
 
 func FuzzPnpmLock(f *testing.F) {
 	f.Add([]byte("lockfileVersion: 5.4\npackages:\n  /@a/b/1.0.0_c@1:\n    resolution: {integrity: x}\n"))
 	fuzzParse(f, "pnpm-lock.yaml", "testdata/pnpm/pnpm-lock.yaml", "testdata/pnpm/v6-pnpm-lock.yaml",
-		"testdata/sources/pnpm-lock.yaml", "testdata/sources/old-pnpm-lock.yaml")
+		"testdata/sources/pnpm-lock.yaml", "testdata/sources/old-pnpm-lock.yaml",
+		"testdata/graph/pnpm-v9/pnpm-lock.yaml", "testdata/graph/pnpm-v6/pnpm-lock.yaml", "testdata/graph/pnpm-v5/pnpm-lock.yaml")
 }
 
 func FuzzYarnLock(f *testing.F) {
-	fuzzParse(f, "yarn.lock", "testdata/yarn-berry/yarn.lock", "testdata/yarn-classic/yarn.lock", "testdata/sources/yarn.lock")
+	fuzzParse(f, "yarn.lock", "testdata/yarn-berry/yarn.lock", "testdata/yarn-classic/yarn.lock", "testdata/sources/yarn.lock",
+		"testdata/graph/yarn-classic/yarn.lock", "testdata/graph/yarn-berry/yarn.lock")
 }
 
 func FuzzCargoLock(f *testing.F) {
-	fuzzParse(f, "Cargo.lock", "testdata/rust/Cargo.lock", "testdata/sources/Cargo.lock")
+	fuzzParse(f, "Cargo.lock", "testdata/rust/Cargo.lock", "testdata/sources/Cargo.lock", "testdata/graph/cargo/Cargo.lock")
+}
+
+// FuzzJSONObjectKeys checks the key scanner the package-lock.json graph
+// uses against encoding/json on any valid JSON object.
+func FuzzJSONObjectKeys(f *testing.F) {
+	f.Add([]byte(`{"a":"^1","b":{"c":[1,"}",{"d":2}]},"e\"f":null}`))
+	f.Add([]byte(`{"\u00e9":1, "x\\y" : [] }`))
+	f.Fuzz(func(t *testing.T, data []byte) {
+		var m map[string]json.RawMessage
+		if len(data) == 0 || data[0] != '{' || json.Unmarshal(data, &m) != nil {
+			return
+		}
+		want := make([]string, 0, len(m))
+		for k := range m {
+			want = append(want, k)
+		}
+		slices.Sort(want)
+		if got := jsonObjectKeys(data); !slices.Equal(got, want) && !(len(got) == 0 && len(want) == 0) {
+			t.Fatalf("keys %q, want %q", got, want)
+		}
+	})
 }

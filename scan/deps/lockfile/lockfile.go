@@ -110,6 +110,17 @@ type Package struct {
 	// install merges the candidates of every index and takes the highest
 	// version, whichever index offers it.
 	Indexes []string `json:"indexes,omitempty"`
+	// Requires lists the packages of the same Parse result this package
+	// depends on, by Key, sorted and without duplicates: the edges of the
+	// dependency graph as the lockfile records them, each resolved to the
+	// entry the package manager uses (Node's node_modules lookup for
+	// package-lock.json, the descriptor a yarn.lock entry lists, the exact
+	// version and source a Cargo.lock or uv.lock names). A dependency that
+	// resolves to no package of the result (a local or workspace package,
+	// an entry the file lacks) is left out, as is the package itself.
+	// Only the formats of which Kind.RecordsGraph is true fill it; for the
+	// others it is always empty, meaning unknown, not "none".
+	Requires []string `json:"requires,omitempty"`
 }
 
 // ErrUnsupported is returned by Parse for a file it has no parser for.
@@ -302,6 +313,7 @@ func Parse(path string, data []byte) ([]Package, []finding.Finding, error) {
 		p.pkgs[i].Repo, p.pkgs[i].Commit = vcs.Ref(p.pkgs[i].Spec)
 		p.pkgs[i].Spec = redactUserinfo(p.pkgs[i].Spec)
 	}
+	p.link()
 	return p.pkgs, p.findings, nil
 }
 
@@ -311,6 +323,9 @@ type parser struct {
 	pkgs     []Package
 	findings []finding.Finding
 	full     bool // MaxPackages reached
+	// dependency graph state (graph.go)
+	edges     []edge
+	edgesFull bool // maxEdges reached
 	// requirements state
 	includes int
 	stack    []string

@@ -277,11 +277,13 @@ func TestParse(t *testing.T) {
 			},
 		},
 		{
+			// The workspace crate (embedder, no source) depends on
+			// candle-core and tokenizers: they are direct.
 			path: "testdata/rust/Cargo.lock",
 			pkgs: []string{
-				"crates.io candle-core 0.6.0 p h1 L5",
+				"crates.io candle-core 0.6.0 pd h1 L5",
 				"crates.io safetensors 0.4.3 p h1 L22",
-				"crates.io tokenizers 0.19.1 p h0 L28",
+				"crates.io tokenizers 0.19.1 pd h0 L28",
 			},
 		},
 	}

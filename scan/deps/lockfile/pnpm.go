@@ -67,7 +67,9 @@ func (p *parser) pnpmLock(data []byte) {
 		registry = ""
 	}
 	registry = RedactURL(registry)
-	seen := map[string]bool{}
+	// nv maps name@version to the package index (-1 for an entry that is
+	// no package); raw maps the keys as written.
+	nv, raw := map[string]int{}, map[string]int{}
 	for i, key := range pkgs.Keys {
 		e, line := pkgs.Vals[i], pkgs.KeyLines[i]
 		name, version, err := pnpmKey(key, v5)
@@ -84,10 +86,12 @@ func (p *parser) pnpmLock(data []byte) {
 			p.malformed(p.path, line, key, fmt.Errorf("package %q: %w", key, err))
 			continue
 		}
-		if seen[name+"@"+version] {
+		if idx, ok := nv[name+"@"+version]; ok {
+			raw[key] = idx
 			continue // the same package with other peer dependencies
 		}
-		seen[name+"@"+version] = true
+		nv[name+"@"+version] = -1
+		raw[key] = -1
 		pkg := Package{Ecosystem: NPM, Name: name, Version: version, Spec: version, Pinned: true, Line: line,
 			Direct: direct[name+"@"+version], Dev: e.Get("dev").Str() == "true" || dev[name+"@"+version]}
 		res := e.Get("resolution")
@@ -104,10 +108,91 @@ func (p *parser) pnpmLock(data []byte) {
 		} else {
 			pkg.Source = registry
 		}
-		if !p.add(pkg) {
+		idx, ok := p.addIndex(pkg)
+		if !ok {
 			return
 		}
+		nv[name+"@"+version], raw[key] = idx, idx
 	}
+	p.pnpmGraph(pkgs, nv, raw, v5)
+	if snaps := root.Get("snapshots"); snaps != nil && snaps.IsMap {
+		p.pnpmGraph(snaps, nv, raw, v5)
+	}
+}
+
+// pnpmGraph records the dependencies of the entries of m, the packages
+// map (lockfile v5 and v6) or the snapshots map (v9): each entry's
+// dependencies and optionalDependencies, name to resolved version, the
+// version carrying its own peers ("1.2.3(react@18.2.0)", v5
+// "1.2.3_react@18.2.0"), an alias ("real@1.2.3", v6 "/real@1.2.3", v5
+// "/real/1.2.3") or a non-registry key.
+func (p *parser) pnpmGraph(m *yamltree.Node, nv, raw map[string]int, v5 bool) {
+	for i, key := range m.Keys {
+		from, ok := raw[key]
+		if !ok {
+			name, version, err := pnpmKey(key, v5)
+			if err != nil {
+				continue
+			}
+			if from, ok = nv[name+"@"+version]; !ok {
+				continue
+			}
+		}
+		if from < 0 {
+			continue
+		}
+		e := m.Vals[i]
+		for _, sec := range []string{"dependencies", "optionalDependencies"} {
+			deps := e.Get(sec)
+			if deps == nil || !deps.IsMap {
+				continue
+			}
+			for j, name := range deps.Keys {
+				p.require(from, pnpmResolve(name, deps.Vals[j].Str(), nv, raw, v5))
+			}
+		}
+	}
+}
+
+// pnpmResolve returns the package index a dependency name: version of a
+// pnpm lockfile names, or -1.
+func pnpmResolve(name, v string, nv, raw map[string]int, v5 bool) int {
+	if v == "" || strings.HasPrefix(v, "link:") || strings.HasPrefix(v, "file:") || strings.HasPrefix(v, "workspace:") {
+		return -1
+	}
+	if strings.HasPrefix(v, "/") {
+		if idx, ok := raw[v]; ok {
+			return idx
+		}
+		if n, ver, err := pnpmKey(v, v5); err == nil {
+			if idx, ok := nv[n+"@"+ver]; ok {
+				return idx
+			}
+		}
+		return -1
+	}
+	bare := v
+	if i := strings.IndexByte(bare, '('); i >= 0 {
+		bare = bare[:i]
+	}
+	if v5 {
+		bare = stripPeers(bare)
+	}
+	if idx, ok := nv[name+"@"+bare]; ok {
+		return idx
+	}
+	if at := strings.LastIndexByte(bare, '@'); at > 0 {
+		if idx, ok := nv[bare]; ok {
+			return idx // an alias: real@1.2.3
+		}
+	}
+	if idx, ok := raw[v]; ok {
+		return idx // a non-registry key
+	}
+	if idx, ok := raw[name+"@"+v]; ok {
+		return idx
+	}
+	return -1
 }
 
 // stripPeers removes the peer-dependency suffix of a pnpm version,

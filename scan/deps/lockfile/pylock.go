@@ -5,6 +5,7 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
+	"slices"
 	"strings"
 )
 
@@ -16,7 +17,11 @@ type poetryLockFile struct {
 		Category string   `toml:"category"` // Poetry < 1.5: "main" or "dev"
 		Groups   []string `toml:"groups"`   // Poetry ≥ 2
 		Optional bool     `toml:"optional"`
-		Files    []struct {
+		// Dependencies is [package.dependencies]: name = constraint, or a
+		// table, or an array of tables. Typed loosely: a value of another
+		// shape is no reason to reject the file.
+		Dependencies any `toml:"dependencies"`
+		Files        []struct {
 			File string `toml:"file"`
 			Hash string `toml:"hash"`
 		} `toml:"files"`
@@ -33,7 +38,7 @@ type poetryLockFile struct {
 	} `toml:"metadata"`
 }
 
-// poetryLock parses poetry.lock.
+// poetryLock parses poetry.lock, with the dependencies of each package.
 func (p *parser) poetryLock(data []byte) {
 	var f poetryLockFile
 	if !p.decodeTOML(data, &f) {
@@ -41,6 +46,18 @@ func (p *parser) poetryLock(data []byte) {
 	}
 	headers := newTOMLLines(data).arrayLines("package")
 	direct := siblingPyprojectNames(p.path)
+	idx := make([]int, len(f.Package))
+	byName := newPyIndex()
+	defer func() {
+		for i, e := range f.Package {
+			if idx[i] >= 0 {
+				p.poetryDeps(idx[i], e.Dependencies, byName)
+			}
+		}
+	}()
+	for i := range idx {
+		idx[i] = -1
+	}
 	for i, e := range f.Package {
 		line := lineOfArray(headers, i)
 		if e.Name == "" || e.Version == "" {
@@ -70,8 +87,12 @@ func (p *parser) poetryLock(data []byte) {
 		default: // "legacy" (a package index) or "url" (an archive)
 			pkg.Source = RedactURL(e.Source.URL)
 		}
-		if !p.add(pkg) {
+		n, ok := p.addIndex(pkg)
+		if !ok {
 			return
+		}
+		if idx[i] = n; n >= 0 {
+			byName.add(n, name, e.Version)
 		}
 	}
 }
@@ -124,20 +145,16 @@ type uvLockFile struct {
 		Wheels []struct {
 			Hash string `toml:"hash"`
 		} `toml:"wheels"`
-		Dependencies []struct {
-			Name string `toml:"name"`
-		} `toml:"dependencies"`
-		OptionalDependencies map[string][]struct {
-			Name string `toml:"name"`
-		} `toml:"optional-dependencies"`
-		DevDependencies map[string][]struct {
-			Name string `toml:"name"`
-		} `toml:"dev-dependencies"`
+		Dependencies         []uvRef            `toml:"dependencies"`
+		OptionalDependencies map[string][]uvRef `toml:"optional-dependencies"`
+		DevDependencies      map[string][]uvRef `toml:"dev-dependencies"`
 	} `toml:"package"`
 }
 
 // uvLock parses uv.lock. The project's own entries (source editable or
 // virtual) are not packages; their dependency lists mark the direct ones.
+// The dependencies, optional-dependencies and dev-dependencies of the
+// other packages are their edges.
 func (p *parser) uvLock(data []byte) {
 	var f uvLockFile
 	if !p.decodeTOML(data, &f) {
@@ -166,6 +183,28 @@ func (p *parser) uvLock(data []byte) {
 			}
 		}
 	}
+	idx := make([]int, len(f.Package))
+	byName := newPyIndex()
+	for i := range idx {
+		idx[i] = -1
+	}
+	defer func() {
+		for i, e := range f.Package {
+			if idx[i] < 0 {
+				continue
+			}
+			refs := slices.Clone(e.Dependencies)
+			for _, k := range sortedKeys(e.OptionalDependencies) {
+				refs = append(refs, e.OptionalDependencies[k]...)
+			}
+			for _, k := range sortedKeys(e.DevDependencies) {
+				refs = append(refs, e.DevDependencies[k]...)
+			}
+			for _, r := range refs {
+				p.require(idx[i], uvTarget(r, byName))
+			}
+		}
+	}()
 	for i, e := range f.Package {
 		line := lineOfArray(headers, i)
 		if isUVRoot(e.Source) || e.Source["path"] != nil || e.Source["directory"] != nil {
@@ -197,8 +236,12 @@ func (p *parser) uvLock(data []byte) {
 				pkg.Hashes = append(pkg.Hashes, w.Hash)
 			}
 		}
-		if !p.add(pkg) {
+		n, ok := p.addIndex(pkg)
+		if !ok {
 			return
+		}
+		if idx[i] = n; n >= 0 {
+			byName.add(n, name, e.Version)
 		}
 	}
 }

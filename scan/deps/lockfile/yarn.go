@@ -15,13 +15,20 @@ type yarnEntry struct {
 	resolved   string // classic: the tarball URL
 	hashes     []string
 	linkType   string
+	section    string      // the field whose nested lines are being read
+	deps       [][2]string // dependencies and optionalDependencies: name, range
+	idx        int         // the package index, -1 for none
+	patchOf    string      // for a patch: entry, the name@version it patches
 }
 
 // yarnLock parses yarn.lock, both the classic v1 format and the YAML of
 // Yarn 2+ ("berry"), with one line-oriented reader: a block starts with an
 // unindented "specs:" header and its fields are indented by two spaces.
+// The dependencies of an entry, name and range, resolve through the
+// descriptors ("name@range") the block headers list.
 func (p *parser) yarnLock(data []byte) {
 	var cur *yarnEntry
+	var entries []*yarnEntry
 	flush := func() bool {
 		if cur == nil {
 			return true
@@ -31,8 +38,10 @@ func (p *parser) yarnLock(data []byte) {
 		if e.header == "__metadata" {
 			return true
 		}
+		entries = append(entries, e)
 		return p.yarnEntry(e)
 	}
+	defer func() { p.yarnGraph(entries) }()
 	for i, raw := range strings.Split(string(data), "\n") {
 		line := i + 1
 		l := strings.TrimSuffix(raw, "\r")
@@ -48,7 +57,7 @@ func (p *parser) yarnLock(data []byte) {
 				p.malformed(p.path, line, t, errors.New("block header does not end with ':'"))
 				continue
 			}
-			cur = &yarnEntry{header: strings.TrimSuffix(t, ":"), line: line}
+			cur = &yarnEntry{header: strings.TrimSuffix(t, ":"), line: line, idx: -1}
 			continue
 		}
 		if cur == nil {
@@ -56,9 +65,19 @@ func (p *parser) yarnLock(data []byte) {
 			continue
 		}
 		if strings.HasPrefix(l, "    ") || strings.HasPrefix(l, "\t\t") {
-			continue // nested: dependencies, dependenciesMeta …
+			// nested: dependencies, dependenciesMeta …
+			if cur.section == "dependencies" || cur.section == "optionalDependencies" {
+				if name, rng := yarnField(t); name != "" && rng != "" {
+					cur.deps = append(cur.deps, [2]string{name, rng})
+				}
+			}
+			continue
 		}
 		key, val := yarnField(t)
+		cur.section = ""
+		if val == "" {
+			cur.section = key
+		}
 		switch key {
 		case "version":
 			cur.version = val
@@ -93,10 +112,16 @@ func yarnField(t string) (key, val string) {
 func (p *parser) yarnEntry(e *yarnEntry) bool {
 	first := strings.TrimSpace(strings.SplitN(e.header, ",", 2)[0])
 	first = strings.Trim(first, `"`)
-	name, _, ok := splitNameAt(first)
+	name, rng, ok := splitNameAt(first)
 	if !ok {
 		p.malformed(p.path, e.line, e.header, errors.New("no name@range in block header"))
 		return true
+	}
+	if alias, ok := strings.CutPrefix(rng, "npm:"); ok && e.resolution == "" {
+		// classic: "alias@npm:real@range" installs real under alias.
+		if real, _, ok := splitNameAt(alias); ok {
+			name = real
+		}
 	}
 	if e.version == "" {
 		p.malformed(p.path, e.line, e.header, fmt.Errorf("%s: no version", name))
@@ -114,8 +139,11 @@ func (p *parser) yarnEntry(e *yarnEntry) bool {
 		switch proto {
 		case "npm":
 			pkg.Version = rest
-		case "workspace", "patch", "link", "portal", "file", "exec":
-			return true // the project itself, a patched duplicate, or local code
+		case "patch":
+			e.patchOf = rname + "@" + e.version
+			return true // a patched duplicate of an npm entry
+		case "workspace", "link", "portal", "file", "exec":
+			return true // the project itself or local code
 		default:
 			pkg.Spec, pkg.Version = ref, ""
 			_, c, found := strings.Cut(ref, "#commit=")
@@ -129,7 +157,56 @@ func (p *parser) yarnEntry(e *yarnEntry) bool {
 		return true
 	}
 	pkg.Source = npmRegistry(pkg.Name, e.resolved)
-	return p.add(pkg)
+	idx, ok := p.addIndex(pkg)
+	e.idx = idx
+	return ok
+}
+
+// yarnGraph records the dependencies of the entries: each name and range
+// is the descriptor "name@range" a block header lists (in berry, with the
+// "npm:" protocol its dependencies may leave out); a dependency on a
+// patched package resolves to the npm entry of the version patched.
+func (p *parser) yarnGraph(entries []*yarnEntry) {
+	byDesc := map[string]*yarnEntry{}
+	byKey := map[string]int{}
+	for _, e := range entries {
+		for _, d := range strings.Split(e.header, ",") {
+			d = strings.Trim(strings.TrimSpace(d), `"'`)
+			if _, ok := byDesc[d]; !ok && d != "" {
+				byDesc[d] = e
+			}
+		}
+		if e.idx >= 0 {
+			if k := p.pkgs[e.idx].Key(); byKey[k] == 0 {
+				byKey[k] = e.idx + 1 // 0 is "none"
+			}
+		}
+	}
+	target := func(name, rng string) int {
+		e := byDesc[name+"@"+rng]
+		if e == nil && !strings.Contains(rng, ":") {
+			e = byDesc[name+"@npm:"+rng]
+		}
+		if e == nil {
+			if r, ok := strings.CutPrefix(rng, "npm:"); ok {
+				e = byDesc[name+"@"+r]
+			}
+		}
+		switch {
+		case e == nil:
+			return -1
+		case e.idx >= 0:
+			return e.idx
+		case e.patchOf != "":
+			return byKey[e.patchOf] - 1
+		}
+		return -1
+	}
+	for _, e := range entries {
+		for _, d := range e.deps {
+			p.require(e.idx, target(d[0], d[1]))
+		}
+	}
 }
 
 // splitNameAt splits "name@rest" or "@scope/name@rest" at the first "@"
