@@ -120,19 +120,7 @@ func TestCommitPinned(t *testing.T) {
 	  "affected": [{"package": {"ecosystem": "PyPI", "name": "deepspeed"},
 	    "ranges": [{"type": "GIT", "repo": "https://github.com/microsoft/DeepSpeed",
 	      "events": [{"introduced": "` + sha + `"}, {"fixed": "4444444444444444444444444444444444444444"}]}]}]}`
-	if err := os.MkdirAll(filepath.Join(dir, "export", "PyPI"), 0o755); err != nil {
-		t.Fatal(err)
-	}
-	if err := os.WriteFile(filepath.Join(dir, "export", "PyPI", "TEST-GIT-0001.json"), []byte(rec), 0o644); err != nil {
-		t.Fatal(err)
-	}
-	if _, err := osv.Import(context.Background(), filepath.Join(dir, "export"), filepath.Join(dir, "db")); err != nil {
-		t.Fatal(err)
-	}
-	src, err := osv.Open(filepath.Join(dir, "db"))
-	if err != nil {
-		t.Fatal(err)
-	}
+	src := importRecord(t, dir, "PyPI", "TEST-GIT-0001", rec)
 	repo := filepath.Join(dir, "repo")
 	if err := os.MkdirAll(repo, 0o755); err != nil {
 		t.Fatal(err)
@@ -203,19 +191,7 @@ func TestTransitivePath(t *testing.T) {
 	    "ranges": [{"type": "SEMVER", "events": [{"introduced": "0"}, {"fixed": "15.0.0"}]}]},
 	   {"package": {"ecosystem": "npm", "name": "openai"},
 	    "ranges": [{"type": "SEMVER", "events": [{"introduced": "0"}, {"fixed": "4.60.0"}]}]}]}`
-	if err := os.MkdirAll(filepath.Join(dir, "export", "npm"), 0o755); err != nil {
-		t.Fatal(err)
-	}
-	if err := os.WriteFile(filepath.Join(dir, "export", "npm", "TEST-NPM-0001.json"), []byte(rec), 0o644); err != nil {
-		t.Fatal(err)
-	}
-	if _, err := osv.Import(context.Background(), filepath.Join(dir, "export"), filepath.Join(dir, "db")); err != nil {
-		t.Fatal(err)
-	}
-	src, err := osv.Open(filepath.Join(dir, "db"))
-	if err != nil {
-		t.Fatal(err)
-	}
+	src := importRecord(t, dir, "npm", "TEST-NPM-0001", rec)
 	res, err := deps.Scan(context.Background(), filepath.Join("lockfile", "testdata", "graph", "npm-v3"), deps.Options{Vulns: src, SkipCode: true})
 	if err != nil {
 		t.Fatal(err)
@@ -242,4 +218,24 @@ func TestTransitivePath(t *testing.T) {
 	if strings.Contains(got["openai@4.52.0"], "pulled in") {
 		t.Errorf("direct openai: %q", got["openai@4.52.0"])
 	}
+}
+
+// importRecord imports one OSV record, id in ecosystem, into a new offline
+// database under dir and opens it.
+func importRecord(t *testing.T, dir, ecosystem, id, rec string) osv.Source {
+	t.Helper()
+	if err := os.MkdirAll(filepath.Join(dir, "export", ecosystem), 0o755); err != nil {
+		t.Fatal(err)
+	}
+	if err := os.WriteFile(filepath.Join(dir, "export", ecosystem, id+".json"), []byte(rec), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := osv.Import(context.Background(), filepath.Join(dir, "export"), filepath.Join(dir, "db")); err != nil {
+		t.Fatal(err)
+	}
+	src, err := osv.Open(filepath.Join(dir, "db"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	return src
 }
