@@ -134,6 +134,9 @@ func (s *Store) RotateRegistryKey(ctx context.Context, name string, next *regist
 		if cur.Removed() {
 			return fmt.Errorf("%w: identity %s was removed", registry.ErrNotFound, name)
 		}
+		if cur.KeyID == next.KeyID {
+			return fmt.Errorf("%w: key %s is %s's current key", registry.ErrExists, next.KeyID, name)
+		}
 		if err := keyNotRetired(ctx, tx, next.KeyID); err != nil {
 			return err
 		}
