@@ -265,7 +265,10 @@ func TestRemoveIdentity(t *testing.T) {
 		}{
 			{"remove twice", func() error { _, err := e.reg.RemoveIdentity(ctx, "bob", "admin", ""); return err }, registry.RefusedIdentityRemoved},
 			{"remove unknown", func() error { _, err := e.reg.RemoveIdentity(ctx, "dave", "admin", ""); return err }, registry.RefusedNotFound},
-			{"re-add the name", func() error { _, err := e.reg.AddIdentity(ctx, "bob", ed25519Key(t).PublicKeyPEM(), "admin"); return err }, registry.RefusedExists},
+			{"re-add the name", func() error {
+				_, err := e.reg.AddIdentity(ctx, "bob", ed25519Key(t).PublicKeyPEM(), "admin")
+				return err
+			}, registry.RefusedExists},
 			{"rotate a removed identity", func() error {
 				_, err := e.reg.RotateKey(ctx, "bob", ed25519Key(t).PublicKeyPEM(), "admin", "")
 				return err

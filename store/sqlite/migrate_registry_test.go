@@ -8,7 +8,8 @@ import (
 	"testing"
 	"time"
 
-	"github.com/rampartsec/rampart/artifact/registry")
+	"github.com/rampartsec/rampart/artifact/registry"
+)
 
 // TestMigrateRegistryIdentities opens a database at schema 0003 holding
 // an identity, a version and its actions: migration 0004 must keep them,
