@@ -283,8 +283,11 @@ func (r *Registry) push(ctx context.Context, s SignedStatement, st *Statement, i
 		return nil, err
 	}
 	if err := r.store.CreateModelVersion(ctx, v, act, p); err != nil {
-		if errors.Is(err, ErrExists) {
+		switch {
+		case errors.Is(err, ErrExists):
 			return nil, refuse(RefusedExists, "%s exists already, or this statement was used before", target)
+		case errors.Is(err, ErrConflict):
+			return nil, refuse(RefusedConflict, "push of %s: %v", target, err)
 		}
 		return nil, err
 	}
@@ -500,6 +503,9 @@ func (r *Registry) requestPromotion(ctx context.Context, s SignedStatement, st *
 				return nil, waiting(pending)
 			}
 			return nil, refuse(RefusedReplay, "this promotion statement was used before")
+		}
+		if errors.Is(err, ErrConflict) {
+			return nil, refuse(RefusedConflict, "promotion request of %s: %v", v.Target(), err)
 		}
 		return nil, err
 	}

@@ -237,7 +237,35 @@ func (s *Store) CreateModelVersion(ctx context.Context, v *registry.Version, pus
 	})
 }
 
+// checkSigner returns registry.ErrConflict when the identity actor was
+// removed or keyID is a retired key: the registry checked both before
+// the transaction, and a rotation or a removal committed since.
+func checkSigner(ctx context.Context, tx pgx.Tx, actor, keyID string) error {
+	var removed *time.Time
+	err := tx.QueryRow(ctx, `SELECT removed_at FROM registry_identities WHERE name = $1`, actor).Scan(&removed)
+	switch {
+	case errors.Is(err, pgx.ErrNoRows):
+		return nil // the foreign key refuses the action
+	case err != nil:
+		return err
+	case removed != nil:
+		return fmt.Errorf("%w: identity %s was removed", registry.ErrConflict, actor)
+	}
+	var one int
+	err = tx.QueryRow(ctx, `SELECT 1 FROM registry_retired_keys WHERE key_id = $1`, keyID).Scan(&one)
+	switch {
+	case err == nil:
+		return fmt.Errorf("%w: key %s of %s was retired", registry.ErrConflict, keyID, actor)
+	case errors.Is(err, pgx.ErrNoRows):
+		return nil
+	}
+	return err
+}
+
 func insertAction(ctx context.Context, tx pgx.Tx, a *registry.Action) error {
+	if err := checkSigner(ctx, tx, a.Actor, a.KeyID); err != nil {
+		return err
+	}
 	_, err := tx.Exec(ctx, `INSERT INTO model_actions (id, kind, name, version, actor, key_id, statement, signature, request, state, created_at)
 		VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11)`,
 		a.ID, a.Kind, a.Name, a.Version, a.Actor, a.KeyID, a.Statement, a.Signature, a.Request, a.State, a.CreatedAt)
@@ -381,6 +409,13 @@ func (s *Store) PromoteModel(ctx context.Context, p *registry.Promotion, audit [
 		}
 		if tag.RowsAffected() != 1 {
 			return fmt.Errorf("%w: request %s is not pending", registry.ErrConflict, p.Request)
+		}
+		var reqActor, reqKey string
+		if err := tx.QueryRow(ctx, `SELECT actor, key_id FROM model_actions WHERE id = $1`, p.Request).Scan(&reqActor, &reqKey); err != nil {
+			return err
+		}
+		if err := checkSigner(ctx, tx, reqActor, reqKey); err != nil {
+			return fmt.Errorf("request %s: %w", p.Request, err)
 		}
 		if err := insertAction(ctx, tx, p.Approval); err != nil {
 			return err

@@ -29,6 +29,7 @@ var registryTests = []struct {
 	{"RegistryRotateKey", testRegistryRotateKey},
 	{"RegistryRotateKeyRefusals", testRegistryRotateKeyRefusals},
 	{"RegistryRemoveIdentity", testRegistryRemoveIdentity},
+	{"RegistryRetiredSignersConflict", testRegistryRetiredSignersConflict},
 	{"RegistryVersionRoundTrip", testRegistryVersionRoundTrip},
 	{"RegistryRequests", testRegistryRequests},
 	{"RegistryPromoteAndRollback", testRegistryPromoteAndRollback},
@@ -637,5 +638,96 @@ func testRegistryRemoveIdentity(t *testing.T, s store.Store) {
 	}
 	if got, err := s.RegistryIdentityByKeyID(ctx, bob.KeyID); err != nil || !got.RemovedAt.Equal(at) {
 		t.Errorf("bob after the refused removal: %v, %v", got, err)
+	}
+}
+
+// signed returns an action by id, with id's key.
+func signed(kind, name, version string, id *registry.Identity, at time.Time) *registry.Action {
+	a := regAction(kind, name, version, id.Name, at)
+	a.KeyID = id.KeyID
+	return a
+}
+
+// testRegistryRetiredSignersConflict: an action stored after its key was
+// retired or its actor removed (a rotation or removal committed between
+// the registry's check and the change) fails with ErrConflict and writes
+// nothing.
+func testRegistryRetiredSignersConflict(t *testing.T, s store.Store) {
+	ctx := context.Background()
+	now := time.Now()
+	alice, bob, carol := regIdentity(t, "alice", now), regIdentity(t, "bob", now), regIdentity(t, "carol", now)
+	for _, id := range []*registry.Identity{alice, bob, carol} {
+		if err := s.AddRegistryIdentity(ctx, id, nil); err != nil {
+			t.Fatal(err)
+		}
+	}
+	v1 := regVersion("m", "1", "alice", now)
+	if err := s.CreateModelVersion(ctx, v1, signed(registry.KindPush, "m", "1", alice, now), nil); err != nil {
+		t.Fatal(err)
+	}
+	v2 := regVersion("m", "2", "bob", now)
+	if err := s.CreateModelVersion(ctx, v2, signed(registry.KindPush, "m", "2", bob, now), nil); err != nil {
+		t.Fatal(err)
+	}
+	req := signed(registry.KindRequest, "m", "1", alice, now)
+	if err := s.AddModelRequest(ctx, req, nil); err != nil {
+		t.Fatal(err)
+	}
+	next := rotation(t, "alice", now)
+	if err := s.RotateRegistryKey(ctx, "alice", next, "admin", "", nil); err != nil {
+		t.Fatal(err)
+	}
+	if err := s.RemoveRegistryIdentity(ctx, "carol", "admin", now, nil); err != nil {
+		t.Fatal(err)
+	}
+	tests := []struct {
+		name string
+		do   func(audit [][]byte) error
+	}{
+		{"push with a retired key", func(p [][]byte) error {
+			return s.CreateModelVersion(ctx, regVersion("m", "3", "alice", now), signed(registry.KindPush, "m", "3", alice, now), p)
+		}},
+		{"push by a removed identity", func(p [][]byte) error {
+			return s.CreateModelVersion(ctx, regVersion("m", "3", "carol", now), signed(registry.KindPush, "m", "3", carol, now), p)
+		}},
+		{"request with a retired key", func(p [][]byte) error {
+			return s.AddModelRequest(ctx, signed(registry.KindRequest, "m", "2", alice, now), p)
+		}},
+		{"approval of a request signed with a retired key", func(p [][]byte) error {
+			pr := promotion(v1, req, "bob", "", now)
+			pr.Approval.KeyID = bob.KeyID
+			return s.PromoteModel(ctx, pr, p)
+		}},
+		{"approval by a removed identity", func(p [][]byte) error {
+			req2 := signed(registry.KindRequest, "m", "2", bob, now)
+			if err := s.AddModelRequest(ctx, req2, nil); err != nil {
+				return err
+			}
+			pr := promotion(v2, req2, "carol", "", now)
+			pr.Approval.KeyID = carol.KeyID
+			return s.PromoteModel(ctx, pr, p)
+		}},
+	}
+	for _, tc := range tests {
+		t.Run(tc.name, func(t *testing.T) {
+			if err := tc.do(auditPayload(t, "registry.test", tc.name)); !errors.Is(err, registry.ErrConflict) {
+				t.Fatalf("err = %v, want ErrConflict", err)
+			}
+		})
+	}
+	if recs := auditRecords(t, s); len(recs) != 0 {
+		t.Errorf("refused changes left %d audit records", len(recs))
+	}
+	for _, v := range []string{"1", "2"} {
+		if st, _ := stageOf(t, s, "m", v); st != registry.StageStaging {
+			t.Errorf("m@%s is %s after refused promotions", v, st)
+		}
+	}
+	if _, err := s.ModelVersion(ctx, "m", "3"); !errors.Is(err, registry.ErrNotFound) {
+		t.Errorf("m@3 after refused pushes: %v", err)
+	}
+	// The new key acts.
+	if err := s.CreateModelVersion(ctx, regVersion("m", "3", "alice", now), signed(registry.KindPush, "m", "3", next, now), nil); err != nil {
+		t.Errorf("push with alice's new key: %v", err)
 	}
 }
