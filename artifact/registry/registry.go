@@ -5,7 +5,10 @@
 // Every action is a small canonical JSON statement signed by the acting
 // identity's private key (Ed25519 or ECDSA P-256) and verified against the
 // public key an administrator registered for that identity; unknown keys
-// are refused. A promotion needs a request by one identity and an approval
+// are refused. An administrator can rotate an identity's key (the old key
+// is retired for good: its statements, and pending requests it signed,
+// are refused) or remove an identity (it can no longer act; its name stays
+// taken); actions signed before still verify (CheckAction). A promotion needs a request by one identity and an approval
 // of that request, bound to the version's digest, by another; the approval
 // executes the promotion when the recorded scan has no high or critical
 // finding and the model's signature verified. A rollback, signed by any
