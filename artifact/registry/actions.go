@@ -52,8 +52,18 @@ func (r *Registry) verify(ctx context.Context, s SignedStatement, action string)
 		return st, nil, "unauthenticated", refuse(RefusedWrongAction, "a %s statement was given for a %s", st.Action, action)
 	}
 	id, err := r.store.RegistryIdentityByKeyID(ctx, st.KeyID)
+	var retired *RetiredKey
 	if errors.Is(err, ErrNotFound) {
-		return st, nil, "key " + st.KeyID, refuse(RefusedUnknownKey, "%s by key %s, which belongs to no registered identity", action, st.KeyID)
+		// Not an identity's key: a retired key is refused as such, once
+		// the signature shows the statement is really by that key.
+		retired, err = r.store.RetiredRegistryKey(ctx, st.KeyID)
+		if errors.Is(err, ErrNotFound) {
+			return st, nil, "key " + st.KeyID, refuse(RefusedUnknownKey, "%s by key %s, which belongs to no registered identity", action, st.KeyID)
+		}
+		if err != nil {
+			return st, nil, "", err
+		}
+		id = retired.Identity()
 	}
 	if err != nil {
 		return st, nil, "", err
@@ -64,6 +74,12 @@ func (r *Registry) verify(ctx context.Context, s SignedStatement, action string)
 	}
 	if pub.KeyID != st.KeyID || !pub.verify(signingMessage(s.Statement), s.Signature) {
 		return st, nil, "unverified " + id.Name, refuse(RefusedBadSignature, "%s statement signature does not verify with %s's key", action, id.Name)
+	}
+	switch {
+	case retired != nil:
+		return st, nil, id.Name, retiredRefusal(action+" statement", retired, "sign with "+id.Name+"'s current key")
+	case id.Removed():
+		return st, nil, id.Name, removedRefusal(action+" statement", id, "a removed identity can no longer act")
 	}
 	issued, _ := st.issued() // checked by ParseStatement
 	if d := r.now().Sub(issued); d > r.opts.MaxSkew || d < -r.opts.MaxSkew {
@@ -267,8 +283,11 @@ func (r *Registry) push(ctx context.Context, s SignedStatement, st *Statement, i
 		return nil, err
 	}
 	if err := r.store.CreateModelVersion(ctx, v, act, p); err != nil {
-		if errors.Is(err, ErrExists) {
+		switch {
+		case errors.Is(err, ErrExists):
 			return nil, refuse(RefusedExists, "%s exists already, or this statement was used before", target)
+		case errors.Is(err, ErrConflict):
+			return nil, refuse(RefusedConflict, "push of %s: %v", target, err)
 		}
 		return nil, err
 	}
@@ -458,7 +477,14 @@ func (r *Registry) requestPromotion(ctx context.Context, s SignedStatement, st *
 	}
 	now := r.now()
 	if pending != nil {
-		if old, _ := r.expired(pending, now); !old {
+		// A pending request stands until it expires, unless its key was
+		// retired or its actor removed since: it cannot be approved then,
+		// and this request replaces it.
+		ref, err := r.signerState(ctx, pending, v.Target())
+		if err != nil {
+			return nil, err
+		}
+		if old, _ := r.expired(pending, now); !old && ref == nil {
 			return nil, waiting(pending)
 		}
 		if err := r.expire(ctx, pending, now); err != nil {
@@ -477,6 +503,9 @@ func (r *Registry) requestPromotion(ctx context.Context, s SignedStatement, st *
 				return nil, waiting(pending)
 			}
 			return nil, refuse(RefusedReplay, "this promotion statement was used before")
+		}
+		if errors.Is(err, ErrConflict) {
+			return nil, refuse(RefusedConflict, "promotion request of %s: %v", v.Target(), err)
 		}
 		return nil, err
 	}
@@ -532,6 +561,14 @@ func (r *Registry) approve(ctx context.Context, s SignedStatement, st *Statement
 		return nil, refuse(RefusedExpired, "request %s to promote %s expired without an approval; request the promotion again", req.ID, v.Target())
 	case req.State != RequestPending:
 		return nil, refuse(RefusedNoRequest, "request %s to promote %s was approved already", req.ID, v.Target())
+	}
+	if ref, err := r.signerState(ctx, req, v.Target()); err != nil {
+		return nil, err
+	} else if ref != nil {
+		if err := r.expire(ctx, req, r.now()); err != nil {
+			return nil, err
+		}
+		return nil, ref
 	}
 	if old, at := r.expired(req, r.now()); old {
 		if err := r.expire(ctx, req, r.now()); err != nil {

@@ -5,7 +5,10 @@
 // Every action is a small canonical JSON statement signed by the acting
 // identity's private key (Ed25519 or ECDSA P-256) and verified against the
 // public key an administrator registered for that identity; unknown keys
-// are refused. A promotion needs a request by one identity and an approval
+// are refused. An administrator can rotate an identity's key (the old key
+// is retired for good: its statements, and pending requests it signed,
+// are refused) or remove an identity (it can no longer act; its name stays
+// taken); actions signed before still verify (CheckAction). A promotion needs a request by one identity and an approval
 // of that request, bound to the version's digest, by another; the approval
 // executes the promotion when the recorded scan has no high or critical
 // finding and the model's signature verified. A rollback, signed by any
@@ -71,7 +74,9 @@ var (
 
 // Identity is a name bound to a public key, registered by an
 // administrator. Registry actions are signed with the matching private
-// key.
+// key. A rotation replaces the key (the old one is kept as a RetiredKey);
+// a removal keeps the identity, marked removed, because stored actions
+// name it.
 type Identity struct {
 	Name string `json:"name"`
 	// KeyID is "sha256:" and the hex SHA-256 of the public key's PKIX DER
@@ -80,9 +85,41 @@ type Identity struct {
 	// Algorithm is "ed25519" or "ecdsa-p256".
 	Algorithm string `json:"algorithm"`
 	// PublicKey is the PKIX DER encoding of the key.
+	PublicKey []byte `json:"public_key"`
+	// AddedBy and CreatedAt say who bound the current key to the name,
+	// and when: at registration, or at the last rotation.
+	AddedBy   string    `json:"added_by"`
+	CreatedAt time.Time `json:"created_at"`
+	// RemovedAt is when an administrator removed the identity, zero while
+	// it is active; RemovedBy names the administrator.
+	RemovedAt time.Time `json:"removed_at,omitzero"`
+	RemovedBy string    `json:"removed_by,omitempty"`
+}
+
+// Removed reports whether the identity was removed.
+func (id *Identity) Removed() bool { return !id.RemovedAt.IsZero() }
+
+// RetiredKey is a key an identity held before a rotation. It never
+// becomes any identity's key again; stored actions signed with it still
+// verify against it.
+type RetiredKey struct {
+	KeyID     string    `json:"key_id"`
+	Name      string    `json:"name"`
+	Algorithm string    `json:"algorithm"`
 	PublicKey []byte    `json:"public_key"`
 	AddedBy   string    `json:"added_by"`
 	CreatedAt time.Time `json:"created_at"`
+	// RetiredAt is when the key was rotated out, by the administrator
+	// RetiredBy, for Reason (free text, may be empty).
+	RetiredAt time.Time `json:"retired_at"`
+	RetiredBy string    `json:"retired_by"`
+	Reason    string    `json:"reason,omitempty"`
+}
+
+// Identity returns the identity as it was while k was its key, for
+// VerifyAction.
+func (k *RetiredKey) Identity() *Identity {
+	return &Identity{Name: k.Name, KeyID: k.KeyID, Algorithm: k.Algorithm, PublicKey: k.PublicKey, AddedBy: k.AddedBy, CreatedAt: k.CreatedAt}
 }
 
 // File is one file of a model folder.
@@ -203,14 +240,32 @@ type Rollback struct {
 // its audit records. SQLite and PostgreSQL implement it (package store).
 type Store interface {
 	audit.Store
-	// AddRegistryIdentity stores id; ErrExists when its name or key is
-	// taken.
+	// AddRegistryIdentity stores id; ErrExists when its name is taken
+	// (by a removed identity too) or its key is an identity's key or a
+	// retired key.
 	AddRegistryIdentity(ctx context.Context, id *Identity, audit [][]byte) error
-	// RegistryIdentityByKeyID returns the identity with the key, or
-	// ErrNotFound.
+	// RegistryIdentityByKeyID returns the identity whose current key it
+	// is (a removed one too, with RemovedAt set), or ErrNotFound.
 	RegistryIdentityByKeyID(ctx context.Context, keyID string) (*Identity, error)
-	// ListRegistryIdentities returns every identity by name.
+	// ListRegistryIdentities returns every identity by name, removed ones
+	// included.
 	ListRegistryIdentities(ctx context.Context) ([]*Identity, error)
+	// RotateRegistryKey retires the current key of the identity name
+	// (keeping it as a RetiredKey with retiredBy and reason, retired at
+	// next.CreatedAt) and gives the identity next's KeyID, Algorithm,
+	// PublicKey, AddedBy and CreatedAt, in one transaction. ErrNotFound
+	// when there is no such identity or it was removed; ErrExists when
+	// next's key is an identity's key or a retired key.
+	RotateRegistryKey(ctx context.Context, name string, next *Identity, retiredBy, reason string, audit [][]byte) error
+	// RemoveRegistryIdentity marks the identity name removed by by at at.
+	// ErrNotFound when there is no such identity, ErrConflict when it was
+	// removed already.
+	RemoveRegistryIdentity(ctx context.Context, name, by string, at time.Time, audit [][]byte) error
+	// RetiredRegistryKey returns the retired key, or ErrNotFound.
+	RetiredRegistryKey(ctx context.Context, keyID string) (*RetiredKey, error)
+	// ListRetiredRegistryKeys returns every retired key, by identity name
+	// and then oldest retirement first.
+	ListRetiredRegistryKeys(ctx context.Context) ([]*RetiredKey, error)
 	// CreateModelVersion stores v (in staging) and its push action;
 	// ErrExists when the name and version, or the action, exist.
 	CreateModelVersion(ctx context.Context, v *Version, push *Action, audit [][]byte) error
@@ -326,6 +381,12 @@ const (
 	RefusedFilesChanged   = "files_changed"
 	RefusedInvalidRequest = "invalid"
 	RefusedExpired        = "request_expired"
+	// RefusedKeyRetired: the statement, or the request approved, was
+	// signed with a key rotated out since.
+	RefusedKeyRetired = "key_retired"
+	// RefusedIdentityRemoved: the statement, or the request approved, is
+	// by an identity removed since.
+	RefusedIdentityRemoved = "identity_removed"
 )
 
 func (e *Refusal) Error() string { return "refused: " + e.Reason }

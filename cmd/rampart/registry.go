@@ -209,10 +209,10 @@ promoted.`,
 				return err
 			}
 			if f.format == "json" {
-				return writeJSON(cmd.OutOrStdout(), versionView(v, nil))
+				return writeJSON(cmd.OutOrStdout(), versionView(v, nil, nil))
 			}
 			fmt.Fprintf(cmd.OutOrStdout(), "Pushed %s %s (staging) as %s.\n", v.Name, v.Version, v.PushedBy)
-			return printVersion(cmd.OutOrStdout(), v, nil)
+			return printVersion(cmd.OutOrStdout(), v, nil, nil)
 		},
 	}
 	f.register(cmd, true)
@@ -249,7 +249,7 @@ func newRegistryListCmd() *cobra.Command {
 			if f.format == "json" {
 				views := make([]versionJSON, 0, len(vs))
 				for _, v := range vs {
-					views = append(views, versionView(v, nil))
+					views = append(views, versionView(v, nil, nil))
 				}
 				return writeJSON(out, views)
 			}
@@ -292,11 +292,17 @@ func newRegistryShowCmd() *cobra.Command {
 			if err != nil {
 				return err
 			}
+			evs := make(map[string]registry.Evidence, len(acts))
+			for _, a := range acts {
+				if evs[a.ID], err = reg.CheckAction(ctx, a); err != nil {
+					return err
+				}
+			}
 			if f.format == "json" {
-				return writeJSON(cmd.OutOrStdout(), versionView(v, acts))
+				return writeJSON(cmd.OutOrStdout(), versionView(v, acts, evs))
 			}
 			fmt.Fprintf(cmd.OutOrStdout(), "%s %s\n", v.Name, v.Version)
-			return printVersion(cmd.OutOrStdout(), v, acts)
+			return printVersion(cmd.OutOrStdout(), v, acts, evs)
 		},
 	}
 	f.register(cmd, false)
@@ -352,7 +358,7 @@ pending, promote is refused for want of an approval.`,
 				return err
 			}
 			if f.format == "json" {
-				return writeJSON(cmd.OutOrStdout(), actionView(req))
+				return writeJSON(cmd.OutOrStdout(), actionView(req, nil))
 			}
 			fmt.Fprintf(cmd.OutOrStdout(), "Requested the promotion of %s %s to production as %s (request %s).\n"+
 				"It is promoted when an identity other than %s approves it:\n  rampart registry approve %s %s --key FILE\n",
@@ -412,7 +418,7 @@ another identity than the requester.`,
 				return err
 			}
 			if f.format == "json" {
-				return writeJSON(cmd.OutOrStdout(), versionView(v, nil))
+				return writeJSON(cmd.OutOrStdout(), versionView(v, nil, nil))
 			}
 			fmt.Fprintf(cmd.OutOrStdout(), "Approved request %s: %s %s is in production", request, v.Name, v.Version)
 			if v.Previous != "" {
@@ -462,7 +468,7 @@ func newRegistryRollbackCmd() *cobra.Command {
 			}
 			if f.format == "json" {
 				return writeJSON(cmd.OutOrStdout(), map[string]versionJSON{
-					"retired": versionView(res.Retired, nil), "restored": versionView(res.Restored, nil),
+					"retired": versionView(res.Retired, nil, nil), "restored": versionView(res.Restored, nil, nil),
 				})
 			}
 			fmt.Fprintf(cmd.OutOrStdout(), "Rolled back %s: %s is retired, %s is in production again.\n", args[0], res.Retired.Version, res.Restored.Version)
@@ -476,9 +482,9 @@ func newRegistryRollbackCmd() *cobra.Command {
 func newRegistryIdentityCmd() *cobra.Command {
 	cmd := &cobra.Command{
 		Use:   "identity",
-		Short: "Register and list the identities that sign registry actions",
+		Short: "Register, rotate, remove and list the identities that sign registry actions",
 	}
-	cmd.AddCommand(newRegistryIdentityAddCmd(), newRegistryIdentityListCmd())
+	cmd.AddCommand(newRegistryIdentityAddCmd(), newRegistryIdentityRotateCmd(), newRegistryIdentityRemoveCmd(), newRegistryIdentityListCmd())
 	return cmd
 }
 
@@ -506,7 +512,7 @@ separation of duties relies on one person holding one identity.`,
 				return err
 			}
 			defer st.Close()
-			id, err := reg.AddIdentity(ctx, args[0], b, "cli")
+			id, err := reg.AddIdentity(ctx, args[0], b, registryAdmin)
 			if err != nil {
 				return err
 			}
@@ -523,11 +529,128 @@ separation of duties relies on one person holding one identity.`,
 	return cmd
 }
 
+// registryAdmin is the audit subject of identity administration from the
+// command line: whoever can open the store administers the registry.
+const registryAdmin = "cli"
+
+func newRegistryIdentityRotateCmd() *cobra.Command {
+	var (
+		f      registryFlags
+		pubkey string
+		reason string
+	)
+	cmd := &cobra.Command{
+		Use:   "rotate NAME --pubkey FILE [--reason TEXT]",
+		Short: "Replace an identity's key; the old key is retired for good",
+		Long: `Bind the identity NAME to the public key in FILE (a PEM "PUBLIC KEY" block,
+Ed25519 or ECDSA P-256) instead of its current key, which is retired:
+statements signed with a retired key are refused, a pending promotion
+request signed with it can no longer be approved (it has to be made again
+with the new key), and a retired key can never be registered again. Actions
+signed with it before stay in the history and still verify against it.`,
+		Args: cobra.ExactArgs(1),
+		RunE: func(cmd *cobra.Command, args []string) error {
+			ctx := cmd.Context()
+			b, err := readBounded(pubkey, registry.MaxKeyPEM)
+			if err != nil {
+				return fmt.Errorf("--pubkey: %w", err)
+			}
+			st, reg, err := f.open(ctx, registry.Options{})
+			if err != nil {
+				return err
+			}
+			defer st.Close()
+			prev, err := identityNamed(ctx, reg, args[0])
+			if err != nil {
+				return err
+			}
+			id, err := reg.RotateKey(ctx, args[0], b, registryAdmin, reason)
+			if err != nil {
+				return err
+			}
+			if f.format == "json" {
+				return writeJSON(cmd.OutOrStdout(), id)
+			}
+			old := "its previous key"
+			if prev != nil {
+				old = prev.KeyID
+			}
+			fmt.Fprintf(cmd.OutOrStdout(), "Rotated the key of %s: %s key %s replaces %s, which is retired.\n"+
+				"Pending promotion requests signed with the retired key must be made again.\n", id.Name, id.Algorithm, id.KeyID, old)
+			return nil
+		},
+	}
+	f.register(cmd, false)
+	cmd.Flags().StringVar(&pubkey, "pubkey", "", "the identity's new public key (PEM file, required)")
+	cmd.Flags().StringVar(&reason, "reason", "", "why the key is rotated (kept with the retired key)")
+	_ = cmd.MarkFlagRequired("pubkey")
+	return cmd
+}
+
+func newRegistryIdentityRemoveCmd() *cobra.Command {
+	var (
+		f      registryFlags
+		reason string
+	)
+	cmd := &cobra.Command{
+		Use:   "remove NAME [--reason TEXT]",
+		Short: "Remove an identity: it can no longer act",
+		Long: `Remove the identity NAME: its statements are refused from now on, and its
+pending promotion requests can no longer be approved (another identity has
+to request the promotion again). The identity stays in the store, marked
+removed, because its past actions name it: they still verify, and the name
+cannot be registered again.`,
+		Args: cobra.ExactArgs(1),
+		RunE: func(cmd *cobra.Command, args []string) error {
+			ctx := cmd.Context()
+			st, reg, err := f.open(ctx, registry.Options{})
+			if err != nil {
+				return err
+			}
+			defer st.Close()
+			id, err := reg.RemoveIdentity(ctx, args[0], registryAdmin, reason)
+			if err != nil {
+				return err
+			}
+			if f.format == "json" {
+				return writeJSON(cmd.OutOrStdout(), id)
+			}
+			fmt.Fprintf(cmd.OutOrStdout(), "Removed identity %s (key %s). Its pending promotion requests must be made again by another identity.\n", id.Name, id.KeyID)
+			return nil
+		},
+	}
+	f.register(cmd, false)
+	cmd.Flags().StringVar(&reason, "reason", "", "why the identity is removed (kept in the audit record)")
+	return cmd
+}
+
+// identityNamed returns the identity name, or nil.
+func identityNamed(ctx context.Context, reg *registry.Registry, name string) (*registry.Identity, error) {
+	ids, err := reg.Identities(ctx)
+	if err != nil {
+		return nil, err
+	}
+	for _, id := range ids {
+		if id.Name == name {
+			return id, nil
+		}
+	}
+	return nil, nil
+}
+
+// identityJSON is an identity as `identity list --format json` shows it:
+// the record and the keys it held before.
+type identityJSON struct {
+	*registry.Identity
+	RetiredKeyCount int                    `json:"retired_key_count"`
+	RetiredKeys     []*registry.RetiredKey `json:"retired_keys"`
+}
+
 func newRegistryIdentityListCmd() *cobra.Command {
 	var f registryFlags
 	cmd := &cobra.Command{
 		Use:   "list",
-		Short: "List registered identities",
+		Short: "List registered identities, removed ones included",
 		Args:  cobra.NoArgs,
 		RunE: func(cmd *cobra.Command, _ []string) error {
 			ctx := cmd.Context()
@@ -540,17 +663,35 @@ func newRegistryIdentityListCmd() *cobra.Command {
 			if err != nil {
 				return err
 			}
+			keys, err := reg.RetiredKeys(ctx)
+			if err != nil {
+				return err
+			}
+			retired := map[string][]*registry.RetiredKey{}
+			for _, k := range keys {
+				retired[k.Name] = append(retired[k.Name], k)
+			}
 			out := cmd.OutOrStdout()
 			if f.format == "json" {
-				if ids == nil {
-					ids = []*registry.Identity{}
+				views := make([]identityJSON, 0, len(ids))
+				for _, id := range ids {
+					ks := retired[id.Name]
+					if ks == nil {
+						ks = []*registry.RetiredKey{}
+					}
+					views = append(views, identityJSON{Identity: id, RetiredKeyCount: len(ks), RetiredKeys: ks})
 				}
-				return writeJSON(out, ids)
+				return writeJSON(out, views)
 			}
 			tw := tabwriter.NewWriter(out, 0, 4, 2, ' ', 0)
-			fmt.Fprintln(tw, "NAME\tALGORITHM\tKEY ID\tADDED BY\tADDED")
+			fmt.Fprintln(tw, "NAME\tSTATUS\tALGORITHM\tKEY ID\tRETIRED KEYS\tKEY ADDED BY\tKEY ADDED")
 			for _, id := range ids {
-				fmt.Fprintf(tw, "%s\t%s\t%s\t%s\t%s\n", id.Name, id.Algorithm, id.KeyID, id.AddedBy, id.CreatedAt.Format(time.RFC3339))
+				status := "active"
+				if id.Removed() {
+					status = "removed " + id.RemovedAt.Format(time.RFC3339) + " by " + id.RemovedBy
+				}
+				fmt.Fprintf(tw, "%s\t%s\t%s\t%s\t%d\t%s\t%s\n", id.Name, status, id.Algorithm, id.KeyID, len(retired[id.Name]),
+					id.AddedBy, id.CreatedAt.Format(time.RFC3339))
 			}
 			return tw.Flush()
 		},
@@ -573,29 +714,58 @@ type versionJSON struct {
 type actionJSON struct {
 	*registry.Action
 	Signed json.RawMessage `json:"signed_statement"`
+	// Evidence is the result of checking the signature again (show).
+	Evidence *registry.Evidence `json:"evidence,omitempty"`
 }
 
-func actionView(a *registry.Action) actionJSON {
-	v := actionJSON{Action: a}
+// actionView returns a's JSON view, with its evidence when ev is not nil.
+func actionView(a *registry.Action, ev *registry.Evidence) actionJSON {
+	v := actionJSON{Action: a, Evidence: ev}
 	if json.Valid(a.Statement) {
 		v.Signed = a.Statement
 	}
 	return v
 }
 
-func versionView(v *registry.Version, acts []*registry.Action) versionJSON {
+// versionView returns v's JSON view with its actions and their evidence
+// (by action id).
+func versionView(v *registry.Version, acts []*registry.Action, evs map[string]registry.Evidence) versionJSON {
 	out := versionJSON{Version: v, Promotable: true}
 	if ref := registry.Gate(v); ref != nil {
 		out.Promotable, out.BlockedBy = false, ref.Reason
 	}
 	for _, a := range acts {
-		out.Actions = append(out.Actions, actionView(a))
+		var ev *registry.Evidence
+		if e, ok := evs[a.ID]; ok {
+			ev = &e
+		}
+		out.Actions = append(out.Actions, actionView(a, ev))
 	}
 	return out
 }
 
-// printVersion writes a version's details as indented lines.
-func printVersion(w io.Writer, v *registry.Version, acts []*registry.Action) error {
+// evidenceNote renders the outcome of checking an action's signature for
+// a history line.
+func evidenceNote(ev registry.Evidence, ok bool) string {
+	if !ok {
+		return ""
+	}
+	if !ev.Verified {
+		return "  NOT VERIFIED: " + ev.Error
+	}
+	note := "  (signature verified"
+	if ev.KeyRetired {
+		note += "; key since retired"
+	}
+	if ev.ActorRemoved {
+		note += "; identity since removed"
+	}
+	return note + ")"
+}
+
+// printVersion writes a version's details as indented lines, the history
+// with each action's evidence when evs has it.
+func printVersion(w io.Writer, v *registry.Version, acts []*registry.Action, evs map[string]registry.Evidence) error {
 	tw := tabwriter.NewWriter(w, 0, 4, 2, ' ', 0)
 	var size int64
 	for _, f := range v.Files {
@@ -630,7 +800,8 @@ func printVersion(w io.Writer, v *registry.Version, acts []*registry.Action) err
 		case a.Kind == registry.KindApprove:
 			what = "approval of " + a.Request
 		}
-		fmt.Fprintf(tw, "%s\t%s  %s by %s\n", label, a.CreatedAt.Format(time.RFC3339), what, a.Actor)
+		ev, ok := evs[a.ID]
+		fmt.Fprintf(tw, "%s\t%s  %s by %s%s\n", label, a.CreatedAt.Format(time.RFC3339), what, a.Actor, evidenceNote(ev, ok))
 	}
 	return tw.Flush()
 }

@@ -245,3 +245,109 @@ registry:
 		t.Errorf("audit tail lacks the expiry:\n%s", out)
 	}
 }
+
+// TestRegistryIdentityLifecycle: identity rotate and remove end to end.
+// After a rotation the old key is refused, its pending request cannot be
+// approved, the new key works and the history still verifies; after a
+// removal the identity can no longer act and its name stays taken.
+func TestRegistryIdentityLifecycle(t *testing.T) {
+	keys := t.TempDir()
+	_, k1, _ := ed25519.GenerateKey(rand.Reader)
+	_, k2, _ := ed25519.GenerateKey(rand.Reader)
+	ecKey, _ := ecdsa.GenerateKey(elliptic.P256(), rand.Reader)
+	aliceOld, aliceOldPub := writeKeyPair(t, keys, "alice-old", k1, k1.Public())
+	aliceNew, aliceNewPub := writeKeyPair(t, keys, "alice-new", k2, k2.Public())
+	bobKey, bobPub := writeKeyPair(t, keys, "bob", ecKey, &ecKey.PublicKey)
+	data := []string{"--data-dir", t.TempDir()}
+	rampart := func(want int, args ...string) string {
+		t.Helper()
+		out, code := run(t, newRoot(), "", append(args, data...)...)
+		if code != want {
+			t.Fatalf("rampart %s: exit %d, want %d; output:\n%s", strings.Join(args, " "), code, want, out)
+		}
+		return out
+	}
+	dir := cliModel(t, false)
+	for _, args := range [][]string{{"keygen", "--out", filepath.Join(keys, "signer")}, {"model", "sign", dir, "--key", filepath.Join(keys, "signer.key")}} {
+		if out, code := run(t, newRoot(), "", args...); code != 0 {
+			t.Fatalf("rampart %s: exit %d:\n%s", strings.Join(args, " "), code, out)
+		}
+	}
+	rampart(0, "registry", "identity", "add", "alice", "--pubkey", aliceOldPub)
+	rampart(0, "registry", "identity", "add", "bob", "--pubkey", bobPub)
+	rampart(0, "registry", "push", "m", "1", dir, "--key", aliceOld, "--pubkey", filepath.Join(keys, "signer.pub"))
+	rampart(0, "registry", "promote", "m", "1", "--key", aliceOld)
+
+	out := rampart(0, "registry", "identity", "rotate", "alice", "--pubkey", aliceNewPub, "--reason", "laptop stolen")
+	if !strings.Contains(out, "Rotated the key of alice") || !strings.Contains(out, "which is retired") {
+		t.Fatalf("identity rotate:\n%s", out)
+	}
+	if out := rampart(1, "registry", "promote", "m", "1", "--key", aliceOld); !strings.Contains(out, "which was retired at") || !strings.Contains(out, "rotated by cli: laptop stolen") {
+		t.Fatalf("promote with the retired key:\n%s", out)
+	}
+	if out := rampart(1, "registry", "approve", "m", "1", "--key", bobKey); !strings.Contains(out, "a request signed with a retired key cannot be approved") {
+		t.Fatalf("approving the retired key's request:\n%s", out)
+	}
+	if out := rampart(1, "registry", "identity", "rotate", "alice", "--pubkey", aliceOldPub); !strings.Contains(out, "a retired key never comes back") {
+		t.Fatalf("rotating back to the retired key:\n%s", out)
+	}
+	rampart(0, "registry", "promote", "m", "1", "--key", aliceNew)
+	if out := rampart(0, "registry", "approve", "m", "1", "--key", bobKey); !strings.Contains(out, "m 1 is in production") {
+		t.Fatalf("approve after the rotation:\n%s", out)
+	}
+	out = rampart(0, "registry", "show", "m", "1")
+	if strings.Count(out, "key since retired") != 2 || strings.Count(out, "(signature verified)") != 2 || strings.Contains(out, "NOT VERIFIED") {
+		t.Errorf("show after the rotation: want the push and the first request marked as signed by a retired key:\n%s", out)
+	}
+
+	out = rampart(0, "registry", "identity", "remove", "bob", "--reason", "left")
+	if !strings.Contains(out, "Removed identity bob") {
+		t.Fatalf("identity remove:\n%s", out)
+	}
+	if out := rampart(1, "registry", "rollback", "m", "--key", bobKey); !strings.Contains(out, "an identity removed at") {
+		t.Fatalf("rollback by a removed identity:\n%s", out)
+	}
+	if out := rampart(1, "registry", "identity", "remove", "bob"); !strings.Contains(out, "removed at") {
+		t.Fatalf("removing twice:\n%s", out)
+	}
+	if out := rampart(1, "registry", "identity", "add", "bob", "--pubkey", aliceNewPub); !strings.Contains(out, "registered already") {
+		t.Fatalf("re-adding a removed name:\n%s", out)
+	}
+	if out := rampart(0, "registry", "show", "m", "1"); !strings.Contains(out, "by bob  (signature verified; identity since removed)") {
+		t.Errorf("show after the removal:\n%s", out)
+	}
+
+	out = rampart(0, "registry", "identity", "list")
+	lines := strings.Split(strings.TrimSpace(out), "\n")
+	if len(lines) != 3 || !strings.Contains(lines[1], "alice") || !strings.Contains(lines[1], "active") ||
+		!strings.Contains(lines[2], "bob") || !strings.Contains(lines[2], "removed ") || !strings.Contains(lines[2], " by cli") {
+		t.Fatalf("identity list:\n%s", out)
+	}
+	var listed []struct {
+		Name            string `json:"name"`
+		KeyID           string `json:"key_id"`
+		RemovedAt       string `json:"removed_at"`
+		RetiredKeyCount int    `json:"retired_key_count"`
+		RetiredKeys     []struct {
+			KeyID  string `json:"key_id"`
+			Reason string `json:"reason"`
+		} `json:"retired_keys"`
+	}
+	out = rampart(0, "registry", "identity", "list", "--format", "json")
+	if err := json.Unmarshal([]byte(out), &listed); err != nil {
+		t.Fatal(err)
+	}
+	if len(listed) != 2 || listed[0].RetiredKeyCount != 1 || len(listed[0].RetiredKeys) != 1 || listed[0].RetiredKeys[0].Reason != "laptop stolen" ||
+		listed[0].RemovedAt != "" || listed[1].RemovedAt == "" || listed[1].RetiredKeyCount != 0 {
+		t.Fatalf("identity list --format json:\n%s", out)
+	}
+	if out := rampart(0, "audit", "verify"); !strings.Contains(out, "head ") {
+		t.Fatalf("audit verify:\n%s", out)
+	}
+	out = rampart(0, "audit", "tail", "-n", "100")
+	for _, want := range []string{"registry.identity.rotate", "registry.identity.remove", "registry.promote.expire"} {
+		if !strings.Contains(out, want) {
+			t.Errorf("audit tail lacks %q:\n%s", want, out)
+		}
+	}
+}

@@ -37,13 +37,17 @@ func (s *Store) registryTx(ctx context.Context, what string, audit [][]byte, fn 
 	return nil
 }
 
-// AddRegistryIdentity stores id; registry.ErrExists when its name or key
-// is taken.
+// AddRegistryIdentity stores id; registry.ErrExists when its name is
+// taken (by a removed identity too) or its key is an identity's or a
+// retired key.
 func (s *Store) AddRegistryIdentity(ctx context.Context, id *registry.Identity, audit [][]byte) error {
 	if id == nil || id.Name == "" || id.KeyID == "" || len(id.PublicKey) == 0 {
 		return errors.New("add registry identity: name, key id and public key are required")
 	}
 	return s.registryTx(ctx, "add registry identity "+id.Name, audit, func(tx *sql.Tx) error {
+		if err := keyNotRetired(ctx, tx, id.KeyID); err != nil {
+			return err
+		}
 		_, err := tx.ExecContext(ctx, `INSERT INTO registry_identities (name, key_id, algorithm, public_key, added_by, created_at)
 			VALUES (?, ?, ?, ?, ?, ?)`, id.Name, id.KeyID, id.Algorithm, id.PublicKey, id.AddedBy, id.CreatedAt.UnixMicro())
 		if isUnique(err) {
@@ -53,23 +57,39 @@ func (s *Store) AddRegistryIdentity(ctx context.Context, id *registry.Identity, 
 	})
 }
 
-const identityColumns = `name, key_id, algorithm, public_key, added_by, created_at`
+// keyNotRetired returns registry.ErrExists when keyID is a retired key.
+func keyNotRetired(ctx context.Context, tx *sql.Tx, keyID string) error {
+	var one int
+	err := tx.QueryRowContext(ctx, `SELECT 1 FROM registry_retired_keys WHERE key_id = ?`, keyID).Scan(&one)
+	switch {
+	case err == nil:
+		return fmt.Errorf("%w: key %s was retired", registry.ErrExists, keyID)
+	case errors.Is(err, sql.ErrNoRows):
+		return nil
+	}
+	return err
+}
+
+const identityColumns = `name, key_id, algorithm, public_key, added_by, created_at, removed_at, removed_by`
 
 func scanIdentity(row scanner) (*registry.Identity, error) {
 	var id registry.Identity
-	var created int64
-	if err := row.Scan(&id.Name, &id.KeyID, &id.Algorithm, &id.PublicKey, &id.AddedBy, &created); err != nil {
+	var created, removed int64
+	if err := row.Scan(&id.Name, &id.KeyID, &id.Algorithm, &id.PublicKey, &id.AddedBy, &created, &removed, &id.RemovedBy); err != nil {
 		if errors.Is(err, sql.ErrNoRows) {
 			return nil, registry.ErrNotFound
 		}
 		return nil, err
 	}
 	id.CreatedAt = time.UnixMicro(created).UTC()
+	if removed != 0 {
+		id.RemovedAt = time.UnixMicro(removed).UTC()
+	}
 	return &id, nil
 }
 
-// RegistryIdentityByKeyID returns the identity with the key, or
-// registry.ErrNotFound.
+// RegistryIdentityByKeyID returns the identity whose current key it is
+// (a removed one too), or registry.ErrNotFound.
 func (s *Store) RegistryIdentityByKeyID(ctx context.Context, keyID string) (*registry.Identity, error) {
 	id, err := scanIdentity(s.db.QueryRowContext(ctx, `SELECT `+identityColumns+` FROM registry_identities WHERE key_id = ?`, keyID))
 	if err != nil {
@@ -78,7 +98,8 @@ func (s *Store) RegistryIdentityByKeyID(ctx context.Context, keyID string) (*reg
 	return id, nil
 }
 
-// ListRegistryIdentities returns every identity by name.
+// ListRegistryIdentities returns every identity by name, removed ones
+// included.
 func (s *Store) ListRegistryIdentities(ctx context.Context) ([]*registry.Identity, error) {
 	rows, err := s.db.QueryContext(ctx, `SELECT `+identityColumns+` FROM registry_identities ORDER BY name`)
 	if err != nil {
@@ -95,6 +116,110 @@ func (s *Store) ListRegistryIdentities(ctx context.Context) ([]*registry.Identit
 	}
 	if err := rows.Err(); err != nil {
 		return nil, fmt.Errorf("list registry identities: %w", err)
+	}
+	return out, nil
+}
+
+// RotateRegistryKey retires the identity's current key and gives it
+// next's key, in one transaction.
+func (s *Store) RotateRegistryKey(ctx context.Context, name string, next *registry.Identity, retiredBy, reason string, audit [][]byte) error {
+	if next == nil || next.KeyID == "" || len(next.PublicKey) == 0 {
+		return errors.New("rotate registry key: the new key id and public key are required")
+	}
+	return s.registryTx(ctx, "rotate the key of registry identity "+name, audit, func(tx *sql.Tx) error {
+		cur, err := scanIdentity(tx.QueryRowContext(ctx, `SELECT `+identityColumns+` FROM registry_identities WHERE name = ?`, name))
+		if err != nil {
+			return err
+		}
+		if cur.Removed() {
+			return fmt.Errorf("%w: identity %s was removed", registry.ErrNotFound, name)
+		}
+		if cur.KeyID == next.KeyID {
+			return fmt.Errorf("%w: key %s is %s's current key", registry.ErrExists, next.KeyID, name)
+		}
+		if err := keyNotRetired(ctx, tx, next.KeyID); err != nil {
+			return err
+		}
+		if _, err := tx.ExecContext(ctx, `INSERT INTO registry_retired_keys (key_id, name, algorithm, public_key, added_by, created_at, retired_at, retired_by, reason)
+			VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)`, cur.KeyID, name, cur.Algorithm, cur.PublicKey, cur.AddedBy, cur.CreatedAt.UnixMicro(),
+			next.CreatedAt.UnixMicro(), retiredBy, reason); err != nil {
+			if isUnique(err) {
+				return registry.ErrExists
+			}
+			return err
+		}
+		_, err = tx.ExecContext(ctx, `UPDATE registry_identities SET key_id = ?, algorithm = ?, public_key = ?, added_by = ?, created_at = ?
+			WHERE name = ?`, next.KeyID, next.Algorithm, next.PublicKey, next.AddedBy, next.CreatedAt.UnixMicro(), name)
+		if isUnique(err) {
+			return registry.ErrExists
+		}
+		return err
+	})
+}
+
+// RemoveRegistryIdentity marks the identity removed.
+func (s *Store) RemoveRegistryIdentity(ctx context.Context, name, by string, at time.Time, audit [][]byte) error {
+	if at.IsZero() || at.UnixMicro() == 0 {
+		return errors.New("remove registry identity: the time is required")
+	}
+	return s.registryTx(ctx, "remove registry identity "+name, audit, func(tx *sql.Tx) error {
+		var removed int64
+		err := tx.QueryRowContext(ctx, `SELECT removed_at FROM registry_identities WHERE name = ?`, name).Scan(&removed)
+		switch {
+		case errors.Is(err, sql.ErrNoRows):
+			return registry.ErrNotFound
+		case err != nil:
+			return err
+		case removed != 0:
+			return fmt.Errorf("%w: identity %s was removed already", registry.ErrConflict, name)
+		}
+		_, err = tx.ExecContext(ctx, `UPDATE registry_identities SET removed_at = ?, removed_by = ? WHERE name = ?`, at.UnixMicro(), by, name)
+		return err
+	})
+}
+
+const retiredColumns = `key_id, name, algorithm, public_key, added_by, created_at, retired_at, retired_by, reason`
+
+func scanRetired(row scanner) (*registry.RetiredKey, error) {
+	var k registry.RetiredKey
+	var created, retired int64
+	if err := row.Scan(&k.KeyID, &k.Name, &k.Algorithm, &k.PublicKey, &k.AddedBy, &created, &retired, &k.RetiredBy, &k.Reason); err != nil {
+		if errors.Is(err, sql.ErrNoRows) {
+			return nil, registry.ErrNotFound
+		}
+		return nil, err
+	}
+	k.CreatedAt, k.RetiredAt = time.UnixMicro(created).UTC(), time.UnixMicro(retired).UTC()
+	return &k, nil
+}
+
+// RetiredRegistryKey returns the retired key, or registry.ErrNotFound.
+func (s *Store) RetiredRegistryKey(ctx context.Context, keyID string) (*registry.RetiredKey, error) {
+	k, err := scanRetired(s.db.QueryRowContext(ctx, `SELECT `+retiredColumns+` FROM registry_retired_keys WHERE key_id = ?`, keyID))
+	if err != nil {
+		return nil, fmt.Errorf("retired registry key %s: %w", keyID, err)
+	}
+	return k, nil
+}
+
+// ListRetiredRegistryKeys returns every retired key by identity name, then
+// oldest retirement first.
+func (s *Store) ListRetiredRegistryKeys(ctx context.Context) ([]*registry.RetiredKey, error) {
+	rows, err := s.db.QueryContext(ctx, `SELECT `+retiredColumns+` FROM registry_retired_keys ORDER BY name, retired_at, key_id`)
+	if err != nil {
+		return nil, fmt.Errorf("list retired registry keys: %w", err)
+	}
+	defer rows.Close()
+	var out []*registry.RetiredKey
+	for rows.Next() {
+		k, err := scanRetired(rows)
+		if err != nil {
+			return nil, fmt.Errorf("list retired registry keys: %w", err)
+		}
+		out = append(out, k)
+	}
+	if err := rows.Err(); err != nil {
+		return nil, fmt.Errorf("list retired registry keys: %w", err)
 	}
 	return out, nil
 }
@@ -123,7 +248,35 @@ func (s *Store) CreateModelVersion(ctx context.Context, v *registry.Version, pus
 	})
 }
 
+// checkSigner returns registry.ErrConflict when the identity actor was
+// removed or keyID is a retired key: the registry checked both before
+// the transaction, and a rotation or a removal committed since.
+func checkSigner(ctx context.Context, tx *sql.Tx, actor, keyID string) error {
+	var removed int64
+	err := tx.QueryRowContext(ctx, `SELECT removed_at FROM registry_identities WHERE name = ?`, actor).Scan(&removed)
+	switch {
+	case errors.Is(err, sql.ErrNoRows):
+		return nil // the foreign key refuses the action
+	case err != nil:
+		return err
+	case removed != 0:
+		return fmt.Errorf("%w: identity %s was removed", registry.ErrConflict, actor)
+	}
+	var one int
+	err = tx.QueryRowContext(ctx, `SELECT 1 FROM registry_retired_keys WHERE key_id = ?`, keyID).Scan(&one)
+	switch {
+	case err == nil:
+		return fmt.Errorf("%w: key %s of %s was retired", registry.ErrConflict, keyID, actor)
+	case errors.Is(err, sql.ErrNoRows):
+		return nil
+	}
+	return err
+}
+
 func insertAction(ctx context.Context, tx *sql.Tx, a *registry.Action) error {
+	if err := checkSigner(ctx, tx, a.Actor, a.KeyID); err != nil {
+		return err
+	}
 	_, err := tx.ExecContext(ctx, `INSERT INTO model_actions (id, kind, name, version, actor, key_id, statement, signature, request, state, created_at)
 		VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`,
 		a.ID, a.Kind, a.Name, a.Version, a.Actor, a.KeyID, a.Statement, a.Signature, a.Request, a.State, a.CreatedAt.UnixMicro())
@@ -282,6 +435,13 @@ func (s *Store) PromoteModel(ctx context.Context, p *registry.Promotion, audit [
 		}
 		if n, err := res.RowsAffected(); err != nil || n != 1 {
 			return fmt.Errorf("%w: request %s is not pending", registry.ErrConflict, p.Request)
+		}
+		var reqActor, reqKey string
+		if err := tx.QueryRowContext(ctx, `SELECT actor, key_id FROM model_actions WHERE id = ?`, p.Request).Scan(&reqActor, &reqKey); err != nil {
+			return err
+		}
+		if err := checkSigner(ctx, tx, reqActor, reqKey); err != nil {
+			return fmt.Errorf("request %s: %w", p.Request, err)
 		}
 		if err := insertAction(ctx, tx, p.Approval); err != nil {
 			return err

@@ -26,6 +26,10 @@ var registryTests = []struct {
 	fn   func(t *testing.T, s store.Store)
 }{
 	{"RegistryIdentities", testRegistryIdentities},
+	{"RegistryRotateKey", testRegistryRotateKey},
+	{"RegistryRotateKeyRefusals", testRegistryRotateKeyRefusals},
+	{"RegistryRemoveIdentity", testRegistryRemoveIdentity},
+	{"RegistryRetiredSignersConflict", testRegistryRetiredSignersConflict},
 	{"RegistryVersionRoundTrip", testRegistryVersionRoundTrip},
 	{"RegistryRequests", testRegistryRequests},
 	{"RegistryPromoteAndRollback", testRegistryPromoteAndRollback},
@@ -464,4 +468,266 @@ func racePromotions(t *testing.T, handles []store.Store) {
 		t.Fatalf("%d versions in production after the race, want 1", prod)
 	}
 	checkChain(t, s, 1)
+}
+
+// rotation returns alice's next key, bound by admin at at.
+func rotation(t *testing.T, name string, at time.Time) *registry.Identity {
+	t.Helper()
+	next := regIdentity(t, name, at)
+	next.AddedBy = "admin2"
+	return next
+}
+
+func testRegistryRotateKey(t *testing.T, s store.Store) {
+	ctx := context.Background()
+	now := time.Now()
+	alice := regIdentity(t, "alice", now)
+	if err := s.AddRegistryIdentity(ctx, alice, nil); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := s.RetiredRegistryKey(ctx, alice.KeyID); !errors.Is(err, registry.ErrNotFound) {
+		t.Fatalf("RetiredRegistryKey(a current key) = %v, want ErrNotFound", err)
+	}
+	k2 := rotation(t, "alice", now.Add(time.Hour))
+	if err := s.RotateRegistryKey(ctx, "alice", k2, "admin2", "laptop stolen", auditPayload(t, "registry.identity.rotate", "alice")); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := s.RegistryIdentityByKeyID(ctx, alice.KeyID); !errors.Is(err, registry.ErrNotFound) {
+		t.Errorf("RegistryIdentityByKeyID(retired key) = %v, want ErrNotFound", err)
+	}
+	got, err := s.RegistryIdentityByKeyID(ctx, k2.KeyID)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if d := cmp.Diff(k2, got); d != "" {
+		t.Errorf("the rotated identity (-want +got):\n%s", d)
+	}
+	old, err := s.RetiredRegistryKey(ctx, alice.KeyID)
+	if err != nil {
+		t.Fatal(err)
+	}
+	want := &registry.RetiredKey{KeyID: alice.KeyID, Name: "alice", Algorithm: alice.Algorithm, PublicKey: alice.PublicKey,
+		AddedBy: alice.AddedBy, CreatedAt: alice.CreatedAt, RetiredAt: k2.CreatedAt, RetiredBy: "admin2", Reason: "laptop stolen"}
+	if d := cmp.Diff(want, old); d != "" {
+		t.Errorf("RetiredRegistryKey (-want +got):\n%s", d)
+	}
+	// A second rotation retires k2 as well; the list keeps both, oldest
+	// first.
+	k3 := rotation(t, "alice", now.Add(2*time.Hour))
+	if err := s.RotateRegistryKey(ctx, "alice", k3, "admin2", "", nil); err != nil {
+		t.Fatal(err)
+	}
+	keys, err := s.ListRetiredRegistryKeys(ctx)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if len(keys) != 2 || keys[0].KeyID != alice.KeyID || keys[1].KeyID != k2.KeyID || keys[1].AddedBy != "admin2" || keys[1].Reason != "" {
+		t.Fatalf("ListRetiredRegistryKeys = %d keys %v, want alice's first key then k2", len(keys), keys)
+	}
+	if recs := auditRecords(t, s); len(recs) != 1 || recs[0].Action != "registry.identity.rotate" {
+		t.Fatalf("audit chain holds %v, want the first rotation's record", recs)
+	}
+}
+
+func testRegistryRotateKeyRefusals(t *testing.T, s store.Store) {
+	ctx := context.Background()
+	now := time.Now()
+	alice, bob := regIdentity(t, "alice", now), regIdentity(t, "bob", now)
+	for _, id := range []*registry.Identity{alice, bob} {
+		if err := s.AddRegistryIdentity(ctx, id, nil); err != nil {
+			t.Fatal(err)
+		}
+	}
+	k2 := rotation(t, "alice", now.Add(time.Minute))
+	if err := s.RotateRegistryKey(ctx, "alice", k2, "admin", "", nil); err != nil {
+		t.Fatal(err)
+	}
+	if err := s.RemoveRegistryIdentity(ctx, "bob", "admin", now.Add(time.Minute), nil); err != nil {
+		t.Fatal(err)
+	}
+	withKey := func(name string, key *registry.Identity) *registry.Identity {
+		id := *key
+		id.Name = name
+		return &id
+	}
+	tests := []struct {
+		name string
+		id   string
+		next *registry.Identity
+		want error
+	}{
+		{"a retired key comes back", "alice", withKey("alice", alice), registry.ErrExists},
+		{"to its own current key", "alice", withKey("alice", k2), registry.ErrExists},
+		{"to a removed identity's key", "alice", withKey("alice", bob), registry.ErrExists},
+		{"a removed identity", "bob", rotation(t, "bob", now), registry.ErrNotFound},
+		{"an unknown identity", "carol", rotation(t, "carol", now), registry.ErrNotFound},
+	}
+	for _, tc := range tests {
+		t.Run(tc.name, func(t *testing.T) {
+			if err := s.RotateRegistryKey(ctx, tc.id, tc.next, "admin", "", auditPayload(t, "registry.identity.rotate", tc.id)); !errors.Is(err, tc.want) {
+				t.Fatalf("RotateRegistryKey = %v, want %v", err, tc.want)
+			}
+		})
+	}
+	// A retired key cannot be registered for a new identity either.
+	if err := s.AddRegistryIdentity(ctx, withKey("carol", alice), auditPayload(t, "registry.identity.add", "carol")); !errors.Is(err, registry.ErrExists) {
+		t.Errorf("AddRegistryIdentity(a retired key) = %v, want ErrExists", err)
+	}
+	// Nothing changed and nothing was audited.
+	if recs := auditRecords(t, s); len(recs) != 0 {
+		t.Errorf("refused rotations left %d audit records", len(recs))
+	}
+	if got, err := s.RegistryIdentityByKeyID(ctx, k2.KeyID); err != nil || got.Name != "alice" {
+		t.Errorf("alice's key after refused rotations: %v, %v", got, err)
+	}
+	if keys, err := s.ListRetiredRegistryKeys(ctx); err != nil || len(keys) != 1 {
+		t.Errorf("retired keys after refused rotations: %d, %v; want 1", len(keys), err)
+	}
+}
+
+func testRegistryRemoveIdentity(t *testing.T, s store.Store) {
+	ctx := context.Background()
+	now := time.Now()
+	alice, bob := regIdentity(t, "alice", now), regIdentity(t, "bob", now)
+	for _, id := range []*registry.Identity{alice, bob} {
+		if err := s.AddRegistryIdentity(ctx, id, nil); err != nil {
+			t.Fatal(err)
+		}
+	}
+	pushVersion(t, s, "m", "1", "bob", now) // bob has acted: his row must stay
+	at := now.Add(time.Hour).UTC().Truncate(time.Microsecond)
+	if err := s.RemoveRegistryIdentity(ctx, "bob", "admin", at, auditPayload(t, "registry.identity.remove", "bob")); err != nil {
+		t.Fatal(err)
+	}
+	got, err := s.RegistryIdentityByKeyID(ctx, bob.KeyID)
+	if err != nil {
+		t.Fatalf("RegistryIdentityByKeyID(a removed identity's key) = %v", err)
+	}
+	wantBob := *bob
+	wantBob.RemovedAt, wantBob.RemovedBy = at, "admin"
+	if d := cmp.Diff(&wantBob, got); d != "" {
+		t.Errorf("the removed identity (-want +got):\n%s", d)
+	}
+	list, err := s.ListRegistryIdentities(ctx)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if len(list) != 2 || list[0].Removed() || !list[1].Removed() || !list[1].RemovedAt.Equal(at) {
+		t.Fatalf("ListRegistryIdentities = %v, want alice active and bob removed", list)
+	}
+	tests := []struct {
+		name, id string
+		want     error
+	}{
+		{"twice", "bob", registry.ErrConflict},
+		{"unknown", "carol", registry.ErrNotFound},
+	}
+	for _, tc := range tests {
+		t.Run(tc.name, func(t *testing.T) {
+			if err := s.RemoveRegistryIdentity(ctx, tc.id, "admin", at, auditPayload(t, "registry.identity.remove", tc.id)); !errors.Is(err, tc.want) {
+				t.Fatalf("RemoveRegistryIdentity(%s) = %v, want %v", tc.id, err, tc.want)
+			}
+		})
+	}
+	// The name stays taken.
+	if err := s.AddRegistryIdentity(ctx, regIdentity(t, "bob", now), auditPayload(t, "registry.identity.add", "bob")); !errors.Is(err, registry.ErrExists) {
+		t.Errorf("AddRegistryIdentity(a removed name) = %v, want ErrExists", err)
+	}
+	if recs := auditRecords(t, s); len(recs) != 1 || recs[0].Action != "registry.identity.remove" {
+		t.Fatalf("audit chain holds %v, want the one removal", recs)
+	}
+	if got, err := s.RegistryIdentityByKeyID(ctx, bob.KeyID); err != nil || !got.RemovedAt.Equal(at) {
+		t.Errorf("bob after the refused removal: %v, %v", got, err)
+	}
+}
+
+// signed returns an action by id, with id's key.
+func signed(kind, name, version string, id *registry.Identity, at time.Time) *registry.Action {
+	a := regAction(kind, name, version, id.Name, at)
+	a.KeyID = id.KeyID
+	return a
+}
+
+// testRegistryRetiredSignersConflict: an action stored after its key was
+// retired or its actor removed (a rotation or removal committed between
+// the registry's check and the change) fails with ErrConflict and writes
+// nothing.
+func testRegistryRetiredSignersConflict(t *testing.T, s store.Store) {
+	ctx := context.Background()
+	now := time.Now()
+	alice, bob, carol := regIdentity(t, "alice", now), regIdentity(t, "bob", now), regIdentity(t, "carol", now)
+	for _, id := range []*registry.Identity{alice, bob, carol} {
+		if err := s.AddRegistryIdentity(ctx, id, nil); err != nil {
+			t.Fatal(err)
+		}
+	}
+	v1 := regVersion("m", "1", "alice", now)
+	if err := s.CreateModelVersion(ctx, v1, signed(registry.KindPush, "m", "1", alice, now), nil); err != nil {
+		t.Fatal(err)
+	}
+	v2 := regVersion("m", "2", "bob", now)
+	if err := s.CreateModelVersion(ctx, v2, signed(registry.KindPush, "m", "2", bob, now), nil); err != nil {
+		t.Fatal(err)
+	}
+	req := signed(registry.KindRequest, "m", "1", alice, now)
+	if err := s.AddModelRequest(ctx, req, nil); err != nil {
+		t.Fatal(err)
+	}
+	next := rotation(t, "alice", now)
+	if err := s.RotateRegistryKey(ctx, "alice", next, "admin", "", nil); err != nil {
+		t.Fatal(err)
+	}
+	if err := s.RemoveRegistryIdentity(ctx, "carol", "admin", now, nil); err != nil {
+		t.Fatal(err)
+	}
+	tests := []struct {
+		name string
+		do   func(audit [][]byte) error
+	}{
+		{"push with a retired key", func(p [][]byte) error {
+			return s.CreateModelVersion(ctx, regVersion("m", "3", "alice", now), signed(registry.KindPush, "m", "3", alice, now), p)
+		}},
+		{"push by a removed identity", func(p [][]byte) error {
+			return s.CreateModelVersion(ctx, regVersion("m", "3", "carol", now), signed(registry.KindPush, "m", "3", carol, now), p)
+		}},
+		{"request with a retired key", func(p [][]byte) error {
+			return s.AddModelRequest(ctx, signed(registry.KindRequest, "m", "2", alice, now), p)
+		}},
+		{"approval of a request signed with a retired key", func(p [][]byte) error {
+			pr := promotion(v1, req, "bob", "", now)
+			pr.Approval.KeyID = bob.KeyID
+			return s.PromoteModel(ctx, pr, p)
+		}},
+		{"approval by a removed identity", func(p [][]byte) error {
+			req2 := signed(registry.KindRequest, "m", "2", bob, now)
+			if err := s.AddModelRequest(ctx, req2, nil); err != nil {
+				return err
+			}
+			pr := promotion(v2, req2, "carol", "", now)
+			pr.Approval.KeyID = carol.KeyID
+			return s.PromoteModel(ctx, pr, p)
+		}},
+	}
+	for _, tc := range tests {
+		t.Run(tc.name, func(t *testing.T) {
+			if err := tc.do(auditPayload(t, "registry.test", tc.name)); !errors.Is(err, registry.ErrConflict) {
+				t.Fatalf("err = %v, want ErrConflict", err)
+			}
+		})
+	}
+	if recs := auditRecords(t, s); len(recs) != 0 {
+		t.Errorf("refused changes left %d audit records", len(recs))
+	}
+	for _, v := range []string{"1", "2"} {
+		if st, _ := stageOf(t, s, "m", v); st != registry.StageStaging {
+			t.Errorf("m@%s is %s after refused promotions", v, st)
+		}
+	}
+	if _, err := s.ModelVersion(ctx, "m", "3"); !errors.Is(err, registry.ErrNotFound) {
+		t.Errorf("m@3 after refused pushes: %v", err)
+	}
+	// The new key acts.
+	if err := s.CreateModelVersion(ctx, regVersion("m", "3", "alice", now), signed(registry.KindPush, "m", "3", next, now), nil); err != nil {
+		t.Errorf("push with alice's new key: %v", err)
+	}
 }
