@@ -10,6 +10,7 @@ import (
 	"io"
 	"io/fs"
 	"os"
+	"path"
 	"path/filepath"
 	"strconv"
 	"strings"
@@ -218,28 +219,100 @@ func hashData(g *generator, p string, withMD5 bool) (s256, m5 string, size int64
 
 // glob lists the regular files under dir that pattern (relative to dir,
 // slash-separated) matches, within the data-file limit. A pattern that
-// leaves dir matches nothing. "**" matches within one folder, as
-// filepath.Match's "*" does.
+// leaves dir matches nothing. Each segment matches as path.Match does,
+// and a "**" segment matches zero or more folders, as the Hugging Face
+// loaders' data_files patterns do ("data/**/*.parquet").
 func (g *generator) glob(dir, pattern string) []string {
-	pattern = strings.ReplaceAll(pattern, "**", "*")
-	local, ok := localPath(dir, pattern)
-	if !ok {
+	if _, ok := localPath(dir, pattern); !ok {
 		return nil
 	}
-	matches, err := filepath.Glob(local)
-	if err != nil {
-		return nil
-	}
-	var out []string
-	for _, m := range matches {
-		if st, err := os.Lstat(m); err == nil && st.Mode().IsRegular() && g.inside(m) {
-			out = append(out, m)
-			if len(out) >= g.opts.MaxDataFiles {
-				break
+	pattern = strings.TrimPrefix(path.Clean(pattern), "./")
+	if !strings.Contains(pattern, "**") {
+		matches, err := filepath.Glob(filepath.Join(dir, filepath.FromSlash(pattern)))
+		if err != nil {
+			return nil
+		}
+		var out []string
+		for _, m := range matches {
+			if g.regularInside(m) {
+				out = append(out, m)
+				if len(out) >= g.opts.MaxDataFiles {
+					break
+				}
 			}
 		}
+		return out
 	}
+	segs := strings.Split(pattern, "/")
+	// Walk from the longest prefix without wildcards.
+	fixed := 0
+	for fixed < len(segs) && !strings.ContainsAny(segs[fixed], `*?[\`) {
+		fixed++
+	}
+	start := filepath.Join(append([]string{dir}, segs[:fixed]...)...)
+	var out []string
+	visited := 0
+	_ = filepath.WalkDir(start, func(p string, d fs.DirEntry, err error) error {
+		if err != nil {
+			return nil // an unreadable folder matches nothing
+		}
+		if visited++; visited > maxGlobVisits || g.ctx.Err() != nil {
+			return filepath.SkipAll
+		}
+		if d.IsDir() {
+			if d.Name() == ".git" && p != start {
+				return filepath.SkipDir
+			}
+			return nil
+		}
+		rel, err := filepath.Rel(start, p)
+		if err != nil {
+			return nil
+		}
+		if matchSegments(segs[fixed:], strings.Split(filepath.ToSlash(rel), "/")) && g.regularInside(p) {
+			out = append(out, p)
+			if len(out) >= g.opts.MaxDataFiles {
+				return filepath.SkipAll
+			}
+		}
+		return nil
+	})
 	return out
+}
+
+// maxGlobVisits bounds the folder entries one "**" pattern walks.
+const maxGlobVisits = 200_000
+
+// matchSegments matches a path's segments against a pattern's, where a
+// "**" segment matches zero or more path segments. Runs of "**" are one,
+// and the backtracking is bounded by segments × segments.
+func matchSegments(pat, name []string) bool {
+	// match[i][j]: pat[i:] matches name[j:]; filled from the end.
+	next := make([]bool, len(name)+1)
+	cur := make([]bool, len(name)+1)
+	next[len(name)] = true // empty pattern matches empty name
+	for i := len(pat) - 1; i >= 0; i-- {
+		for j := len(name); j >= 0; j-- {
+			switch {
+			case pat[i] == "**":
+				// zero segments, or one more segment and still "**".
+				cur[j] = next[j] || (j < len(name) && cur[j+1])
+			case j == len(name):
+				cur[j] = false
+			default:
+				ok, _ := path.Match(pat[i], name[j])
+				cur[j] = ok && next[j+1]
+			}
+		}
+		next, cur = cur, next
+	}
+	return next[0]
+}
+
+// regularInside reports a regular file (not a link) inside the scanned folder.
+func (g *generator) regularInside(p string) bool {
+	st, err := os.Lstat(p)
+	return err == nil && st.Mode().IsRegular() && g.inside(p)
 }
 
 // inside reports whether p, with every symbolic link on its way resolved,

@@ -2,6 +2,8 @@ package sbom
 
 import (
 	"os"
+	"path"
+	"strings"
 	"testing"
 	"unicode/utf8"
 )
@@ -92,6 +94,29 @@ func FuzzLFSPointer(f *testing.F) {
 		oid, size, ok := parseLFSPointer(data)
 		if ok && (len(oid) != 64 || size < 0 || len(data) >= lfsPointerMax) {
 			t.Fatalf("accepted %q: %q %d", data, oid, size)
+		}
+	})
+}
+
+// FuzzMatchSegments: no panic, and without "**" (or escapes and classes)
+// a pattern matches as path.Match does.
+func FuzzMatchSegments(f *testing.F) {
+	f.Add("data/**/*.parquet", "data/x/y/a.parquet")
+	f.Add("*.csv", "a.csv")
+	f.Add("[a-", "a")
+	f.Fuzz(func(t *testing.T, pat, name string) {
+		if len(pat) > 256 || len(name) > 256 {
+			return
+		}
+		got := matchSegments(strings.Split(pat, "/"), strings.Split(name, "/"))
+		// A "**" segment, or an escape or class that could match the
+		// separator itself, has no path.Match counterpart.
+		if strings.Contains(pat, "**") || strings.ContainsAny(pat, `\\[`) {
+			return
+		}
+		want, err := path.Match(pat, name)
+		if err == nil && got != want {
+			t.Errorf("matchSegments(%q, %q) = %v, path.Match = %v", pat, name, got, want)
 		}
 	})
 }

@@ -1041,3 +1041,68 @@ func TestDependencyGraph(t *testing.T) {
 		t.Error("two runs differ")
 	}
 }
+
+// TestDataFilesDoubleStar: "**" in a dataset card's data_files matches
+// any depth of folders, zero included, and nothing outside its prefix.
+func TestDataFilesDoubleStar(t *testing.T) {
+	root := t.TempDir()
+	files := map[string]string{
+		"README.md":          "---\nconfigs:\n- config_name: default\n  data_files: data/**/*.parquet\n---\n# d\n",
+		"data/a.parquet":     "a",
+		"data/x/b.parquet":   "b",
+		"data/x/y/c.parquet": "c",
+		"data/x/y/c.csv":     "not parquet",
+		"other/d.parquet":    "outside the prefix",
+	}
+	for name, content := range files {
+		p := filepath.Join(root, filepath.FromSlash(name))
+		if err := os.MkdirAll(filepath.Dir(p), 0o755); err != nil {
+			t.Fatal(err)
+		}
+		if err := os.WriteFile(p, []byte(content), 0o644); err != nil {
+			t.Fatal(err)
+		}
+	}
+	bom, _ := generate(t, root, Options{})
+	var got []string
+	for _, c := range *bom.Components {
+		if c.Type != cdx.ComponentTypeData || c.Components == nil {
+			continue
+		}
+		for _, f := range *c.Components {
+			if f.Hashes != nil {
+				got = append(got, f.Name)
+			}
+		}
+	}
+	slices.Sort(got)
+	want := []string{"data/a.parquet", "data/x/b.parquet", "data/x/y/c.parquet"}
+	if !slices.Equal(got, want) {
+		t.Fatalf("hashed data files = %q, want %q", got, want)
+	}
+}
+
+func TestMatchSegments(t *testing.T) {
+	cases := []struct {
+		pat, name string
+		want      bool
+	}{
+		{"**/*.parquet", "a.parquet", true},
+		{"**/*.parquet", "x/y/a.parquet", true},
+		{"x/**/a.csv", "x/a.csv", true},
+		{"x/**/a.csv", "x/1/2/3/a.csv", true},
+		{"x/**/a.csv", "y/1/a.csv", false},
+		{"**", "any/thing", true},
+		{"**/**/*.csv", "a.csv", true},
+		{"train-*/**/*.json", "train-01/part/z.json", true},
+		{"train-*/**/*.json", "test-01/part/z.json", false},
+		{"*.csv", "x/a.csv", false},
+		{"**/a/**/b", "a/b", true},
+		{"**/a/**/b", "z/a/y/b/c", false},
+	}
+	for _, c := range cases {
+		if got := matchSegments(strings.Split(c.pat, "/"), strings.Split(c.name, "/")); got != c.want {
+			t.Errorf("matchSegments(%q, %q) = %v, want %v", c.pat, c.name, got, c.want)
+		}
+	}
+}
