@@ -179,6 +179,10 @@ func TestRequires(t *testing.T) {
 				"tasks-client@1.0.4 -> @huggingface/tasks@0.10.6 resolve@1.22.8",
 				"tokenizer@https://github.com/example/tokenizer.git#commit=0123456789abcdef0123456789abcdef01234567 -> @huggingface/tasks@0.10.6",
 			},
+			// What the root workspace depends on (the other workspace is
+			// local code, no package).
+			direct: []string{"@huggingface/inference@2.7.0", "@isaacs/cliui@8.0.2", "resolve@1.22.8",
+				"tokenizer@https://github.com/example/tokenizer.git#commit=0123456789abcdef0123456789abcdef01234567"},
 		},
 		{
 			// Names normalised (typing_extensions, Typing.Extensions); of two

@@ -19,13 +19,17 @@ type yarnEntry struct {
 	deps       [][2]string // dependencies and optionalDependencies: name, range
 	idx        int         // the package index, -1 for none
 	patchOf    string      // for a patch: entry, the name@version it patches
+	workspace  bool        // berry: a workspace of the project (the root included)
 }
 
 // yarnLock parses yarn.lock, both the classic v1 format and the YAML of
 // Yarn 2+ ("berry"), with one line-oriented reader: a block starts with an
 // unindented "specs:" header and its fields are indented by two spaces.
 // The dependencies of an entry, name and range, resolve through the
-// descriptors ("name@range") the block headers list.
+// descriptors ("name@range") the block headers list. In berry, the
+// packages a workspace entry (the project, "name@workspace:.") depends on
+// are marked Direct; classic yarn.lock records no workspace, and marks
+// nothing.
 func (p *parser) yarnLock(data []byte) {
 	var cur *yarnEntry
 	var entries []*yarnEntry
@@ -142,8 +146,11 @@ func (p *parser) yarnEntry(e *yarnEntry) bool {
 		case "patch":
 			e.patchOf = rname + "@" + e.version
 			return true // a patched duplicate of an npm entry
-		case "workspace", "link", "portal", "file", "exec":
-			return true // the project itself or local code
+		case "workspace":
+			e.workspace = true
+			return true // the project itself: what it depends on is direct
+		case "link", "portal", "file", "exec":
+			return true // local code
 		default:
 			pkg.Spec, pkg.Version = ref, ""
 			_, c, found := strings.Cut(ref, "#commit=")
@@ -204,7 +211,14 @@ func (p *parser) yarnGraph(entries []*yarnEntry) {
 	}
 	for _, e := range entries {
 		for _, d := range e.deps {
-			p.require(e.idx, target(d[0], d[1]))
+			t := target(d[0], d[1])
+			p.require(e.idx, t)
+			if e.workspace && t >= 0 {
+				// A workspace's dependencies (its dev dependencies
+				// included: the lockfile does not tell them apart) are the
+				// ones the project names itself.
+				p.pkgs[t].Direct = true
+			}
 		}
 	}
 }
