@@ -263,7 +263,7 @@ func TestParse(t *testing.T) {
 		{
 			path: "testdata/yarn-berry/yarn.lock",
 			pkgs: []string{
-				"npm @huggingface/inference 2.7.0 p h1 L8",
+				"npm @huggingface/inference 2.7.0 pd h1 L8",
 				"npm @huggingface/tasks 0.10.6 p h1 L17",
 				"npm resolve 1.22.8 p h1 L32",
 				"npm tokenizer  p h0 L45",
