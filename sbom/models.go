@@ -51,8 +51,9 @@ var modelExts = map[string]bool{
 }
 
 // classify sniffs the file at p and records it when it holds a model.
-// Formats with a distinctive header (pickle, NumPy, GGUF, HDF5,
-// safetensors) are models whatever the file is called; containers and
+// Formats with a distinctive header (pickle, NumPy, GGUF, safetensors,
+// and HDF5 whose root attributes Keras wrote) are models whatever the
+// file is called; containers and
 // protobuf guesses only under a model file name, so that a zip of data or
 // a random binary is not listed as a model.
 func (g *generator) classify(p string) {
@@ -81,7 +82,11 @@ func (g *generator) classify(p string) {
 	format, af := model.Sniff(head, st.Size())
 	name := format.String()
 	switch format {
-	case model.Pickle, model.NPY, model.GGUF, model.HDF5, model.Safetensors:
+	case model.Pickle, model.NPY, model.GGUF, model.Safetensors:
+	case model.HDF5:
+		if !keras.IsKerasH5(f, st.Size()) {
+			return // an HDF5 file of data, not Keras weights
+		}
 	case model.Archive:
 		if !modelExts[ext] {
 			return
@@ -103,6 +108,9 @@ func (g *generator) classify(p string) {
 		}
 		switch {
 		case keras.IsH5(f, st.Size()):
+			if !keras.IsKerasH5(f, st.Size()) {
+				return
+			}
 			name = model.HDF5.String()
 		case ext == ".tflite" && len(head) >= 8 && bytes.Equal(head[4:8], []byte("TFL3")):
 			name = "tflite"

@@ -1106,3 +1106,32 @@ func TestMatchSegments(t *testing.T) {
 		}
 	}
 }
+
+// TestHDF5DataIsNoModel: an HDF5 file Keras wrote is a model; one of data
+// (testdata/hdf5/readings.h5, built by scan/model/internal/fixtures with
+// a title and units and no Keras attribute) is not.
+func TestHDF5DataIsNoModel(t *testing.T) {
+	root := t.TempDir()
+	for src, dst := range map[string]string{
+		filepath.Join("..", "scan", "model", "keras", "testdata", "benign.h5"): "model.h5",
+		filepath.Join("testdata", "hdf5", "readings.h5"):                       "readings.h5",
+	} {
+		b, err := os.ReadFile(src)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if err := os.WriteFile(filepath.Join(root, dst), b, 0o644); err != nil {
+			t.Fatal(err)
+		}
+	}
+	bom, _ := generate(t, root, Options{})
+	var models []string
+	for _, c := range *bom.Components {
+		if c.Type == cdx.ComponentTypeMachineLearningModel {
+			models = append(models, c.Name)
+		}
+	}
+	if !slices.Equal(models, []string{"model.h5"}) {
+		t.Fatalf("model components = %q, want only model.h5", models)
+	}
+}

@@ -38,6 +38,30 @@ func IsH5(r io.ReaderAt, size int64) bool {
 	return err == nil
 }
 
+// kerasAttributes are root attributes Keras writes to every .h5 file it
+// saves: whole models (model_config) and weights alone (layer_names).
+var kerasAttributes = []string{"model_config", "keras_version", "layer_names", "training_config"}
+
+// IsKerasH5 reports whether the HDF5 file r (size bytes) holds a Keras
+// model or Keras weights, told by the root group's attributes, as opposed
+// to an HDF5 file of data. A structure this reader cannot follow (dense
+// attribute storage, a broken header) counts as Keras: callers deciding
+// whether a file is a model list it rather than miss it. An error of r
+// counts the same way.
+func IsKerasH5(r io.ReaderAt, size int64) bool {
+	h := &h5{r: r, size: size}
+	attrs, err := h.rootAttributes()
+	if err != nil || h.dense {
+		return true
+	}
+	for _, name := range kerasAttributes {
+		if len(attrs[name]) > 0 {
+			return true
+		}
+	}
+	return false
+}
+
 // configAttributes are the root attributes Keras reads when it loads an
 // .h5 model; both may name callables.
 var configAttributes = []string{"model_config", "training_config"}

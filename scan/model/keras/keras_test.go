@@ -420,3 +420,33 @@ func TestCorpus(t *testing.T) {
 // hang: generous, because the race detector and a loaded machine slow the
 // bounded work many times over.
 const hangGuard = 60 * time.Second
+
+func TestIsKerasH5(t *testing.T) {
+	benign := string(fx.JSON(fx.Sequential(fx.Dense("a", 1))))
+	tests := []struct {
+		name string
+		h5   fx.H5
+		want bool
+	}{
+		{"whole model", fx.H5{Attrs: []fx.H5Attr{{Name: "keras_version", Value: "2.15.0"}, {Name: "model_config", Value: benign}}}, true},
+		{"weights only", fx.H5{Attrs: []fx.H5Attr{{Name: "layer_names", Value: "dense"}}}, true},
+		{"data file", fx.H5{Attrs: []fx.H5Attr{{Name: "title", Value: "sensor readings"}, {Name: "units", Value: "m/s"}}}, false},
+		{"no attributes", fx.H5{}, false},
+		{"broken structure counts as Keras", fx.H5{Attrs: []fx.H5Attr{{Name: "title", Value: "x"}}, LoopContinuation: true}, true},
+	}
+	for _, tc := range tests {
+		b := tc.h5.Bytes()
+		if got := IsKerasH5(bytes.NewReader(b), int64(len(b))); got != tc.want {
+			t.Errorf("%s: IsKerasH5 = %v, want %v", tc.name, got, tc.want)
+		}
+	}
+	for _, name := range []string{"benign.h5", "lambda.h5", "lambda_dense_attrs.h5"} {
+		b, err := os.ReadFile(filepath.Join("testdata", name))
+		if err != nil {
+			t.Fatal(err)
+		}
+		if !IsKerasH5(bytes.NewReader(b), int64(len(b))) {
+			t.Errorf("%s (saved by Keras): IsKerasH5 = false", name)
+		}
+	}
+}
