@@ -361,6 +361,7 @@ func FuzzScanH5(f *testing.F) {
 		if _, err := ScanH5(bytes.NewReader(b), int64(len(b))); err != nil {
 			t.Fatalf("ScanH5 over memory failed: %v", err)
 		}
+		IsKerasH5(bytes.NewReader(b), int64(len(b))) // must not panic or hang
 	})
 }
 
