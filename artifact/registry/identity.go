@@ -54,8 +54,9 @@ func removedRefusal(what string, id *Identity, hint string) *Refusal {
 		what, id.Name, stamp(id.RemovedAt), id.RemovedBy, hint)
 }
 
-// identity returns the identity name (a removed one too), or nil.
-func (r *Registry) identity(ctx context.Context, name string) (*Identity, error) {
+// Identity returns the identity name (a removed one too), or nil when no
+// identity has that name.
+func (r *Registry) Identity(ctx context.Context, name string) (*Identity, error) {
 	ids, err := r.store.ListRegistryIdentities(ctx)
 	if err != nil {
 		return nil, err
@@ -97,7 +98,7 @@ func (r *Registry) RotateKey(ctx context.Context, name string, pubPEM []byte, ad
 	if err != nil {
 		return nil, fail(refuse(RefusedInvalidRequest, "key rotation of %s: %v", name, err))
 	}
-	cur, err := r.identity(ctx, name)
+	cur, err := r.Identity(ctx, name)
 	switch {
 	case err != nil:
 		return nil, err
@@ -141,7 +142,7 @@ func (r *Registry) RemoveIdentity(ctx context.Context, name, admin, reason strin
 	if err := checkReason(reason); err != nil {
 		return nil, fail(refuse(RefusedInvalidRequest, "removal of %s: %v", name, err))
 	}
-	cur, err := r.identity(ctx, name)
+	cur, err := r.Identity(ctx, name)
 	switch {
 	case err != nil:
 		return nil, err
@@ -210,7 +211,7 @@ func (r *Registry) CheckAction(ctx context.Context, a *Action) (Evidence, error)
 		}
 		ev.KeyRetired = true
 		id = k.Identity()
-		if cur, err := r.identity(ctx, k.Name); err != nil {
+		if cur, err := r.Identity(ctx, k.Name); err != nil {
 			return Evidence{}, err
 		} else if cur != nil && cur.Removed() {
 			ev.ActorRemoved = true

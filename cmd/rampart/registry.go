@@ -560,7 +560,7 @@ signed with it before stay in the history and still verify against it.`,
 				return err
 			}
 			defer st.Close()
-			prev, err := identityNamed(ctx, reg, args[0])
+			prev, err := reg.Identity(ctx, args[0])
 			if err != nil {
 				return err
 			}
@@ -622,20 +622,6 @@ cannot be registered again.`,
 	f.register(cmd, false)
 	cmd.Flags().StringVar(&reason, "reason", "", "why the identity is removed (kept in the audit record)")
 	return cmd
-}
-
-// identityNamed returns the identity name, or nil.
-func identityNamed(ctx context.Context, reg *registry.Registry, name string) (*registry.Identity, error) {
-	ids, err := reg.Identities(ctx)
-	if err != nil {
-		return nil, err
-	}
-	for _, id := range ids {
-		if id.Name == name {
-			return id, nil
-		}
-	}
-	return nil, nil
 }
 
 // identityJSON is an identity as `identity list --format json` shows it:

@@ -66,14 +66,7 @@ func TestRegistryCLI(t *testing.T) {
 	aliceKey, alicePub := writeKeyPair(t, keys, "alice", edKey, edKey.Public())
 	bobKey, bobPub := writeKeyPair(t, keys, "bob", ecKey, &ecKey.PublicKey)
 	data := []string{"--data-dir", t.TempDir()}
-	rampart := func(want int, args ...string) string {
-		t.Helper()
-		out, code := run(t, newRoot(), "", append(args, data...)...)
-		if code != want {
-			t.Fatalf("rampart %s: exit %d, want %d; output:\n%s", strings.Join(args, " "), code, want, out)
-		}
-		return out
-	}
+	rampart := rampartWith(t, data...)
 
 	// The model signer's key, and a helper that signs a model folder with it.
 	plain := func(args ...string) {
@@ -206,19 +199,8 @@ registry:
 	}
 	data := []string{"--data-dir", t.TempDir(), "--config", cfg}
 	dir := cliModel(t, false)
-	rampart := func(want int, args ...string) string {
-		t.Helper()
-		out, code := run(t, newRoot(), "", append(args, data...)...)
-		if code != want {
-			t.Fatalf("rampart %s: exit %d, want %d; output:\n%s", strings.Join(args, " "), code, want, out)
-		}
-		return out
-	}
-	for _, args := range [][]string{{"keygen", "--out", filepath.Join(keys, "signer")}, {"model", "sign", dir, "--key", filepath.Join(keys, "signer.key")}} {
-		if out, code := run(t, newRoot(), "", args...); code != 0 {
-			t.Fatalf("rampart %s: exit %d:\n%s", strings.Join(args, " "), code, out)
-		}
-	}
+	rampart := rampartWith(t, data...)
+	signModel(t, keys, dir)
 	rampart(0, "registry", "identity", "add", "alice", "--pubkey", alicePub)
 	rampart(0, "registry", "identity", "add", "bob", "--pubkey", bobPub)
 	rampart(0, "registry", "push", "m", "1", dir, "--key", aliceKey, "--pubkey", filepath.Join(keys, "signer.pub"))
@@ -259,20 +241,9 @@ func TestRegistryIdentityLifecycle(t *testing.T) {
 	aliceNew, aliceNewPub := writeKeyPair(t, keys, "alice-new", k2, k2.Public())
 	bobKey, bobPub := writeKeyPair(t, keys, "bob", ecKey, &ecKey.PublicKey)
 	data := []string{"--data-dir", t.TempDir()}
-	rampart := func(want int, args ...string) string {
-		t.Helper()
-		out, code := run(t, newRoot(), "", append(args, data...)...)
-		if code != want {
-			t.Fatalf("rampart %s: exit %d, want %d; output:\n%s", strings.Join(args, " "), code, want, out)
-		}
-		return out
-	}
+	rampart := rampartWith(t, data...)
 	dir := cliModel(t, false)
-	for _, args := range [][]string{{"keygen", "--out", filepath.Join(keys, "signer")}, {"model", "sign", dir, "--key", filepath.Join(keys, "signer.key")}} {
-		if out, code := run(t, newRoot(), "", args...); code != 0 {
-			t.Fatalf("rampart %s: exit %d:\n%s", strings.Join(args, " "), code, out)
-		}
-	}
+	signModel(t, keys, dir)
 	rampart(0, "registry", "identity", "add", "alice", "--pubkey", aliceOldPub)
 	rampart(0, "registry", "identity", "add", "bob", "--pubkey", bobPub)
 	rampart(0, "registry", "push", "m", "1", dir, "--key", aliceOld, "--pubkey", filepath.Join(keys, "signer.pub"))
@@ -349,5 +320,30 @@ func TestRegistryIdentityLifecycle(t *testing.T) {
 		if !strings.Contains(out, want) {
 			t.Errorf("audit tail lacks %q:\n%s", want, out)
 		}
+	}
+}
+
+// signModel makes the key pair keys/signer and signs the model folder dir
+// with it, as a user would with rampart keygen and rampart model sign.
+func signModel(t *testing.T, keys, dir string) {
+	t.Helper()
+	for _, args := range [][]string{{"keygen", "--out", filepath.Join(keys, "signer")}, {"model", "sign", dir, "--key", filepath.Join(keys, "signer.key")}} {
+		if out, code := run(t, newRoot(), "", args...); code != 0 {
+			t.Fatalf("rampart %s: exit %d:\n%s", strings.Join(args, " "), code, out)
+		}
+	}
+}
+
+// rampartWith returns a runner of rampart commands with the flags extra
+// appended (the store's --data-dir, a --config) that fails the test unless
+// the command exits with want, and returns its output.
+func rampartWith(t *testing.T, extra ...string) func(want int, args ...string) string {
+	return func(want int, args ...string) string {
+		t.Helper()
+		out, code := run(t, newRoot(), "", append(args, extra...)...)
+		if code != want {
+			t.Fatalf("rampart %s: exit %d, want %d; output:\n%s", strings.Join(args, " "), code, want, out)
+		}
+		return out
 	}
 }

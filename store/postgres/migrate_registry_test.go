@@ -9,7 +9,6 @@ import (
 
 	"github.com/jackc/pgx/v5"
 
-	"github.com/rampartsec/rampart/artifact/registry"
 	"github.com/rampartsec/rampart/store/storetest"
 )
 
@@ -54,25 +53,5 @@ func TestMigrateRegistryIdentities(t *testing.T) {
 	}
 
 	s := openDSN(t, dsn)
-	ids, err := s.ListRegistryIdentities(ctx)
-	if err != nil {
-		t.Fatal(err)
-	}
-	if len(ids) != 1 || ids[0].Name != "alice" || ids[0].KeyID != "sha256:aa" || !ids[0].CreatedAt.Equal(created) || ids[0].Removed() || ids[0].RemovedBy != "" {
-		t.Fatalf("identities after the migration: %+v", ids)
-	}
-	acts, err := s.ListModelActions(ctx, "m", "")
-	if err != nil {
-		t.Fatal(err)
-	}
-	if len(acts) != 2 || acts[0].ID != "act_1" || acts[1].State != registry.RequestPending {
-		t.Fatalf("actions after the migration: %+v", acts)
-	}
-	next := &registry.Identity{Name: "alice", KeyID: "sha256:bb", Algorithm: "ed25519", PublicKey: []byte{0x30, 2}, AddedBy: "cli", CreatedAt: created.Add(time.Hour)}
-	if err := s.RotateRegistryKey(ctx, "alice", next, "cli", "", nil); err != nil {
-		t.Fatal(err)
-	}
-	if k, err := s.RetiredRegistryKey(ctx, "sha256:aa"); err != nil || k.Name != "alice" || !k.CreatedAt.Equal(created) {
-		t.Fatalf("RetiredRegistryKey after rotating a migrated identity: %+v, %v", k, err)
-	}
+	storetest.CheckMigratedRegistry(t, s, created)
 }

@@ -145,13 +145,17 @@ func testRegistryIdentities(t *testing.T, s store.Store) {
 	}
 }
 
-func addIdentities(t *testing.T, s store.Store, names ...string) {
+// addIdentities registers an identity for each name and returns them.
+func addIdentities(t *testing.T, s store.Store, names ...string) []*registry.Identity {
 	t.Helper()
-	for _, n := range names {
-		if err := s.AddRegistryIdentity(context.Background(), regIdentity(t, n, time.Now()), nil); err != nil {
+	ids := make([]*registry.Identity, len(names))
+	for i, n := range names {
+		ids[i] = regIdentity(t, n, time.Now())
+		if err := s.AddRegistryIdentity(context.Background(), ids[i], nil); err != nil {
 			t.Fatal(err)
 		}
 	}
+	return ids
 }
 
 func pushVersion(t *testing.T, s store.Store, name, version, pusher string, at time.Time) *registry.Version {
@@ -532,12 +536,8 @@ func testRegistryRotateKey(t *testing.T, s store.Store) {
 func testRegistryRotateKeyRefusals(t *testing.T, s store.Store) {
 	ctx := context.Background()
 	now := time.Now()
-	alice, bob := regIdentity(t, "alice", now), regIdentity(t, "bob", now)
-	for _, id := range []*registry.Identity{alice, bob} {
-		if err := s.AddRegistryIdentity(ctx, id, nil); err != nil {
-			t.Fatal(err)
-		}
-	}
+	ids := addIdentities(t, s, "alice", "bob")
+	alice, bob := ids[0], ids[1]
 	k2 := rotation(t, "alice", now.Add(time.Minute))
 	if err := s.RotateRegistryKey(ctx, "alice", k2, "admin", "", nil); err != nil {
 		t.Fatal(err)
@@ -588,12 +588,7 @@ func testRegistryRotateKeyRefusals(t *testing.T, s store.Store) {
 func testRegistryRemoveIdentity(t *testing.T, s store.Store) {
 	ctx := context.Background()
 	now := time.Now()
-	alice, bob := regIdentity(t, "alice", now), regIdentity(t, "bob", now)
-	for _, id := range []*registry.Identity{alice, bob} {
-		if err := s.AddRegistryIdentity(ctx, id, nil); err != nil {
-			t.Fatal(err)
-		}
-	}
+	bob := addIdentities(t, s, "alice", "bob")[1]
 	pushVersion(t, s, "m", "1", "bob", now) // bob has acted: his row must stay
 	at := now.Add(time.Hour).UTC().Truncate(time.Microsecond)
 	if err := s.RemoveRegistryIdentity(ctx, "bob", "admin", at, auditPayload(t, "registry.identity.remove", "bob")); err != nil {
@@ -655,12 +650,8 @@ func signed(kind, name, version string, id *registry.Identity, at time.Time) *re
 func testRegistryRetiredSignersConflict(t *testing.T, s store.Store) {
 	ctx := context.Background()
 	now := time.Now()
-	alice, bob, carol := regIdentity(t, "alice", now), regIdentity(t, "bob", now), regIdentity(t, "carol", now)
-	for _, id := range []*registry.Identity{alice, bob, carol} {
-		if err := s.AddRegistryIdentity(ctx, id, nil); err != nil {
-			t.Fatal(err)
-		}
-	}
+	ids := addIdentities(t, s, "alice", "bob", "carol")
+	alice, bob, carol := ids[0], ids[1], ids[2]
 	v1 := regVersion("m", "1", "alice", now)
 	if err := s.CreateModelVersion(ctx, v1, signed(registry.KindPush, "m", "1", alice, now), nil); err != nil {
 		t.Fatal(err)
@@ -729,5 +720,36 @@ func testRegistryRetiredSignersConflict(t *testing.T, s store.Store) {
 	// The new key acts.
 	if err := s.CreateModelVersion(ctx, regVersion("m", "3", "alice", now), signed(registry.KindPush, "m", "3", next, now), nil); err != nil {
 		t.Errorf("push with alice's new key: %v", err)
+	}
+}
+
+// CheckMigratedRegistry checks a store opened on a database that was at
+// schema 0003 holding the identity alice (key sha256:aa, created at
+// created), version m@1, its push act_1 and pending request act_2:
+// migration 0004 kept them, marks alice active, and her key can be
+// rotated.
+func CheckMigratedRegistry(t *testing.T, s store.Store, created time.Time) {
+	t.Helper()
+	ctx := context.Background()
+	ids, err := s.ListRegistryIdentities(ctx)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if len(ids) != 1 || ids[0].Name != "alice" || ids[0].KeyID != "sha256:aa" || !ids[0].CreatedAt.Equal(created) || ids[0].Removed() || ids[0].RemovedBy != "" {
+		t.Fatalf("identities after the migration: %+v", ids)
+	}
+	acts, err := s.ListModelActions(ctx, "m", "")
+	if err != nil {
+		t.Fatal(err)
+	}
+	if len(acts) != 2 || acts[0].ID != "act_1" || acts[1].State != registry.RequestPending {
+		t.Fatalf("actions after the migration: %+v", acts)
+	}
+	next := &registry.Identity{Name: "alice", KeyID: "sha256:bb", Algorithm: "ed25519", PublicKey: []byte{0x30, 2}, AddedBy: "cli", CreatedAt: created.Add(time.Hour)}
+	if err := s.RotateRegistryKey(ctx, "alice", next, "cli", "", nil); err != nil {
+		t.Fatal(err)
+	}
+	if k, err := s.RetiredRegistryKey(ctx, "sha256:aa"); err != nil || k.Name != "alice" || !k.CreatedAt.Equal(created) {
+		t.Fatalf("RetiredRegistryKey after rotating a migrated identity: %+v, %v", k, err)
 	}
 }
