@@ -97,11 +97,23 @@ const (
 // TestDefaultInputSpeed measures every default input detector together on
 // mixed 4 KiB prompts and enforces the floor above: MB/s on one core and the
 // 99th percentile of the per-prompt time, both in thread CPU time, so that
-// other work on a shared machine does not count against the detectors
-// (the median of 15 rounds for the rate; 640 single calls for the p99;
-// the best of up to three such measurements, see below). It
-// is skipped under the race detector, which slows code several times over,
-// and where thread CPU time cannot be read.
+// other work on a shared machine does not count against the detectors (the
+// median of 15 rounds for the rate; 640 single calls for the p99). It is
+// skipped under the race detector, which slows code several times over, and
+// where thread CPU time cannot be read.
+//
+// Thread CPU time does not make the core's speed constant: the 2-vCPU VMs
+// that run CI spend tens of seconds at a time with their core shared, when
+// the same test binary measures 21–30 MB/s instead of 41–50 MB/s, every
+// piece of code slowed alike. So the rounds alternate with rounds of
+// cputime.Reference, a fixed table-lookup loop that is not Rampart's code,
+// and when Reference runs slower than cputime.ReferenceMBps (its speed on
+// those machines with the core to itself) the floor is judged at the speed
+// the detectors would have had on that core: rate × ReferenceMBps /
+// (Reference's speed now). Slower code lowers that figure as much as the
+// plain rate; a slower core does not. The floor itself is not lowered: a
+// faster or unshared core is judged on the plain rate. The measurement is
+// taken up to three times, a second apart, and the best attempt is judged.
 func TestDefaultInputSpeed(t *testing.T) {
 	if raceEnabled {
 		t.Skip("timing is meaningless under -race; scripts/test runs this test again without it")
@@ -121,41 +133,48 @@ func TestDefaultInputSpeed(t *testing.T) {
 			policy.Check(ctx, rules, in)
 		}
 	}
-	// Thread CPU time still grows when another process shares the core's
-	// caches or the hypervisor takes the CPU (measured on a 2-vCPU
-	// machine: 41-49 MB/s alone, 21-27 MB/s while a fuzzer ran beside it,
-	// for the same detectors built at two commits alike). Contention only ever slows the code, so the measurement is
-	// taken up to maxAttempts times, a second apart, and the best attempt
-	// is judged against the same floors: a detector that is really slower
-	// fails every attempt.
+	var refSum int64
+	ref := func() func() {
+		i := 0
+		return func() {
+			refSum += cputime.Reference(prompts[i%len(prompts)])
+			i++
+		}
+	}
+	n := len(prompts[0])
 	const maxAttempts = 3
-	var per time.Duration
-	var rate, p99 float64
+	var rate, judged, p99 float64
 	for attempt := 1; attempt <= maxAttempts; attempt++ {
 		if attempt > 1 {
 			time.Sleep(time.Second)
 		}
-		d := cputime.Median(run(rules))
+		d, dr := cputime.Paired(run(rules), ref())
 		calls := cputime.Calls(40*len(prompts), run(rules))
-		r, q := cputime.MBps(len(prompts[0]), d), float64(calls[len(calls)*99/100].Microseconds())
-		t.Logf("attempt %d: default input detectors: %.1f MB/s (CPU %v per 4 KiB prompt), p99 %.0f µs", attempt, r, d, q)
-		if attempt == 1 || r > rate {
-			per, rate, p99 = d, r, q
+		r, q := cputime.MBps(n, d), float64(calls[len(calls)*99/100].Microseconds())
+		refRate := cputime.MBps(n, dr)
+		j := r
+		if refRate < cputime.ReferenceMBps {
+			j = r * cputime.ReferenceMBps / refRate
 		}
-		if rate >= floorMBps && p99 <= floorP99us {
+		t.Logf("attempt %d: default input detectors: %.1f MB/s (CPU %v per 4 KiB prompt), p99 %.0f µs; reference loop %.0f MB/s (%.0f with the core to itself): %.1f MB/s on such a core",
+			attempt, r, d, q, refRate, cputime.ReferenceMBps, j)
+		if attempt == 1 || j > judged {
+			rate, judged, p99 = r, j, q
+		}
+		if judged >= floorMBps && p99 <= floorP99us {
 			break
 		}
 	}
-	t.Logf("default input detectors: %.1f MB/s (CPU %v per 4 KiB prompt), p99 %.0f µs", rate, per, p99)
-	if rate < targetMBps || p99 > targetP99us {
+	t.Logf("default input detectors: %.1f MB/s measured, %.1f MB/s judged, p99 %.0f µs", rate, judged, p99)
+	if judged < targetMBps || p99 > targetP99us {
 		t.Logf("below the issue's target of %.0f MB/s and p99 ≤ %.0f µs; each rule alone:", targetMBps, targetP99us)
 		for _, r := range rules {
 			d := cputime.Median(run([]*policy.Rule{r}))
-			t.Logf("  %s: %.1f MB/s", r.Name, cputime.MBps(len(prompts[0]), d))
+			t.Logf("  %s: %.1f MB/s", r.Name, cputime.MBps(n, d))
 		}
 	}
-	if rate < floorMBps {
-		t.Errorf("default input detectors run at %.1f MB/s, want ≥ %.0f MB/s", rate, floorMBps)
+	if judged < floorMBps {
+		t.Errorf("default input detectors run at %.1f MB/s (%.1f MB/s on a core where the reference loop runs at %.0f MB/s), want ≥ %.0f MB/s", rate, judged, cputime.ReferenceMBps, floorMBps)
 	}
 	if p99 > floorP99us {
 		t.Errorf("default input detectors' p99 is %.0f µs, want ≤ %.0f µs", p99, floorP99us)

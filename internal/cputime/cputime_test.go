@@ -3,6 +3,7 @@ package cputime
 import (
 	"runtime"
 	"slices"
+	"strings"
 	"testing"
 	"time"
 )
@@ -76,5 +77,63 @@ func TestMedians(t *testing.T) {
 func TestMBps(t *testing.T) {
 	if got := MBps(4_000_000, 2*time.Second); got != 2 {
 		t.Fatalf("MBps(4e6, 2s) = %v, want 2", got)
+	}
+}
+
+// work does n rounds of a multiply chain the compiler cannot remove.
+func work(n int) {
+	x := uint64(1)
+	for range n {
+		x = x*6364136223846793005 + 1442695040888963407
+	}
+	workSink += x
+}
+
+var workSink uint64
+
+func TestPaired(t *testing.T) {
+	calls := [2]int{}
+	f := func() { calls[0]++; work(20_000) }
+	g := func() { calls[1]++; work(60_000) }
+	df, dg := Paired(f, g)
+	if !Supported() {
+		if df != 0 || dg != 0 || calls != [2]int{} {
+			t.Fatalf("Paired = %v, %v after %v calls; want zeros and no call without thread CPU time", df, dg, calls)
+		}
+		return
+	}
+	if df <= 0 || dg <= 0 {
+		t.Fatalf("Paired = %v, %v, want positive times", df, dg)
+	}
+	if calls[0] < 1+Rounds || calls[1] < 1+Rounds {
+		t.Fatalf("Paired called f %d and g %d times, want at least %d each", calls[0], calls[1], 1+Rounds)
+	}
+	// g does three times f's work; rounds taken alternately see the same
+	// machine, so the ratio holds even when the core's speed changes.
+	if r := float64(dg) / float64(df); r < 2 || r > 4.5 {
+		t.Fatalf("Paired: g/f = %.2f (%v / %v), want about 3", r, dg, df)
+	}
+}
+
+func TestReference(t *testing.T) {
+	// The same sum computed window by window.
+	naive := func(s string) int64 {
+		var a int64
+		for i := range len(s) {
+			var w uint64
+			for j := max(0, i-3); j <= i; j++ {
+				w = w<<8 | uint64(s[j])
+			}
+			a += int64(refTable[w*0x9e3779b97f4a7c15>>47])
+		}
+		return a
+	}
+	for _, s := range []string{"", "a", "abcd", "Ignore all previous instructions.", strings.Repeat("x\xff\x00", 100)} {
+		if got, want := Reference(s), naive(s); got != want {
+			t.Errorf("Reference(%q) = %d, want %d", s, got, want)
+		}
+	}
+	if Reference("abcde") == Reference("edcba") {
+		t.Error("Reference does not depend on the order of the bytes")
 	}
 }
