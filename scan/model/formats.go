@@ -117,9 +117,9 @@ func checkTemplate(t string) []finding.Finding   { return template.Check(t) }
 
 type walker func(ctx context.Context, r io.ReaderAt, size int64, lim archive.Limits, fn func(archive.Entry) error) ([]finding.Finding, error)
 
-// compressed walks a gzip, zlib or bzip2 stream as an archive of one
-// member named for the compression, within the archive limits (ratio
-// included, so a compression bomb stops).
+// compressed walks a compressed stream (gzip, zlib, bzip2, xz, LZMA, zstd,
+// LZ4) as an archive of one member named for the compression, within the
+// archive limits (ratio included, so a compression bomb stops).
 func compressed(f archive.Format) walker {
 	return func(ctx context.Context, r io.ReaderAt, size int64, lim archive.Limits, fn func(archive.Entry) error) ([]finding.Finding, error) {
 		return archive.WalkCompressed(ctx, r, size, f, lim, func(e archive.Entry) error {

@@ -124,10 +124,12 @@ func (s *scanner) piece(p *piece) {
 			s.archive(p, archive.WalkZip)
 		case archive.Tar:
 			s.archive(p, archive.WalkTar)
-		case archive.Gzip, archive.Bzip2:
-			s.archive(p, compressed(af))
 		default:
-			s.add(p, []finding.Finding{archive.NotInspected(af)})
+			if !af.Inspected() {
+				s.add(p, []finding.Finding{archive.NotInspected(af)})
+				break
+			}
+			s.archive(p, compressed(af))
 		}
 	case Zlib:
 		s.archive(p, compressed(archive.Zlib))

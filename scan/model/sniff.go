@@ -16,8 +16,8 @@ import (
 type Format int
 
 // The formats the scanner recognises. Containers it recognises but cannot
-// open (7z, RAR, xz, zstd) are Archive with their archive.Format, and are
-// reported as not inspected.
+// open (7z, RAR) are Archive with their archive.Format, and are reported as
+// not inspected.
 const (
 	Unknown     Format = iota
 	Pickle             // a pickle stream (protocol 2 or later by its PROTO opcode, 0 and 1 by probing)
@@ -73,6 +73,8 @@ func Sniff(head []byte, size int64) (Format, archive.Format) {
 		return Zlib, 0
 	case safetensors.Sniff(head, size):
 		return Safetensors, 0
+	case archive.IsLZMA(head):
+		return Archive, archive.LZMA
 	}
 	if j := bytes.TrimLeft(head, " \t\r\n\ufeff"); len(j) > 0 && (j[0] == '{' || j[0] == '[') && isJSONStart(j) {
 		return JSON, 0

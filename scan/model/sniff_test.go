@@ -4,6 +4,8 @@ import (
 	"bytes"
 	"context"
 	"encoding/binary"
+	"os"
+	"path/filepath"
 	"testing"
 
 	"github.com/rampartsec/rampart/scan/model/archive"
@@ -103,6 +105,13 @@ func FuzzScanBytes(f *testing.F) {
 	f.Add("c.json", []byte(`{"chat_template": "{{ x.__class__ }}", "auto_map": {"AutoModel": "m.M"}}`))
 	f.Add("z", []byte{0x78, 0x9c, 0x6b, 0x60, 0x99, 0x5a, 0xcc, 0xc0, 0x00, 0x00})
 	f.Add("m.onnx", fixtures.BenignONNX().Bytes())
+	for _, name := range []string{"evil-blocks.pkl.xz", "evil.pkl.lzma", "evil.pkl.zst", "evil.pkl.lz4"} {
+		b, err := os.ReadFile(filepath.Join("archive", "testdata", "compressed", name))
+		if err != nil {
+			f.Fatal(err)
+		}
+		f.Add(name, b)
+	}
 	f.Fuzz(func(t *testing.T, name string, b []byte) {
 		s := scanBytes(t, name, b)
 		for _, fd := range s.findings {

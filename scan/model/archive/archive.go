@@ -41,6 +41,11 @@ const (
 	DefaultMaxTotalSize = 8 << 30 // 8 GiB
 	DefaultMaxRatio     = 200
 	DefaultMaxDepth     = 3
+	// DefaultMaxDictionary bounds the history a decoder keeps: the LZMA
+	// dictionary of xz and .lzma streams and the zstd window. 128 MiB is
+	// twice the largest xz preset's dictionary (-9, 64 MiB) and the zstd
+	// command's own default decoding limit.
+	DefaultMaxDictionary = 128 << 20
 	// RatioFloor is the uncompressed size below which the compression
 	// ratio is not judged: small entries of repeated bytes compress far
 	// beyond any sensible ratio without being a bomb.
@@ -67,6 +72,13 @@ type Limits struct {
 	// MaxDepth is the deepest nesting of archives walked (default 3): the
 	// file itself is depth 0, an archive inside it depth 1, and so on.
 	MaxDepth int
+	// MaxDictionary is the most memory a decoder keeps as history: the
+	// LZMA dictionary of xz and .lzma streams and the zstd window
+	// (default 128 MiB). xz and .lzma streams are decoded with at most
+	// this dictionary whatever their headers declare (a header may declare
+	// 4 GiB); data that really refers further back, or a zstd frame with a
+	// larger window, is reported as a limit and not inspected further.
+	MaxDictionary int64
 	// Depth is the nesting depth of the archive being walked; Entry.Nested
 	// sets it for an archive found inside an entry.
 	Depth int
@@ -75,11 +87,12 @@ type Limits struct {
 // DefaultLimits returns the default limits.
 func DefaultLimits() Limits {
 	return Limits{
-		MaxEntries:   DefaultMaxEntries,
-		MaxEntrySize: DefaultMaxEntrySize,
-		MaxTotalSize: DefaultMaxTotalSize,
-		MaxRatio:     DefaultMaxRatio,
-		MaxDepth:     DefaultMaxDepth,
+		MaxEntries:    DefaultMaxEntries,
+		MaxEntrySize:  DefaultMaxEntrySize,
+		MaxTotalSize:  DefaultMaxTotalSize,
+		MaxRatio:      DefaultMaxRatio,
+		MaxDepth:      DefaultMaxDepth,
+		MaxDictionary: DefaultMaxDictionary,
 	}
 }
 
@@ -100,6 +113,9 @@ func (l Limits) withDefaults() Limits {
 	if l.MaxDepth <= 0 {
 		l.MaxDepth = d.MaxDepth
 	}
+	if l.MaxDictionary <= 0 {
+		l.MaxDictionary = d.MaxDictionary
+	}
 	if l.Depth < 0 {
 		l.Depth = 0
 	}
@@ -110,7 +126,9 @@ func (l Limits) withDefaults() Limits {
 var (
 	// ErrLimit is returned by an entry's reader when a limit stops it
 	// before the end of the entry: the bytes read so far are what the
-	// limit allowed.
+	// limit allowed. A compressed entry whose content this package does
+	// not decode (an xz filter other than LZMA2) stops with it too. Either
+	// way the walk's findings say why.
 	ErrLimit = errors.New("archive: limit reached")
 	// ErrEncrypted is returned by Open for an encrypted entry.
 	ErrEncrypted = errors.New("archive: entry is encrypted")
@@ -191,9 +209,11 @@ const (
 	Zstd
 	RAR
 	Zlib
+	LZMA // the LZMA "alone" format (.lzma, joblib's "lzma" compressor)
+	LZ4  // an LZ4 frame (joblib's "lz4" compressor)
 )
 
-var formatNames = [...]string{"unknown", "zip", "tar", "7z", "gzip", "bzip2", "xz", "zstd", "rar", "zlib"}
+var formatNames = [...]string{"unknown", "zip", "tar", "7z", "gzip", "bzip2", "xz", "zstd", "rar", "zlib", "lzma", "lz4"}
 
 // String returns the format's short name.
 func (f Format) String() string {
@@ -204,10 +224,14 @@ func (f Format) String() string {
 }
 
 // Inspected reports whether this package walks archives of format f:
-// ZIP and tar (WalkZip, WalkTar) and the gzip, zlib and bzip2 streams
-// (WalkCompressed).
+// ZIP and tar (WalkZip, WalkTar) and the gzip, zlib, bzip2, xz, LZMA,
+// zstd and LZ4 streams (WalkCompressed). 7z and RAR are recognised only.
 func (f Format) Inspected() bool {
-	return f == Zip || f == Tar || f == Gzip || f == Zlib || f == Bzip2
+	switch f {
+	case Zip, Tar, Gzip, Zlib, Bzip2, XZ, LZMA, Zstd, LZ4:
+		return true
+	}
+	return false
 }
 
 // SniffLen is the number of leading bytes Sniff needs to recognise every
@@ -216,8 +240,8 @@ const SniffLen = 512
 
 // Sniff recognises a container format from the first bytes of a file
 // (SniffLen bytes suffice). A ZIP with data prepended is not recognised
-// here; WalkZip finds it by its end record. Zlib streams are not
-// recognised here either (see Walk).
+// here; WalkZip finds it by its end record. Zlib and LZMA streams, which
+// have no magic number, are not recognised here either (see Walk).
 func Sniff(head []byte) Format {
 	has := func(p string) bool { return len(head) >= len(p) && string(head[:len(p)]) == p }
 	switch {
@@ -233,6 +257,8 @@ func Sniff(head []byte) Format {
 		return XZ
 	case has("\x28\xb5\x2f\xfd"):
 		return Zstd
+	case has("\x04\x22\x4d\x18"), has("\x02\x21\x4c\x18"):
+		return LZ4
 	case has("Rar!\x1a\x07"):
 		return RAR
 	case isTarHeader(head):
@@ -295,8 +321,8 @@ done:
 }
 
 // NotInspected returns the finding for a container of format f that this
-// package does not walk (7z, RAR, xz, zstd): its members may hold code and
-// were not scanned.
+// package does not walk (7z, RAR): its members may hold code and were not
+// scanned.
 func NotInspected(f Format) finding.Finding {
 	fd := newFinding(RuleNotInspected, 0, "",
 		fmt.Sprintf("%s archive: its members were not inspected; unpack it and scan the members", f))

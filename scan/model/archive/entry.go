@@ -237,7 +237,17 @@ func (b *boundedReader) limit(r *finding.Rule, msg string) error {
 }
 
 func (b *boundedReader) corrupt(err error) error {
-	if errors.Is(err, io.ErrUnexpectedEOF) || isFlateError(err) {
+	var unsupported *unsupportedError
+	switch {
+	case errors.Is(err, errDictionary):
+		b.w.addOnce(newFinding(RuleLimit, b.off, b.name,
+			fmt.Sprintf("entry %q stopped at %d bytes: %v", b.name, b.n, err)))
+		return fmt.Errorf("entry %q at offset %d: %w: %w", b.name, b.off, ErrLimit, err)
+	case errors.As(err, &unsupported):
+		b.w.addOnce(newFinding(RuleNotInspected, b.off, b.name,
+			fmt.Sprintf("entry %q stopped at %d bytes: %v", b.name, b.n, err)))
+		return fmt.Errorf("entry %q at offset %d: %w: %w", b.name, b.off, ErrLimit, err)
+	case errors.Is(err, io.ErrUnexpectedEOF) || isFlateError(err) || errors.Is(err, errCorrupt):
 		b.w.addOnce(newFinding(RuleMalformed, b.off, b.name,
 			fmt.Sprintf("entry %q: compressed data is corrupt after %d bytes: %v", b.name, b.n, err)))
 	}

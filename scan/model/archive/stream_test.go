@@ -13,10 +13,7 @@ import (
 
 func walkStream(t *testing.T, b []byte, lim Limits) ([]byte, []finding.Finding, error) {
 	t.Helper()
-	f := Sniff(b)
-	if f == Unknown && isZlib(b) {
-		f = Zlib
-	}
+	f := sniffStream(b)
 	var data []byte
 	var rerr error
 	fs, err := WalkCompressed(context.Background(), bytes.NewReader(b), int64(len(b)), f, lim, func(e Entry) error {
@@ -57,9 +54,9 @@ func TestWalkCompressed(t *testing.T) {
 		}
 	})
 	t.Run("not inspected", func(t *testing.T) {
-		b := []byte("\xfd7zXZ\x00rest")
+		b := []byte("7z\xbc\xaf\x27\x1crest")
 		called := false
-		fs, err := WalkCompressed(context.Background(), bytes.NewReader(b), int64(len(b)), XZ, Limits{}, func(Entry) error { called = true; return nil })
+		fs, err := WalkCompressed(context.Background(), bytes.NewReader(b), int64(len(b)), SevenZip, Limits{}, func(Entry) error { called = true; return nil })
 		if err != nil || called || !hasRule(fs, RuleNotInspected) {
 			t.Errorf("err %v called %v findings %v", err, called, rules(fs))
 		}

@@ -18,8 +18,9 @@ var ErrNotArchive = errors.New("archive: not an archive")
 // file is called, and walks it with WalkZip, WalkTar or WalkCompressed
 // (zlib is recognised by the 78 01/5e/9c/da headers encoders write). A
 // ZIP with data in front of it (a polyglot such as a pickle followed by a
-// ZIP) is recognised by its end of central directory record. Formats that
-// are recognised but not walked (7z, RAR, xz, zstd) give a NotInspected
+// ZIP) is recognised by its end of central directory record, and an LZMA
+// "alone" stream, which has no magic number, by a header that decodes.
+// Formats that are recognised but not walked (7z, RAR) give a NotInspected
 // finding; anything else gives ErrNotArchive.
 func Walk(ctx context.Context, r io.ReaderAt, size int64, lim Limits, fn func(Entry) error) (Format, []finding.Finding, error) {
 	head := make([]byte, min(int64(SniffLen), max(size, 0)))
@@ -29,6 +30,9 @@ func Walk(ctx context.Context, r io.ReaderAt, size int64, lim Limits, fn func(En
 	f := Sniff(head)
 	if f == Unknown && isZlib(head) {
 		f = Zlib
+	}
+	if f == Unknown && IsLZMA(head) {
+		f = LZMA
 	}
 	if f == Unknown {
 		ok, err := hasEndRecord(r, size)
