@@ -2,6 +2,7 @@ package archive
 
 import (
 	"bytes"
+	"context"
 	"encoding/binary"
 	"errors"
 	"hash/crc32"
@@ -385,6 +386,46 @@ func FuzzLZMA(f *testing.F) {
 		}
 		if _, err := io.Copy(io.Discard, io.LimitReader(r, 64<<20)); err != nil && !errors.Is(err, errCorrupt) && !errors.Is(err, errDictionary) {
 			t.Fatalf("error %v is neither corrupt data nor the dictionary limit", err)
+		}
+	})
+}
+
+// BenchmarkXZ decodes 4 MiB of tensor-like bytes (random, 6 bits of
+// entropy per byte) through the walk's xz reader ("walk") and through
+// ulikunitz/xz's own reader ("library", the baseline in the same run).
+func BenchmarkXZ(b *testing.B) {
+	data := randomBytes(4<<20, 5)
+	comp := xzOf(b, data, xz.WriterConfig{CheckSum: xz.CRC64})
+	b.Run("walk", func(b *testing.B) {
+		b.SetBytes(int64(len(data)))
+		for b.Loop() {
+			_, err := WalkCompressed(context.Background(), bytes.NewReader(comp), int64(len(comp)), XZ, Limits{}, func(e Entry) error {
+				rc, err := e.Open()
+				if err != nil {
+					return err
+				}
+				defer rc.Close()
+				n, err := io.Copy(io.Discard, rc)
+				if err != nil || n != int64(len(data)) {
+					b.Fatalf("read %d, %v", n, err)
+				}
+				return nil
+			})
+			if err != nil {
+				b.Fatal(err)
+			}
+		}
+	})
+	b.Run("library", func(b *testing.B) {
+		b.SetBytes(int64(len(data)))
+		for b.Loop() {
+			r, err := xz.NewReader(bytes.NewReader(comp))
+			if err != nil {
+				b.Fatal(err)
+			}
+			if n, err := io.Copy(io.Discard, r); err != nil || n != int64(len(data)) {
+				b.Fatalf("read %d, %v", n, err)
+			}
 		}
 	})
 }
