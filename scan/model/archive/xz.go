@@ -442,23 +442,12 @@ func (x *xzReader) index() error {
 	return nil
 }
 
-// vli decodes a variable-length integer (xz format 1.2) from b.
+// vli decodes a variable-length integer (xz format 1.2) from b and
+// returns the rest of b.
 func vli(b []byte) (uint64, []byte, error) {
-	var v uint64
-	for i := 0; i < 9; i++ {
-		if i >= len(b) {
-			return 0, b, io.ErrUnexpectedEOF
-		}
-		c := b[i]
-		if i > 0 && c == 0 {
-			return 0, b, errors.New("non-minimal integer")
-		}
-		v |= uint64(c&0x7f) << (7 * i)
-		if c&0x80 == 0 {
-			return v, b[i+1:], nil
-		}
-	}
-	return 0, b, errors.New("integer longer than nine bytes")
+	r := bytes.NewReader(b)
+	v, err := readVLI(r)
+	return v, b[len(b)-r.Len():], err
 }
 
 // readVLI reads a variable-length integer from r.
