@@ -16,6 +16,7 @@ import (
 	"github.com/rampartsec/rampart/scan/model/pycode"
 	"github.com/rampartsec/rampart/scan/model/safetensors"
 	"github.com/rampartsec/rampart/scan/model/savedmodel"
+	"github.com/rampartsec/rampart/scan/model/skops"
 	"github.com/rampartsec/rampart/scan/model/template"
 )
 
@@ -28,7 +29,7 @@ func Rules() []finding.Rule {
 		}
 	}
 	for _, rs := range [][]finding.Rule{archive.Rules(), safetensors.Rules(), gguf.Rules(), template.Rules(),
-		keras.Rules(), savedmodel.Rules(), onnx.Rules(), pycode.Rules()} {
+		keras.Rules(), savedmodel.Rules(), onnx.Rules(), pycode.Rules(), skops.Rules()} {
 		out = append(out, rs...)
 	}
 	return out

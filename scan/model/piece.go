@@ -16,6 +16,7 @@ import (
 	"github.com/rampartsec/rampart/scan/model/archive"
 	"github.com/rampartsec/rampart/scan/model/keras"
 	"github.com/rampartsec/rampart/scan/model/pycode"
+	"github.com/rampartsec/rampart/scan/model/skops"
 )
 
 // scanner scans the pieces of one file on disk: the file itself and,
@@ -312,6 +313,9 @@ func (s *scanner) json(p *piece) {
 	var top map[string]json.RawMessage
 	if json.Unmarshal(b, &top) != nil {
 		return // not an object, or not JSON after all: nothing a loader runs
+	}
+	if skops.IsSchema(top) {
+		s.add(p, skops.Scan(b, s.opts.AllowGlobals))
 	}
 	if _, ok := top["class_name"]; ok {
 		s.add(p, scanKerasConfig(b))

@@ -268,12 +268,7 @@ func newMachine(r io.Reader, lim Limits, allow []string) *machine {
 		gidx: map[[2]string]int32{},
 		st:   statePool.Get().(*state),
 	}
-	if len(allow) > 0 {
-		m.allow = map[string]bool{}
-		for _, a := range allow {
-			m.allow[a] = true
-		}
-	}
+	m.allow = NewPolicy(allow).allow
 	return m
 }
 

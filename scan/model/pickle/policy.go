@@ -234,6 +234,27 @@ func Judge(module, name string) (v Verdict, why string) {
 	return judge(module, name, nil)
 }
 
+// Policy is the pickle policy with a scan's extra allowed paths
+// (Options.Allow), for other formats that name Python globals: a skops
+// schema's types and functions are judged as a pickle's globals are.
+type Policy struct{ allow map[string]bool }
+
+// NewPolicy returns the policy with the allowed entries added (dotted paths
+// or "module.*"; check entries from users with CheckAllow).
+func NewPolicy(allow []string) Policy {
+	if len(allow) == 0 {
+		return Policy{}
+	}
+	m := make(map[string]bool, len(allow))
+	for _, a := range allow {
+		m[a] = true
+	}
+	return Policy{allow: m}
+}
+
+// Judge judges module.name as Judge does, with the policy's allowed paths.
+func (p Policy) Judge(module, name string) (Verdict, string) { return judge(module, name, p.allow) }
+
 func judge(module, name string, extra map[string]bool) (Verdict, string) {
 	p := Path(module, name)
 	if why, ok := safeGlobals[p]; ok {
