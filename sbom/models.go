@@ -47,7 +47,24 @@ var modelExts = map[string]bool{
 	".pt": true, ".pth": true, ".bin": true, ".ckpt": true, ".pkl": true, ".pickle": true,
 	".joblib": true, ".dill": true, ".h5": true, ".hdf5": true, ".keras": true, ".onnx": true,
 	".gguf": true, ".safetensors": true, ".npy": true, ".npz": true, ".mar": true, ".tflite": true,
-	".pb": true,
+	".pb": true, ".skops": true,
+}
+
+// compressionExts are the suffixes joblib reads a compressor from
+// (joblib.dump(model, "model.pkl.xz")): a model file name under one of
+// them is judged by the name before it.
+var compressionExts = map[string]bool{".z": true, ".gz": true, ".bz2": true, ".xz": true, ".lzma": true, ".lz4": true, ".zst": true}
+
+// modelExt returns the lower-case extension of p that tells a model file:
+// the last one, or the one before a compression suffix.
+func modelExt(p string) string {
+	ext := strings.ToLower(filepath.Ext(p))
+	if compressionExts[ext] {
+		if inner := strings.ToLower(filepath.Ext(strings.TrimSuffix(p, filepath.Ext(p)))); modelExts[inner] {
+			return inner
+		}
+	}
+	return ext
 }
 
 // classify sniffs the file at p and records it when it holds a model.
@@ -72,7 +89,7 @@ func (g *generator) classify(p string) {
 		g.warn(p, "not read: %v", err)
 		return
 	}
-	ext := strings.ToLower(filepath.Ext(p))
+	ext := modelExt(p)
 	if modelExts[ext] {
 		if oid, size, ok := parseLFSPointer(head); ok && st.Size() < lfsPointerMax {
 			g.modelFiles = append(g.modelFiles, modelFile{path: p, format: FormatLFSPointer, size: size, lfsOID: oid})

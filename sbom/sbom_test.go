@@ -1,6 +1,7 @@
 package sbom
 
 import (
+	"archive/zip"
 	"bytes"
 	"context"
 	"crypto"
@@ -1133,5 +1134,40 @@ func TestHDF5DataIsNoModel(t *testing.T) {
 	}
 	if !slices.Equal(models, []string{"model.h5"}) {
 		t.Fatalf("model components = %q, want only model.h5", models)
+	}
+}
+
+// TestCompressedAndSkopsModels: joblib names a compressed model after its
+// compressor (model.pkl.xz), and a .skops file is a ZIP; both are models,
+// while a compressed file of another kind is not.
+func TestCompressedAndSkopsModels(t *testing.T) {
+	root := t.TempDir()
+	xzModel, err := os.ReadFile(filepath.Join("..", "scan", "model", "archive", "testdata", "compressed", "evil-python.pkl.xz"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	var zb bytes.Buffer
+	zw := zip.NewWriter(&zb)
+	w, err := zw.Create("schema.json")
+	if err != nil {
+		t.Fatal(err)
+	}
+	w.Write([]byte(`{"__class__": "LogisticRegression", "__module__": "sklearn.linear_model._logistic", "__loader__": "ObjectNode", "protocol": 2}`))
+	zw.Close()
+	for name, b := range map[string][]byte{"model.pkl.xz": xzModel, "logs.txt.xz": xzModel, "clf.skops": zb.Bytes()} {
+		if err := os.WriteFile(filepath.Join(root, name), b, 0o644); err != nil {
+			t.Fatal(err)
+		}
+	}
+	bom, _ := generate(t, root, Options{})
+	var models []string
+	for _, c := range *bom.Components {
+		if c.Type == cdx.ComponentTypeMachineLearningModel {
+			models = append(models, c.Name)
+		}
+	}
+	slices.Sort(models)
+	if !slices.Equal(models, []string{"clf.skops", "model.pkl.xz"}) {
+		t.Fatalf("model components = %q, want clf.skops and model.pkl.xz", models)
 	}
 }
