@@ -255,7 +255,7 @@ func isModelName(name string) bool {
 	ext := strings.ToLower(filepath.Ext(name))
 	switch ext {
 	case ".pt", ".pth", ".bin", ".ckpt", ".pkl", ".pickle", ".joblib", ".dill", ".h5", ".hdf5",
-		".keras", ".onnx", ".gguf", ".safetensors", ".npy", ".npz", ".pb", ".mar", ".tflite", ".model":
+		".keras", ".onnx", ".gguf", ".safetensors", ".npy", ".npz", ".pb", ".mar", ".tflite", ".model", ".skops":
 		return true
 	}
 	return false
