@@ -8,3 +8,8 @@ import "time"
 // whether it could be read. Outside Linux it is not read: Thread returns 0,
 // false.
 func Thread() (time.Duration, bool) { return 0, false }
+
+// Process returns the CPU time every thread of the process has used so
+// far, and whether it could be read. Outside Linux it is not read: Process
+// returns 0, false.
+func Process() (time.Duration, bool) { return 0, false }

@@ -137,3 +137,21 @@ func TestReference(t *testing.T) {
 		t.Error("Reference does not depend on the order of the bytes")
 	}
 }
+
+func TestProcess(t *testing.T) {
+	a, ok := Process()
+	if ok != (runtime.GOOS == "linux") {
+		t.Fatalf("Process ok = %v on %s", ok, runtime.GOOS)
+	}
+	if !ok {
+		return
+	}
+	done := make(chan struct{})
+	go func() { work(20_000_000); close(done) }()
+	work(20_000_000)
+	<-done
+	b, _ := Process()
+	if b <= a {
+		t.Fatalf("Process went from %v to %v across two busy goroutines", a, b)
+	}
+}
