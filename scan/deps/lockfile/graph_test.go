@@ -511,3 +511,42 @@ func TestGraphFieldsLoose(t *testing.T) {
 		}
 	}
 }
+
+// TestNPMWorkspaceDirect: what a workspace folder depends on is a direct
+// dependency of the project, found from the folder as Node finds it (its
+// own node_modules first, then the root's); what only those packages
+// depend on is not.
+func TestNPMWorkspaceDirect(t *testing.T) {
+	data := `{"lockfileVersion":3,"packages":{
+"":{"workspaces":["packages/*"],"dependencies":{"lodash":"^4"}},
+"packages/ui":{"name":"ui","version":"1.0.0","dependencies":{"react":"^17"},"devDependencies":{"jest":"^29"}},
+"packages/api":{"name":"api","version":"1.0.0","dependencies":{"react":"^18","express":"^4"}},
+"packages/ui/node_modules/react":{"version":"17.0.2","dependencies":{"loose-envify":"^1"}},
+"node_modules/ui":{"resolved":"packages/ui","link":true},
+"node_modules/api":{"resolved":"packages/api","link":true},
+"node_modules/react":{"version":"18.3.1","dependencies":{"loose-envify":"^1"}},
+"node_modules/express":{"version":"4.19.2"},
+"node_modules/jest":{"version":"29.7.0","dev":true},
+"node_modules/lodash":{"version":"4.17.21"},
+"node_modules/loose-envify":{"version":"1.4.0"}}}`
+	pkgs, _, err := Parse(filepath.Join(t.TempDir(), "package-lock.json"), []byte(data))
+	if err != nil {
+		t.Fatal(err)
+	}
+	var direct, indirect []string
+	for _, p := range pkgs {
+		if p.Direct {
+			direct = append(direct, p.Key())
+		} else {
+			indirect = append(indirect, p.Key())
+		}
+	}
+	slices.Sort(direct)
+	slices.Sort(indirect)
+	if diff := cmp.Diff([]string{"express@4.19.2", "jest@29.7.0", "lodash@4.17.21", "react@17.0.2", "react@18.3.1"}, direct); diff != "" {
+		t.Errorf("direct (-want +got):\n%s", diff)
+	}
+	if diff := cmp.Diff([]string{"loose-envify@1.4.0"}, indirect); diff != "" {
+		t.Errorf("indirect (-want +got):\n%s", diff)
+	}
+}

@@ -63,10 +63,26 @@ func (p *parser) npmPackages(keyLines map[string]int, m map[string]json.RawMessa
 		deps []json.RawMessage
 	}
 	var todo []pending
+	// Workspace folders ("packages/ui": npm workspaces): what each depends
+	// on is a direct dependency of the project, found by Node's lookup from
+	// the folder (its own node_modules, then the root's).
+	var workspaces []pending
 	for _, key := range sortedKeys(m) {
 		i := strings.LastIndex(key, "node_modules/")
-		if key == "" || i < 0 {
-			continue // the root project or a workspace folder
+		if key == "" {
+			continue // the root project
+		}
+		if i < 0 {
+			var ws struct {
+				Deps     json.RawMessage `json:"dependencies"`
+				DevDeps  json.RawMessage `json:"devDependencies"`
+				OptDeps  json.RawMessage `json:"optionalDependencies"`
+				PeerDeps json.RawMessage `json:"peerDependencies"`
+			}
+			if json.Unmarshal(m[key], &ws) == nil {
+				workspaces = append(workspaces, pending{-1, key, []json.RawMessage{ws.Deps, ws.DevDeps, ws.OptDeps, ws.PeerDeps}})
+			}
+			continue
 		}
 		line := keyLines[key]
 		var e struct {
@@ -114,12 +130,25 @@ func (p *parser) npmPackages(keyLines map[string]int, m map[string]json.RawMessa
 			todo = append(todo, pending{idx, key, []json.RawMessage{e.Deps, e.OptDeps, e.PeerDeps}})
 		}
 	}
-	if len(todo) == 0 {
+	if len(todo) == 0 && len(workspaces) == 0 {
 		return
 	}
 	tree := newNPMTree()
 	for _, in := range installs {
 		tree.install(in.path, in.idx)
+	}
+	for _, ws := range workspaces {
+		dir := tree.dir(strings.Trim(ws.path, "/"))
+		if dir < 0 {
+			continue
+		}
+		for _, raw := range ws.deps {
+			for _, name := range jsonObjectKeys(raw) {
+				if idx := tree.resolve(dir, name); idx >= 0 {
+					p.pkgs[idx].Direct = true
+				}
+			}
+		}
 	}
 	for _, t := range todo {
 		dir := tree.dir(t.path)
