@@ -19,6 +19,7 @@ func TestCompressedPickles(t *testing.T) {
 		"evil.pkl.xz", "evil-crc32.pkl.xz", "evil-sha256.pkl.xz", "evil-nocheck.pkl.xz",
 		"evil-python.pkl.xz", "evil-blocks.pkl.xz", "evil-streams.pkl.xz",
 		"evil.pkl.lzma", "evil-python.pkl.lzma", "evil.pkl.zst", "evil.pkl.lz4", "evil-legacy.pkl.lz4",
+		"evil-bzip2.zip", "evil-lzma.zip",
 	} {
 		t.Run(name, func(t *testing.T) {
 			rep, err := model.Scan(context.Background(), []string{filepath.Join(dir, name)}, model.Options{})

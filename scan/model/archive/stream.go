@@ -44,51 +44,12 @@ func WalkCompressed(ctx context.Context, r io.ReaderAt, size int64, f Format, li
 	if size > 0 && size < (1<<62)/w.lim.MaxRatio {
 		ratioMax = size * w.lim.MaxRatio
 	}
-	// No match reaches further back than the most output the limits let
-	// through, so the LZMA dictionary need not be larger.
-	hist := min(w.lim.MaxDictionary, w.lim.MaxEntrySize)
-	if ratioMax > 0 {
-		hist = min(hist, max(ratioMax, RatioFloor))
-	}
+	hist := historyLimit(w.lim, ratioMax)
 	open := func() (io.ReadCloser, error) {
-		src := io.NewSectionReader(r, 0, size)
-		var dec io.Reader
-		var closer io.Closer
-		switch f {
-		case Gzip:
-			zr, err := gzip.NewReader(src)
-			if err != nil {
-				w.addOnce(newFinding(RuleMalformed, 0, name, fmt.Sprintf("gzip header: %v", err)))
-				return nil, fmt.Errorf("archive: gzip header: %w", err)
-			}
-			dec, closer = zr, zr
-		case Zlib:
-			zr, err := zlib.NewReader(src)
-			if err != nil {
-				w.addOnce(newFinding(RuleMalformed, 0, name, fmt.Sprintf("zlib header: %v", err)))
-				return nil, fmt.Errorf("archive: zlib header: %w", err)
-			}
-			dec, closer = zr, zr
-		case Bzip2:
-			dec = bzip2.NewReader(src)
-		case XZ:
-			dec = newXZReader(src, hist)
-		case LZMA:
-			lr, err := newLZMAReader(src, hist)
-			if err != nil {
-				w.addOnce(newFinding(RuleMalformed, 0, name, err.Error()))
-				return nil, fmt.Errorf("archive: %w", err)
-			}
-			dec = lr
-		case Zstd:
-			zr, err := zstd.NewReader(src, zstd.WithDecoderConcurrency(1), zstd.WithDecoderLowmem(true),
-				zstd.WithDecoderMaxWindow(uint64(w.lim.MaxDictionary)))
-			if err != nil {
-				return nil, fmt.Errorf("archive: zstd: %w", err)
-			}
-			dec, closer = &zstdReader{zr: zr, maxWindow: w.lim.MaxDictionary}, closerFunc(zr.Close)
-		case LZ4:
-			dec = &lz4Reader{zr: lz4.NewReader(src)}
+		dec, closer, err := newDecoder(f, io.NewSectionReader(r, 0, size), hist, w.lim.MaxDictionary)
+		if err != nil {
+			w.addOnce(newFinding(RuleMalformed, 0, name, err.Error()))
+			return nil, fmt.Errorf("archive: %w", err)
 		}
 		br := &boundedReader{w: w, src: dec, closer: closer, name: name, declared: -1, capN: w.lim.MaxEntrySize}
 		br.ratioMax = ratioMax
@@ -135,3 +96,55 @@ func (l *lz4Reader) Read(p []byte) (int, error) {
 type closerFunc func()
 
 func (f closerFunc) Close() error { f(); return nil }
+
+// historyLimit is the largest LZMA dictionary worth allocating for an
+// entry: no match reaches further back than the most output the limits let
+// through (the entry limit, and the ratio limit ratioMax when it is set).
+func historyLimit(lim Limits, ratioMax int64) int64 {
+	hist := min(lim.MaxDictionary, lim.MaxEntrySize)
+	if ratioMax > 0 {
+		hist = min(hist, max(ratioMax, RatioFloor))
+	}
+	return hist
+}
+
+// newDecoder returns the decompressing reader of src in format f, with an
+// LZMA dictionary of at most hist bytes and a zstd window of at most
+// maxWindow, and the closer to release it (nil when none). Its error is a
+// damaged header.
+func newDecoder(f Format, src io.Reader, hist, maxWindow int64) (io.Reader, io.Closer, error) {
+	switch f {
+	case Gzip:
+		zr, err := gzip.NewReader(src)
+		if err != nil {
+			return nil, nil, fmt.Errorf("gzip header: %w", err)
+		}
+		return zr, zr, nil
+	case Zlib:
+		zr, err := zlib.NewReader(src)
+		if err != nil {
+			return nil, nil, fmt.Errorf("zlib header: %w", err)
+		}
+		return zr, zr, nil
+	case Bzip2:
+		return bzip2.NewReader(src), nil, nil
+	case XZ:
+		return newXZReader(src, hist), nil, nil
+	case LZMA:
+		lr, err := newLZMAReader(src, hist)
+		if err != nil {
+			return nil, nil, err
+		}
+		return lr, nil, nil
+	case Zstd:
+		zr, err := zstd.NewReader(src, zstd.WithDecoderConcurrency(1), zstd.WithDecoderLowmem(true),
+			zstd.WithDecoderMaxWindow(uint64(maxWindow)))
+		if err != nil {
+			return nil, nil, fmt.Errorf("zstd: %w", err)
+		}
+		return &zstdReader{zr: zr, maxWindow: maxWindow}, closerFunc(zr.Close), nil
+	case LZ4:
+		return &lz4Reader{zr: lz4.NewReader(src)}, nil, nil
+	}
+	return nil, nil, fmt.Errorf("%s streams are not decoded", f)
+}

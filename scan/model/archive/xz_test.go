@@ -1,6 +1,7 @@
 package archive
 
 import (
+	"archive/zip"
 	"bytes"
 	"context"
 	"encoding/binary"
@@ -428,4 +429,97 @@ func BenchmarkXZ(b *testing.B) {
 			}
 		}
 	})
+}
+
+// TestZipMethods: ZIP members compressed with bzip2 and LZMA (Python's
+// zipfile), zstd and xz (APPNOTE methods 93 and 95, written here through
+// archive/zip's compressor hook) are decompressed like deflated ones.
+func TestZipMethods(t *testing.T) {
+	for _, name := range []string{"evil-bzip2.zip", "evil-lzma.zip"} {
+		b, err := os.ReadFile(filepath.Join("testdata/compressed", name))
+		if err != nil {
+			t.Fatal(err)
+		}
+		got := readZip(t, b, Limits{})
+		if !bytes.Equal(got["weights/evil.pkl"], evilPickle) || !bytes.Equal(got["weights/big.pkl"], evilBig()) {
+			t.Errorf("%s: read %q", name, got)
+		}
+	}
+	for method, compressor := range map[uint16]zip.Compressor{
+		methodZstd: func(w io.Writer) (io.WriteCloser, error) { return zstd.NewWriter(w) },
+		// ulikunitz/xz's writer emits its stream header when created,
+		// before archive/zip has written the local header: compress at
+		// Close instead.
+		methodXZ: func(w io.Writer) (io.WriteCloser, error) { return &closeXZ{w: w, t: t}, nil },
+	} {
+		var buf bytes.Buffer
+		zw := zip.NewWriter(&buf)
+		zw.RegisterCompressor(method, compressor)
+		w, err := zw.CreateHeader(&zip.FileHeader{Name: "evil.pkl", Method: method})
+		if err != nil {
+			t.Fatal(err)
+		}
+		w.Write(evilBig())
+		if err := zw.Close(); err != nil {
+			t.Fatal(err)
+		}
+		if got := readZip(t, buf.Bytes(), Limits{}); !bytes.Equal(got["evil.pkl"], evilBig()) {
+			t.Errorf("method %d: read %q", method, got)
+		}
+	}
+	t.Run("corrupt lzma member", func(t *testing.T) {
+		b, err := os.ReadFile("testdata/compressed/evil-lzma.zip")
+		if err != nil {
+			t.Fatal(err)
+		}
+		b[30+len("weights/evil.pkl")+2] = 9 // properties size
+		var fs []finding.Finding
+		fs, err = WalkZip(context.Background(), bytes.NewReader(b), int64(len(b)), Limits{}, func(e Entry) error {
+			if rc, err := e.Open(); err == nil {
+				io.Copy(io.Discard, rc)
+				rc.Close()
+			}
+			return nil
+		})
+		if err != nil || !hasRule(fs, RuleMalformed) {
+			t.Fatalf("err %v, findings %v", err, rules(fs))
+		}
+	})
+}
+
+// readZip returns the content of every member of the ZIP b.
+func readZip(t *testing.T, b []byte, lim Limits) map[string][]byte {
+	t.Helper()
+	out := map[string][]byte{}
+	fs, err := WalkZip(context.Background(), bytes.NewReader(b), int64(len(b)), lim, func(e Entry) error {
+		rc, err := e.Open()
+		if err != nil {
+			return err
+		}
+		defer rc.Close()
+		data, err := io.ReadAll(rc)
+		if err != nil {
+			return err
+		}
+		out[e.Name] = data
+		return nil
+	})
+	if err != nil || len(fs) != 0 {
+		t.Fatalf("err %v, findings %v", err, rules(fs))
+	}
+	return out
+}
+
+// closeXZ buffers what is written and writes it xz-compressed at Close.
+type closeXZ struct {
+	w   io.Writer
+	t   *testing.T
+	buf bytes.Buffer
+}
+
+func (c *closeXZ) Write(p []byte) (int, error) { return c.buf.Write(p) }
+
+func (c *closeXZ) Close() error {
+	_, err := c.w.Write(xzOf(c.t, c.buf.Bytes(), xz.WriterConfig{}))
+	return err
 }

@@ -40,12 +40,17 @@ const (
 	flagPatched         = 1 << 5
 	flagStrongEncrypted = 1 << 6
 	flagCentralMasked   = 1 << 13
+	flagLZMAEOS         = 1 << 1 // method 14: the data ends with an end marker
 )
 
 // Compression methods.
 const (
 	methodStore   = 0
 	methodDeflate = 8
+	methodBzip2   = 12
+	methodLZMA    = 14
+	methodZstd    = 93
+	methodXZ      = 95
 	methodAES     = 99
 )
 
@@ -632,7 +637,7 @@ func (w *zipWalker) check() {
 		}
 		if e.dataOff >= 0 {
 			w.checkFlags(e)
-			if !e.encrypted && e.method != methodStore && e.method != methodDeflate {
+			if !e.encrypted && !decodable(e.method) {
 				w.add(newFinding(RuleMethod, e.localOff, e.name, fmt.Sprintf("entry %q uses compression method %d (%s): its contents were not inspected", e.name, e.method, methodName(e.method))))
 			}
 			w.checkSize(e)
@@ -691,7 +696,7 @@ func (w *zipWalker) checkSize(e *zipEntry) {
 	if e.usize > w.lim.MaxEntrySize {
 		w.add(newFinding(RuleLimit, e.localOff, e.name, fmt.Sprintf("entry %q declares %d bytes, over the per-entry limit of %d: its reader stops there", e.name, e.usize, w.lim.MaxEntrySize)))
 	}
-	if e.method == methodDeflate && e.usize > RatioFloor {
+	if e.method != methodStore && e.usize > RatioFloor {
 		if e.csize == 0 || e.usize/max(e.csize, 1) > w.lim.MaxRatio {
 			w.add(newFinding(RuleRatio, e.localOff, e.name, fmt.Sprintf("entry %q declares %d bytes from %d compressed (ratio over %d)", e.name, e.usize, e.csize, w.lim.MaxRatio)))
 		}
@@ -793,7 +798,7 @@ func (w *zipWalker) open(e *zipEntry) (io.ReadCloser, error) {
 		return nil, fmt.Errorf("archive: entry %q at offset %d has no readable local header", e.name, e.localOff)
 	case e.encrypted:
 		return nil, fmt.Errorf("archive: entry %q at offset %d: %w", e.name, e.localOff, ErrEncrypted)
-	case e.method != methodStore && e.method != methodDeflate:
+	case !decodable(e.method):
 		return nil, fmt.Errorf("archive: entry %q at offset %d: method %d: %w", e.name, e.localOff, e.method, ErrMethod)
 	}
 	br := &boundedReader{
@@ -806,18 +811,70 @@ func (w *zipWalker) open(e *zipEntry) (io.ReadCloser, error) {
 		wantCRC:  e.crc,
 	}
 	sec := io.NewSectionReader(w.r, e.dataOff, e.csize)
-	if e.method == methodDeflate {
+	if e.method == methodStore {
+		br.src = sec
+		return br, nil
+	}
+	if e.csize > 0 && e.csize < (1<<62)/w.lim.MaxRatio {
+		br.ratioMax = e.csize * w.lim.MaxRatio
+	} else if e.csize == 0 {
+		br.ratioMax = 1
+	}
+	hist := historyLimit(w.lim, br.ratioMax)
+	var err error
+	switch e.method {
+	case methodDeflate:
 		fr := flate.NewReader(sec)
 		br.src, br.closer = fr, fr
-		if e.csize > 0 && e.csize < (1<<62)/w.lim.MaxRatio {
-			br.ratioMax = e.csize * w.lim.MaxRatio
-		} else if e.csize == 0 {
-			br.ratioMax = 1
+	case methodBzip2:
+		br.src, br.closer, err = newDecoder(Bzip2, sec, hist, w.lim.MaxDictionary)
+	case methodZstd:
+		br.src, br.closer, err = newDecoder(Zstd, sec, hist, w.lim.MaxDictionary)
+	case methodXZ:
+		br.src, br.closer, err = newDecoder(XZ, sec, hist, w.lim.MaxDictionary)
+	case methodLZMA:
+		size := e.usize
+		if (e.flags|e.locFlags)&flagLZMAEOS != 0 || e.sizeUnknown {
+			size = -1
 		}
-	} else {
-		br.src = sec
+		br.src, err = newZipLZMAReader(sec, size, hist)
+	}
+	if err != nil {
+		w.addOnce(newFinding(RuleMalformed, e.localOff, e.name, fmt.Sprintf("entry %q: %v", e.name, err)))
+		return nil, fmt.Errorf("archive: entry %q at offset %d: %w", e.name, e.localOff, err)
 	}
 	return br, nil
+}
+
+// decodable reports whether open decompresses entries of method m: store,
+// deflate, and the methods Python's zipfile (bzip2, LZMA; zstd from Python
+// 3.14) and other writers (xz) use, which a loader built on zipfile
+// (NumPy's .npz, Keras's .keras) reads.
+func decodable(m uint16) bool {
+	switch m {
+	case methodStore, methodDeflate, methodBzip2, methodLZMA, methodZstd, methodXZ:
+		return true
+	}
+	return false
+}
+
+// newZipLZMAReader reads a ZIP entry of method 14 (APPNOTE 5.8.8): a
+// 2-byte LZMA SDK version, a 2-byte properties size (5), the properties
+// (the lc/lp/pb byte and the dictionary size), then LZMA data, ending with
+// an end marker when size is -1. It is decoded as an LZMA "alone" stream
+// with that header, its dictionary bounded as newLZMAReader bounds it.
+func newZipLZMAReader(r io.Reader, size, hist int64) (io.Reader, error) {
+	var h [9]byte
+	if _, err := io.ReadFull(r, h[:]); err != nil {
+		return nil, fmt.Errorf("%w: zip lzma header: %v", errCorrupt, unexpected(err))
+	}
+	if binary.LittleEndian.Uint16(h[2:4]) != 5 {
+		return nil, fmt.Errorf("%w: zip lzma header: properties of %d bytes, want 5", errCorrupt, binary.LittleEndian.Uint16(h[2:4]))
+	}
+	var alone [lzmaHeaderLen]byte
+	copy(alone[:5], h[4:9])
+	binary.LittleEndian.PutUint64(alone[5:], uint64(size))
+	return newLZMAReader(io.MultiReader(bytes.NewReader(alone[:]), r), hist)
 }
 
 // byteReader reads consecutive records from a section, returning nil (no

@@ -354,8 +354,8 @@ func TestWalkZipTricks(t *testing.T) {
 			name: "unsupported method",
 			build: func(t testing.TB) []byte {
 				b := buildZip(t, zfile{name: "a.pkl", data: payload, method: zip.Store})
-				binary.LittleEndian.PutUint16(b[findSig(t, b, sigLocal, 0)+8:], 12)
-				binary.LittleEndian.PutUint16(b[findSig(t, b, sigCentral, 0)+10:], 12)
+				binary.LittleEndian.PutUint16(b[findSig(t, b, sigLocal, 0)+8:], 98)
+				binary.LittleEndian.PutUint16(b[findSig(t, b, sigCentral, 0)+10:], 98)
 				return b
 			},
 			want: []*finding.Rule{RuleMethod}, unreadable: ErrMethod,
