@@ -535,18 +535,20 @@ func (c *countReader) ReadByte() (byte, error) {
 const lzmaHeaderLen = 13
 
 // IsLZMA reports whether head starts like an LZMA "alone" stream as
-// Python's lzma writes for joblib's "lzma" compressor: valid properties,
-// an uncompressed size that is unknown or below 1 TiB, the range coder's
-// zero first byte, and a start that decodes. The format has no magic
-// number, hence the probe: the header is rewritten to a 4 KiB dictionary
-// (the first bytes of a stream cannot refer further back) and a size of
-// at most 64 bytes, and those bytes must decode from head.
+// Python's lzma writes for joblib's "lzma" compressor and liblzma's format
+// detection accepts: valid properties, a dictionary size of the form
+// encoders write (lzmaDictSize), an uncompressed size that is unknown or
+// below 256 GiB, the range coder's zero first byte, and a start that
+// decodes. The format has no magic number, hence the probe: the header is
+// rewritten to a 4 KiB dictionary (the first bytes of a stream cannot
+// refer further back) and a size of at most 64 bytes, and those bytes must
+// decode from head.
 func IsLZMA(head []byte) bool {
 	if len(head) < lzmaHeaderLen+5 || head[0] >= 9*5*5 || head[lzmaHeaderLen] != 0 {
 		return false
 	}
 	size := binary.LittleEndian.Uint64(head[5:13])
-	if size == 0 || size != ^uint64(0) && size >= 1<<40 {
+	if size == 0 || size != ^uint64(0) && size >= 1<<38 || !lzmaDictSize(binary.LittleEndian.Uint32(head[1:5])) {
 		return false
 	}
 	probe := bytes.Clone(head)
@@ -562,6 +564,21 @@ func IsLZMA(head []byte) bool {
 	// a wrong size (lzma/reader.go); any other error means the start does
 	// not decode.
 	return err == nil || strings.Contains(err.Error(), "wrong uncompressed data size")
+}
+
+// lzmaDictSize reports a dictionary size liblzma's format detection
+// accepts in an LZMA "alone" header (what Python's lzma, and so joblib,
+// open without being told the format): 2ⁿ or 2ⁿ + 2ⁿ⁻¹, as encoders round
+// it, or 2³² − 1; at least 4 KiB here.
+func lzmaDictSize(d uint32) bool {
+	if d == 0xffffffff {
+		return true
+	}
+	if d < 1<<12 {
+		return false
+	}
+	low := d & -d // the lowest set bit
+	return d == low || d == 3*low
 }
 
 // newLZMAReader returns a reader of an LZMA "alone" stream whose

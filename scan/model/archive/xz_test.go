@@ -323,6 +323,14 @@ func TestLZMAAndZstdHostile(t *testing.T) {
 	})
 }
 
+func TestLZMADictSize(t *testing.T) {
+	for d, want := range map[uint32]bool{0: false, 1 << 11: false, 1 << 12: true, 3 << 11: true, 3 << 10: false, 5 << 12: false, 8 << 20: true, 12 << 20: true, 10 << 20: false, 1<<31 + 1<<30: true, 0xffffffff: true, 0xfffffffe: false} {
+		if got := lzmaDictSize(d); got != want {
+			t.Errorf("lzmaDictSize(%d) = %v, want %v", d, got, want)
+		}
+	}
+}
+
 func TestIsLZMA(t *testing.T) {
 	for _, name := range []string{"evil.pkl.lzma", "evil-python.pkl.lzma"} {
 		b, err := os.ReadFile(filepath.Join("testdata/compressed", name))
@@ -337,6 +345,9 @@ func TestIsLZMA(t *testing.T) {
 		nil, evilPickle, []byte("(dp0\nS'a'\np1\nI1\ns."), make([]byte, 64), bytes.Repeat([]byte{0xff}, 64),
 		append([]byte("\x58\x00\x00\x00\x00\x00\x00\x00{\"a\":{\"dtype\":\"F32\"}}"), make([]byte, 32)...),
 		randomBytes(64, 3),
+		// A raw int64 array: plausible properties, size and zero byte,
+		// but no dictionary size an encoder writes.
+		binary.LittleEndian.AppendUint64(binary.LittleEndian.AppendUint64(binary.LittleEndian.AppendUint64(nil, 5), 17<<24), 0),
 	}
 	for _, b := range not {
 		if IsLZMA(b) {
