@@ -1125,13 +1125,7 @@ func TestHDF5DataIsNoModel(t *testing.T) {
 			t.Fatal(err)
 		}
 	}
-	bom, _ := generate(t, root, Options{})
-	var models []string
-	for _, c := range *bom.Components {
-		if c.Type == cdx.ComponentTypeMachineLearningModel {
-			models = append(models, c.Name)
-		}
-	}
+	models := modelNames(t, root)
 	if !slices.Equal(models, []string{"model.h5"}) {
 		t.Fatalf("model components = %q, want only model.h5", models)
 	}
@@ -1159,6 +1153,16 @@ func TestCompressedAndSkopsModels(t *testing.T) {
 			t.Fatal(err)
 		}
 	}
+	models := modelNames(t, root)
+	if !slices.Equal(models, []string{"clf.skops", "model.pkl.xz"}) {
+		t.Fatalf("model components = %q, want clf.skops and model.pkl.xz", models)
+	}
+}
+
+// modelNames returns the sorted names of the machine-learning-model
+// components of root's BOM.
+func modelNames(t *testing.T, root string) []string {
+	t.Helper()
 	bom, _ := generate(t, root, Options{})
 	var models []string
 	for _, c := range *bom.Components {
@@ -1167,7 +1171,5 @@ func TestCompressedAndSkopsModels(t *testing.T) {
 		}
 	}
 	slices.Sort(models)
-	if !slices.Equal(models, []string{"clf.skops", "model.pkl.xz"}) {
-		t.Fatalf("model components = %q, want clf.skops and model.pkl.xz", models)
-	}
+	return models
 }
