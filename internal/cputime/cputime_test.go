@@ -80,21 +80,22 @@ func TestMBps(t *testing.T) {
 	}
 }
 
-// work does n rounds of a multiply chain the compiler cannot remove.
-func work(n int) {
+// work does n rounds of a multiply chain and returns its result, for the
+// caller to keep so that the compiler cannot remove the loop.
+func work(n int) uint64 {
 	x := uint64(1)
 	for range n {
 		x = x*6364136223846793005 + 1442695040888963407
 	}
-	workSink += x
+	return x
 }
 
 var workSink uint64
 
 func TestPaired(t *testing.T) {
 	calls := [2]int{}
-	f := func() { calls[0]++; work(20_000) }
-	g := func() { calls[1]++; work(60_000) }
+	f := func() { calls[0]++; workSink += work(20_000) }
+	g := func() { calls[1]++; workSink += work(60_000) }
 	df, dg := Paired(f, g)
 	if !Supported() {
 		if df != 0 || dg != 0 || calls != [2]int{} {
@@ -146,10 +147,9 @@ func TestProcess(t *testing.T) {
 	if !ok {
 		return
 	}
-	done := make(chan struct{})
-	go func() { work(20_000_000); close(done) }()
-	work(20_000_000)
-	<-done
+	done := make(chan uint64)
+	go func() { done <- work(20_000_000) }()
+	workSink += work(20_000_000) + <-done
 	b, _ := Process()
 	if b <= a {
 		t.Fatalf("Process went from %v to %v across two busy goroutines", a, b)
