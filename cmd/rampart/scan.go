@@ -145,10 +145,11 @@ Each PATH is a file or a folder (walked recursively, .git skipped), such as a
 model repository laid out as on a model hub. Formats are told by content, not
 by file name: pickles (PyTorch .pt/.bin/.pth/.ckpt, joblib, NumPy object
 arrays) are interpreted opcode by opcode and every global they would import
-or call is judged against an allowlist and a denylist; ZIP, tar, gzip, zlib
-and bzip2 containers are opened within limits; Keras .keras and .h5
-configurations, TensorFlow SavedModels, ONNX models, GGUF metadata and chat
-templates, tokenizer configs and safetensors headers are checked.
+or call is judged against an allowlist and a denylist; ZIP and tar archives
+and gzip, zlib, bzip2, xz, LZMA, zstd and LZ4 streams are opened within
+limits; skops schemas, Keras .keras and .h5 configurations, TensorFlow
+SavedModels, ONNX models, GGUF metadata and chat templates, tokenizer configs
+and safetensors headers are checked.
 
 Exit status: 0 no finding at or above --fail-on, 1 at least one, 2 an error.`,
 		Args: cobra.MinimumNArgs(1),
