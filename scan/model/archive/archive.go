@@ -175,6 +175,7 @@ var (
 	RuleNotInspected     = family.Rule("not-inspected", "Archive format not inspected", finding.Medium)
 	RuleSpecialFile      = family.Rule("special-file", "Tar entry is a device, FIFO or other special file", finding.Low)
 	RuleTrailingData     = family.Rule("trailing-data", "Data after the end of the archive", finding.Low)
+	RuleFilterEvasion    = family.Rule("filter-evasion", "xz stream uses a filter chain no model writer uses (BCJ, delta); its content was not inspected", finding.High)
 	RuleCentralEncrypted = family.Rule("central-directory-encrypted", "Central directory is encrypted", finding.Medium)
 )
 
@@ -185,7 +186,7 @@ func Rules() []finding.Rule {
 		RulePathTraversal, RuleSymlink, RuleMethod, RuleHidden, RuleOverlap,
 		RulePrefix, RuleMalformed, RuleSizeMismatch, RuleLimit, RuleRatio,
 		RuleDepth, RuleNotInspected, RuleSpecialFile, RuleTrailingData,
-		RuleCentralEncrypted,
+		RuleCentralEncrypted, RuleFilterEvasion,
 	)
 }
 

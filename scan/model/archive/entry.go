@@ -244,7 +244,7 @@ func (b *boundedReader) corrupt(err error) error {
 			fmt.Sprintf("entry %q stopped at %d bytes: %v", b.name, b.n, err)))
 		return fmt.Errorf("entry %q at offset %d: %w: %w", b.name, b.off, ErrLimit, err)
 	case errors.As(err, &unsupported):
-		b.w.addOnce(newFinding(RuleNotInspected, b.off, b.name,
+		b.w.addOnce(newFinding(RuleFilterEvasion, b.off, b.name,
 			fmt.Sprintf("entry %q stopped at %d bytes: %v", b.name, b.n, err)))
 		return fmt.Errorf("entry %q at offset %d: %w: %w", b.name, b.off, ErrLimit, err)
 	case errors.Is(err, io.ErrUnexpectedEOF) || isFlateError(err) || errors.Is(err, errCorrupt):

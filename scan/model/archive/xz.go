@@ -486,7 +486,10 @@ func filterNames(ids []uint64) string {
 }
 
 // unsupportedError is content this package recognises but does not
-// decode (an xz filter other than LZMA2): reported as not inspected.
+// decode: an xz filter chain other than LZMA2 alone. Python's lzma, and so
+// joblib, write LZMA2 alone unless told otherwise, and BCJ filters are
+// made for machine code, so a model file compressed with another chain is
+// reported as an evasion (high), its content not inspected.
 type unsupportedError struct{ what string }
 
 func (e *unsupportedError) Error() string { return e.what }

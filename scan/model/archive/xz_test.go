@@ -228,7 +228,7 @@ func TestXZHostile(t *testing.T) {
 			t.Fatal(err)
 		}
 		_, fs, err := walkStream(t, b, Limits{})
-		if err == nil || !hasRule(fs, RuleNotInspected) {
+		if err == nil || !hasRule(fs, RuleFilterEvasion) {
 			t.Fatalf("err %v, findings %v", err, rules(fs))
 		}
 	})
