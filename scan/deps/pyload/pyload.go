@@ -175,7 +175,9 @@ func (f *file) taint() {
 				// with open(path) as fh: — fh is tainted when the expression is.
 				start := 1
 				for i := 1; i+1 < len(l); i++ {
-					if l[i].Kind == pylex.Name && l[i].Text == "as" && l[i+1].Kind == pylex.Name {
+					// i >= start: an "as" right after "as" is the previous
+					// clause's target name, not a new clause.
+					if i >= start && l[i].Kind == pylex.Name && l[i].Text == "as" && l[i+1].Kind == pylex.Name {
 						if f.fromDownload(l[start:i]) {
 							f.tainted[l[i+1].Text] = true
 						}

@@ -545,7 +545,9 @@ func (a *analysis) assignments(l [2]int, fn string) []assignment {
 		var out []assignment
 		start := 1
 		for i := 1; i+1 < len(toks); i++ {
-			if toks[i].Kind == pylex.Name && toks[i].Text == "as" && toks[i+1].Kind == pylex.Name {
+			// i >= start: an "as" right after "as" is the previous
+			// clause's target name, not a new clause.
+			if i >= start && toks[i].Kind == pylex.Name && toks[i].Text == "as" && toks[i+1].Kind == pylex.Name {
 				name, _ := pylex.Dotted(toks, i+1)
 				out = append(out, assignment{[]string{name}, false, l[0] + start, l[0] + i})
 				start = i + 2
