@@ -11,20 +11,9 @@ import (
 	"hash/crc32"
 	"hash/crc64"
 	"io"
-	"strings"
 
 	"github.com/ulikunitz/xz/lzma"
 )
-
-// errCorrupt marks a decoder's report of damaged compressed data or a
-// damaged container structure (xz, LZMA): the entry reader reports it as
-// malformed.
-var errCorrupt = errors.New("corrupt data")
-
-// errDictionary marks compressed data that refers further back than the
-// dictionary the decoder allowed itself (Limits.MaxDictionary): the data
-// was not wholly inspected.
-var errDictionary = errors.New("dictionary limit")
 
 // xzMagic opens an xz stream; xzFooterMagic closes one.
 const (
@@ -128,7 +117,9 @@ func (x *xzReader) Read(p []byte) (int, error) {
 		}
 		n, err := x.block.Read(p)
 		x.produced += int64(n)
-		x.check.Write(p[:n])
+		if x.check != nil {
+			x.check.Write(p[:n])
+		}
 		if x.uncompSize >= 0 && x.produced > x.uncompSize {
 			x.err = corruptf("block at offset %d produces more than the %d bytes its header declares", x.blockStart, x.uncompSize)
 			return 0, x.err
@@ -152,21 +143,6 @@ func (x *xzReader) Read(p []byte) (int, error) {
 	}
 }
 
-// lzmaError classifies an error of ulikunitz/xz's LZMA or LZMA2 decoder: a
-// match further back than the dictionary is errDictionary, anything else
-// is corrupt data.
-func lzmaError(err error, off, maxDict int64) error {
-	if errors.Is(err, io.ErrUnexpectedEOF) || errors.Is(err, errCorrupt) {
-		return fmt.Errorf("%w: at offset %d: %w", errCorrupt, off, err)
-	}
-	// The library exports no error values; this is its message for a
-	// match distance beyond the dictionary (lzma/decoderdict.go).
-	if strings.Contains(err.Error(), "distance out of range") {
-		return fmt.Errorf("%w: compressed data at offset %d refers further back than the %d-byte dictionary the scanner allows: %v", errDictionary, off, maxDict, err)
-	}
-	return fmt.Errorf("%w: at offset %d: %v", errCorrupt, off, err)
-}
-
 // next reads what follows the previous block: a stream header, a block
 // header (and starts the block's decoder), or an index, a stream footer
 // and stream padding. It returns io.EOF at the end of the file.
@@ -182,13 +158,6 @@ func (x *xzReader) next() error {
 		return x.index()
 	}
 	return x.blockHeader(b)
-}
-
-func unexpected(err error) error {
-	if err == io.EOF {
-		return io.ErrUnexpectedEOF
-	}
-	return err
 }
 
 // streamHeader reads stream padding and the next stream header; io.EOF
@@ -257,7 +226,7 @@ func (x *xzReader) newCheck() hash.Hash {
 	case 0x0a:
 		return sha256.New()
 	}
-	return discardHash{}
+	return nil // none, or a check this reader does not compute
 }
 
 // blockHeader parses the block header whose size byte is b and starts the
@@ -357,7 +326,7 @@ func (x *xzReader) endBlock() error {
 	if _, err := io.ReadFull(x.r, got); err != nil {
 		return corruptf("block at offset %d: check: %v", x.blockStart, unexpected(err))
 	}
-	if want := x.check.Sum(nil); want != nil && !checkEqual(got, want) {
+	if x.check != nil && !checkEqual(got, x.check.Sum(nil)) {
 		return corruptf("block at offset %d: check mismatch: the content is not what was compressed", x.blockStart)
 	}
 	x.tally.add(uint64(x.headerSize+comp)+uint64(x.checkSize), uint64(x.produced))
@@ -494,16 +463,6 @@ type unsupportedError struct{ what string }
 
 func (e *unsupportedError) Error() string { return e.what }
 
-// discardHash is the check of a stream whose check type is none or one
-// this reader does not compute: Sum returns nil.
-type discardHash struct{}
-
-func (discardHash) Write(p []byte) (int, error) { return len(p), nil }
-func (discardHash) Sum([]byte) []byte           { return nil }
-func (discardHash) Reset()                      {}
-func (discardHash) Size() int                   { return 0 }
-func (discardHash) BlockSize() int              { return 1 }
-
 // countReader counts the bytes read through it and, while tap is set,
 // writes them to tap. The LZMA2 decoder reads a chunk's bytes through
 // io.LimitReader, so it never reads past the end of a block's data.
@@ -531,88 +490,4 @@ func (c *countReader) ReadByte() (byte, error) {
 		}
 	}
 	return b, err
-}
-
-// lzmaHeaderLen is the length of an LZMA ("alone", .lzma) header:
-// properties, dictionary size, uncompressed size.
-const lzmaHeaderLen = 13
-
-// IsLZMA reports whether head starts like an LZMA "alone" stream as
-// Python's lzma writes for joblib's "lzma" compressor and liblzma's format
-// detection accepts: valid properties, a dictionary size of the form
-// encoders write (lzmaDictSize), an uncompressed size that is unknown or
-// below 256 GiB, the range coder's zero first byte, and a start that
-// decodes. The format has no magic number, hence the probe: the header is
-// rewritten to a 4 KiB dictionary (the first bytes of a stream cannot
-// refer further back) and a size of at most 64 bytes, and those bytes must
-// decode from head.
-func IsLZMA(head []byte) bool {
-	if len(head) < lzmaHeaderLen+5 || head[0] >= 9*5*5 || head[lzmaHeaderLen] != 0 {
-		return false
-	}
-	size := binary.LittleEndian.Uint64(head[5:13])
-	if size == 0 || size != ^uint64(0) && size >= 1<<38 || !lzmaDictSize(binary.LittleEndian.Uint32(head[1:5])) {
-		return false
-	}
-	probe := bytes.Clone(head)
-	binary.LittleEndian.PutUint32(probe[1:5], lzma.MinDictCap)
-	binary.LittleEndian.PutUint64(probe[5:13], min(size, 64))
-	r, err := lzma.ReaderConfig{DictCap: lzma.MinDictCap}.NewReader(bytes.NewReader(probe))
-	if err != nil {
-		return false
-	}
-	_, err = io.Copy(io.Discard, r)
-	// The library exports no error values. Having decoded the size the
-	// probe declares, it reports data after it (the rest of the stream) as
-	// a wrong size (lzma/reader.go); any other error means the start does
-	// not decode.
-	return err == nil || strings.Contains(err.Error(), "wrong uncompressed data size")
-}
-
-// lzmaDictSize reports a dictionary size liblzma's format detection
-// accepts in an LZMA "alone" header (what Python's lzma, and so joblib,
-// open without being told the format): 2ⁿ or 2ⁿ + 2ⁿ⁻¹, as encoders round
-// it, or 2³² − 1; at least 4 KiB here.
-func lzmaDictSize(d uint32) bool {
-	if d == 0xffffffff {
-		return true
-	}
-	if d < 1<<12 {
-		return false
-	}
-	low := d & -d // the lowest set bit
-	return d == low || d == 3*low
-}
-
-// newLZMAReader returns a reader of an LZMA "alone" stream whose
-// dictionary is at most maxDict bytes, whatever the header declares (the
-// library refuses a larger declared size; a stream that really refers
-// further back stops with errDictionary).
-func newLZMAReader(r io.Reader, maxDict int64) (io.Reader, error) {
-	var h [lzmaHeaderLen]byte
-	if _, err := io.ReadFull(r, h[:]); err != nil {
-		return nil, corruptf("lzma header: %v", unexpected(err))
-	}
-	if d := int64(binary.LittleEndian.Uint32(h[1:5])); d > maxDict {
-		binary.LittleEndian.PutUint32(h[1:5], uint32(maxDict))
-	}
-	dec, err := lzma.ReaderConfig{DictCap: int(maxDict)}.NewReader(io.MultiReader(bytes.NewReader(h[:]), r))
-	if err != nil {
-		return nil, fmt.Errorf("%w: lzma header: %v", errCorrupt, err)
-	}
-	return &lzmaReader{dec: dec, maxDict: maxDict}, nil
-}
-
-// lzmaReader classifies the LZMA decoder's errors.
-type lzmaReader struct {
-	dec     io.Reader
-	maxDict int64
-}
-
-func (l *lzmaReader) Read(p []byte) (int, error) {
-	n, err := l.dec.Read(p)
-	if err != nil && err != io.EOF {
-		err = lzmaError(err, 0, l.maxDict)
-	}
-	return n, err
 }
