@@ -863,7 +863,7 @@ func wordEnd(s string, i int) (int, int) {
 func foldWord(dst []byte, w string, wi wordInfo, mapConf bool) ([]byte, bool) {
 	interior := wi.leet
 	mapped := false
-	for _, r := range w {
+	for i, r := range w {
 		if r < utf8.RuneSelf {
 			switch {
 			case interior && leet[r] != 0:
@@ -871,6 +871,13 @@ func foldWord(dst []byte, w string, wi wordInfo, mapConf bool) ([]byte, bool) {
 				mapped = true
 			case r >= 'A' && r <= 'Z':
 				dst = append(dst, byte(r)+'a'-'A')
+				// A lower-case letter can compose under NFKC with a mark
+				// after it that its capital could not ("Y\u030a" stays,
+				// "y\u030a" becomes "\u1e99"): mapped, so Fold normalises
+				// again.
+				if i+1 < len(w) && w[i+1] >= utf8.RuneSelf && !norm.NFKC.PropertiesString(w[i+1:]).BoundaryBefore() {
+					mapped = true
+				}
 			default:
 				dst = append(dst, byte(r))
 			}
